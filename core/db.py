@@ -1,0 +1,120 @@
+"""The database: embedded PostgreSQL bootstrap, engine wiring, migrations, readiness.
+
+With no `database_url`, Shoal starts PostgreSQL from the `pgserver` wheel inside the data dir
+(unix socket only, stopped when the last process using it exits), so one command runs the
+whole product. Piccolo finds its engine through PICCOLO_CONF; we point that at
+core.piccolo_conf and hand it the real DSN through SHOAL_RUNTIME_DSN *before* it is imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from core.errors import Unavailable
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_DATABASE = "shoal"
+_embedded_server: Any = None
+
+
+def start_embedded(data_dir: Path) -> str:
+    """Start (or join) the embedded PostgreSQL in `data_dir`/postgres; return its DSN."""
+    global _embedded_server
+    import pgserver  # imported here: only the embedded mode needs it
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        server = pgserver.get_server(data_dir / "postgres", cleanup_mode="stop")
+    except Exception as exc:  # pgserver raises bare subprocess errors; keep the cause
+        raise Unavailable(f"could not start the embedded PostgreSQL in {data_dir}: {exc}") from exc
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DATABASE}';")
+    if "(1 row)" not in exists:
+        server.psql(f"CREATE DATABASE {EMBEDDED_DATABASE};")
+    _embedded_server = server
+    return server.get_uri(EMBEDDED_DATABASE)
+
+
+def resolve_dsn(settings: Settings) -> str:
+    """The DSN to use: the configured server, or the embedded one (started on demand)."""
+    if settings.database_url:
+        return settings.database_url
+    return start_embedded(settings.data_path)
+
+
+def configure(dsn: str) -> None:
+    """Point Piccolo at `dsn`. Safe to call again (tests reuse one process)."""
+    os.environ["SHOAL_RUNTIME_DSN"] = dsn
+    os.environ["PICCOLO_CONF"] = "core.piccolo_conf"
+    from core import piccolo_conf
+
+    piccolo_conf.DB.config = {"dsn": dsn}
+
+
+def psycopg_dsn(dsn: str) -> str:
+    """SAQ's psycopg wants a libpq URL; asyncpg-style socket URLs already are one."""
+    return dsn.replace("postgres+asyncpg://", "postgresql://", 1)
+
+
+def describe(dsn: str) -> str:
+    """A DSN without its password, for logs and error messages."""
+    parsed = urlparse(dsn)
+    host = parsed.hostname or parse_qs(parsed.query).get("host", ["?"])[0]
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"postgresql://{parsed.username or ''}@{host}{port}{parsed.path}"
+
+
+async def start_pool(max_size: int) -> None:
+    from core.piccolo_conf import DB
+
+    try:
+        await DB.start_connection_pool(min_size=1, max_size=max_size)
+    except (OSError, Exception) as exc:
+        raise Unavailable(f"cannot reach the database: {exc}") from exc
+
+
+async def close_pool() -> None:
+    from core.piccolo_conf import DB
+
+    with contextlib.suppress(Exception):
+        await DB.close_connection_pool()
+
+
+async def migrate() -> list[str]:
+    """Apply every pending migration; return the ids applied (quietly: Piccolo prints)."""
+    from piccolo.apps.migrations.commands.forwards import ForwardsMigrationManager
+    from piccolo.apps.migrations.tables import Migration
+
+    manager = ForwardsMigrationManager(app_name="core", migration_id="all", fake=False)
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        await manager.create_migration_table()
+        app_config = manager.get_app_config("core")
+        modules = manager.get_migration_modules(app_config.resolved_migrations_folder_path)
+        already = set(await Migration.get_migrations_which_ran(app_name="core"))
+        pending = sorted(set(manager.get_migration_ids(modules)) - already)
+        result = await manager.run()
+    if not result.success:
+        raise Unavailable(f"migrations failed: {result.message}\n{printed.getvalue()}")
+    return pending
+
+
+async def ping() -> None:
+    from core.piccolo_conf import DB
+
+    try:
+        await DB.run_querystring(_select_one())
+    except Exception as exc:
+        raise Unavailable(f"database unavailable: {exc}") from exc
+
+
+def _select_one() -> Any:
+    from piccolo.querystring import QueryString
+
+    return QueryString("SELECT 1")

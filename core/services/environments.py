@@ -1,0 +1,139 @@
+"""Environments: a DNS-label name, an ingress base domain, a default cleanup period."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import asyncpg
+import msgspec
+
+from core import validation
+from core.actor import Actor
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.services.audit import Target, audited
+from core.tables import Deployment, Environment, Node
+
+MAX_CLEANUP_HOURS = 24 * 365
+TLS_MODES = ("off", "internal", "acme")
+_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+class EnvironmentView(msgspec.Struct):
+    id: int
+    name: str
+    description: str
+    base_domain: str
+    cleanup_hours: int
+    tls_mode: str
+    created_at: datetime
+
+
+class EnvironmentInput(msgspec.Struct, kw_only=True):
+    name: str
+    base_domain: str
+    cleanup_hours: int = 168
+    description: str = ""
+    tls_mode: str = "off"
+
+
+def check_base_domain(value: str) -> str:
+    domain = value.strip().lower().rstrip(".")
+    labels = domain.split(".")
+    if not domain or len(domain) > 200 or not all(_LABEL.fullmatch(label) for label in labels):
+        raise InvalidInput(
+            "Enter a DNS name such as qa.example.com (labels of letters, digits and '-').",
+            "base_domain",
+        )
+    return domain
+
+
+def _clean(data: EnvironmentInput) -> dict:
+    if not 1 <= data.cleanup_hours <= MAX_CLEANUP_HOURS:
+        raise InvalidInput(
+            f"Auto-cleanup must be between 1 and {MAX_CLEANUP_HOURS} hours.", "cleanup_hours"
+        )
+    return {
+        "name": validation.dns_label(data.name),
+        "base_domain": check_base_domain(data.base_domain),
+        "cleanup_hours": int(data.cleanup_hours),
+        "description": validation.text(
+            data.description, "description", max_length=2000, required=False
+        ),
+        "tls_mode": validation.one_of(data.tls_mode, TLS_MODES, "tls_mode"),
+    }
+
+
+async def get_environment(environment_id: int) -> EnvironmentView:
+    row = await Environment.select().where(Environment.id == environment_id).first().run()
+    if row is None:
+        raise NotFound("No such environment.")
+    return msgspec.convert(row, EnvironmentView, strict=False)
+
+
+async def list_environments(ids: set[int] | None = None) -> list[EnvironmentView]:
+    query = Environment.select().order_by(Environment.name)
+    if ids is not None:
+        if not ids:
+            return []
+        query = query.where(Environment.id.is_in(list(ids)))
+    return [msgspec.convert(r, EnvironmentView, strict=False) for r in await query.run()]
+
+
+async def create_environment(actor: Actor, data: EnvironmentInput) -> EnvironmentView:
+    if not actor.is_admin:
+        raise Forbidden("Only admins can create environments.")
+    target = Target("environment", name=data.name[:63])
+    async with audited(actor, "environment.create", target) as audit:
+        values = _clean(data)
+        try:
+            row = (await Environment.insert(Environment(**values)).returning(Environment.id).run())[
+                0
+            ]
+        except asyncpg.UniqueViolationError as exc:
+            raise Conflict(
+                f"An environment named '{values['name']}' already exists.", "name"
+            ) from exc
+        audit.target = Target("environment", row["id"], values["name"], environment_id=row["id"])
+    return await get_environment(row["id"])
+
+
+async def update_environment(
+    actor: Actor, environment_id: int, data: EnvironmentInput
+) -> EnvironmentView:
+    if not actor.is_admin:
+        raise Forbidden("Only admins can change environments.")
+    old = await get_environment(environment_id)
+    target = Target("environment", old.id, old.name, environment_id=old.id)
+    async with audited(actor, "environment.update", target):
+        values = _clean(data)
+        try:
+            await Environment.update(values).where(Environment.id == environment_id).run()
+        except asyncpg.UniqueViolationError as exc:
+            raise Conflict(
+                f"An environment named '{values['name']}' already exists.", "name"
+            ) from exc
+    return await get_environment(environment_id)
+
+
+async def delete_environment(actor: Actor, environment_id: int) -> None:
+    if not actor.is_admin:
+        raise Forbidden("Only admins can delete environments.")
+    old = await get_environment(environment_id)
+    target = Target("environment", old.id, old.name, environment_id=old.id)
+    async with audited(actor, "environment.delete", target):
+        live = (
+            await Deployment.count()
+            .where((Deployment.environment == environment_id) & (Deployment.status != "deleted"))
+            .run()
+        )
+        nodes = await Node.count().where(Node.environment == environment_id).run()
+        if live or nodes:
+            raise Conflict(
+                f"'{old.name}' still has {nodes} node(s) and {live} live deployment(s); "
+                "remove them first."
+            )
+        try:
+            await Environment.delete().where(Environment.id == environment_id).run()
+        except asyncpg.ForeignKeyViolationError as exc:
+            raise Conflict(f"'{old.name}' still has deployment history.") from exc

@@ -1,0 +1,124 @@
+"""Projects: name, description, CPU/RAM limits per deployment, optional cleanup override."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+import msgspec
+
+from core import validation
+from core.actor import Actor
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.services.audit import Target, audited
+from core.tables import Deployment, Project
+
+MAX_CPU = 256.0
+MAX_MEMORY_MB = 1024 * 1024
+MAX_CLEANUP_HOURS = 24 * 365
+
+
+class ProjectView(msgspec.Struct):
+    id: int
+    name: str
+    description: str
+    cpu: float
+    memory_mb: int
+    cleanup_hours: int | None
+    created_at: datetime
+
+
+class ProjectInput(msgspec.Struct, kw_only=True):
+    name: str
+    description: str = ""
+    cpu: float = 2.0
+    memory_mb: int = 2048
+    cleanup_hours: int | None = None
+
+
+def check_limits(cpu: float, memory_mb: int, cleanup_hours: int | None) -> None:
+    if not 0.05 <= cpu <= MAX_CPU:
+        raise InvalidInput(f"CPU must be between 0.05 and {MAX_CPU:g} cores.", "cpu")
+    if not 16 <= memory_mb <= MAX_MEMORY_MB:
+        raise InvalidInput(f"Memory must be between 16 and {MAX_MEMORY_MB} MB.", "memory_mb")
+    if cleanup_hours is not None and not 1 <= cleanup_hours <= MAX_CLEANUP_HOURS:
+        raise InvalidInput(
+            f"Auto-cleanup must be between 1 and {MAX_CLEANUP_HOURS} hours.", "cleanup_hours"
+        )
+
+
+def _clean(data: ProjectInput) -> dict:
+    check_limits(data.cpu, data.memory_mb, data.cleanup_hours)
+    return {
+        "name": validation.dns_label(data.name),
+        "description": validation.text(
+            data.description, "description", max_length=2000, required=False
+        ),
+        "cpu": float(data.cpu),
+        "memory_mb": int(data.memory_mb),
+        "cleanup_hours": data.cleanup_hours,
+    }
+
+
+async def get_project(project_id: int) -> ProjectView:
+    row = await Project.select().where(Project.id == project_id).first().run()
+    if row is None:
+        raise NotFound("No such project.")
+    return msgspec.convert(row, ProjectView, strict=False)
+
+
+async def list_projects(ids: set[int] | None = None) -> list[ProjectView]:
+    """All projects, or only those in `ids` (what a non-admin may see)."""
+    query = Project.select().order_by(Project.name)
+    if ids is not None:
+        if not ids:
+            return []
+        query = query.where(Project.id.is_in(list(ids)))
+    return [msgspec.convert(r, ProjectView, strict=False) for r in await query.run()]
+
+
+async def create_project(actor: Actor, data: ProjectInput) -> ProjectView:
+    if not actor.is_admin:
+        raise Forbidden("Only admins can create projects.")
+    async with audited(actor, "project.create", Target("project", name=data.name[:63])) as audit:
+        values = _clean(data)
+        try:
+            row = (await Project.insert(Project(**values)).returning(Project.id).run())[0]
+        except asyncpg.UniqueViolationError as exc:
+            raise Conflict(f"A project named '{values['name']}' already exists.", "name") from exc
+        audit.target = Target("project", row["id"], values["name"], project_id=row["id"])
+    return await get_project(row["id"])
+
+
+async def update_project(actor: Actor, project_id: int, data: ProjectInput) -> ProjectView:
+    if not actor.is_admin:
+        raise Forbidden("Only admins can change projects.")
+    old = await get_project(project_id)
+    target = Target("project", old.id, old.name, project_id=old.id)
+    async with audited(actor, "project.update", target):
+        values = _clean(data)
+        try:
+            await Project.update(values).where(Project.id == project_id).run()
+        except asyncpg.UniqueViolationError as exc:
+            raise Conflict(f"A project named '{values['name']}' already exists.", "name") from exc
+    return await get_project(project_id)
+
+
+async def delete_project(actor: Actor, project_id: int) -> None:
+    if not actor.is_admin:
+        raise Forbidden("Only admins can delete projects.")
+    old = await get_project(project_id)
+    async with audited(actor, "project.delete", Target("project", old.id, old.name, old.id)):
+        live = (
+            await Deployment.count()
+            .where((Deployment.project == project_id) & (Deployment.status != "deleted"))
+            .run()
+        )
+        if live:
+            raise Conflict(f"'{old.name}' still has {live} live deployment(s); delete them first.")
+        try:
+            await Project.delete().where(Project.id == project_id).run()
+        except asyncpg.ForeignKeyViolationError as exc:
+            raise Conflict(
+                f"'{old.name}' still has deployment history; it cannot be deleted."
+            ) from exc

@@ -1,0 +1,90 @@
+"""Browser sessions: an opaque cookie value, stored hashed, with its own CSRF token."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+
+from core.tables import Session
+from core.tokens import hash_token, new_token
+
+LIFETIME = timedelta(hours=12)
+
+
+class SessionUser(msgspec.Struct, frozen=True):
+    user_id: int
+    username: str
+    display_name: str
+    is_admin: bool
+    csrf_token: str
+
+
+def configure(hours: int) -> None:
+    global LIFETIME
+    LIFETIME = timedelta(hours=hours)
+
+
+async def create_session(user_id: int, address: str) -> tuple[str, str]:
+    """Return (cookie value, csrf token)."""
+    token, csrf = new_token(), new_token()
+    await Session.insert(
+        Session(
+            token_hash=hash_token(token),
+            user=user_id,
+            csrf_token=csrf,
+            expires_at=datetime.now(UTC) + LIFETIME,
+            address=address[:64],
+        )
+    ).run()
+    return token, csrf
+
+
+async def resolve_session(token: str) -> SessionUser | None:
+    """The live session's user, sliding its expiry forward; None when unknown or expired."""
+    now = datetime.now(UTC)
+    row = (
+        await Session.select(
+            Session.id,
+            Session.csrf_token,
+            Session.expires_at,
+            Session.user.id.as_alias("user_id"),
+            Session.user.username.as_alias("username"),
+            Session.user.display_name.as_alias("display_name"),
+            Session.user.is_admin.as_alias("is_admin"),
+            Session.user.is_active.as_alias("is_active"),
+        )
+        .where(Session.token_hash == hash_token(token))
+        .first()
+        .run()
+    )
+    if row is None or row["expires_at"] < now or not row["is_active"]:
+        return None
+    # Slide the expiry at most once a minute: a write per request would be wasteful.
+    if row["expires_at"] - now < LIFETIME - timedelta(minutes=1):
+        await (
+            Session.update({Session.expires_at: now + LIFETIME})
+            .where(Session.id == row["id"])
+            .run()
+        )
+    return SessionUser(
+        user_id=row["user_id"],
+        username=row["username"],
+        display_name=row["display_name"],
+        is_admin=row["is_admin"],
+        csrf_token=row["csrf_token"],
+    )
+
+
+async def end_session(token: str) -> None:
+    await Session.delete().where(Session.token_hash == hash_token(token)).run()
+
+
+async def purge_expired() -> int:
+    rows = (
+        await Session.delete()
+        .where(Session.expires_at < datetime.now(UTC))
+        .returning(Session.id)
+        .run()
+    )
+    return len(rows)

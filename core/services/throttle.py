@@ -1,0 +1,51 @@
+"""Login throttling: too many failures for a username, or from one address, → Throttled.
+
+Counted in PostgreSQL so that several `serve` processes share one view.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from core.errors import Throttled
+from core.tables import LoginFailure
+
+MAX_FAILURES = 5
+WINDOW = timedelta(minutes=15)
+ADDRESS_FACTOR = 4  # one office behind one NAT address: allow a few users' worth of typos
+
+
+def configure(max_failures: int, window_minutes: int) -> None:
+    global MAX_FAILURES, WINDOW
+    MAX_FAILURES = max_failures
+    WINDOW = timedelta(minutes=window_minutes)
+
+
+async def check(username: str, address: str) -> None:
+    since = datetime.now(UTC) - WINDOW
+    by_name = (
+        await LoginFailure.count()
+        .where((LoginFailure.username == username) & (LoginFailure.at > since))
+        .run()
+    )
+    by_address = (
+        await LoginFailure.count()
+        .where((LoginFailure.address == address) & (LoginFailure.at > since))
+        .run()
+    )
+    if by_name >= MAX_FAILURES or by_address >= MAX_FAILURES * ADDRESS_FACTOR:
+        minutes = int(WINDOW.total_seconds() // 60)
+        raise Throttled(
+            f"Too many failed sign-in attempts. Try again in {minutes} minutes.",
+            retry_after=int(WINDOW.total_seconds()),
+        )
+
+
+async def record_failure(username: str, address: str) -> None:
+    await LoginFailure.insert(LoginFailure(username=username, address=address[:64])).run()
+    # Old rows are worthless; trimming here keeps the table small without a cron job.
+    await LoginFailure.delete().where(LoginFailure.at < datetime.now(UTC) - 2 * WINDOW).run()
+
+
+async def clear(username: str) -> None:
+    await LoginFailure.delete().where(LoginFailure.username == username).run()

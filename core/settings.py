@@ -1,0 +1,101 @@
+"""Control-plane settings: defaults < settings file (litestar.toml) < SHOAL_* environment.
+
+Every field here is documented in `litestar.toml` and in docs/configuration.md; a unit test
+keeps the three in step. The Litestar CLI does not read litestar.toml: the file is ours.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+ENV_PREFIX = "SHOAL_"
+DEFAULT_SETTINGS_FILE = "litestar.toml"
+
+
+class Settings(msgspec.Struct, kw_only=True, frozen=True):
+    database_url: str = ""
+    """PostgreSQL URL; empty = an embedded PostgreSQL (pgserver) in `data_dir`/postgres."""
+    data_dir: str = ".data"
+    """Where the embedded database, the generated secret key and Caddy's files live."""
+    bind: str = "127.0.0.1:8000"
+    """host:port the web server listens on."""
+    public_url: str = ""
+    """The URL users reach Shoal at (links in ingress error pages); empty = http://<bind>."""
+    secret_key: str = ""
+    """Master key (32 bytes, base64) for secrets and credentials; `up` generates one if empty."""
+    admin_password: str = ""
+    """Password for the first admin created by `up`; empty = a random one, printed once."""
+    session_hours: int = 12
+    """How long a login session lasts without activity."""
+    login_max_failures: int = 5
+    """Failed logins per username (x4 per client address) within the window before 429."""
+    login_window_minutes: int = 15
+    """The window over which failed logins are counted."""
+    db_pool_size: int = 10
+    """Connections in each of the two pools (asyncpg for the ORM, psycopg for the SAQ queue)."""
+    worker_concurrency: int = 10
+    """Background jobs a SAQ worker runs at once."""
+    caddy_admin: str = ""
+    """Caddy's admin API URL for an operator-run Caddy; empty = `up` starts its own if installed."""
+    ingress_bind: str = "127.0.0.1:8880"
+    """Where the Caddy that `up` starts serves deployment URLs."""
+    local_agent: bool = True
+    """Whether `up` starts an agent for this host when Docker is reachable."""
+    local_agent_listen: str = "127.0.0.1:5010"
+    """host:port of the local agent that `up` starts."""
+    log_level: str = "info"
+    """Logging level: debug, info, warning, error."""
+
+    @property
+    def host(self) -> str:
+        return self.bind.rsplit(":", 1)[0]
+
+    @property
+    def port(self) -> int:
+        return int(self.bind.rsplit(":", 1)[1])
+
+    @property
+    def effective_public_url(self) -> str:
+        return (self.public_url or f"http://{self.bind}").rstrip("/")
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir).expanduser().resolve()
+
+
+class SettingsError(Exception):
+    """The settings file or an environment variable holds a value of the wrong shape."""
+
+
+def field_names() -> list[str]:
+    return list(Settings.__struct_fields__)
+
+
+def load_settings(
+    path: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    environ = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    file = Path(path or environ.get("SHOAL_CONFIG") or DEFAULT_SETTINGS_FILE)
+    if file.is_file():
+        try:
+            document = tomllib.loads(file.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{file}: {exc}") from exc
+        values.update(document.get("shoal", {}))
+    for name in field_names():
+        env_value = environ.get(ENV_PREFIX + name.upper())
+        if env_value is not None:
+            values[name] = env_value
+    unknown = set(values) - set(field_names())
+    if unknown:
+        raise SettingsError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    try:
+        return msgspec.convert(values, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(f"invalid setting: {exc}") from exc

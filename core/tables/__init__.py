@@ -1,0 +1,37 @@
+"""Piccolo tables: persistence only, grouped by aggregate. Business rules live in core.services."""
+
+from core.tables.accounts import ApiToken, LoginFailure, Session, User
+from core.tables.audit import AuditEvent
+from core.tables.catalog import Plugin, Service
+from core.tables.deployments import Deployment, PipelineRun, PipelineStep
+from core.tables.environments import Environment
+from core.tables.nodes import Node, NodeSample
+from core.tables.pipelines import PipelineVersion
+from core.tables.projects import Project, Secret
+from core.tables.registries import Registry
+from core.tables.teams import Grant, Membership, Team
+
+ALL_TABLES = [
+    User,
+    Session,
+    ApiToken,
+    LoginFailure,
+    Team,
+    Registry,
+    Service,
+    Plugin,
+    Project,
+    Secret,
+    PipelineVersion,
+    Environment,
+    Membership,
+    Grant,
+    Node,
+    NodeSample,
+    Deployment,
+    PipelineRun,
+    PipelineStep,
+    AuditEvent,
+]
+
+__all__ = [t.__name__ for t in ALL_TABLES] + ["ALL_TABLES"]

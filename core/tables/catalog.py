@@ -1,0 +1,48 @@
+"""What pipelines are built from: services (long-running containers) and plugins (steps)."""
+
+from piccolo.columns import (
+    JSONB,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from core.tables.registries import Registry
+
+
+class Service(Table, tablename="services"):
+    name = Varchar(length=63, unique=True)
+    description = Text(default="")
+    registry = ForeignKey(references=Registry, on_delete=OnDelete.restrict)
+    image = Varchar(length=256)
+    tag_mode = Varchar(length=16, default="pinned")
+    tag = Varchar(length=128, default="")
+    tag_pattern = Varchar(length=128, default="")
+    port = Integer(null=True, default=None)
+    env = JSONB(default="{}")
+    health_check = JSONB(default="{}")
+    command = Text(default="")
+    cpu = Float(default=0.5)
+    memory_mb = Integer(default=256)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Plugin(Table, tablename="plugins"):
+    name = Varchar(length=63, unique=True)
+    description = Text(default="")
+    registry = ForeignKey(references=Registry, on_delete=OnDelete.restrict)
+    image = Varchar(length=256)
+    tag = Varchar(length=128)
+    param_schema = JSONB(default="{}")
+    timeout_s = Integer(default=300)
+    cpu = Float(default=0.5)
+    memory_mb = Integer(default=256)
+    join_network = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow())

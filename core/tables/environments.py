@@ -1,0 +1,14 @@
+"""Environments: a DNS name, an ingress base domain and a default cleanup period."""
+
+from piccolo.columns import Integer, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Environment(Table, tablename="environments"):
+    name = Varchar(length=63, unique=True)
+    description = Text(default="")
+    base_domain = Varchar(length=253)
+    cleanup_hours = Integer(default=168)
+    tls_mode = Varchar(length=16, default="off")
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -1,0 +1,1 @@
+"""Fixtures: caddy (see module owner notes)."""

@@ -1,0 +1,1 @@
+"""Fixtures: docker (see module owner notes)."""

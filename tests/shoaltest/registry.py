@@ -1,0 +1,1 @@
+"""Fixtures: registry (see module owner notes)."""

@@ -1,0 +1,19 @@
+"""Route guards, set per router/controller: signed in, admin."""
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.handlers.base import BaseRouteHandler
+
+from web.auth import principal_of
+
+
+async def requires_login(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    if principal_of(connection).actor is None:
+        raise NotAuthorizedException("Sign in first.")
+
+
+async def requires_admin(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    await requires_login(connection, handler)
+    if not principal_of(connection).is_admin:
+        # Admin areas are invisible to others: 404, as for any object they may not see.
+        raise NotFoundException("Not found.")
