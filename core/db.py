@@ -42,6 +42,15 @@ def start_embedded(data_dir: Path) -> str:
     return server.get_uri(EMBEDDED_DATABASE)
 
 
+def stop_embedded() -> None:
+    """Stop the embedded PostgreSQL this process started (pgserver also does so at exit)."""
+    global _embedded_server
+    if _embedded_server is not None:
+        with contextlib.suppress(Exception):
+            _embedded_server.cleanup()
+        _embedded_server = None
+
+
 def resolve_dsn(settings: Settings) -> str:
     """The DSN to use: the configured server, or the embedded one (started on demand)."""
     if settings.database_url:

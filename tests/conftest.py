@@ -5,6 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from shoaltest.caddy import *  # noqa: E402, F403
-from shoaltest.docker import *  # noqa: E402, F403
-from shoaltest.registry import *  # noqa: E402, F403
+from shoaltest.caddy import *  # noqa: F403
+from shoaltest.db import *  # noqa: F403
+from shoaltest.docker import *  # noqa: F403
+from shoaltest.registry import *  # noqa: F403
