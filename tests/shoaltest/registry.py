@@ -1,1 +1,140 @@
-"""Fixtures: registry (see module owner notes)."""
+"""Fixture `registry`: a real Docker registry (Debian's docker-registry) with htpasswd auth.
+
+It listens on a free 127.0.0.1 port with its storage in a temporary directory and is stopped
+(by pid) at the end of the session. `push` goes through the real dockerd; dockerd talks to
+127.0.0.1 registries over plain HTTP without any insecure-registry setting.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+import httpx
+import pytest
+
+REGISTRY_BINARY = "docker-registry"
+CONFIG = """\
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: {root}
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:{port}
+  secret: {secret}
+auth:
+  htpasswd:
+    realm: shoal-test
+    path: {htpasswd}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PushError(Exception):
+    """dockerd reported an error inside the push stream (it never raises for those)."""
+
+
+@dataclass
+class RegistryServer:
+    host: str
+    username: str
+    password: str
+    docker_client: docker.DockerClient
+    pushed: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}"
+
+    def push(self, local_image: str, repo: str, tag: str) -> str:
+        """Tag `local_image` as host/repo:tag, push it, drop the local tag; return the ref."""
+        auth = {"username": self.username, "password": self.password}
+        self.docker_client.login(registry=self.host, **auth)
+        remote = f"{self.host}/{repo}"
+        self.docker_client.images.get(local_image).tag(remote, tag)
+        try:
+            for chunk in self.docker_client.images.push(
+                remote, tag, stream=True, decode=True, auth_config=auth
+            ):
+                if "error" in chunk or "errorDetail" in chunk:
+                    raise PushError(f"push {remote}:{tag}: {chunk}")
+        finally:
+            self.docker_client.images.remove(f"{remote}:{tag}", noprune=True)
+        self.pushed.append(f"{repo}:{tag}")
+        return f"{remote}:{tag}"
+
+
+def _wait_ready(url: str, process: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"docker-registry exited at start:\n{log_path.read_text()[-2000:]}")
+        try:
+            # An htpasswd registry answers 401 on /v2/ once it is serving.
+            if httpx.get(f"{url}/v2/", timeout=1).status_code == 401:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    pytest.fail(f"docker-registry did not answer on {url}:\n{log_path.read_text()[-2000:]}")
+
+
+@pytest.fixture(scope="session")
+def registry(docker_client: docker.DockerClient) -> Iterator[RegistryServer]:
+    """A running registry with one htpasswd user; `.push(image, repo, tag)` fills it."""
+    if not shutil.which(REGISTRY_BINARY) or not shutil.which("htpasswd"):
+        pytest.fail("apt-get install docker-registry apache2-utils (registry and htpasswd)")
+    username, password = "shoal", secrets.token_urlsafe(12)
+    with tempfile.TemporaryDirectory(prefix="shoal-test-registry-") as tmp:
+        root = Path(tmp)
+        htpasswd = root / "htpasswd"
+        # The registry accepts bcrypt entries only.
+        subprocess.run(
+            ["htpasswd", "-Bbc", str(htpasswd), username, password],
+            check=True,
+            capture_output=True,
+        )
+        port = free_port()
+        config = root / "config.yml"
+        config.write_text(
+            CONFIG.format(
+                root=root / "data", port=port, secret=secrets.token_hex(16), htpasswd=htpasswd
+            )
+        )
+        log_path = root / "registry.log"
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                [REGISTRY_BINARY, "serve", str(config)], stdout=log, stderr=log
+            )
+        server = RegistryServer(f"127.0.0.1:{port}", username, password, docker_client)
+        try:
+            _wait_ready(server.url, process, log_path)
+            yield server
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+__all__ = ["PushError", "RegistryServer", "free_port", "registry"]
