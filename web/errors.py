@@ -17,11 +17,16 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from core.errors import ShoalError, Throttled
+from web.rendering import page
 
 log = logging.getLogger(__name__)
 
-DB_DOWN = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-           asyncpg.CannotConnectNowError)
+DB_DOWN = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+)
 
 TITLES = {
     400: "Bad request",
@@ -38,16 +43,19 @@ TITLES = {
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
-        "accept", ""
-    ).split(",")[0]
+    return (
+        request.url.path.startswith("/api/")
+        or "application/json" in request.headers.get("accept", "").split(",")[0]
+    )
 
 
 def _respond(request: Request, status: int, detail: str, extra: dict | None = None) -> Response:
     headers = dict(extra or {})
     if _is_api(request):
         return Response(
-            {"status_code": status, "detail": detail}, status_code=status, headers=headers,
+            {"status_code": status, "detail": detail},
+            status_code=status,
+            headers=headers,
             media_type=MediaType.JSON,
         )
     if request.headers.get("hx-request"):
@@ -58,12 +66,16 @@ def _respond(request: Request, status: int, detail: str, extra: dict | None = No
             status_code=status,
             headers=headers,
         )
-    return Template(
+    response = page(
+        request,
         "errors/error.html",
-        context={"status": status, "title": TITLES.get(status, "Error"), "detail": detail},
         status_code=status,
-        headers=headers,
+        status=status,
+        title=TITLES.get(status, "Error"),
+        detail=detail,
     )
+    response.headers.update(headers)
+    return response
 
 
 def shoal_error(request: Request, exc: ShoalError) -> Response:
@@ -78,7 +90,12 @@ def http_error(request: Request, exc: HTTPException) -> Response:
             return Response("", status_code=200, headers={"HX-Redirect": target})
         return Redirect(target)
     detail = exc.detail
-    if exc.status_code == 400 and isinstance(exc.extra, list | dict) and exc.extra and _is_api(request):
+    if (
+        exc.status_code == 400
+        and isinstance(exc.extra, list | dict)
+        and exc.extra
+        and _is_api(request)
+    ):
         return Response(
             {"status_code": 400, "detail": detail, "extra": exc.extra},
             status_code=400,
@@ -92,7 +109,9 @@ def unexpected_error(request: Request, exc: Exception) -> Response:
         log.error("database unavailable during %s %s: %s", request.method, request.url.path, exc)
         return _respond(request, 503, "The database is unavailable right now. Try again shortly.")
     log.exception("unhandled error during %s %s", request.method, request.url.path)
-    return _respond(request, HTTP_500_INTERNAL_SERVER_ERROR, "An unexpected error occurred; it was logged.")
+    return _respond(
+        request, HTTP_500_INTERNAL_SERVER_ERROR, "An unexpected error occurred; it was logged."
+    )
 
 
 EXCEPTION_HANDLERS = {

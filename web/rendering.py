@@ -14,13 +14,20 @@ from core.errors import ShoalError
 from web.auth import ANON_CSRF_COOKIE, principal_of
 
 FLASH_COOKIE = "shoal_flash"
+# Filled by web.app from each page module's ADMIN_NAV = (label, href, order).
+ADMIN_LINKS: list[dict[str, Any]] = []
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> Template:
     principal = principal_of(request)
     context.setdefault("errors", {})
     context.setdefault("form", {})
-    context.update(me=principal, csrf_token=principal.csrf_token, path=request.url.path)
+    context.update(
+        me=principal,
+        csrf_token=principal.csrf_token,
+        path=request.url.path,
+        admin_links=ADMIN_LINKS,
+    )
     cookies: list[Cookie] = []
     raw = request.cookies.get(FLASH_COOKIE)
     if raw and not request.headers.get("hx-request"):

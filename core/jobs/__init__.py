@@ -1,0 +1,56 @@
+"""SAQ on PostgreSQL: the queue, the worker and its cron, built from one settings object.
+
+Tasks are small keyword-only functions in this package; their names never change once
+released (queued jobs refer to them by name). Each logs its duration in after_process.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from saq import CronJob, Queue, Worker
+from saq.queue.postgres import PostgresQueue
+
+from core.db import psycopg_dsn
+from core.jobs import housekeeping
+
+log = logging.getLogger("shoal.jobs")
+
+QUEUE_NAME = "shoal"
+FUNCTIONS: list[Any] = [housekeeping.purge_sessions]
+CRON_JOBS = [CronJob(housekeeping.purge_sessions, cron="*/10 * * * *")]
+
+
+def make_queue(dsn: str, pool_size: int) -> Queue:
+    return PostgresQueue.from_url(
+        psycopg_dsn(dsn), name=QUEUE_NAME, min_size=1, max_size=max(2, pool_size)
+    )
+
+
+async def _before(ctx: dict) -> None:
+    ctx["started"] = time.monotonic()
+
+
+async def _after(ctx: dict) -> None:
+    job = ctx.get("job")
+    took = time.monotonic() - ctx.get("started", time.monotonic())
+    if job is not None:
+        log.info("job %s %s in %.3f s", job.function, job.status, took)
+
+
+def make_worker(queue: Queue, concurrency: int) -> Worker:
+    return Worker(
+        queue,
+        functions=FUNCTIONS,
+        cron_jobs=CRON_JOBS,
+        concurrency=concurrency,
+        before_process=_before,
+        after_process=_after,
+    )
+
+
+async def ping(queue: Queue) -> None:
+    """Raise if the queue's database cannot be reached (used by /health/ready)."""
+    await queue.info()

@@ -169,3 +169,16 @@ async def ensure_first_admin(username: str = "admin", password: str = "") -> str
     password = password or secrets.token_urlsafe(12)
     await create_user(Actor.system("shoal up"), username=username, password=password, is_admin=True)
     return password
+
+
+async def change_own_password(actor: Actor, current: str, new_password: str) -> None:
+    """A user changing their own password must prove the current one."""
+    row = await User.select(User.password_hash).where(User.id == actor.id).first().run()
+    if row is None or not passwords.verify_password(row["password_hash"], current):
+        raise InvalidInput("The current password is not right.", "current_password")
+    problem = passwords.password_problem(new_password)
+    if problem:
+        raise InvalidInput(problem, "new_password")
+    async with audited(actor, "user.change_password", Target("user", actor.id, actor.username)):
+        hashed = passwords.hash_password(new_password)
+        await User.update({User.password_hash: hashed}).where(User.id == actor.id).run()

@@ -239,3 +239,17 @@ async def list_grants(
             )
         )
     return out
+
+
+async def teams_of_user(user_id: int) -> list[TeamView]:
+    rows = (
+        await Membership.select(
+            Membership.team.id.as_alias("id"),
+            Membership.team.name.as_alias("name"),
+            Membership.team.description.as_alias("description"),
+        )
+        .where(Membership.user == user_id)
+        .order_by(Membership.team.name)
+        .run()
+    )
+    return [TeamView(r["id"], r["name"], r["description"]) for r in rows]

@@ -1,0 +1,16 @@
+"""Dependencies every handler may ask for by name: `actor` (the signed-in user)."""
+
+from __future__ import annotations
+
+from litestar import Request
+from litestar.di import Provide
+
+from core.actor import Actor
+from web.auth import current_actor
+
+
+async def provide_actor(request: Request) -> Actor:
+    return current_actor(request)
+
+
+DEPENDENCIES = {"actor": Provide(provide_actor)}

@@ -1,0 +1,86 @@
+"""What runs beside the web server in one process: the DB pool, the SAQ queue and worker.
+
+Background services (the ingress syncer, the agent hub) join through `background` so that
+each area starts and stops its own loop without this module knowing its insides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from litestar import Litestar
+from saq import Queue
+
+from core import db
+from core.jobs import make_queue, make_worker
+from core.services import sessions, throttle
+from core.settings import Settings
+
+log = logging.getLogger("shoal")
+
+
+def configure_secret_box(settings: Settings) -> None:
+    try:
+        from core import crypto
+    except ImportError:  # the catalog area brings the secret box
+        return
+    if settings.secret_key:
+        crypto.configure(crypto.key_from_settings(settings.secret_key))
+
+
+# (name, start) pairs; start(settings, queue) returns an async stop function.
+BackgroundStart = Callable[[Settings, Queue], Awaitable[Callable[[], Awaitable[None]]]]
+background: list[tuple[str, BackgroundStart]] = []
+
+
+class Lifespan:
+    def __init__(
+        self, settings: Settings, dsn: str, *, run_worker: bool, own_pool: bool = True
+    ) -> None:
+        self.settings = settings
+        self.dsn = dsn
+        self.run_worker = run_worker
+        # Tests share one pool across many app instances; they pass own_pool=False.
+        self.own_pool = own_pool
+        self.queue: Queue | None = None
+
+    @contextlib.asynccontextmanager
+    async def __call__(self, app: Litestar) -> AsyncIterator[None]:
+        settings = self.settings
+        db.configure(self.dsn)
+        configure_secret_box(settings)
+        sessions.configure(settings.session_hours)
+        throttle.configure(settings.login_max_failures, settings.login_window_minutes)
+        if self.own_pool:
+            await db.start_pool(settings.db_pool_size)
+        queue = make_queue(self.dsn, settings.db_pool_size)
+        await queue.connect()
+        self.queue = queue
+        app.state.queue = queue
+        worker_task: asyncio.Task | None = None
+        if self.run_worker:
+            worker = make_worker(queue, settings.worker_concurrency)
+            worker_task = asyncio.create_task(worker.start(), name="saq-worker")
+        stops = []
+        for name, start in background:
+            try:
+                stops.append(await start(settings, queue))
+            except Exception:
+                log.exception("could not start %s; the web app runs without it", name)
+        try:
+            yield
+        finally:
+            for stop in reversed(stops):
+                with contextlib.suppress(Exception):
+                    await stop()
+            if worker_task is not None:
+                worker_task.cancel()
+                with contextlib.suppress(BaseException):
+                    await worker_task
+            with contextlib.suppress(Exception):
+                await queue.disconnect()
+            if self.own_pool:
+                await db.close_pool()

@@ -1,0 +1,82 @@
+"""Sign in and sign out. One generic message for any wrong username/password/disabled user."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from litestar import Request, Response, Router, get, post
+from litestar.datastructures import Cookie
+from litestar.response import Redirect, Template
+
+from core.errors import InvalidInput, Throttled
+from core.services import accounts, sessions
+from web.auth import SESSION_COOKIE, principal_of
+from web.rendering import form_data, page
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: an open redirect after login would help phishing."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    parsed = urlparse(target)
+    return "/" if parsed.netloc or parsed.scheme else target
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@get("/login", include_in_schema=False)
+async def login_form(request: Request, next: str | None = None) -> Template | Redirect:
+    if principal_of(request).actor is not None:
+        return Redirect(_safe_next(next))
+    return page(request, "auth/login.html", next=_safe_next(next))
+
+
+@post("/login", include_in_schema=False)
+async def login(request: Request) -> Response:
+    data = await form_data(request)
+    username, target = data.get("username", ""), _safe_next(data.get("next"))
+    try:
+        user = await accounts.authenticate(
+            username, data.get("password", ""), client_address(request)
+        )
+    except (InvalidInput, Throttled) as exc:
+        status = exc.status_code if isinstance(exc, Throttled) else 400
+        response = page(
+            request,
+            "auth/login.html",
+            status_code=status,
+            errors={"": exc.detail},
+            form={"username": username[:64]},
+            next=target,
+        )
+        if isinstance(exc, Throttled):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    token, _ = await sessions.create_session(user.id, client_address(request))
+    cookie = Cookie(
+        key=SESSION_COOKIE,
+        value=token,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+        max_age=int(sessions.LIFETIME.total_seconds()),
+    )
+    return Redirect(target, status_code=303, cookies=[cookie])
+
+
+@post("/logout", include_in_schema=False)
+async def logout(request: Request) -> Redirect:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await sessions.end_session(token)
+    return Redirect(
+        "/login",
+        status_code=303,
+        cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")],
+    )
+
+
+router = Router(path="/", route_handlers=[login_form, login, logout], include_in_schema=False)

@@ -1,0 +1,119 @@
+"""Environments: everyone sees those their teams reach; admins create, edit and delete them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.exceptions import NotFoundException
+from litestar.response import Redirect, Template
+
+from core.actor import Actor
+from core.errors import ShoalError
+from core.services import access, environments, teams
+from web.guards import requires_login
+from web.rendering import as_int, field_errors, form_data, page, redirect
+
+# Extra sections other areas add to the detail page: async (actor, environment id) -> context.
+detail_extensions: list = []
+
+
+def environment_input(data: dict[str, str]) -> environments.EnvironmentInput:
+    return environments.EnvironmentInput(
+        name=data.get("name", ""),
+        base_domain=data.get("base_domain", ""),
+        cleanup_hours=as_int(data.get("cleanup_hours"), 0) or 0,
+        description=data.get("description", ""),
+        tls_mode=data.get("tls_mode", "off"),
+    )
+
+
+async def _index(request: Request, actor: Actor, **extra: Any) -> Template:
+    _, ids = await access.visible_ids(actor)
+    found = await environments.list_environments(ids)
+    return page(request, "environments/index.html", environments=found, **extra)
+
+
+async def _detail(request: Request, actor: Actor, environment_id: int, **extra: Any) -> Template:
+    acl = await access.access_for(actor)
+    if not acl.can_see_environment(environment_id):
+        raise NotFoundException("No such environment.")
+    context: dict[str, Any] = {}
+    for extend in detail_extensions:
+        context.update(await extend(actor, environment_id))
+    return page(
+        request,
+        "environments/detail.html",
+        environment=await environments.get_environment(environment_id),
+        level=acl.environment_level(environment_id).label,
+        grants=await teams.list_grants(environment_id=environment_id) if actor.is_admin else [],
+        all_teams=await teams.list_teams() if actor.is_admin else [],
+        **context,
+        **extra,
+    )
+
+
+@get("/")
+async def index(request: Request, actor: Actor) -> Template:
+    return await _index(request, actor)
+
+
+@post("/")
+async def create(request: Request, actor: Actor) -> Template | Redirect:
+    data = await form_data(request)
+    try:
+        env = await environments.create_environment(actor, environment_input(data))
+    except ShoalError as exc:
+        return await _index(
+            request, actor, form=data, errors=field_errors(exc), status_code=exc.status_code
+        )
+    return redirect(f"/environments/{env.id}", f"Environment '{env.name}' created.")
+
+
+@get("/{environment_id:int}")
+async def detail(request: Request, actor: Actor, environment_id: int) -> Template:
+    return await _detail(request, actor, environment_id)
+
+
+@post("/{environment_id:int}")
+async def update(request: Request, actor: Actor, environment_id: int) -> Template | Redirect:
+    data = await form_data(request)
+    try:
+        await environments.update_environment(actor, environment_id, environment_input(data))
+    except ShoalError as exc:
+        return await _detail(
+            request,
+            actor,
+            environment_id,
+            form=data,
+            errors=field_errors(exc),
+            status_code=exc.status_code,
+        )
+    return redirect(f"/environments/{environment_id}", "Environment saved.")
+
+
+@post("/{environment_id:int}/delete")
+async def delete(actor: Actor, environment_id: int) -> Redirect:
+    await environments.delete_environment(actor, environment_id)
+    return redirect("/environments", "Environment deleted.")
+
+
+@post("/{environment_id:int}/grants")
+async def add_grant(request: Request, actor: Actor, environment_id: int) -> Template | Redirect:
+    data = await form_data(request)
+    try:
+        team_id = as_int(data.get("team_id"), 0) or 0
+        await teams.grant(actor, team_id, "environment", environment_id, data.get("level", ""))
+    except ShoalError as exc:
+        return await _detail(
+            request, actor, environment_id, errors=field_errors(exc), status_code=exc.status_code
+        )
+    return redirect(f"/environments/{environment_id}", "Access granted.")
+
+
+router = Router(
+    path="/environments",
+    route_handlers=[index, create, detail, update, delete, add_grant],
+    guards=[requires_login],
+    include_in_schema=False,
+)

@@ -1,0 +1,135 @@
+"""Teams (admin): create, rename, delete, members, and grants on projects or environments.
+
+The pattern every page area follows: GET renders, POST calls one core service and redirects
+with a flash message, or re-renders the same page with the error beside its field and the
+input kept (status = the error's status).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.response import Redirect, Template
+
+from core.actor import Actor
+from core.errors import ShoalError
+from core.services import accounts, environments, projects, teams
+from web.guards import requires_admin
+from web.rendering import as_int, field_errors, form_data, page, redirect
+
+
+async def _index(request: Request, **extra: Any) -> Template:
+    return page(request, "teams/index.html", teams=await teams.list_teams(), **extra)
+
+
+async def _detail(request: Request, team_id: int, **extra: Any) -> Template:
+    return page(
+        request,
+        "teams/detail.html",
+        team=await teams.get_team(team_id),
+        members=await teams.list_members(team_id),
+        grants=await teams.list_grants(team_id=team_id),
+        users=await accounts.list_users(),
+        projects=await projects.list_projects(),
+        environments=await environments.list_environments(),
+        **extra,
+    )
+
+
+@get("/")
+async def index(request: Request) -> Template:
+    return await _index(request)
+
+
+@post("/")
+async def create(request: Request, actor: Actor) -> Template | Redirect:
+    data = await form_data(request)
+    try:
+        team = await teams.create_team(actor, data.get("name", ""), data.get("description", ""))
+    except ShoalError as exc:
+        return await _index(
+            request, form=data, errors=field_errors(exc), status_code=exc.status_code
+        )
+    return redirect(f"/teams/{team.id}", f"Team '{team.name}' created.")
+
+
+@get("/{team_id:int}")
+async def detail(request: Request, team_id: int) -> Template:
+    return await _detail(request, team_id)
+
+
+@post("/{team_id:int}")
+async def rename(request: Request, actor: Actor, team_id: int) -> Template | Redirect:
+    data = await form_data(request)
+    try:
+        team = await teams.rename_team(
+            actor, team_id, data.get("name", ""), data.get("description")
+        )
+    except ShoalError as exc:
+        return await _detail(
+            request, team_id, form=data, errors=field_errors(exc), status_code=exc.status_code
+        )
+    return redirect(f"/teams/{team.id}", "Team saved.")
+
+
+@post("/{team_id:int}/delete")
+async def delete(actor: Actor, team_id: int) -> Redirect:
+    team = await teams.get_team(team_id)
+    await teams.delete_team(actor, team_id)
+    return redirect("/teams", f"Team '{team.name}' deleted.")
+
+
+@post("/{team_id:int}/members")
+async def add_member(request: Request, actor: Actor, team_id: int) -> Template | Redirect:
+    data = await form_data(request)
+    try:
+        await teams.add_member(actor, team_id, as_int(data.get("user_id"), 0) or 0)
+    except ShoalError as exc:
+        return await _detail(
+            request, team_id, errors=field_errors(exc), status_code=exc.status_code
+        )
+    return redirect(f"/teams/{team_id}", "Member added.")
+
+
+@post("/{team_id:int}/members/{user_id:int}/remove")
+async def remove_member(actor: Actor, team_id: int, user_id: int) -> Redirect:
+    await teams.remove_member(actor, team_id, user_id)
+    return redirect(f"/teams/{team_id}", "Member removed.")
+
+
+@post("/{team_id:int}/grants")
+async def add_grant(request: Request, actor: Actor, team_id: int) -> Template | Redirect:
+    data = await form_data(request)
+    target, _, raw_id = data.get("target", "").partition(":")
+    try:
+        await teams.grant(actor, team_id, target, as_int(raw_id, 0) or 0, data.get("level", ""))
+    except ShoalError as exc:
+        return await _detail(
+            request, team_id, errors=field_errors(exc), status_code=exc.status_code
+        )
+    return redirect(f"/teams/{team_id}", "Access granted.")
+
+
+@post("/{team_id:int}/grants/{grant_id:int}/revoke")
+async def revoke_grant(actor: Actor, team_id: int, grant_id: int) -> Redirect:
+    await teams.revoke_grant(actor, grant_id)
+    return redirect(f"/teams/{team_id}", "Access revoked.")
+
+
+router = Router(
+    path="/teams",
+    route_handlers=[
+        index,
+        create,
+        detail,
+        rename,
+        delete,
+        add_member,
+        remove_member,
+        add_grant,
+        revoke_grant,
+    ],
+    guards=[requires_admin],
+    include_in_schema=False,
+)

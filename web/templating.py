@@ -1,0 +1,42 @@
+"""The Jinja environment: autoescaping on everywhere, plus the few filters pages share."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar.plugins.jinja import JinjaTemplateEngine
+
+STATIC_VERSION = "1"
+
+
+def ago(value: datetime | None) -> str:
+    """'3 days ago' style text; exact time goes in a title attribute beside it."""
+    if value is None:
+        return "never"
+    seconds = int((datetime.now(UTC) - value).total_seconds())
+    future = seconds < 0
+    seconds = abs(seconds)
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            count = seconds // size
+            text = f"{count} {unit}{'s' if count != 1 else ''}"
+            return f"in {text}" if future else f"{text} ago"
+    return "just now"
+
+
+def when(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+def make_template_engine(directory: Path) -> JinjaTemplateEngine:
+    environment = Environment(
+        loader=FileSystemLoader(directory),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters.update(ago=ago, when=when)
+    environment.globals.update(static_version=STATIC_VERSION)
+    return JinjaTemplateEngine(engine_instance=environment)
