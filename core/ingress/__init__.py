@@ -1,0 +1,112 @@
+"""The ingress: Caddy routes `<service>.<deployment>.<environment>.<base domain>` to the node
+port of each running deployment's service. Public surface for the rest of Shoal:
+
+    await ingress.start(settings, run_caddy=True)   # app lifespan (`up` starts Caddy itself)
+    ingress.request_sync()                          # after any deployment or node status change
+    ingress.status()                                # for the admin "Ingress" page
+    await ingress.stop()
+
+Modules: hostnames (names → hosts and URLs), routes (pure route table), source (its query),
+config + pages + document (Caddy JSON), caddy (admin API adapter), syncer, process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from core.ingress.caddy import CaddyAdmin
+from core.ingress.config import IngressOptions
+from core.ingress.hostnames import check_hostname, hostname_problem, service_url, tls_bind
+from core.ingress.process import CaddyNotInstalled, CaddyProcess
+from core.ingress.syncer import IngressStatus, IngressSyncer
+from core.settings import Settings
+
+log = logging.getLogger("shoal.ingress")
+
+__all__ = [
+    "IngressStatus",
+    "check_hostname",
+    "hostname_problem",
+    "options_from",
+    "request_sync",
+    "service_url",
+    "start",
+    "status",
+    "stop",
+]
+
+_syncer: IngressSyncer | None = None
+_process: CaddyProcess | None = None
+_supervisor: asyncio.Task | None = None
+_not_running = "The ingress is not configured: set SHOAL_CADDY_ADMIN or run `shoal up`."
+
+
+def options_from(settings: Settings) -> IngressOptions:
+    return IngressOptions(
+        listen=settings.ingress_bind,
+        tls_listen=tls_bind(settings.ingress_bind, getattr(settings, "ingress_tls_bind", "")),
+        public_url=settings.effective_public_url,
+    )
+
+
+async def start(
+    settings: Settings, *, run_caddy: bool = False, check_interval: float = 2.0
+) -> IngressSyncer | None:
+    """Start syncing. With `run_caddy` and no `caddy_admin`, start our own Caddy first.
+
+    Never raises for a missing or unreachable Caddy: deployments must work without ingress, so
+    the problem is logged and shown by `status()`.
+    """
+    global _syncer, _process, _supervisor, _not_running
+    admin_url, owns = settings.caddy_admin, False
+    if not admin_url and run_caddy:
+        try:
+            _process = CaddyProcess(settings.data_path / "caddy")
+            await _process.start()
+        except CaddyNotInstalled as exc:
+            _not_running = exc.detail
+            log.warning("%s", exc.detail)
+            return None
+        except Exception as exc:
+            _not_running = f"Caddy did not start: {exc}"
+            log.error("%s", _not_running)
+            return None
+        _supervisor = asyncio.create_task(_process.supervise(), name="shoal-caddy-supervisor")
+        admin_url, owns = _process.admin_url, True
+    if not admin_url:
+        log.info("%s", _not_running)
+        return None
+    _syncer = IngressSyncer(
+        CaddyAdmin(admin_url),
+        options_from(settings),
+        owns_caddy=owns,
+        check_interval=check_interval,
+    )
+    await _syncer.start()
+    return _syncer
+
+
+def request_sync() -> None:
+    """Ask for the route table to be re-applied soon; cheap, thread-safe, a no-op if not started."""
+    if _syncer is not None:
+        _syncer.request_sync()
+
+
+def status() -> IngressStatus:
+    if _syncer is None:
+        return IngressStatus(reachable=False, last_error=_not_running)
+    return _syncer.status
+
+
+async def stop() -> None:
+    global _syncer, _process, _supervisor
+    if _syncer is not None:
+        await _syncer.stop()
+        _syncer = None
+    if _process is not None:
+        await _process.stop()
+        _process = None
+    if _supervisor is not None:
+        _supervisor.cancel()
+        _supervisor = None

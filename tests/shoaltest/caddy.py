@@ -1,1 +1,88 @@
-"""Fixtures: caddy (see module owner notes)."""
+"""Fixture: one real Caddy (Debian package) for the session, on free loopback ports.
+
+It is started by `core.ingress.process.CaddyProcess`, the same code `shoal up` uses. Tests that
+kill it (to simulate a crash) must `await caddy.restart()` in a `finally`.
+"""
+
+from __future__ import annotations
+
+import socket
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from core.ingress.process import CaddyProcess
+from core.settings import Settings
+
+
+def _free_port_pair() -> int:
+    """A port p with p+1 free too: HTTPS hosts are served on p+1 (see hostnames.tls_bind)."""
+    for _ in range(50):
+        with socket.socket() as first:
+            first.bind(("127.0.0.1", 0))
+            port = first.getsockname()[1]
+            if port >= 65535:
+                continue
+            with socket.socket() as second:
+                try:
+                    second.bind(("127.0.0.1", port + 1))
+                except OSError:
+                    continue
+        return port
+    raise RuntimeError("no two adjacent free loopback ports")
+
+
+@dataclass
+class CaddyUnderTest:
+    process: CaddyProcess
+    ingress_port: int
+
+    @property
+    def admin_url(self) -> str:
+        return self.process.admin_url
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    @property
+    def ingress_url(self) -> str:
+        return f"http://127.0.0.1:{self.ingress_port}"
+
+    @property
+    def tls_port(self) -> int:
+        return self.ingress_port + 1
+
+    def settings(self, **overrides: object) -> Settings:
+        values: dict = {
+            "caddy_admin": self.admin_url,
+            "ingress_bind": f"127.0.0.1:{self.ingress_port}",
+            "public_url": "http://shoal.test:8000",
+            **overrides,
+        }
+        return Settings(**values)
+
+    def kill(self) -> None:
+        """SIGKILL this Caddy only (by its pid), as a crash would."""
+        self.process.kill()
+
+    async def restart(self) -> None:
+        if not self.process.running:
+            await self.process.start()
+
+
+@pytest.fixture(scope="session")
+async def caddy() -> AsyncIterator[CaddyUnderTest]:
+    with tempfile.TemporaryDirectory(prefix="shoal-test-caddy-") as tmp:
+        process = CaddyProcess(Path(tmp))
+        await process.start()
+        try:
+            yield CaddyUnderTest(process, _free_port_pair())
+        finally:
+            await process.stop()
+
+
+__all__ = ["CaddyUnderTest", "caddy"]

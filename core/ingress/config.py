@@ -1,0 +1,148 @@
+"""The Caddy JSON for a route table. Pure: routes + options in, JSON-ready dicts out.
+
+Shape (chosen because every admin change reloads Caddy's whole config): one route per server
+whose `map` handler turns the Host into `{shoal.upstream}`, `{shoal.deployment}` and
+`{shoal.deployment_id}`, then a subroute: unknown host → 404 page, known host with no upstream
+(node offline) → friendly page, else `reverse_proxy` to the mapped upstream. A proxy error
+goes to `errors` (Caddy's handle_errors), which shows the friendly page for known hosts. The
+map keeps a reload near 0.1 s at 10,000 hosts where one route per host would cost ~0.6 s.
+
+Hosts of environments with `tls_mode` internal/acme are served by a second server with TLS
+(certificates obtained on demand, only for the listed hosts); the plain server redirects them.
+
+What Shoal owns in a shared Caddy: the servers in SERVER_NAMES and the TLS automation policies
+whose `@id` starts with "shoal-". Everything else in a live config is left as it is.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from core.ingress import pages
+from core.ingress.routes import Route
+
+SERVER = "shoal"
+TLS_SERVER = "shoal-tls"
+SERVER_NAMES = (SERVER, TLS_SERVER)
+ID_PREFIX = "shoal-"
+_UNKNOWN = {"vars": {"{shoal.deployment_id}": [""]}}
+_NOT_ROUTED = {"vars": {"{shoal.upstream}": [""]}}
+
+
+class IngressOptions(msgspec.Struct, frozen=True, kw_only=True):
+    listen: str
+    """Plain HTTP listener, e.g. "127.0.0.1:8880" or ":80"."""
+    tls_listen: str
+    """HTTPS listener for hosts of environments with TLS, e.g. ":443"."""
+    public_url: str
+    """Shoal's own URL, for the "open this deployment" link on error pages."""
+    dial_timeout: str = "5s"
+
+
+def _html(status: int | str, body: str) -> dict:
+    return {
+        "handler": "static_response",
+        "status_code": status,
+        "headers": {"Content-Type": ["text/html; charset=utf-8"], "Cache-Control": ["no-store"]},
+        "body": body,
+    }
+
+
+def _host_route(route_id: str, routes: list[Route], options: IngressOptions) -> dict:
+    mapping = {
+        "handler": "map",
+        "source": "{http.request.host}",
+        "destinations": ["{shoal.upstream}", "{shoal.deployment}", "{shoal.deployment_id}"],
+        "mappings": [
+            {"input": r.host, "outputs": [r.upstream, r.deployment_name, str(r.deployment_id)]}
+            for r in routes
+        ],
+        "defaults": ["", "", ""],
+    }
+    proxy = {
+        "handler": "reverse_proxy",
+        "upstreams": [{"dial": "{shoal.upstream}"}],
+        # Flush at once so log streams and server-sent events reach the browser live.
+        "flush_interval": -1,
+        "transport": {"protocol": "http", "dial_timeout": options.dial_timeout},
+    }
+    decide = {
+        "handler": "subroute",
+        "routes": [
+            {"match": [_UNKNOWN], "handle": [_html(404, pages.not_found_page())], "terminal": True},
+            {
+                "match": [_NOT_ROUTED],
+                "handle": [_html(503, pages.node_offline_page(options.public_url))],
+                "terminal": True,
+            },
+            {"handle": [proxy]},
+        ],
+    }
+    return {"@id": route_id, "handle": [mapping, decide], "terminal": True}
+
+
+def _errors(options: IngressOptions) -> dict:
+    status = "{http.error.status_code}"
+    return {
+        "routes": [
+            {"match": [_UNKNOWN], "handle": [_html(status, pages.error_page())], "terminal": True},
+            {"handle": [_html(status, pages.service_down_page(options.public_url))]},
+        ]
+    }
+
+
+def _redirect(hosts: list[str], tls_listen: str) -> dict:
+    port = tls_listen.rpartition(":")[2]
+    authority = "{http.request.host}" + ("" if port == "443" else f":{port}")
+    return {
+        "@id": "shoal-https-redirect",
+        "match": [{"host": hosts}],
+        "handle": [
+            {
+                "handler": "static_response",
+                "status_code": 308,
+                "headers": {"Location": [f"https://{authority}{{http.request.uri}}"]},
+            }
+        ],
+        "terminal": True,
+    }
+
+
+def build_owned(routes: list[Route], options: IngressOptions) -> dict:
+    """The parts of a Caddy config Shoal owns: {"servers": {...}, "tls_policies": [...]}."""
+    plain = [r for r in routes if r.tls_mode == "off"]
+    secure = [r for r in routes if r.tls_mode != "off"]
+    plain_routes = [_host_route("shoal-hosts", plain, options)]
+    if secure:
+        plain_routes.insert(0, _redirect([r.host for r in secure], options.tls_listen))
+    servers = {
+        SERVER: {
+            "listen": [options.listen],
+            "automatic_https": {"disable": True},
+            "routes": plain_routes,
+            "errors": _errors(options),
+        }
+    }
+    policies = []
+    if secure:
+        servers[TLS_SERVER] = {
+            "listen": [options.tls_listen],
+            "automatic_https": {"disable": True},
+            "tls_connection_policies": [{}],
+            "routes": [_host_route("shoal-tls-hosts", secure, options)],
+            "errors": _errors(options),
+        }
+        for mode in ("internal", "acme"):
+            subjects = [r.host for r in secure if r.tls_mode == mode]
+            if subjects:
+                # On demand: a certificate is obtained at a host's first visit, and only for
+                # hosts listed here, so thousands of deployments cost nothing until used.
+                policies.append(
+                    {
+                        "@id": f"{ID_PREFIX}tls-{mode}",
+                        "subjects": subjects,
+                        "issuers": [{"module": mode}],
+                        "on_demand": True,
+                    }
+                )
+    return {"servers": servers, "tls_policies": policies}
