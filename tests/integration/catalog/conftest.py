@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
+
 from shoaltest.registry import RegistryServer
 
 APP_IMAGE = "shoal/app"
@@ -110,3 +111,41 @@ def silent_server() -> Iterator[str]:
         listener.bind(("127.0.0.1", 0))
         listener.listen(16)
         yield f"127.0.0.1:{listener.getsockname()[1]}"
+
+
+@pytest.fixture
+def secret_key() -> bytes:
+    """A fresh master key installed as the process's box for this test."""
+    from core import crypto
+
+    key = crypto.generate_key()
+    crypto.configure(key)
+    return key
+
+
+@pytest.fixture
+async def catalog_admin(db: str, secret_key: bytes):
+    """An admin user (so audit rows and "set by" name a real person) and a clean tag cache."""
+    from core.actor import Actor
+    from core.services import tag_cache
+    from core.tables import User
+
+    tag_cache.clear()
+    # Inserted directly: hashing a real password costs more than the rest of a test.
+    row = (
+        await User.insert(User(username="root", password_hash="x", is_admin=True))
+        .returning(User.id)
+        .run()
+    )[0]
+    return Actor(id=row["id"], username="root", is_admin=True)
+
+
+@pytest.fixture
+async def private_registry(catalog_admin, registry: RegistryServer, app_image: str):
+    """The real test registry saved as a Shoal registry (with its password encrypted)."""
+    from core.services import registries
+
+    data = registries.RegistryInput(
+        name="local", url=registry.url, username=registry.username, password=registry.password
+    )
+    return await registries.create_registry(catalog_admin, data)

@@ -3,7 +3,6 @@
 import time
 
 import pytest
-from shoaltest.registry import free_port
 
 from core.registry_client import (
     RegistryAuthError,
@@ -11,6 +10,7 @@ from core.registry_client import (
     RegistryUnreachable,
     RepositoryNotFound,
 )
+from shoaltest.registry import free_port
 
 pytestmark = pytest.mark.docker
 

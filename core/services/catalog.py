@@ -1,0 +1,201 @@
+"""Services (admin): what a pipeline's long-running containers are made from.
+
+A service names a registry and image and either pins one tag (`pinned`, shown locked) or
+lets users pick among the registry's tags that match a glob (`selectable`). It also carries
+the container port exposed through the ingress, environment, a health check and its default
+CPU/RAM share.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime
+from typing import Literal
+
+import asyncpg
+import msgspec
+
+from core import validation
+from core.actor import Actor
+from core.domain import images
+from core.domain.tags import check_tag, compile_pattern
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.services import registries
+from core.services.audit import Target, audited
+from core.services.catalog_usage import pipelines_using
+from core.tables import Registry, Service
+
+MAX_CPU = 256.0
+MAX_MEMORY_MB = 1024 * 1024
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+TAG_MODES = ("pinned", "selectable")
+
+
+class HealthCheck(msgspec.Struct, kw_only=True, omit_defaults=True):
+    kind: Literal["none", "http", "tcp", "command"] = "none"
+    path: str = "/"
+    command: str = ""
+    interval_s: int = 10
+    timeout_s: int = 5
+    retries: int = 3
+
+
+class ServiceInput(msgspec.Struct, kw_only=True):
+    name: str
+    registry_id: int
+    image: str
+    tag_mode: str = "pinned"
+    tag: str = ""
+    tag_pattern: str = ""
+    port: int | None = None
+    env: dict[str, str] = {}
+    health_check: HealthCheck = msgspec.field(default_factory=HealthCheck)
+    command: str = ""
+    cpu: float = 0.5
+    memory_mb: int = 256
+    description: str = ""
+
+
+class ServiceView(ServiceInput, kw_only=True):
+    id: int
+    registry_name: str
+    created_at: datetime
+
+
+def check_resources(cpu: float, memory_mb: int) -> None:
+    """Refuse zero, negative, NaN and absurd CPU/RAM before they reach Docker."""
+    if not (isinstance(cpu, int | float) and math.isfinite(cpu) and 0.01 <= cpu <= MAX_CPU):
+        raise InvalidInput(f"CPU must be between 0.01 and {MAX_CPU:g} cores.", "cpu")
+    if not (isinstance(memory_mb, int) and 4 <= memory_mb <= MAX_MEMORY_MB):
+        raise InvalidInput(f"Memory must be between 4 and {MAX_MEMORY_MB} MB.", "memory_mb")
+
+
+def _check_health(check: HealthCheck) -> dict:
+    if check.kind == "http" and not check.path.startswith("/"):
+        raise InvalidInput("The health check path must start with '/'.", "health_check")
+    if check.kind == "command" and not check.command.strip():
+        raise InvalidInput("Enter the health check command.", "health_check")
+    for name in ("interval_s", "timeout_s", "retries"):
+        if not 1 <= getattr(check, name) <= 3600:
+            raise InvalidInput(f"Health check {name} must be between 1 and 3600.", "health_check")
+    return msgspec.to_builtins(check)
+
+
+def _check_env(env: dict[str, str]) -> dict[str, str]:
+    if len(env) > 200:
+        raise InvalidInput("At most 200 environment variables.", "env")
+    for name, value in env.items():
+        if not ENV_NAME.fullmatch(name):
+            raise InvalidInput(f"'{name}' is not a valid variable name.", "env")
+        if not isinstance(value, str) or len(value) > 8192 or "\x00" in value:
+            raise InvalidInput(f"The value of {name} must be text up to 8192 characters.", "env")
+    return dict(env)
+
+
+def _pattern(pattern: str) -> str:
+    compile_pattern(pattern)
+    return pattern.strip()
+
+
+async def _clean(data: ServiceInput) -> dict:
+    check_resources(data.cpu, data.memory_mb)
+    if not await Registry.exists().where(Registry.id == data.registry_id).run():
+        raise InvalidInput("No such registry.", "registry_id")
+    mode = validation.one_of(data.tag_mode, TAG_MODES, "tag_mode")
+    if data.port is not None and not 1 <= data.port <= 65535:
+        raise InvalidInput("The port must be between 1 and 65535.", "port")
+    return {
+        "name": validation.dns_label(data.name),
+        "description": validation.text(
+            data.description, "description", max_length=2000, required=False
+        ),
+        "registry": data.registry_id,
+        "image": images.check_image(data.image),
+        "tag_mode": mode,
+        "tag": check_tag(data.tag) if mode == "pinned" else "",
+        "tag_pattern": _pattern(data.tag_pattern) if mode == "selectable" else "",
+        "port": data.port,
+        "env": _check_env(data.env),
+        "health_check": _check_health(data.health_check),
+        "command": validation.text(data.command, "command", max_length=4000, required=False),
+        "cpu": float(data.cpu),
+        "memory_mb": data.memory_mb,
+    }
+
+
+def _view(row: dict) -> ServiceView:
+    row = {**row, "registry_id": row["registry"], "registry_name": row["registry.name"]}
+    return msgspec.convert(row, ServiceView, strict=False)
+
+
+def _admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise Forbidden("Only admins can manage services.")
+
+
+async def get_service(service_id: int) -> ServiceView:
+    row = (
+        await Service.select(Service.all_columns(), Service.registry.name)
+        .output(load_json=True)
+        .where(Service.id == service_id)
+        .first()
+        .run()
+    )
+    if row is None:
+        raise NotFound("No such service.")
+    return _view(row)
+
+
+async def list_services() -> list[ServiceView]:
+    rows = (
+        await Service.select(Service.all_columns(), Service.registry.name)
+        .output(load_json=True)
+        .order_by(Service.name)
+        .run()
+    )
+    return [_view(r) for r in rows]
+
+
+async def create_service(actor: Actor, data: ServiceInput) -> ServiceView:
+    _admin(actor)
+    async with audited(actor, "service.create", Target("service", name=data.name[:63])) as audit:
+        values = await _clean(data)
+        try:
+            row = (await Service.insert(Service(**values)).returning(Service.id).run())[0]
+        except asyncpg.UniqueViolationError as exc:
+            raise Conflict(f"A service named '{values['name']}' exists.", "name") from exc
+        audit.target = Target("service", row["id"], values["name"])
+    return await get_service(row["id"])
+
+
+async def update_service(actor: Actor, service_id: int, data: ServiceInput) -> ServiceView:
+    _admin(actor)
+    old = await get_service(service_id)
+    async with audited(actor, "service.update", Target("service", old.id, old.name)):
+        values = await _clean(data)
+        try:
+            await Service.update(values).where(Service.id == service_id).run()
+        except asyncpg.UniqueViolationError as exc:
+            raise Conflict(f"A service named '{values['name']}' exists.", "name") from exc
+    return await get_service(service_id)
+
+
+async def delete_service(actor: Actor, service_id: int) -> None:
+    _admin(actor)
+    old = await get_service(service_id)
+    async with audited(actor, "service.delete", Target("service", old.id, old.name)):
+        used_by = await pipelines_using("service", service_id)
+        if used_by:
+            raise Conflict(f"'{old.name}' is still used by {', '.join(used_by)}.")
+        await Service.delete().where(Service.id == service_id).run()
+
+
+async def service_tags(service_id: int, *, refresh: bool = False) -> registries.TagListing:
+    """What a user may pick: the pinned tag, or the registry's tags matching the pattern."""
+    service = await get_service(service_id)
+    if service.tag_mode == "pinned":
+        return registries.TagListing(tags=[service.tag], fetched_at=service.created_at)
+    return await registries.list_tags(
+        service.registry_id, service.image, service.tag_pattern, refresh=refresh
+    )

@@ -1,0 +1,217 @@
+"""Registries (admin): Docker Hub built in, private v2 registries with encrypted credentials,
+connection checks and cached tag listings. The password is write-only: no view carries it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+import msgspec
+
+from core import crypto, validation
+from core.actor import Actor
+from core.domain import images
+from core.domain.tags import compile_pattern, sort_tags
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.registry_client import RegistryClient
+from core.services import tag_cache
+from core.services.audit import Target, audited
+from core.tables import Plugin, Registry, Service
+
+DOCKER_HUB_NAME = "docker-hub"
+
+
+class RegistryView(msgspec.Struct):
+    id: int
+    name: str
+    url: str
+    username: str
+    has_password: bool
+    is_default: bool
+    created_at: datetime
+
+
+class RegistryInput(msgspec.Struct, kw_only=True):
+    name: str
+    url: str
+    username: str = ""
+    password: str | None = None
+    """None (or "" from a form) keeps the stored password; `clear_password` removes it."""
+    clear_password: bool = False
+
+
+class TagListing(msgspec.Struct):
+    tags: list[str]
+    fetched_at: datetime
+    hint: str = ""
+
+
+def _view(row: dict) -> RegistryView:
+    return RegistryView(
+        id=row["id"],
+        name=row["name"],
+        url=row["url"],
+        username=row["username"],
+        has_password=bool(row["password_ciphertext"]),
+        is_default=row["is_default"],
+        created_at=row["created_at"],
+    )
+
+
+def _admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise Forbidden("Only admins can manage registries.")
+
+
+async def _row(registry_id: int) -> dict:
+    row = await Registry.select().where(Registry.id == registry_id).first().run()
+    if row is None:
+        raise NotFound("No such registry.")
+    return row
+
+
+async def get_registry(registry_id: int) -> RegistryView:
+    return _view(await _row(registry_id))
+
+
+async def list_registries() -> list[RegistryView]:
+    rows = await Registry.select().order_by(Registry.is_default, ascending=False).run()
+    return sorted((_view(r) for r in rows), key=lambda r: (not r.is_default, r.name))
+
+
+async def ensure_default_registry() -> None:
+    """Create the built-in Docker Hub entry if it is missing (idempotent; run at startup)."""
+    if await Registry.exists().where(Registry.is_default.eq(True)).run():
+        return
+    try:
+        await Registry.insert(
+            Registry(name=DOCKER_HUB_NAME, url=images.DOCKER_HUB_URL, is_default=True)
+        ).run()
+    except asyncpg.UniqueViolationError:
+        pass  # another process won the race, or an admin registry already took the name
+
+
+def _clean(data: RegistryInput) -> dict:
+    return {
+        "name": validation.dns_label(data.name),
+        "url": images.check_registry_url(data.url),
+        "username": validation.text(data.username, "username", max_length=256, required=False),
+    }
+
+
+async def _store_password(registry_id: int, data: RegistryInput) -> None:
+    if data.clear_password:
+        sealed = ""
+    elif data.password:
+        if len(data.password) > 4096:
+            raise InvalidInput("At most 4096 characters.", "password")
+        context = crypto.registry_password_context(registry_id)
+        sealed = crypto.box().encrypt(data.password, context)
+    else:
+        return
+    await (
+        Registry.update({Registry.password_ciphertext: sealed})
+        .where(Registry.id == registry_id)
+        .run()
+    )
+
+
+async def create_registry(actor: Actor, data: RegistryInput) -> RegistryView:
+    _admin(actor)
+    async with audited(actor, "registry.create", Target("registry", name=data.name[:64])) as audit:
+        values = _clean(data)
+        crypto.box()  # refuse before inserting anything if no key is configured
+        async with Registry._meta.db.transaction():
+            try:
+                row = (await Registry.insert(Registry(**values)).returning(Registry.id).run())[0]
+            except asyncpg.UniqueViolationError as exc:
+                raise Conflict(f"A registry named '{values['name']}' exists.", "name") from exc
+            await _store_password(row["id"], data)
+        audit.target = Target("registry", row["id"], values["name"])
+    return await get_registry(row["id"])
+
+
+async def update_registry(actor: Actor, registry_id: int, data: RegistryInput) -> RegistryView:
+    _admin(actor)
+    old = await _row(registry_id)
+    async with audited(actor, "registry.update", Target("registry", old["id"], old["name"])):
+        values = _clean(data)
+        async with Registry._meta.db.transaction():
+            try:
+                await Registry.update(values).where(Registry.id == registry_id).run()
+            except asyncpg.UniqueViolationError as exc:
+                raise Conflict(f"A registry named '{values['name']}' exists.", "name") from exc
+            await _store_password(registry_id, data)
+    tag_cache.forget_registry(registry_id)
+    return await get_registry(registry_id)
+
+
+async def registry_usage(registry_id: int) -> list[str]:
+    """Human-readable list of what uses the registry ("service web", "plugin migrate")."""
+    services = await Service.select(Service.name).where(Service.registry == registry_id).run()
+    plugins = await Plugin.select(Plugin.name).where(Plugin.registry == registry_id).run()
+    return [f"service {r['name']}" for r in services] + [f"plugin {r['name']}" for r in plugins]
+
+
+async def delete_registry(actor: Actor, registry_id: int) -> None:
+    _admin(actor)
+    old = await _row(registry_id)
+    async with audited(actor, "registry.delete", Target("registry", old["id"], old["name"])):
+        if old["is_default"]:
+            raise Conflict("Docker Hub is built in and cannot be deleted.")
+        used_by = await registry_usage(registry_id)
+        if used_by:
+            raise Conflict(f"'{old['name']}' is still used by {', '.join(used_by)}.")
+        try:
+            await Registry.delete().where(Registry.id == registry_id).run()
+        except asyncpg.ForeignKeyViolationError as exc:  # something was added meanwhile
+            raise Conflict(f"'{old['name']}' is still in use.") from exc
+    tag_cache.forget_registry(registry_id)
+
+
+async def credentials(registry_id: int) -> tuple[str, str, str]:
+    """(url, username, password) for talking to the registry; the password decrypted here."""
+    row = await _row(registry_id)
+    password = ""
+    if row["password_ciphertext"]:
+        context = crypto.registry_password_context(registry_id)
+        password = crypto.box().decrypt(row["password_ciphertext"], context)
+    return row["url"], row["username"], password
+
+
+async def check_connection(
+    registry_id: int | None = None, data: RegistryInput | None = None
+) -> str:
+    """Test a saved registry, or unsaved form values (an empty password reuses the stored one)."""
+    url, username, password = await credentials(registry_id) if registry_id else ("", "", "")
+    if data is not None:
+        url, username = images.check_registry_url(data.url), data.username.strip()
+        if data.password:
+            password = data.password
+        elif data.clear_password:
+            password = ""
+    async with RegistryClient(url, username, password) as client:
+        return await client.check()
+
+
+async def list_tags(
+    registry_id: int, image: str, pattern: str = "", *, refresh: bool = False
+) -> TagListing:
+    """Tags of `image`, filtered by the glob `pattern` (if any), highest first."""
+    image = images.check_image(image)
+    compiled = compile_pattern(pattern) if pattern else None
+    url, username, password = await credentials(registry_id)
+
+    async def fetch() -> list[str]:
+        async with RegistryClient(url, username, password) as client:
+            return await client.list_tags(images.repository(url, image))
+
+    every, fetched_at = await tag_cache.get_tags(registry_id, image, fetch, refresh=refresh)
+    tags = sort_tags([t for t in every if compiled is None or compiled.fullmatch(t)])
+    hint = ""
+    if not every:
+        hint = f"'{image}' has no tags yet."
+    elif not tags:
+        hint = f"None of the {len(every)} tags of '{image}' match '{pattern}'."
+    return TagListing(tags=tags, fetched_at=fetched_at, hint=hint)
