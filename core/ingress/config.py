@@ -62,8 +62,8 @@ def _host_route(route_id: str, routes: list[Route], options: IngressOptions) -> 
     proxy = {
         "handler": "reverse_proxy",
         "upstreams": [{"dial": "{shoal.upstream}"}],
-        # Flush at once so log streams and server-sent events reach the browser live.
-        "flush_interval": -1,
+        # No `flush_interval`: Caddy already flushes event streams and chunked responses at
+        # once, and with -1 set, 2.6.2 cuts open streams at every reload (a route change).
         "transport": {"protocol": "http", "dial_timeout": options.dial_timeout},
     }
     decide = {

@@ -1,9 +1,10 @@
 """Keeps Caddy's config equal to the route table computed from the database.
 
 One background task does all the work, so bursts of `request_sync()` calls collapse: a request
-only sets a flag, and each pass reads the newest state, so ten status changes during one apply
-cost one more apply, not ten. Every `check_interval` seconds a pass also reads Caddy's live
-config and repairs any difference (a restarted Caddy gets its routes back within seconds).
+only sets a flag, the task waits `settle` seconds for more, and each pass reads the newest
+state, so ten status changes in a row (or during one apply) cost one apply, not ten. Every
+`check_interval` seconds a pass also reads Caddy's live config and repairs any difference (a
+restarted Caddy gets its routes back within seconds).
 A failing pass records its error for the admin page and the loop carries on.
 """
 
@@ -51,12 +52,14 @@ class IngressSyncer:
         *,
         owns_caddy: bool = False,
         check_interval: float = 2.0,
+        settle: float = 0.02,
         load_table: Callable[[], Awaitable[RouteTable]] = load_route_table,
     ) -> None:
         self.admin = admin
         self.options = options
         self.owns_caddy = owns_caddy
         self.check_interval = check_interval
+        self.settle = settle
         self._load_table = load_table
         self._admin_block: dict = {"listen": admin.admin_listen}
         if owns_caddy:
@@ -110,6 +113,10 @@ class IngressSyncer:
                 await asyncio.wait_for(self._wanted.wait(), timeout)
             except TimeoutError:
                 pass
+            if self._wanted.is_set():
+                # Status changes come in runs (a node going offline touches all its
+                # deployments): a short pause lets one pass cover the whole run.
+                await asyncio.sleep(self.settle)
             self._wanted.clear()
             check = time.monotonic() >= next_check
             async with self._lock:
