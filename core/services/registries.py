@@ -207,7 +207,8 @@ async def list_tags(
         async with RegistryClient(url, username, password) as client:
             return await client.list_tags(images.repository(url, image))
 
-    every, fetched_at = await tag_cache.get_tags(registry_id, image, fetch, refresh=refresh)
+    access = tag_cache.fingerprint(url, username, password)
+    every, fetched_at = await tag_cache.get_tags(registry_id, access, image, fetch, refresh=refresh)
     tags = sort_tags([t for t in every if compiled is None or compiled.fullmatch(t)])
     hint = ""
     if not every:
