@@ -9,7 +9,8 @@ fail() { # type, message, fields (a JSON object), exit code
   exit "$4"
 }
 
-if ! jq -e 'type == "object"' >/dev/null 2>&1 <<<"$input"; then
+# Exactly one document, an object (-s: empty input is [] here, not silently nothing).
+if ! jq -se 'length == 1 and (.[0] | type == "object")' >/dev/null 2>&1 <<<"$input"; then
   fail invalid_input "stdin is not a JSON object" '{"stdin": "expected a JSON object"}' 2
 fi
 # Name every bad field at once, as the SDK does.
