@@ -42,6 +42,15 @@ def free_loopback_port() -> int:
         return sock.getsockname()[1]
 
 
+def _alive(pid: int) -> bool:
+    """Running and not a zombie (a zombie is dead, just not yet reaped by its parent)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
 class CaddyProcess:
     def __init__(self, directory: Path, *, admin_port: int | None = None) -> None:
         binary = shutil.which("caddy")
@@ -84,10 +93,10 @@ class CaddyProcess:
             log.warning("stopping a Caddy (pid %s) left over from an earlier run", pid)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
-            for _ in range(50):
-                if not Path(f"/proc/{pid}").exists():
+            for _ in range(100):
+                if not _alive(pid):
                     break
-                time.sleep(0.1)
+                time.sleep(0.05)
 
     def _spawn(self) -> subprocess.Popen:
         self._write_files()

@@ -1,0 +1,90 @@
+"""The Caddy that `shoal up` runs: started, supervised, stopped; a clear message without Caddy."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from core import ingress
+from core.ingress.process import CaddyNotInstalled, CaddyProcess, free_loopback_port
+from core.settings import Settings
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+async def test_up_starts_its_own_caddy_and_stops_it(db, tmp_path):
+    settings = Settings(data_dir=str(tmp_path), ingress_bind=f"127.0.0.1:{free_loopback_port()}")
+    syncer = await ingress.start(settings, run_caddy=True, check_interval=0.5)
+    try:
+        assert syncer is not None and syncer.owns_caddy
+        assert syncer.admin.admin_url.startswith("http://127.0.0.1:")
+        for _ in range(100):
+            if ingress.status().last_sync_at is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert ingress.status().reachable is True
+        written = json.loads((tmp_path / "caddy" / "caddy.json").read_text())
+        assert written["admin"]["config"] == {"persist": False}
+        assert written["admin"]["listen"].startswith("127.0.0.1:")
+        live = await syncer.admin.get_config()
+        assert live["admin"]["config"] == {"persist": False}
+        assert live["apps"]["http"]["servers"]["shoal"]["listen"] == [settings.ingress_bind]
+        pid = int((tmp_path / "caddy" / "caddy.pid").read_text())
+        assert _alive(pid)
+    finally:
+        await ingress.stop()
+    assert not _alive(pid)
+    assert ingress.status().reachable is False
+
+
+async def test_a_dead_caddy_is_restarted_by_the_supervisor(tmp_path):
+    process = CaddyProcess(tmp_path)
+    await process.start()
+    supervisor = asyncio.create_task(process.supervise(poll_interval=0.1))
+    try:
+        first = process.pid
+        process.kill()
+        for _ in range(100):
+            if process.running and process.pid != first:
+                break
+            await asyncio.sleep(0.05)
+        assert process.running and process.pid != first
+    finally:
+        await process.stop()
+        supervisor.cancel()
+    assert not process.running
+
+
+async def test_a_caddy_left_over_by_an_earlier_run_is_replaced(tmp_path):
+    earlier = CaddyProcess(tmp_path)
+    await earlier.start()
+    later = CaddyProcess(tmp_path)
+    try:
+        await later.start()
+        assert earlier.pid != later.pid
+        earlier._proc.wait(timeout=10)  # it was ours (same config file), so it was stopped
+        assert later.running
+    finally:
+        await later.stop()
+        await earlier.stop()
+
+
+async def test_without_caddy_installed_up_says_so_and_goes_on(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(CaddyNotInstalled, match="apt-get install caddy"):
+        CaddyProcess(tmp_path)
+    assert await ingress.start(Settings(data_dir=str(tmp_path)), run_caddy=True) is None
+    status = ingress.status()
+    assert status.reachable is False
+    assert "Caddy is not installed" in status.last_error
+    ingress.request_sync()  # a no-op, never an error
+    await ingress.stop()
