@@ -1,0 +1,96 @@
+"""The running agent: wires config, keys, store, Docker, deployments and the server together,
+and runs the background loops (heartbeat, reconcile)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from agent import __version__
+from agent.config import AgentConfig
+from agent.deployments import Deployments
+from agent.events import EventBus
+from agent.handshake import Throttle
+from agent.keys import TokenKeys
+from agent.logs import LogStreams
+from agent.metrics import Metrics
+from agent.protocol import Heartbeat
+from agent.reconcile import reconcile
+from agent.runtime import Docker
+from agent.server import start_server
+from agent.store import Store
+
+log = logging.getLogger(__name__)
+
+# Docker calls are blocking and some (teardown, plugin runs) last long: more than the default.
+WORKER_THREADS = 64
+
+
+class App:
+    def __init__(
+        self, config: AgentConfig, keys: TokenKeys, ssl_context: ssl.SSLContext, thumbprint: str
+    ) -> None:
+        self.version = __version__
+        self.config, self.keys = config, keys
+        self.ssl_context, self.thumbprint = ssl_context, thumbprint
+        self.store = Store(config.data_dir)
+        self.docker = Docker(config.agent_id)
+        self.events = EventBus()
+        self.throttle = Throttle()
+        self.deployments = Deployments(self)
+        self.logs = LogStreams(self)
+        self.metrics = Metrics(self)
+        self._reconcile_now = asyncio.Event()
+
+    def reconcile_soon(self) -> None:
+        self._reconcile_now.set()
+
+    async def run(
+        self, stop: asyncio.Event, on_listening: Callable[[App], None] | None = None
+    ) -> None:
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(WORKER_THREADS))
+        server = await start_server(self)
+        if on_listening is not None:
+            on_listening(self)
+        loops = [
+            asyncio.create_task(self._heartbeats(), name="heartbeats"),
+            asyncio.create_task(self._reconciles(), name="reconcile"),
+        ]
+        try:
+            await stop.wait()
+        finally:
+            server.close()
+            for task in loops:
+                task.cancel()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(server.wait_closed(), 5)
+            self.store.close()
+
+    async def _heartbeats(self) -> None:
+        was_available = False
+        while True:
+            try:
+                metrics = await self.metrics.collect()
+                if self.events.session is not None:
+                    self.events.emit(Heartbeat(metrics=metrics))
+                available = metrics.docker == "ok"
+                if available and not was_available:
+                    self.reconcile_soon()  # docker is back (or first seen): catch up at once
+                was_available = available
+            except Exception:
+                log.exception("heartbeat failed")
+            await asyncio.sleep(self.config.heartbeat_s)
+
+    async def _reconciles(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._reconcile_now.wait(), self.config.reconcile_s)
+            self._reconcile_now.clear()
+            try:
+                await reconcile(self)
+            except Exception as error:
+                log.warning("reconcile failed: %s", error)

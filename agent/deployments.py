@@ -1,0 +1,208 @@
+"""The deployments of this node: start, redeploy, delete; one task per running pipeline.
+
+Idempotent by deployment id: a deploy for a deployment already deploying or running the same
+pipeline version returns its state and starts nothing (no duplicate containers). Work on one
+deployment is serialised by its lock. Secrets and registry credentials stay in memory only,
+for as long as the deployment lives here (plugin rollbacks at deletion need them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from agent.pipeline import PipelineRun, StepFailed
+from agent.plan import PlanError
+from agent.protocol import DeploymentSpec, DeploymentState, DeploymentStatus, StepState
+from agent.runtime import DockerUnavailable
+from agent.teardown import teardown
+
+if TYPE_CHECKING:
+    from agent.app import App
+    from agent.store import DeploymentRecord
+
+log = logging.getLogger(__name__)
+
+INTERRUPTED = "interrupted by an agent restart; rolled back"
+
+
+class Deployments:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.tasks: dict[int, asyncio.Task] = {}
+        self.locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.secrets: dict[int, dict[str, str]] = {}
+
+    def busy(self, deployment_id: int) -> bool:
+        task = self.tasks.get(deployment_id)
+        return task is not None and not task.done()
+
+    # ---- requests
+
+    def deploy(self, spec: DeploymentSpec) -> DeploymentState:
+        self.secrets[spec.id] = dict(spec.secrets)
+        record = self.app.store.get(spec.id)
+        same_version = record is not None and record.spec.pipeline_version == spec.pipeline_version
+        if same_version and record.status in ("deploying", "running") and self.busy(spec.id):
+            return self.state(spec.id)
+        if same_version and record.status == "running":
+            self.app.store.set_desired(spec.id, True)
+            return self.state(spec.id)
+        previous = record.spec if record is not None else None
+        self.app.store.save_deployment(spec, "deploying")
+        self._start(spec.id, self._run(spec, previous, self.tasks.get(spec.id)), "deploy")
+        return self.state(spec.id)
+
+    def delete(self, deployment_id: int) -> DeploymentState:
+        record = self.app.store.get(deployment_id)
+        if record is None:
+            return DeploymentState(
+                deployment_id=deployment_id, status="deleted", pipeline_version=0
+            )
+        if record.status == "deleting" and self.busy(deployment_id):
+            return self.state(deployment_id)
+        self.app.store.set_desired(deployment_id, False)
+        self._set_status(deployment_id, "deleting")
+        self._start(
+            deployment_id, self._delete(deployment_id, self.tasks.get(deployment_id)), "delete"
+        )
+        return self.state(deployment_id)
+
+    def sync(self, specs: list[DeploymentSpec]) -> None:
+        """Make the desired set exactly `specs`: deploy what is missing, delete the rest."""
+        wanted = {spec.id for spec in specs}
+        for record in self.app.store.all():
+            deleting = record.status == "deleting" and self.busy(record.spec.id)
+            if record.spec.id not in wanted and not deleting:
+                self.delete(record.spec.id)
+        for spec in specs:
+            self.secrets[spec.id] = dict(spec.secrets)
+            record = self.app.store.get(spec.id)
+            stale = record is None or record.status == "deleted" or record.retry_on_sync
+            interrupted = record is not None and record.status in ("deploying", "deleting")
+            if (
+                stale
+                or (interrupted and not self.busy(spec.id))
+                or (record is not None and record.spec.pipeline_version != spec.pipeline_version)
+            ):
+                self.deploy(spec)
+            else:
+                self.app.store.set_desired(spec.id, True)
+
+    # ---- state
+
+    def state(self, deployment_id: int) -> DeploymentState:
+        record = self.app.store.get(deployment_id)
+        if record is None:
+            return DeploymentState(
+                deployment_id=deployment_id, status="deleted", pipeline_version=0
+            )
+        return self._state_of(record)
+
+    def states(self) -> list[DeploymentState]:
+        return [self._state_of(record) for record in self.app.store.all()]
+
+    def _state_of(self, record: DeploymentRecord) -> DeploymentState:
+        steps = [
+            StepState(step=s.step, status=s.status, error=s.error, outputs=s.outputs)  # type: ignore[arg-type]
+            for s in self.app.store.steps(record.spec.id)
+        ]
+        return DeploymentState(
+            deployment_id=record.spec.id,
+            status=record.status,  # type: ignore[arg-type]
+            pipeline_version=record.spec.pipeline_version,
+            error=record.error,
+            ports=record.ports,
+            publish_address=self.app.config.publish_address,
+            steps=steps,
+        )
+
+    # ---- work
+
+    def _start(self, deployment_id: int, work: Coroutine[Any, Any, None], kind: str) -> None:
+        task = asyncio.create_task(work, name=f"{kind}-{deployment_id}")
+        self.tasks[deployment_id] = task
+
+    @staticmethod
+    async def _after(before: asyncio.Task | None) -> None:
+        """Let an earlier task on the same deployment end: a deploy is cancelled (it rolls itself
+        back), a delete is waited for."""
+        if before is None or before.done():
+            return
+        if before.get_name().startswith("deploy-"):
+            before.cancel()
+        await asyncio.wait([before])
+
+    async def _run(
+        self, spec: DeploymentSpec, previous: DeploymentSpec | None, before: asyncio.Task | None
+    ) -> None:
+        await self._after(before)
+        async with self.locks[spec.id]:
+            self.app.store.save_deployment(spec, "deploying")  # a delete may have run meanwhile
+            self._emit(spec.id)
+            secrets = self.secrets.get(spec.id, {})
+            try:
+                await teardown(self.app, spec.id, previous)  # leftovers of an older version/crash
+                self.app.store.clear_steps(spec.id)
+                ports = await PipelineRun(
+                    self.app, msgspec.structs.replace(spec, secrets=secrets)
+                ).run()
+            except asyncio.CancelledError:
+                await self._roll_back(spec, "cancelled")
+                raise
+            except (StepFailed, PlanError, DockerUnavailable) as error:
+                await self._roll_back(spec, str(error))
+                return
+            except Exception as error:
+                log.exception("deployment %s failed unexpectedly", spec.id)
+                await self._roll_back(spec, f"internal error: {type(error).__name__}: {error}")
+                return
+            self.app.store.set_status(spec.id, "running", ports=ports)
+            self._emit(spec.id)
+
+    async def _roll_back(self, spec: DeploymentSpec, error: str) -> None:
+        try:
+            await teardown(self.app, spec.id, spec)
+        except Exception as failure:
+            log.warning(
+                "deployment %s: rollback incomplete (%s); reconcile will retry", spec.id, failure
+            )
+            error = f"{error}; rollback incomplete: {failure}"
+        self.app.store.set_status(spec.id, "failed", error)
+        self._emit(spec.id)
+
+    async def _delete(self, deployment_id: int, before: asyncio.Task | None) -> None:
+        await self._after(before)
+        async with self.locks[deployment_id]:
+            record = self.app.store.get(deployment_id)
+            try:
+                await teardown(self.app, deployment_id, record.spec if record else None)
+            except Exception as error:
+                log.warning(
+                    "deployment %s: delete incomplete (%s); reconcile retries", deployment_id, error
+                )
+                return
+            self.app.store.forget(deployment_id)
+            self.secrets.pop(deployment_id, None)
+            self.app.events.emit(DeploymentStatus(deployment_id=deployment_id, status="deleted"))
+
+    def _set_status(self, deployment_id: int, status: str) -> None:
+        self.app.store.set_status(deployment_id, status)
+        self._emit(deployment_id)
+
+    def _emit(self, deployment_id: int) -> None:
+        state = self.state(deployment_id)
+        self.app.events.emit(
+            DeploymentStatus(
+                deployment_id=deployment_id,
+                status=state.status,
+                error=state.error,
+                ports=state.ports,
+                publish_address=state.publish_address,
+            )
+        )

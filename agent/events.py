@@ -1,0 +1,70 @@
+"""Outbound messages: one writer per control-plane session, and a bus that routes events to
+whichever session is current (events raised while none is connected wait in a small buffer)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+
+from msgspec import Struct
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from agent.protocol import encode
+
+log = logging.getLogger(__name__)
+
+QUEUE_LIMIT = 10_000
+BUFFER_LIMIT = 1_000
+
+
+class Session:
+    """One authenticated control-plane connection; `send` never blocks the caller."""
+
+    def __init__(self, ws: ServerConnection) -> None:
+        self.ws = ws
+        self.queue: asyncio.Queue[Struct] = asyncio.Queue(QUEUE_LIMIT)
+        self.dropped = 0
+        self.writer = asyncio.create_task(self._write(), name="session-writer")
+
+    def send(self, message: Struct) -> None:
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            # A stuck control plane must not grow our memory without bound.
+            self.dropped += 1
+
+    async def _write(self) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                message = await self.queue.get()
+                await self.ws.send(encode(message), text=True)
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        self.writer.cancel()
+        await self.ws.close(code, reason)
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self.session: Session | None = None
+        self.buffer: deque[Struct] = deque(maxlen=BUFFER_LIMIT)
+
+    def emit(self, event: Struct) -> None:
+        if self.session is not None:
+            self.session.send(event)
+        else:
+            self.buffer.append(event)
+
+    def attach(self, session: Session) -> Session | None:
+        """Make `session` current and hand it the buffered events; return the one it replaces."""
+        previous, self.session = self.session, session
+        while self.buffer:
+            session.send(self.buffer.popleft())
+        return previous
+
+    def detach(self, session: Session) -> None:
+        if self.session is session:
+            self.session = None

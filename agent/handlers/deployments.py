@@ -1,0 +1,34 @@
+"""deploy, delete (= cancel), sync and state: each answers with the deployments' states."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from agent.protocol import Delete, Deploy, DeploymentsReply, GetState, Sync
+
+if TYPE_CHECKING:
+    from agent.app import App
+    from agent.events import Session
+
+
+async def deploy(app: App, session: Session, request: Deploy) -> DeploymentsReply:
+    state = app.deployments.deploy(request.spec)
+    return DeploymentsReply(id=request.id, deployments=[state])
+
+
+async def delete(app: App, session: Session, request: Delete) -> DeploymentsReply:
+    state = app.deployments.delete(request.deployment_id)
+    return DeploymentsReply(id=request.id, deployments=[state])
+
+
+async def sync(app: App, session: Session, request: Sync) -> DeploymentsReply:
+    app.store.set_meta("plugins", msgspec.json.encode(request.plugins).decode())
+    app.deployments.sync(request.deployments)
+    app.reconcile_soon()
+    return DeploymentsReply(id=request.id, deployments=app.deployments.states())
+
+
+async def get_state(app: App, session: Session, request: GetState) -> DeploymentsReply:
+    return DeploymentsReply(id=request.id, deployments=app.deployments.states())

@@ -1,0 +1,90 @@
+"""Log streams of service containers for `logs` requests: tail N lines, optionally follow,
+stopped by `logs_stop` or when the session ends. Each stream reads on its own thread."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import TYPE_CHECKING, Any
+
+from agent.events import Session
+from agent.protocol import ErrorReply, LogLine, Logs, LogsEnded, Ok
+from agent.runtime.containers import list_own, open_logs
+
+if TYPE_CHECKING:
+    from agent.app import App
+
+LINE_LIMIT = 8192
+
+
+class LogStreams:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.open: dict[tuple[int, int], Any] = {}  # (id(session), stream id) → docker stream
+
+    async def start(self, session: Session, request: Logs) -> Ok | ErrorReply | None:
+        docker_ = self.app.docker
+        containers = await docker_.call(lambda _c: list_own(docker_, request.deployment_id))
+        found = [c for c in containers if c.step == request.step]
+        if not found:
+            return ErrorReply(
+                id=request.id,
+                code="not_found",
+                message=f"deployment {request.deployment_id} has no container for {request.step!r}",
+            )
+        stream = await docker_.call(
+            lambda _c: open_logs(docker_, found[0].id, tail=request.tail, follow=request.follow)
+        )
+        key = (id(session), request.id)
+        self.open[key] = stream
+        session.send(Ok(id=request.id))  # the reply goes before the first line
+        loop = asyncio.get_running_loop()
+        thread = threading.Thread(
+            target=self._pump, args=(loop, session, request, stream, key), daemon=True
+        )
+        thread.start()
+        return None
+
+    def _pump(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        session: Session,
+        request: Logs,
+        stream: Any,
+        key: tuple[int, int],
+    ) -> None:
+        partial, reason = b"", "end of log"
+        try:
+            for chunk in stream:
+                *lines, partial = (partial + chunk).split(b"\n")
+                for line in lines:
+                    self._send(loop, session, request, line)
+        except Exception:  # closed by stop(), or the container went away
+            reason = "stopped"
+        if partial:
+            self._send(loop, session, request, partial)
+        self.open.pop(key, None)
+        loop.call_soon_threadsafe(session.send, LogsEnded(stream_id=request.id, reason=reason))
+
+    @staticmethod
+    def _send(
+        loop: asyncio.AbstractEventLoop, session: Session, request: Logs, line: bytes
+    ) -> None:
+        text = line[:LINE_LIMIT].decode(errors="replace").rstrip("\r")
+        event = LogLine(
+            deployment_id=request.deployment_id, step=request.step, line=text, stream_id=request.id
+        )
+        loop.call_soon_threadsafe(session.send, event)
+
+    async def stop(self, session: Session, stream_id: int) -> bool:
+        stream = self.open.pop((id(session), stream_id), None)
+        if stream is None:
+            return False
+        await asyncio.to_thread(stream.close)
+        return True
+
+    async def stop_session(self, session: Session) -> None:
+        for key in [key for key in self.open if key[0] == id(session)]:
+            stream = self.open.pop(key, None)
+            if stream is not None:
+                await asyncio.to_thread(stream.close)

@@ -1,0 +1,115 @@
+"""Run one plugin step (DESIGN §6): `docker run --rm -i` semantics, one JSON document on stdin,
+one JSON object on stdout, stderr streamed live as log events, exit 0 = success, a timeout."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import deque
+from typing import TYPE_CHECKING, Any, Literal
+
+import msgspec
+
+from agent.plan import NodeLimits
+from agent.protocol import DeploymentSpec, LogLine, PluginNode
+from agent.runtime.attach import STDOUT_LIMIT, run_attached
+
+if TYPE_CHECKING:
+    from agent.app import App
+
+ERROR_TAIL_LINES = 5
+
+
+class PluginFailed(Exception):
+    pass
+
+
+def plugin_document(
+    spec: DeploymentSpec,
+    action: Literal["apply", "rollback"],
+    params: dict[str, Any],
+    inputs: dict[str, dict[str, Any]],
+) -> bytes:
+    return msgspec.json.encode(
+        {
+            "action": action,
+            "deployment": {
+                "id": spec.id,
+                "name": spec.name,
+                "environment": spec.environment,
+                "pipeline_version": spec.pipeline_version,
+                "urls": spec.urls,
+            },
+            "params": params,
+            "secrets": spec.secrets,
+            "inputs": inputs,
+        }
+    )
+
+
+async def run_plugin(
+    app: App,
+    spec: DeploymentSpec,
+    node: PluginNode,
+    action: Literal["apply", "rollback"],
+    document: bytes,
+    limits: NodeLimits,
+    network: str | None,
+) -> dict[str, Any]:
+    """Return the plugin's outputs; raise PluginFailed with a readable reason."""
+    loop = asyncio.get_running_loop()
+    tail: deque[str] = deque(maxlen=ERROR_TAIL_LINES)
+
+    def on_stderr(line: str) -> None:
+        tail.append(line)
+        event = LogLine(deployment_id=spec.id, step=node.id, line=line, source="stderr")
+        loop.call_soon_threadsafe(app.events.emit, event)
+
+    cancelled = threading.Event()
+    work = asyncio.ensure_future(
+        asyncio.to_thread(
+            run_attached,
+            app.docker,
+            name=f"shoal-{app.config.agent_id}-{spec.id}-{node.id}-{action}",
+            image=node.image,
+            labels=app.docker.labels(spec.id, node.id),
+            network=network if node.config.join_network else None,
+            cpu=limits.cpu,
+            memory_mb=limits.memory_mb,
+            stdin_document=document,
+            timeout_s=node.config.timeout_s,
+            on_stderr=on_stderr,
+            cancelled=cancelled,
+        )
+    )
+    try:
+        result = await asyncio.shield(work)
+    except asyncio.CancelledError:
+        cancelled.set()  # kills the container; wait so rollback never races the dying step
+        await asyncio.wait([work], timeout=30)
+        raise
+    last_lines = "; ".join(tail)
+    if result.timed_out:
+        raise PluginFailed(f"plugin {node.id} timed out after {node.config.timeout_s:g} s")
+    if result.exit_code != 0:
+        detail = f": {last_lines}" if last_lines else ""
+        raise PluginFailed(f"plugin {node.id} exited with code {result.exit_code}{detail}")
+    if result.stdout_truncated:
+        raise PluginFailed(f"plugin {node.id} printed more than {STDOUT_LIMIT} bytes on stdout")
+    return parse_stdout(node.id, result.stdout)
+
+
+def parse_stdout(step: str, stdout: bytes) -> dict[str, Any]:
+    if not stdout.strip():
+        return {}
+    try:
+        document = msgspec.json.decode(stdout)
+    except msgspec.DecodeError:
+        preview = stdout[:200].decode(errors="replace")
+        raise PluginFailed(f"plugin {step} printed invalid JSON on stdout: {preview!r}") from None
+    if not isinstance(document, dict):
+        raise PluginFailed(f"plugin {step} must print a JSON object, not {type(document).__name__}")
+    outputs = document.get("outputs", {})
+    if not isinstance(outputs, dict):
+        raise PluginFailed(f"plugin {step}: 'outputs' must be an object")
+    return outputs

@@ -1,0 +1,81 @@
+"""The control plane ↔ agent wire protocol: every message both sides exchange, in one place.
+
+Transport: one TLS WebSocket per node; the agent is the server (``wss://host:port/``), the
+control plane (CP) the client. Every message is one JSON text frame holding an object whose
+``type`` names it (explicit tags, so renaming a class never changes the wire). A frame larger
+than ``MAX_MESSAGE_BYTES`` gets an ``error`` reply (code ``too_large``) and is dropped; the
+connection stays up. Frames above ``TRANSPORT_LIMIT_BYTES`` make the WebSocket layer close the
+connection (code 1009); the agent itself stays up. The CP should open its client with
+``max_size=MAX_MESSAGE_BYTES``.
+
+Handshake (the CP pins the agent certificate by ``thumbprint``: SHA-256 of the DER
+certificate, hex lowercase; a different one means the node is ``untrusted``)::
+
+    agent → CP   Hello{agent_version, protocol_version, nonce, thumbprint, agent_id}
+    CP → agent   Auth{protocol_version, cp_nonce, proof}
+    agent → CP   Welcome{…}  |  AuthFailed{}  (then close)  |  Incompatible{…} (then close)
+
+``key = sha256(token_utf8).digest()`` (the agent stores only this key, never the token; the CP
+stores it encrypted) and ``proof = HMAC-SHA256(key, b"shoal-auth-v1|" + nonce + b"|" +
+cp_nonce + b"|" + thumbprint).hex()`` with the three strings UTF-8 encoded (see ``auth_proof``).
+The agent's fresh random nonce makes a captured exchange useless later, and the thumbprint binds
+the proof to this certificate, so it cannot be relayed through another TLS endpoint. A wrong
+proof gets ``AuthFailed`` without saying what was wrong, and repeated failures are slowed down.
+A protocol version the agent does not speak gets ``Incompatible`` and the connection is closed.
+A newer authenticated session replaces the older one (the old socket is closed, code 4000).
+
+After ``Welcome`` the CP sends ``Sync`` with the node's full desired state; then any request.
+Every request carries an ``id`` chosen by the CP and gets exactly one reply with that ``id``
+(``ok``, ``error``, ``deployments`` or ``metrics_result``). Events carry no ``id`` (except
+``log``/``logs_end`` lines of a ``logs`` request, which carry its id as ``stream_id``).
+Requests are idempotent by deployment id: a resend after a reconnect does no harm. Secrets and
+registry credentials travel only inside ``deploy``/``sync`` and are kept only in the agent's
+memory while it needs them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+import msgspec
+from msgspec import Struct
+
+from agent.protocol.messages import *  # noqa: F403  (the package is the public surface)
+from agent.protocol.messages import Message
+from agent.protocol.spec import *  # noqa: F403
+from agent.protocol.state import *  # noqa: F403
+
+# Bumped on any change an older peer could not read; the agent refuses other versions.
+PROTOCOL_VERSION = 1
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+TRANSPORT_LIMIT_BYTES = 64 * 1024 * 1024
+AUTH_CONTEXT = b"shoal-auth-v1"
+
+
+def token_key(token: str) -> bytes:
+    """The key both sides derive from a node token (the agent stores only its hex)."""
+    return hashlib.sha256(token.encode()).digest()
+
+
+def auth_proof(key: bytes, nonce: str, cp_nonce: str, thumbprint: str) -> str:
+    message = b"|".join([AUTH_CONTEXT, nonce.encode(), cp_nonce.encode(), thumbprint.encode()])
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+_encoder = msgspec.json.Encoder()
+_decoders: dict[Any, msgspec.json.Decoder] = {}
+
+
+def encode(message: Struct) -> bytes:
+    return _encoder.encode(message)
+
+
+def decode(data: bytes | str, kind: Any = Message) -> Any:
+    """Decode one frame as `kind` (a union: Message, Request, Reply, Event, Handshake or one
+    Struct); raises msgspec.DecodeError (not JSON) or msgspec.ValidationError (wrong shape)."""
+    decoder = _decoders.get(kind)
+    if decoder is None:
+        decoder = _decoders[kind] = msgspec.json.Decoder(kind)
+    return decoder.decode(data)

@@ -1,0 +1,185 @@
+"""Every message type on the wire: handshake, requests, replies, events (see the package doc)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from msgspec import Struct
+
+from agent.protocol.spec import DeploymentSpec, PluginInfo
+from agent.protocol.state import DeploymentState, DeploymentStatusName, NodeCapacity, NodeMetrics
+
+# ---- handshake
+
+
+class Hello(Struct, tag="hello", tag_field="type", kw_only=True):
+    agent_version: str
+    protocol_version: int
+    nonce: str  # 32 random bytes, hex
+    thumbprint: str
+    agent_id: str
+
+
+class Auth(Struct, tag="auth", tag_field="type", kw_only=True):
+    protocol_version: int
+    cp_nonce: str
+    proof: str
+
+
+class Welcome(Struct, tag="welcome", tag_field="type", kw_only=True):
+    agent_version: str
+    protocol_version: int
+    agent_id: str
+    publish_address: str
+    capacity: NodeCapacity
+
+
+class AuthFailed(Struct, tag="auth_failed", tag_field="type", kw_only=True):
+    message: str = "authentication failed"
+
+
+class Incompatible(Struct, tag="incompatible", tag_field="type", kw_only=True):
+    agent_protocol_version: int
+    message: str
+
+
+# ---- requests (CP → agent), each answered by one reply with the same id
+
+
+class Deploy(Struct, tag="deploy", tag_field="type", kw_only=True):
+    id: int
+    spec: DeploymentSpec
+
+
+class Delete(Struct, tag="delete", tag_field="type", kw_only=True):
+    """Delete a deployment; during a run this cancels the current step and rolls back."""
+
+    id: int
+    deployment_id: int
+
+
+class Sync(Struct, tag="sync", tag_field="type", kw_only=True):
+    """The full desired state: every deployment that should exist on this node."""
+
+    id: int
+    deployments: list[DeploymentSpec]
+    plugins: list[PluginInfo] = []
+
+
+class GetState(Struct, tag="state", tag_field="type", kw_only=True):
+    id: int
+
+
+class Logs(Struct, tag="logs", tag_field="type", kw_only=True):
+    id: int  # also the stream_id of the log events it produces
+    deployment_id: int
+    step: str
+    tail: int = 100
+    follow: bool = False
+
+
+class LogsStop(Struct, tag="logs_stop", tag_field="type", kw_only=True):
+    id: int
+    stream_id: int
+
+
+class GetMetrics(Struct, tag="metrics", tag_field="type", kw_only=True):
+    id: int
+
+
+class UpdatePlugins(Struct, tag="plugins", tag_field="type", kw_only=True):
+    id: int
+    plugins: list[PluginInfo]
+
+
+class RotateToken(Struct, tag="rotate_token", tag_field="type", kw_only=True):
+    id: int
+    new_key: str  # sha256(new token) hex; the old token stops working at once
+
+
+Request = (
+    Deploy | Delete | Sync | GetState | Logs | LogsStop | GetMetrics | UpdatePlugins | RotateToken
+)
+
+
+# ---- replies (agent → CP)
+
+
+class Ok(Struct, tag="ok", tag_field="type", kw_only=True):
+    id: int
+
+
+class ErrorReply(Struct, tag="error", tag_field="type", kw_only=True):
+    id: int | None  # None when the request's id could not be read
+    code: Literal["malformed", "unknown_type", "too_large", "invalid", "not_found", "internal"]
+    message: str
+
+
+class DeploymentsReply(Struct, tag="deployments", tag_field="type", kw_only=True):
+    id: int
+    deployments: list[DeploymentState]
+
+
+class MetricsReply(Struct, tag="metrics_result", tag_field="type", kw_only=True):
+    id: int
+    metrics: NodeMetrics
+
+
+Reply = Ok | ErrorReply | DeploymentsReply | MetricsReply
+
+
+# ---- events (agent → CP, unsolicited)
+
+
+class StepStarted(Struct, tag="step_started", tag_field="type", kw_only=True):
+    deployment_id: int
+    step: str
+    action: Literal["apply", "rollback"] = "apply"
+
+
+class StepFinished(Struct, tag="step_finished", tag_field="type", kw_only=True):
+    deployment_id: int
+    step: str
+    action: Literal["apply", "rollback"] = "apply"
+    ok: bool
+    outputs: dict[str, Any] = {}
+    error: str = ""
+    duration_s: float = 0.0
+
+
+class DeploymentStatus(Struct, tag="deployment_status", tag_field="type", kw_only=True):
+    deployment_id: int
+    status: DeploymentStatusName
+    error: str = ""
+    ports: dict[str, int] = {}
+    publish_address: str = ""
+
+
+class PullProgress(Struct, tag="pull_progress", tag_field="type", kw_only=True):
+    deployment_id: int
+    image: str
+    status: str
+
+
+class LogLine(Struct, tag="log", tag_field="type", kw_only=True):
+    deployment_id: int
+    step: str
+    line: str
+    source: Literal["stdout", "stderr"] = "stdout"
+    stream_id: int | None = None  # the Logs request id; None for live plugin stderr
+
+
+class LogsEnded(Struct, tag="logs_end", tag_field="type", kw_only=True):
+    stream_id: int
+    reason: str = ""
+
+
+class Heartbeat(Struct, tag="heartbeat", tag_field="type", kw_only=True):
+    metrics: NodeMetrics
+
+
+Event = (
+    StepStarted | StepFinished | DeploymentStatus | PullProgress | LogLine | LogsEnded | Heartbeat
+)
+Handshake = Hello | Auth | Welcome | AuthFailed | Incompatible
+Message = Handshake | Request | Reply | Event

@@ -1,0 +1,76 @@
+"""The deployment spec: what the control plane resolves and sends in `deploy` and `sync`."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from msgspec import Struct, field
+
+
+class HealthCheck(Struct, kw_only=True):
+    type: Literal["tcp", "http"] = "tcp"
+    path: str = "/"
+    timeout_s: float = 60.0
+
+
+class ServiceConfig(Struct, kw_only=True):
+    port: int | None = None  # container port, published on the node's publish address
+    env: dict[str, str] = {}
+    command: list[str] | str | None = None
+    health_check: HealthCheck | None = None
+    cpu: float | None = None  # None: an equal share of what the project limit leaves
+    memory_mb: int | None = None
+
+
+class PluginConfig(Struct, kw_only=True):
+    params: dict[str, Any] = {}
+    timeout_s: float = 300.0
+    cpu: float | None = None
+    memory_mb: int | None = None
+    join_network: bool = False
+
+
+class ServiceNode(Struct, tag="service", tag_field="kind", kw_only=True):
+    id: str
+    image: str  # full reference registry-host/repo:tag, tag already chosen
+    config: ServiceConfig = field(default_factory=ServiceConfig)
+
+
+class PluginNode(Struct, tag="plugin", tag_field="kind", kw_only=True):
+    id: str
+    image: str
+    config: PluginConfig = field(default_factory=PluginConfig)
+
+
+class Edge(Struct, kw_only=True):
+    source: str = field(name="from")
+    target: str = field(name="to")
+
+
+class Limits(Struct, kw_only=True):
+    cpu: float
+    memory_mb: int
+
+
+class RegistryCredential(Struct, kw_only=True):
+    registry: str  # host[:port] as it appears at the start of an image reference
+    username: str
+    password: str
+
+
+class DeploymentSpec(Struct, kw_only=True):
+    id: int
+    name: str
+    environment: str
+    limits: Limits
+    pipeline_version: int
+    nodes: list[ServiceNode | PluginNode]
+    edges: list[Edge] = []
+    urls: dict[str, str] = {}  # service node id → public URL, for ${{ urls.x }}
+    secrets: dict[str, str] = {}  # memory only on the agent
+    registry_credentials: list[RegistryCredential] = []
+
+
+class PluginInfo(Struct, kw_only=True):
+    name: str
+    image: str

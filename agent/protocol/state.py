@@ -1,0 +1,52 @@
+"""Reported state: deployments, steps and node metrics, as replies and heartbeats carry them."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from msgspec import Struct
+
+from agent.protocol.spec import Limits
+
+DeploymentStatusName = Literal["deploying", "running", "failed", "deleting", "deleted"]
+
+
+class StepState(Struct, kw_only=True):
+    step: str
+    status: Literal["running", "succeeded", "failed", "rolled_back"]
+    error: str = ""
+    outputs: dict[str, Any] = {}
+
+
+class DeploymentState(Struct, kw_only=True):
+    deployment_id: int
+    status: DeploymentStatusName
+    pipeline_version: int
+    error: str = ""
+    ports: dict[str, int] = {}  # service node id → published host port
+    publish_address: str = ""
+    steps: list[StepState] = []
+
+
+class NodeCapacity(Struct, kw_only=True):
+    cpus: float
+    memory_mb: int
+
+
+class DeploymentUsage(Struct, kw_only=True):
+    containers: int
+    cpu_percent: float  # 100 = one full CPU
+    memory_mb: float
+    limits: Limits
+
+
+class NodeMetrics(Struct, kw_only=True):
+    capacity: NodeCapacity
+    cpu_busy_percent: float  # whole node, 100 = every CPU busy
+    memory_available_mb: int
+    disk_total_mb: int
+    disk_free_mb: int
+    docker: Literal["ok", "unavailable"]
+    docker_version: str = ""
+    allocated: Limits  # sum of the limits of the deployments living here
+    deployments: dict[int, DeploymentUsage] = {}

@@ -1,0 +1,139 @@
+"""Service containers: create and start with limits and a published port, list this agent's
+own containers, remove them in parallel, and stream their logs."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from agent.runtime import LABEL_DEPLOYMENT, LABEL_STEP, Docker, NotFound
+
+STOP_TIMEOUT_S = 2
+TEARDOWN_THREADS = 16
+
+
+@dataclass
+class OwnContainer:
+    id: str
+    name: str
+    deployment_id: int | None
+    step: str
+    state: str  # created, running, exited, …
+
+
+def container_name(agent_id: str, deployment_id: int, step: str) -> str:
+    return f"shoal-{agent_id}-{deployment_id}-{step}"
+
+
+def limit_kwargs(cpu: float | None, memory_mb: int | None) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    if cpu:
+        kwargs["nano_cpus"] = int(cpu * 1e9)
+    if memory_mb:
+        kwargs["mem_limit"] = f"{memory_mb}m"
+        kwargs["memswap_limit"] = f"{memory_mb}m"  # no swap beyond the limit
+    return kwargs
+
+
+def start_service(
+    docker_: Docker,
+    *,
+    deployment_id: int,
+    step: str,
+    image: str,
+    network: str,
+    env: dict[str, str],
+    command: list[str] | str | None,
+    port: int | None,
+    publish_address: str,
+    cpu: float | None,
+    memory_mb: int | None,
+) -> int | None:
+    """Create and start a service container (replacing a leftover of the same name); return the
+    host port Docker chose for `port`, or None when nothing is published."""
+    name = container_name(docker_.agent_id, deployment_id, step)
+    remove_by_name(docker_, name)
+    ports = {f"{port}/tcp": (publish_address, None)} if port else None
+    container = docker_.run(
+        lambda c: c.containers.create(
+            image,
+            command=command,
+            name=name,
+            environment=env,
+            labels=docker_.labels(deployment_id, step),
+            network=network,
+            networking_config={network: c.api.create_endpoint_config(aliases=[step])},
+            ports=ports,
+            init=True,
+            stop_signal="SIGTERM",
+            stop_timeout=STOP_TIMEOUT_S,
+            restart_policy={"Name": "unless-stopped"},
+            **limit_kwargs(cpu, memory_mb),
+        )
+    )
+    docker_.run(lambda c: container.start())
+    if not port:
+        return None
+    docker_.run(lambda c: container.reload())
+    bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{port}/tcp") or []
+    return int(bindings[0]["HostPort"]) if bindings else None
+
+
+def remove_by_name(docker_: Docker, name: str) -> None:
+    try:
+        docker_.run(lambda c: c.api.remove_container(name, force=True, v=True))
+    except NotFound:
+        pass
+
+
+def list_own(docker_: Docker, deployment_id: int | None = None) -> list[OwnContainer]:
+    rows = docker_.run(
+        lambda c: c.api.containers(all=True, filters={"label": docker_.label_filter(deployment_id)})
+    )
+    own = []
+    for row in rows:
+        labels = row.get("Labels") or {}
+        raw_id = labels.get(LABEL_DEPLOYMENT, "")
+        name = (row.get("Names") or ["?"])[0].lstrip("/")
+        deployment = int(raw_id) if raw_id.isdigit() else None
+        own.append(
+            OwnContainer(
+                row["Id"], name, deployment, labels.get(LABEL_STEP, ""), row.get("State", "")
+            )
+        )
+    return own
+
+
+def start_existing(docker_: Docker, container_id: str) -> None:
+    docker_.run(lambda c: c.api.start(container_id))
+
+
+def remove_containers(docker_: Docker, container_ids: list[str]) -> None:
+    """Stop (short timeout; the init process forwards SIGTERM) and remove, all in parallel."""
+
+    def remove(container_id: str) -> None:
+        try:
+            docker_.run(lambda c: c.api.stop(container_id, timeout=STOP_TIMEOUT_S))
+        except NotFound:
+            return
+        except Exception:  # removal below forces it anyway
+            pass
+        try:
+            docker_.run(lambda c: c.api.remove_container(container_id, force=True, v=True))
+        except NotFound:
+            pass
+
+    if not container_ids:
+        return
+    with ThreadPoolExecutor(min(TEARDOWN_THREADS, len(container_ids))) as pool:
+        list(pool.map(remove, container_ids))
+
+
+def open_logs(docker_: Docker, container_id: str, *, tail: int, follow: bool) -> Any:
+    """A closable iterator of raw log chunks (close() ends a follow from another thread)."""
+    return docker_.run(
+        lambda c: c.api.logs(
+            container_id, stream=True, follow=follow, tail=max(tail, 0), stdout=True, stderr=True
+        )
+    )

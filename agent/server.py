@@ -1,0 +1,152 @@
+"""The TLS WebSocket server: handshake, one current session, and the request loop.
+
+Every frame gets an answer: a malformed, unknown or oversized one gets an `error` reply and the
+loop goes on; a handler that raises gets an `internal` error reply. Each request runs in its own
+task so a slow one (a deploy, a log follow) never holds up the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+import msgspec
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+from agent import handlers
+from agent.events import Session
+from agent.handshake import authenticate
+from agent.protocol import (
+    MAX_MESSAGE_BYTES,
+    PROTOCOL_VERSION,
+    TRANSPORT_LIMIT_BYTES,
+    ErrorReply,
+    Request,
+    Welcome,
+    decode,
+)
+
+if TYPE_CHECKING:
+    from agent.app import App
+
+log = logging.getLogger(__name__)
+
+REPLACED_CODE = 4000
+
+
+class _IdOnly(msgspec.Struct):
+    id: int | None = None
+
+
+async def start_server(app: App) -> Server:
+    return await serve(
+        lambda ws: handle_connection(app, ws),
+        app.config.listen_host,
+        app.config.listen_port,
+        ssl=app.ssl_context,
+        max_size=TRANSPORT_LIMIT_BYTES,
+        compression=None,  # no inflation bombs, less memory per connection
+        max_queue=4,
+        server_header=None,
+    )
+
+
+async def handle_connection(app: App, ws: ServerConnection) -> None:
+    try:
+        proved = await authenticate(
+            ws,
+            key=app.keys.key,
+            thumbprint=app.thumbprint,
+            agent_id=app.config.agent_id,
+            throttle=app.throttle,
+        )
+        if not proved:
+            return
+        session = Session(ws)
+        previous = app.events.attach(session)
+        if previous is not None:
+            log.info("a newer control-plane session replaces the previous one")
+            await app.logs.stop_session(previous)
+            await previous.close(REPLACED_CODE, "replaced by a newer session")
+        log.info("control plane connected from %s", ws.remote_address)
+        session.send(welcome(app))
+        try:
+            await serve_requests(app, session)
+        finally:
+            app.events.detach(session)
+            await app.logs.stop_session(session)
+            session.writer.cancel()
+    except ConnectionClosed:
+        pass
+
+
+def welcome(app: App) -> Welcome:
+    return Welcome(
+        agent_version=app.version,
+        protocol_version=PROTOCOL_VERSION,
+        agent_id=app.config.agent_id,
+        publish_address=app.config.publish_address,
+        capacity=app.metrics.capacity(),
+    )
+
+
+async def serve_requests(app: App, session: Session) -> None:
+    tasks: set[asyncio.Task] = set()
+    try:
+        async for frame in session.ws:
+            reply_now = check_frame(frame)
+            if reply_now is not None:
+                session.send(reply_now)
+                continue
+            try:
+                request = decode(frame, Request)
+            except msgspec.MsgspecError as error:
+                session.send(decode_error(frame, error))
+                continue
+            task = asyncio.create_task(run_handler(app, session, request))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+def check_frame(frame: str | bytes) -> ErrorReply | None:
+    if len(frame) > MAX_MESSAGE_BYTES:
+        return ErrorReply(
+            id=_request_id(frame),
+            code="too_large",
+            message=f"message of {len(frame)} bytes exceeds the limit of {MAX_MESSAGE_BYTES}",
+        )
+    return None
+
+
+def decode_error(frame: str | bytes, error: msgspec.MsgspecError) -> ErrorReply:
+    request_id = _request_id(frame)
+    if not isinstance(error, msgspec.ValidationError):  # (a ValidationError is a DecodeError)
+        return ErrorReply(id=request_id, code="malformed", message=f"not valid JSON: {error}")
+    if "`$.type`" in str(error):
+        return ErrorReply(id=request_id, code="unknown_type", message=f"unknown message: {error}")
+    return ErrorReply(id=request_id, code="invalid", message=f"invalid message: {error}")
+
+
+async def run_handler(app: App, session: Session, request: Request) -> None:
+    try:
+        reply = await handlers.handle(app, session, request)
+    except asyncio.CancelledError:
+        raise
+    except Exception as error:  # the agent never dies on a request
+        log.exception("handler for %s failed", type(request).__name__)
+        reply = ErrorReply(
+            id=request.id, code="internal", message=f"{type(error).__name__}: {error}"
+        )
+    session.send(reply)
+
+
+def _request_id(frame: str | bytes) -> int | None:
+    try:
+        return msgspec.json.decode(frame, type=_IdOnly).id
+    except msgspec.MsgspecError:
+        return None
