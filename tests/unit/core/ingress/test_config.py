@@ -1,0 +1,111 @@
+import re
+
+from core.ingress import pages
+from core.ingress.config import IngressOptions, build_owned
+from core.ingress.document import merge_into, owned_part, whole_config
+from core.ingress.routes import Route
+
+OPTIONS = IngressOptions(
+    listen="127.0.0.1:8880", tls_listen="127.0.0.1:8881", public_url="https://shoal.example/"
+)
+ADMIN = {"listen": "127.0.0.1:2999", "config": {"persist": False}}
+PLACEHOLDERS = {"{shoal.deployment}", "{shoal.deployment_id}", "{http.error.status_code}"}
+
+
+def route(host: str, upstream: str = "10.0.0.1:3000", tls_mode: str = "off") -> Route:
+    return Route(
+        host=host, upstream=upstream, deployment_id=7, deployment_name="demo", tls_mode=tls_mode
+    )
+
+
+def test_plain_hosts_are_one_map_on_one_server():
+    owned = build_owned([route("a.demo.qa.x"), route("b.demo.qa.x", upstream="")], OPTIONS)
+    assert list(owned["servers"]) == ["shoal"] and owned["tls_policies"] == []
+    server = owned["servers"]["shoal"]
+    assert server["listen"] == ["127.0.0.1:8880"]
+    [host_route] = server["routes"]
+    mapping, decide = host_route["handle"]
+    assert mapping["mappings"] == [
+        {"input": "a.demo.qa.x", "outputs": ["10.0.0.1:3000", "demo", "7"]},
+        {"input": "b.demo.qa.x", "outputs": ["", "demo", "7"]},
+    ]
+    unknown, offline, proxy = decide["routes"]
+    assert unknown["handle"][0]["status_code"] == 404
+    assert offline["handle"][0]["status_code"] == 503
+    assert proxy["handle"][0]["upstreams"] == [{"dial": "{shoal.upstream}"}]
+    assert "match" not in proxy  # the last route catches everything left
+
+
+def test_tls_hosts_get_their_own_server_policies_and_a_redirect():
+    owned = build_owned(
+        [
+            route("a.d.e.x"),
+            route("s.d.e.x", tls_mode="internal"),
+            route("t.d.e.x", tls_mode="acme"),
+        ],
+        OPTIONS,
+    )
+    plain, tls = owned["servers"]["shoal"], owned["servers"]["shoal-tls"]
+    assert tls["listen"] == ["127.0.0.1:8881"] and tls["tls_connection_policies"] == [{}]
+    assert [m["input"] for m in tls["routes"][0]["handle"][0]["mappings"]] == ["s.d.e.x", "t.d.e.x"]
+    redirect = plain["routes"][0]
+    assert redirect["match"] == [{"host": ["s.d.e.x", "t.d.e.x"]}]
+    location = redirect["handle"][0]["headers"]["Location"]
+    assert location == ["https://{http.request.host}:8881{http.request.uri}"]
+    assert [(p["subjects"], p["issuers"], p["on_demand"]) for p in owned["tls_policies"]] == [
+        (["s.d.e.x"], [{"module": "internal"}], True),
+        (["t.d.e.x"], [{"module": "acme"}], True),
+    ]
+
+
+def test_pages_use_only_known_placeholders_and_escape_the_public_url():
+    for body in (
+        pages.service_down_page('https://x.test/"><script>{evil}'),
+        pages.node_offline_page("https://shoal.example"),
+        pages.not_found_page(),
+        pages.error_page(),
+    ):
+        assert set(re.findall(r"\{[^}]*\}", body)) <= PLACEHOLDERS
+        assert "<script>" not in body
+        assert "{http.request.host}" not in body  # the Host header is never echoed
+    assert 'href="https://shoal.example/deployments/{shoal.deployment_id}"' in (
+        pages.node_offline_page("https://shoal.example/")
+    )
+
+
+def test_merge_keeps_what_shoal_does_not_own():
+    live = {
+        "admin": {"listen": "localhost:2019"},
+        "apps": {
+            "http": {"servers": {"theirs": {"listen": [":9000"]}, "shoal": {"stale": True}}},
+            "tls": {
+                "automation": {
+                    "policies": [
+                        {"issuers": [{"module": "acme"}]},
+                        {"@id": "shoal-tls-acme", "subjects": ["old"]},
+                    ]
+                }
+            },
+            "pki": {"certificate_authorities": {"local": {"name": "theirs"}}},
+        },
+    }
+    owned = build_owned([route("s.d.e.x", tls_mode="internal")], OPTIONS)
+    merged = merge_into(live, owned, ADMIN)
+    assert merged["admin"] == {"listen": "localhost:2019"}
+    assert set(merged["apps"]["http"]["servers"]) == {"theirs", "shoal", "shoal-tls"}
+    policies = merged["apps"]["tls"]["automation"]["policies"]
+    assert [p.get("@id") for p in policies] == ["shoal-tls-internal", None]  # catch-all last
+    assert merged["apps"]["pki"] == live["apps"]["pki"]
+    assert owned_part(merged) == owned
+    assert live["apps"]["http"]["servers"]["shoal"] == {"stale": True}  # input not mutated
+
+
+def test_dropping_tls_removes_our_policies_and_whole_config_has_the_admin_block():
+    live = whole_config(build_owned([route("s.d.e.x", tls_mode="internal")], OPTIONS), ADMIN)
+    assert live["admin"] == ADMIN
+    assert live["apps"]["pki"]["certificate_authorities"]["local"]["install_trust"] is False
+    plain = build_owned([route("a.d.e.x")], OPTIONS)
+    merged = merge_into(live, plain, ADMIN)
+    assert owned_part(merged) == plain
+    assert "shoal-tls" not in merged["apps"]["http"]["servers"]
+    assert owned_part(None) == {"servers": {}, "tls_policies": []}
