@@ -20,6 +20,8 @@ from core.services.audit import Target, audited
 from core.tables import Plugin, Registry, Service
 
 DOCKER_HUB_NAME = "docker-hub"
+TIMEOUT_S = 10.0
+"""Per registry request; a registry slower than this gets a clear error, never a hung page."""
 
 
 class RegistryView(msgspec.Struct):
@@ -191,7 +193,7 @@ async def check_connection(
             password = data.password
         elif data.clear_password:
             password = ""
-    async with RegistryClient(url, username, password) as client:
+    async with RegistryClient(url, username, password, timeout_s=TIMEOUT_S) as client:
         return await client.check()
 
 
@@ -204,7 +206,7 @@ async def list_tags(
     url, username, password = await credentials(registry_id)
 
     async def fetch() -> list[str]:
-        async with RegistryClient(url, username, password) as client:
+        async with RegistryClient(url, username, password, timeout_s=TIMEOUT_S) as client:
             return await client.list_tags(images.repository(url, image))
 
     access = tag_cache.fingerprint(url, username, password)

@@ -1,0 +1,137 @@
+"""Registries (admin): list, add, edit, delete; test the connection; browse an image's tags.
+
+Passwords are write-only: the form never shows the stored one (an empty field keeps it).
+The connection test and the tag browser are HTMX fragments that render their own errors, so
+a registry that is down or slow leaves the page usable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.response import Redirect, Template
+
+from core.actor import Actor
+from core.errors import ShoalError
+from core.services import registries
+from web.guards import requires_admin
+from web.rendering import as_int, field_errors, form_data, page, redirect
+
+ADMIN_NAV = ("Registries", "/registries", 30)
+
+
+def registry_input(data: dict[str, str]) -> registries.RegistryInput:
+    return registries.RegistryInput(
+        name=data.get("name", ""),
+        url=data.get("url", ""),
+        username=data.get("username", ""),
+        password=data.get("password") or None,
+        clear_password=data.get("clear_password") == "on",
+    )
+
+
+async def _index(request: Request, **extra: Any) -> Template:
+    listed = await registries.list_registries()
+    usage = {r.id: await registries.registry_usage(r.id) for r in listed}
+    return page(request, "catalog/registries.html", registries=listed, usage=usage, **extra)
+
+
+async def _detail(request: Request, registry_id: int, **extra: Any) -> Template:
+    return page(
+        request,
+        "catalog/registry.html",
+        registry=await registries.get_registry(registry_id),
+        usage=await registries.registry_usage(registry_id),
+        **extra,
+    )
+
+
+@get("/")
+async def index(request: Request) -> Template:
+    return await _index(request)
+
+
+@post("/")
+async def create(request: Request, actor: Actor) -> Template | Redirect:
+    data = await form_data(request)
+    try:
+        made = await registries.create_registry(actor, registry_input(data))
+    except ShoalError as exc:
+        data.pop("password", None)  # never echoed back, not even the one just typed
+        return await _index(
+            request, form=data, errors=field_errors(exc), status_code=exc.status_code
+        )
+    return redirect(f"/registries/{made.id}", f"Registry '{made.name}' added.")
+
+
+@get("/{registry_id:int}")
+async def detail(request: Request, registry_id: int) -> Template:
+    return await _detail(request, registry_id)
+
+
+@post("/{registry_id:int}")
+async def update(request: Request, actor: Actor, registry_id: int) -> Template | Redirect:
+    data = await form_data(request)
+    try:
+        await registries.update_registry(actor, registry_id, registry_input(data))
+    except ShoalError as exc:
+        data.pop("password", None)
+        return await _detail(
+            request, registry_id, form=data, errors=field_errors(exc), status_code=exc.status_code
+        )
+    return redirect(f"/registries/{registry_id}", "Registry saved.")
+
+
+@post("/{registry_id:int}/delete")
+async def delete(request: Request, actor: Actor, registry_id: int) -> Template | Redirect:
+    try:
+        await registries.delete_registry(actor, registry_id)
+    except ShoalError as exc:
+        return await _detail(
+            request, registry_id, errors=field_errors(exc), status_code=exc.status_code
+        )
+    return redirect("/registries", "Registry deleted.")
+
+
+@post("/test")
+async def test_connection(request: Request) -> Template:
+    """HTMX: test the values in the form (an empty password reuses the stored one)."""
+    data = await form_data(request)
+    registry_id = as_int(data.get("registry_id"))
+    try:
+        message = await registries.check_connection(registry_id, registry_input(data))
+        ok = True
+    except ShoalError as exc:
+        message, ok = exc.detail, False
+    return page(request, "partials/catalog/registry_check.html", ok=ok, message=message)
+
+
+@get("/{registry_id:int}/tags")
+async def tags(
+    request: Request, registry_id: int, image: str = "", pattern: str = "", refresh: bool = False
+) -> Template:
+    """HTMX: the tag browser's list (errors and hints rendered inside it)."""
+    return await tag_list_fragment(request, registry_id, image, pattern, refresh)
+
+
+async def tag_list_fragment(
+    request: Request, registry_id: int, image: str, pattern: str, refresh: bool
+) -> Template:
+    context: dict[str, Any] = {"registry_id": registry_id, "image": image, "pattern": pattern}
+    if image.strip():
+        try:
+            context["listing"] = await registries.list_tags(
+                registry_id, image, pattern, refresh=refresh
+            )
+        except ShoalError as exc:
+            context["error"] = exc.detail
+    return page(request, "partials/catalog/tag_list.html", **context)
+
+
+router = Router(
+    path="/registries",
+    route_handlers=[index, create, detail, update, delete, test_connection, tags],
+    guards=[requires_admin],
+    include_in_schema=False,
+)
