@@ -24,7 +24,7 @@ from agent.protocol import (
     StepFinished,
     StepStarted,
 )
-from agent.references import UnresolvedReference, resolve, resolve_text, scope_for
+from agent.references import UnresolvedReference, redact, resolve, resolve_text, scope_for
 from agent.runtime import APIError, DockerUnavailable
 from agent.runtime.containers import container_name, start_service
 from agent.runtime.images import ImagePullError, ensure_image
@@ -62,6 +62,7 @@ class PipelineRun:
         order = layers(self.spec)
         limits = plan_limits(self.spec, order)
         config = self.app.config
+        reserved = self.app.store.subnets()
         try:
             self.network, subnet = await self.app.docker.call(
                 lambda _c: create_network(
@@ -69,7 +70,7 @@ class PipelineRun:
                     self.spec.id,
                     config.subnet_pool,
                     config.subnet_prefix,
-                    self.app.store.subnets(),
+                    reserved,
                 )
             )
         except STEP_ERRORS as error:
@@ -80,14 +81,16 @@ class PipelineRun:
                 async with asyncio.TaskGroup() as group:
                     for node in layer:
                         group.create_task(self.run_node(node, limits[node.id]))
-            except* StepFailed as failures:
-                raise failures.exceptions[0] from None
+            except BaseExceptionGroup as failures:
+                step_failures = [e for e in failures.exceptions if isinstance(e, StepFailed)]
+                raise (step_failures or failures.exceptions)[0] from None
         return self.ports
 
     async def run_node(self, node: ServiceNode | PluginNode, limits: NodeLimits) -> None:
         app, spec = self.app, self.spec
+        kind = "service" if isinstance(node, ServiceNode) else "plugin"
         app.events.emit(StepStarted(deployment_id=spec.id, step=node.id))
-        app.store.record_step(spec.id, node.id, node.kind, "running")
+        app.store.record_step(spec.id, node.id, kind, "running")
         started = time.monotonic()
         try:
             await self.pull(node.image)
@@ -97,7 +100,7 @@ class PipelineRun:
                 outputs = await self.apply_plugin(node, limits)
         except STEP_ERRORS as error:
             message = f"{node.id}: {error}"
-            app.store.record_step(spec.id, node.id, node.kind, "failed", error=message)
+            app.store.record_step(spec.id, node.id, kind, "failed", error=message)
             app.events.emit(
                 StepFinished(
                     deployment_id=spec.id,
@@ -109,7 +112,8 @@ class PipelineRun:
             )
             raise StepFailed(message) from error
         self.outputs[node.id] = outputs
-        app.store.record_step(spec.id, node.id, node.kind, "succeeded", outputs)
+        # Secrets never reach the disk, even when a plugin echoes one back in its outputs.
+        app.store.record_step(spec.id, node.id, kind, "succeeded", redact(outputs, spec.secrets))
         app.events.emit(
             StepFinished(
                 deployment_id=spec.id,

@@ -89,3 +89,17 @@ def lookup(path: str, scope: Scope) -> Any:
             raise UnresolvedReference(f"${{{{ {path} }}}}: node {parts[1]!r} has no output {key!r}")
         return node_outputs[key]
     raise UnresolvedReference(f"${{{{ {path} }}}}: unknown reference")
+
+
+def redact(value: Any, secrets: dict[str, str]) -> Any:
+    """`value` with every secret's text replaced, for what is written to disk."""
+    if isinstance(value, str):
+        for secret in secrets.values():
+            if secret:
+                value = value.replace(secret, "[secret]")
+        return value
+    if isinstance(value, list):
+        return [redact(item, secrets) for item in value]
+    if isinstance(value, dict):
+        return {key: redact(item, secrets) for key, item in value.items()}
+    return value

@@ -67,7 +67,6 @@ def start_service(
             ports=ports,
             init=True,
             stop_signal="SIGTERM",
-            stop_timeout=STOP_TIMEOUT_S,
             restart_policy={"Name": "unless-stopped"},
             **limit_kwargs(cpu, memory_mb),
         )

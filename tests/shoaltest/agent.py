@@ -34,6 +34,7 @@ from shoaltest.registry import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 20
+LOG_DIR = Path(tempfile.gettempdir()) / "shoal-agent-test-logs"
 
 
 class HandshakeRefused(Exception):
@@ -190,7 +191,9 @@ class AgentProcess:
 
     @property
     def log_path(self) -> Path:
-        return self.data_dir.parent / f"{self.data_dir.name}.log"
+        # Outside the data dir's temporary parent so it survives the test for a post-mortem.
+        LOG_DIR.mkdir(exist_ok=True)
+        return LOG_DIR / f"{self.agent_id}.log"
 
     def start(self) -> AgentProcess:
         env = {**os.environ, "AGENT_TOKEN": self.token, **self.env}
@@ -316,3 +319,81 @@ __all__ = [
     "labelled",
     "remove_labelled",
 ]
+
+
+# ---- deployment specs and a test plugin image ------------------------------------------------
+
+PLUGIN_IMAGE = "shoal-test/agent-plugin:latest"
+PLUGIN_SCRIPT = r"""
+doc=$(cat)
+case "$doc" in *'"action":"rollback"'*) action=rollback ;; *) action=apply ;; esac
+echo "plugin $action starting" >&2
+case "$doc" in
+  *'"mode":"fail"'*) echo "boom: exiting 3" >&2; exit 3 ;;
+  *'"mode":"hang"'*) sleep 1000 ;;
+  *'"mode":"nonjson"'*) echo "this is not json" ;;
+  *'"mode":"flood"'*) head -c 104857600 /dev/zero | tr '\0' 'x'; exit 0 ;;
+  *'"mode":"slow"'*) sleep 30 ;;
+esac
+printf '{"outputs": {"greeting": "hello", "action": "%s", "doc": %s}}\n' "$action" "$doc"
+"""
+
+
+def build_plugin_image(client: docker.DockerClient, base: str) -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "plugin.sh").write_text(PLUGIN_SCRIPT)
+        Path(tmp, "Dockerfile").write_text(
+            f'FROM {base}\nCOPY plugin.sh /plugin.sh\nCMD ["sh", "/plugin.sh"]\n'
+        )
+        client.images.build(path=tmp, tag=PLUGIN_IMAGE, rm=True)
+    return PLUGIN_IMAGE
+
+
+@pytest.fixture(scope="session")
+def plugin_image(docker_client: docker.DockerClient, busybox_image: str) -> str:
+    """A plugin made from busybox sh: reads the JSON document on stdin; `params.mode` picks
+    a behaviour (ok, fail = exit 3, hang, nonjson, flood = 100 MB on stdout, slow = 30 s)."""
+    return build_plugin_image(docker_client, busybox_image)
+
+
+def httpd_service(node_id: str, image: str, **config: Any) -> p.ServiceNode:
+    health = p.HealthCheck(type="http", path="/", timeout_s=20)
+    return p.ServiceNode(
+        id=node_id,
+        image=image,
+        config=p.ServiceConfig(
+            port=8080,
+            command=["httpd", "-f", "-p", "8080", "-h", "/www"],
+            health_check=health,
+            **config,
+        ),
+    )
+
+
+def plugin_node(node_id: str, image: str, mode: str = "ok", **config: Any) -> p.PluginNode:
+    params = {"mode": mode, **config.pop("params", {})}
+    return p.PluginNode(id=node_id, image=image, config=p.PluginConfig(params=params, **config))
+
+
+def make_spec(
+    deployment_id: int,
+    nodes: list[p.ServiceNode | p.PluginNode],
+    edges: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    *,
+    cpu: float = 2.0,
+    memory_mb: int = 1024,
+    **fields: Any,
+) -> p.DeploymentSpec:
+    return p.DeploymentSpec(
+        id=deployment_id,
+        name=f"dep{deployment_id}",
+        environment="qa",
+        limits=p.Limits(cpu=cpu, memory_mb=memory_mb),
+        pipeline_version=fields.pop("pipeline_version", 1),
+        nodes=nodes,
+        edges=[p.Edge(source=a, target=b) for a, b in edges],
+        **fields,
+    )
+
+
+__all__ += ["build_plugin_image", "httpd_service", "make_spec", "plugin_image", "plugin_node"]
