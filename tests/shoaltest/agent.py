@@ -333,7 +333,7 @@ case "$doc" in
   *'"mode":"hang"'*) sleep 1000 ;;
   *'"mode":"nonjson"'*) echo "this is not json" ;;
   *'"mode":"flood"'*) head -c 104857600 /dev/zero | tr '\0' 'x'; exit 0 ;;
-  *'"mode":"slow"'*) sleep 30 ;;
+  *'"mode":"slow"'*) sleep 3 ;;
 esac
 printf '{"outputs": {"greeting": "hello", "action": "%s", "doc": %s}}\n' "$action" "$doc"
 """
@@ -352,7 +352,7 @@ def build_plugin_image(client: docker.DockerClient, base: str) -> str:
 @pytest.fixture(scope="session")
 def plugin_image(docker_client: docker.DockerClient, busybox_image: str) -> str:
     """A plugin made from busybox sh: reads the JSON document on stdin; `params.mode` picks
-    a behaviour (ok, fail = exit 3, hang, nonjson, flood = 100 MB on stdout, slow = 30 s)."""
+    a behaviour (ok, fail = exit 3, hang, nonjson, flood = 100 MB on stdout, slow = 3 s)."""
     return build_plugin_image(docker_client, busybox_image)
 
 
