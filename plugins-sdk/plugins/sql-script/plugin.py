@@ -27,6 +27,7 @@ class Params:
     rollback_sql: str = param("", description="SQL to run on rollback (none if empty)")
     format: Literal["aligned", "unaligned", "csv"] = param("aligned", description="Output format")
     single_transaction: bool = param(True, description="Run the script as one transaction")
+    quiet: bool = param(True, description="Leave out command tags (CREATE TABLE, INSERT 0 1)")
     connect_timeout_s: float = param(60.0, description="Wait this long for the server", minimum=1)
     max_output_chars: int = param(65536, description="Keep at most this much output", minimum=0)
 
@@ -46,6 +47,7 @@ def psql(ctx: Context[Params], sql: str, *, script: bool) -> str:
     if script:
         command += FORMAT_FLAGS[ctx.params.format]
         command += ["-1"] if ctx.params.single_transaction else []
+        command += ["-q"] if ctx.params.quiet else []
     env = {"PGCONNECT_TIMEOUT": "5", "PATH": "/usr/bin:/bin"}
     done = subprocess.run(command, input=sql, env=env, capture_output=True, text=True)
     if done.stderr.strip():
