@@ -23,6 +23,7 @@ from plugin_containers import PG_PASSWORD, SESSION_LABEL, remove_session_leftove
 
 from shoaltest.docker import *  # noqa: E402, F403  (docker_client, busybox_image)
 from shoaltest.docker import DOCKER_CLI  # noqa: E402
+from shoaltest.registry import registry  # noqa: E402, F401
 
 SDK = REPO / "plugins-sdk"
 PYTHON_BASE = "shoal/debian-python:bookworm"

@@ -1,0 +1,77 @@
+"""The developer loop's image half: build an example offline, run it, push it to a registry."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from plugin_containers import run_plugin
+
+from shoal_plugin import invocation_document
+
+pytestmark = pytest.mark.docker
+
+SDK = Path(__file__).parents[2]
+DOCKER_CLI = "/usr/bin/docker" if Path("/usr/bin/docker").exists() else "docker"
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "shoal_plugin", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "SHOAL_DOCKER": DOCKER_CLI, **(env or {})},
+    )
+
+
+@pytest.fixture(scope="module")
+def hello_image(base_images: dict[str, str]) -> str:
+    done = cli("build", str(SDK / "examples/hello"), "--tag", "shoal-test/plugin-hello:dev",
+               "--base", base_images["python"])  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "shoal-test/plugin-hello:dev"
+    return "shoal-test/plugin-hello:dev"
+
+
+def test_built_image_runs_and_local_run_uses_it(docker_client, hello_image):
+    step = run_plugin(docker_client, hello_image, invocation_document("apply", {"name": "bo"}))
+    assert (step.exit_code, step.document["outputs"]["greeting"]) == (0, "hello bo")
+    done = cli("run", "-", "--image", hello_image, "--param", "name=cy", "--param", "style=loud")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["outputs"]["greeting"] == "HELLO CY!"
+    failed = cli("run", "-", "--image", hello_image, "--param", "name=cy", "--param", "fail=true")
+    assert failed.returncode == 1
+    assert "step failed: exit 1: asked to fail for cy" in failed.stderr
+
+
+def test_push_to_a_registry(registry, hello_image, tmp_path):
+    # A private docker config, so the test's login never touches the machine's.
+    env = {"DOCKER_CONFIG": str(tmp_path)}
+    refused = cli(
+        "push", hello_image, "--registry", registry.host, "--name", "plugins/hello:1", env=env
+    )
+    assert refused.returncode == 1 and "push of" in refused.stderr
+    login = [DOCKER_CLI, "login", registry.host, "-u", registry.username, "--password-stdin"]
+    subprocess.run(
+        login, input=registry.password, text=True, check=True, capture_output=True,
+        env={**os.environ, **env},
+    )  # fmt: skip
+    done = cli(
+        "push", hello_image, "--registry", registry.host, "--name", "plugins/hello:1", env=env
+    )
+    try:
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == f"{registry.host}/plugins/hello:1"
+        tags = httpx.get(
+            f"{registry.url}/v2/plugins/hello/tags/list",
+            auth=(registry.username, registry.password),
+        )
+        assert tags.json()["tags"] == ["1"]
+    finally:
+        subprocess.run([DOCKER_CLI, "rmi", f"{registry.host}/plugins/hello:1"], capture_output=True)
