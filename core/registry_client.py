@@ -88,7 +88,11 @@ class RegistryClient:
             if time.monotonic() - started > self.timeout_s * 3:
                 raise RegistryUnreachable(f"{self.url} is too slow listing tags of '{image}'.")
             answer = await self._get(url, scope=scope, image=image)
-            tags.extend(answer.json().get("tags") or [])
+            try:
+                page = answer.json().get("tags") or []
+                tags.extend(tag for tag in page if isinstance(tag, str))
+            except (ValueError, AttributeError, TypeError) as exc:
+                raise RegistryError(f"{self.url} answered with something not a tag list.") from exc
             match = NEXT_LINK.search(answer.headers.get("link", ""))
             url = urljoin(self.url + "/", match.group(1)) if match else None
         raise RegistryError(f"'{image}' has more than {MAX_PAGES} pages of tags; stopped there.")
@@ -102,7 +106,8 @@ class RegistryClient:
         if answer.status_code == 401 and not self._basic:
             challenge = answer.headers.get("www-authenticate", "")
             scheme = challenge.split(" ", 1)[0].lower()
-            if scheme == "bearer" and "Authorization" not in headers:
+            # A cached token may have expired: a bearer challenge always gets one fresh token.
+            if scheme == "bearer":
                 self._tokens[scope] = await self._fetch_token(challenge, scope)
                 headers["Authorization"] = f"Bearer {self._tokens[scope]}"
                 answer = await self._send(url, headers)
@@ -117,8 +122,9 @@ class RegistryClient:
         if not realm.startswith(("http://", "https://")):
             raise RegistryAuthError(f"{self.url} asked for a token without a usable realm.")
         query = {"service": params.get("service", "")}
-        if scope:
-            query["scope"] = scope
+        # The registry's own scope wins (it knows its naming); ours is the fallback.
+        if params.get("scope") or scope:
+            query["scope"] = params.get("scope") or scope
         auth = (self.username, self.password) if self.username else None
         try:
             answer = await self._http.get(realm, params=query, auth=auth)
