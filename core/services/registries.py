@@ -137,8 +137,11 @@ async def create_registry(actor: Actor, data: RegistryInput) -> RegistryView:
 async def update_registry(actor: Actor, registry_id: int, data: RegistryInput) -> RegistryView:
     _admin(actor)
     old = await _row(registry_id)
-    async with audited(actor, "registry.update", Target("registry", old["id"], old["name"])):
+    target = Target("registry", old["id"], old["name"])
+    async with audited(actor, "registry.update", target) as audit:
         values = _clean(data)
+        if data.clear_password or data.password:
+            audit.detail = "password removed" if data.clear_password else "password replaced"
         async with Registry._meta.db.transaction():
             try:
                 await Registry.update(values).where(Registry.id == registry_id).run()

@@ -44,6 +44,8 @@ async def test_update_keeps_clears_or_replaces_the_password(catalog_admin, priva
         catalog_admin, private_registry.id, RegistryInput(**base, clear_password=True)
     )
     assert not cleared.has_password
+    events = await audit.list_events(target_type="registry")
+    assert [e.detail for e in events][:3] == ["password removed", "password replaced", ""]
 
 
 @pytest.mark.parametrize(
