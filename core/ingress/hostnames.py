@@ -10,6 +10,7 @@ deployment recreated with the same name in the same environment gets the same UR
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import msgspec
 
@@ -29,6 +30,7 @@ class HostnameProblem(msgspec.Struct, frozen=True):
     reason: str
 
 
+@lru_cache(maxsize=65536)  # a sync re-checks every host; most labels repeat
 def _label_reason(value: str) -> str | None:
     if not value:
         return "is empty"

@@ -1,12 +1,15 @@
 """The route table: which ingress host goes where. Pure: rows in, routes out.
 
 A deployment contributes one host per exposed service (its `ports` map, service node id → host
-port). Only a `running` deployment on an `online` node is routed; a `running` or `offline` one
-whose node is not online keeps its hosts, pointing at a friendly page instead of an upstream,
-so users see which deployment is down rather than a 404.
+port; the query gives one row per service). Only a `running` deployment on an `online` node is
+routed; a `running` or `offline` one whose node is not online keeps its hosts, pointing at a
+friendly page instead of an upstream, so users see which deployment is down rather than a 404.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
+from operator import attrgetter
 
 import msgspec
 
@@ -15,13 +18,16 @@ from core.ingress.hostnames import hostname, hostname_problem
 LISTED_STATUSES = ("running", "offline")
 
 
-class RouteRow(msgspec.Struct, frozen=True, kw_only=True):
-    """One deployment as the database holds it, with its environment and node."""
+class RouteRow(msgspec.Struct, frozen=True, gc=False):
+    """One exposed service of a deployment, with its environment and node (fields in the
+    order of source._QUERY's columns)."""
 
     deployment_id: int
     deployment_name: str
     deployment_status: str
-    ports: dict[str, object]
+    service: str
+    port: object
+    """The host port as stored (JSON): validated here, not trusted."""
     environment_name: str
     base_domain: str
     tls_mode: str = "off"
@@ -29,7 +35,7 @@ class RouteRow(msgspec.Struct, frozen=True, kw_only=True):
     node_address: str = ""
 
 
-class Route(msgspec.Struct, frozen=True, order=True, kw_only=True):
+class Route(msgspec.Struct, frozen=True, order=True, kw_only=True, gc=False):
     host: str
     upstream: str
     """`address:port`, or "" for a known host that must not be routed (node offline)."""
@@ -62,38 +68,40 @@ def _port(value: object) -> int | None:
     return port if 0 < port < 65536 else None
 
 
+@lru_cache(maxsize=100_000)  # a sync re-reads every row; most are unchanged since the last
+def _route_for(row: RouteRow) -> Route | str:
+    """The route for one row, or why it has none (a message for the admin page)."""
+    problem = hostname_problem(
+        row.service, row.deployment_name, row.environment_name, row.base_domain
+    )
+    if problem is not None:
+        return f"deployment {row.deployment_id}: {problem.reason}"
+    port = _port(row.port)
+    if port is None:
+        return (
+            f"deployment {row.deployment_id}: service '{row.service}' has no valid host "
+            f"port ({row.port!r})."
+        )
+    routed = row.deployment_status == "running" and row.node_status == "online"
+    return Route(
+        host=hostname(row.service, row.deployment_name, row.environment_name, row.base_domain),
+        upstream=upstream_address(row.node_address, port) if routed and row.node_address else "",
+        deployment_id=row.deployment_id,
+        deployment_name=row.deployment_name,
+        tls_mode=row.tls_mode if row.tls_mode in ("internal", "acme") else "off",
+    )
+
+
 def compute_routes(rows: list[RouteRow]) -> RouteTable:
     by_host: dict[str, Route] = {}
     skipped: list[str] = []
-    for row in sorted(rows, key=lambda r: r.deployment_id):
+    # Oldest first, so the newest deployment wins a host name clash (cheap: the query sorts).
+    for row in sorted(rows, key=attrgetter("deployment_id")):
         if row.deployment_status not in LISTED_STATUSES:
             continue
-        routed = (
-            row.deployment_status == "running"
-            and row.node_status == "online"
-            and bool(row.node_address)
-        )
-        for service, raw_port in sorted(row.ports.items()):
-            problem = hostname_problem(
-                service, row.deployment_name, row.environment_name, row.base_domain
-            )
-            if problem is not None:
-                skipped.append(f"deployment {row.deployment_id}: {problem.reason}")
-                continue
-            port = _port(raw_port)
-            if port is None:
-                skipped.append(
-                    f"deployment {row.deployment_id}: service '{service}' has no valid host port "
-                    f"({raw_port!r})."
-                )
-                continue
-            host = hostname(service, row.deployment_name, row.environment_name, row.base_domain)
-            # Rows are visited oldest first, so the newest deployment wins a host name clash.
-            by_host[host] = Route(
-                host=host,
-                upstream=upstream_address(row.node_address, port) if routed else "",
-                deployment_id=row.deployment_id,
-                deployment_name=row.deployment_name,
-                tls_mode=row.tls_mode if row.tls_mode in ("internal", "acme") else "off",
-            )
+        route = _route_for(row)
+        if isinstance(route, str):
+            skipped.append(route)
+        else:
+            by_host[route.host] = route
     return RouteTable(sorted(by_host.values()), skipped)

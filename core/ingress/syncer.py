@@ -52,7 +52,7 @@ class IngressSyncer:
         *,
         owns_caddy: bool = False,
         check_interval: float = 2.0,
-        settle: float = 0.02,
+        settle: float = 0.01,
         load_table: Callable[[], Awaitable[RouteTable]] = load_route_table,
     ) -> None:
         self.admin = admin
@@ -130,7 +130,9 @@ class IngressSyncer:
         except Exception as exc:  # the database being down must not kill the loop
             self._fail(f"Could not read the route table from the database: {exc}")
             return
-        owned = msgspec.json.decode(msgspec.json.encode(build_owned(table.routes, self.options)))
+        # Only JSON types (dict, list, str, int, bool) inside, so it compares equal to what
+        # Caddy gives back without a round trip through JSON.
+        owned = build_owned(table.routes, self.options)
         self.status.route_count = len(table.routes)
         self.status.routed_count = table.routed_count
         self.status.skipped = table.skipped
@@ -158,12 +160,13 @@ class IngressSyncer:
             document = merge_into(None, owned, self._admin_block)
         else:
             live = await self.admin.get_config()
-            if owned_part(live) == owned and (live or {}).get("admin") is not None:
+            serving = owned_part(live)
+            if serving == owned and (live or {}).get("admin") is not None:
                 self._applied = owned
                 return
+            if self._applied is not None and serving != self._applied:
+                log.warning("ingress: Caddy's config was changed or lost; restoring the routes")
             document = merge_into(live, owned, self._admin_block)
-            if check and self._applied is not None:
-                log.warning("ingress: Caddy's config drifted from the route table; repairing")
         started = time.perf_counter()
         await self.admin.load(document)
         self.status.last_load_ms = round((time.perf_counter() - started) * 1000, 1)

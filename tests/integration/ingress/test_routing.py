@@ -95,3 +95,15 @@ async def test_recreated_deployment_keeps_its_url(db, caddy, kit, httpd, make_sy
     await kit.add_deployment(env, node, "stable", {"web": httpd})
     await syncer.sync_now()
     assert (await kit.get("web.stable.qa.shoal.test")).status_code == 200
+
+
+async def test_odd_ports_in_the_database_are_skipped_not_fatal(db, caddy, kit, httpd, make_syncer):
+    env = await kit.add_environment()
+    node = await kit.add_node(env)
+    await kit.add_deployment(env, node, "listy", [1, 2])
+    await kit.add_deployment(env, node, "mixed", {"web": httpd, "bad": "x", "Upper": httpd})
+    status = await make_syncer().sync_now()
+    assert status.last_error == ""
+    assert status.route_count == 1
+    assert len(status.skipped) == 2
+    assert (await kit.get("web.mixed.qa.shoal.test")).status_code == 200

@@ -1,23 +1,25 @@
 from core.ingress.routes import Route, RouteRow, compute_routes
-from core.ingress.source import _row
 
 
-def row(**overrides) -> RouteRow:
+def rows(ports: dict | None = None, **overrides) -> list[RouteRow]:
     values = {
         "deployment_id": 1,
         "deployment_name": "demo",
         "deployment_status": "running",
-        "ports": {"web": 30001, "api": 30002},
         "environment_name": "qa",
         "base_domain": "shoal.test",
         "node_status": "online",
         "node_address": "10.0.0.5",
     }
-    return RouteRow(**{**values, **overrides})
+    ports = {"web": 30001, "api": 30002} if ports is None else ports
+    return [
+        RouteRow(service=service, port=port, **{**values, **overrides})
+        for service, port in ports.items()
+    ]
 
 
 def test_running_deployment_on_online_node_routes_each_service():
-    table = compute_routes([row()])
+    table = compute_routes(rows())
     assert table.routes == [
         Route(
             host="api.demo.qa.shoal.test",
@@ -43,20 +45,18 @@ def test_hosts_of_an_unreachable_node_stay_known_but_unrouted():
         {"deployment_status": "offline"},
         {"node_address": ""},
     ):
-        table = compute_routes([row(**overrides)])
+        table = compute_routes(rows(**overrides))
         assert [r.upstream for r in table.routes] == ["", ""], overrides
         assert table.routed_count == 0
 
 
 def test_deployments_not_running_or_offline_have_no_hosts():
     for status in ("pending", "deploying", "failed", "deleting", "deleted"):
-        assert compute_routes([row(deployment_status=status)]).routes == []
+        assert compute_routes(rows(deployment_status=status)).routes == []
 
 
 def test_bad_names_and_ports_are_skipped_with_a_reason():
-    table = compute_routes(
-        [row(ports={"Bad_Name": 30001, "web": "nope", "ok": 0, "fine": "30004"})]
-    )
+    table = compute_routes(rows({"Bad_Name": 30001, "web": "nope", "ok": 0, "fine": "30004"}))
     assert [r.host for r in table.routes] == ["fine.demo.qa.shoal.test"]
     assert table.routes[0].upstream == "10.0.0.5:30004"
     assert len(table.skipped) == 3
@@ -65,29 +65,11 @@ def test_bad_names_and_ports_are_skipped_with_a_reason():
 
 
 def test_newest_deployment_wins_a_host_clash_and_ipv6_is_bracketed():
-    table = compute_routes([row(deployment_id=9, node_address="fd00::9"), row(deployment_id=3)])
+    table = compute_routes(rows(deployment_id=9, node_address="fd00::9") + rows(deployment_id=3))
     assert {r.deployment_id for r in table.routes} == {9}
     assert table.routes[0].upstream == "[fd00::9]:30002"
 
 
 def test_tls_mode_is_carried_and_unknown_modes_mean_plain_http():
-    assert {r.tls_mode for r in compute_routes([row(tls_mode="acme")]).routes} == {"acme"}
-    assert {r.tls_mode for r in compute_routes([row(tls_mode="weird")]).routes} == {"off"}
-
-
-def test_database_records_with_json_text_ports_are_read():
-    record = {
-        "deployment_id": 4,
-        "deployment_name": "d",
-        "deployment_status": "running",
-        "ports": '{"web": 8080}',
-        "environment_name": "qa",
-        "base_domain": "x.test",
-        "tls_mode": "off",
-        "node_status": "online",
-        "node_address": "h",
-    }
-    assert _row(record).ports == {"web": 8080}
-    assert _row({**record, "ports": "not json"}).ports == {}
-    assert _row({**record, "ports": None}).ports == {}
-    assert _row({**record, "ports": [1]}).ports == {}
+    assert {r.tls_mode for r in compute_routes(rows(tls_mode="acme")).routes} == {"acme"}
+    assert {r.tls_mode for r in compute_routes(rows(tls_mode="weird")).routes} == {"off"}
