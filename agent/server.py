@@ -142,7 +142,8 @@ async def run_handler(app: App, session: Session, request: Request) -> None:
         reply = ErrorReply(
             id=request.id, code="internal", message=f"{type(error).__name__}: {error}"
         )
-    session.send(reply)
+    if reply is not None:  # None: the handler queued its reply itself
+        session.send(reply)
 
 
 def _request_id(frame: str | bytes) -> int | None:

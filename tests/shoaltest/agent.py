@@ -28,6 +28,7 @@ from typing import Any
 import docker
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from agent import protocol as p
 from shoaltest.registry import free_port
@@ -62,6 +63,8 @@ class AgentClient:
     def __init__(self, ws: ClientConnection, hello: p.Hello, welcome: p.Welcome) -> None:
         self.ws, self.hello, self.welcome = ws, hello, welcome
         self.ids = itertools.count(1)
+        self.last_id = 0
+        self.error: Exception | None = None
         self.pending: dict[int, asyncio.Future] = {}
         self.events: list[Any] = []
         self.new_event = asyncio.Event()
@@ -117,15 +120,18 @@ class AgentClient:
                             continue
                     self.events.append(message)
                     self.new_event.set()
-        except Exception:
+        except ConnectionClosed:
             pass
+        except Exception as error:  # a frame the protocol cannot read: a bug worth seeing
+            self.error = error
+            raise
         finally:
             for future in self.pending.values():
                 if not future.done():
                     future.set_exception(ConnectionError("agent connection closed"))
 
     async def request(self, message_type: type, within: float = 30, **fields: Any) -> Any:
-        request_id = next(self.ids)
+        request_id = self.last_id = next(self.ids)  # last_id: the stream id of a logs request
         future = asyncio.get_running_loop().create_future()
         self.pending[request_id] = future
         await self.ws.send(p.encode(message_type(id=request_id, **fields)), text=True)
