@@ -188,14 +188,16 @@ async def credentials(registry_id: int) -> tuple[str, str, str]:
 async def check_connection(
     registry_id: int | None = None, data: RegistryInput | None = None
 ) -> str:
-    """Test a saved registry, or unsaved form values (an empty password reuses the stored one)."""
+    """Test a saved registry, or unsaved form values. An empty password reuses the stored one,
+    but only for the stored URL: a test must not carry a saved password to another host."""
     url, username, password = await credentials(registry_id) if registry_id else ("", "", "")
     if data is not None:
-        url, username = images.check_registry_url(data.url), data.username.strip()
+        typed_url = images.check_registry_url(data.url)
         if data.password:
             password = data.password
-        elif data.clear_password:
+        elif data.clear_password or typed_url != url:
             password = ""
+        url, username = typed_url, data.username.strip()
     async with RegistryClient(url, username, password, timeout_s=TIMEOUT_S) as client:
         return await client.check()
 

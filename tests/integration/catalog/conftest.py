@@ -45,6 +45,7 @@ class BearerFront:
     username: str
     password: str
     token_requests: list[dict] = field(default_factory=list)
+    token_auth_headers: list[str] = field(default_factory=list)
 
 
 def _handler(front: BearerFront, upstream: RegistryServer, tokens: dict[str, str]):
@@ -82,6 +83,7 @@ def _handler(front: BearerFront, upstream: RegistryServer, tokens: dict[str, str
 
         def _token(self, query: dict[str, list[str]]) -> None:
             front.token_requests.append({k: v[0] for k, v in query.items()})
+            front.token_auth_headers.append(self.headers.get("Authorization", ""))
             expected = httpx.BasicAuth(front.username, front.password)._auth_header
             if self.headers.get("Authorization") != expected:
                 return self._reply(401, b'{"details":"incorrect username or password"}', {})

@@ -1,5 +1,6 @@
 """Registries service against the real database and the real registry."""
 
+import httpx
 import pytest
 
 from core.actor import Actor
@@ -137,3 +138,15 @@ async def test_connection_check_uses_stored_or_typed_credentials(private_registr
     typed = RegistryInput(name="local", url=registry.url, username="shoal", password="bad")
     with pytest.raises(RegistryAuthError, match="wrong username or password"):
         await registries.check_connection(private_registry.id, typed)
+
+
+async def test_connection_check_never_carries_the_stored_password_elsewhere(
+    private_registry, bearer_registry, registry
+):
+    bearer_registry.token_auth_headers.clear()
+    moved = RegistryInput(name="local", url=bearer_registry.url, username="shoal")
+    with pytest.raises(RegistryAuthError):
+        await registries.check_connection(private_registry.id, moved)
+    stored = httpx.BasicAuth("shoal", registry.password)._auth_header
+    empty = httpx.BasicAuth("shoal", "")._auth_header
+    assert bearer_registry.token_auth_headers == [empty] and stored != empty
