@@ -18,6 +18,7 @@ from shoaltest.agent import *  # noqa: F403
 from shoaltest.caddy import *  # noqa: F403
 from shoaltest.db import *  # noqa: F403
 from shoaltest.docker import *  # noqa: F403
+from shoaltest.plugins import *  # noqa: F403
 from shoaltest.registry import *  # noqa: F403
 from shoaltest.web import *  # noqa: F403
 from shoaltest.browser import *  # noqa: F403

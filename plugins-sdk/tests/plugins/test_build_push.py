@@ -31,9 +31,9 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 
 
 @pytest.fixture(scope="module")
-def hello_image(base_images: dict[str, str]) -> str:
+def hello_image(sdk_base_images: dict[str, str]) -> str:
     done = cli("build", str(SDK / "examples/hello"), "--tag", "shoal-test/plugin-hello:dev",
-               "--base", base_images["python"])  # fmt: skip
+               "--base", sdk_base_images["python"])  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "shoal-test/plugin-hello:dev"
     return "shoal-test/plugin-hello:dev"

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.docker
 
 
 def test_script_runs_with_the_deployment_and_writes_outputs(
-    docker_client, plugin_images, busybox_image, network
+    docker_client, shipped_plugins, busybox_image, network
 ):
     start_service(
         docker_client,
@@ -35,7 +35,7 @@ def test_script_runs_with_the_deployment_and_writes_outputs(
         deployment=Deployment(5, "d5", "qa", {"web": "http://web/"}),
         secrets={"API_KEY": "k-1"},
     )
-    step = run_plugin(docker_client, plugin_images["shell"], document, network=network)
+    step = run_plugin(docker_client, shipped_plugins["shell"], document, network=network)
     assert step.exit_code == 0, step.stderr
     assert step.document == {
         "outputs": {
@@ -48,44 +48,46 @@ def test_script_runs_with_the_deployment_and_writes_outputs(
     assert "done" in step.stderr  # the script's stdout is the step's log, not the result
 
 
-def test_failing_script(docker_client, plugin_images):
+def test_failing_script(docker_client, shipped_plugins):
     document = invocation_document("apply", {"script": "echo before\nexit 7\necho after"})
-    step = run_plugin(docker_client, plugin_images["shell"], document)
+    step = run_plugin(docker_client, shipped_plugins["shell"], document)
     assert step.exit_code == 1
     assert step.document["error"]["message"] == "the apply script exited with 7"
     assert "before" in step.stderr and "after" not in step.stderr
 
 
-def test_bad_input_names_every_field(docker_client, plugin_images):
+def test_bad_input_names_every_field(docker_client, shipped_plugins):
     step = run_plugin(
-        docker_client, plugin_images["shell"], {"action": "apply", "params": {"script": 1, "x": 2}}
+        docker_client,
+        shipped_plugins["shell"],
+        {"action": "apply", "params": {"script": 1, "x": 2}},
     )
     assert step.exit_code == 2
     assert step.document["error"]["fields"] == {
         "params.x": "unknown parameter",
         "params.script": "expected string, got number",
     }
-    step = run_plugin(docker_client, plugin_images["shell"], "not json")
+    step = run_plugin(docker_client, shipped_plugins["shell"], "not json")
     assert step.exit_code == 2 and list(step.document["error"]["fields"]) == ["stdin"]
 
 
-def test_a_stopped_step_reports_terminated(docker_client, plugin_images):
+def test_a_stopped_step_reports_terminated(docker_client, shipped_plugins):
     """The runner's timeout stops the container (SIGTERM via docker stop): exit 143, JSON error."""
     document = invocation_document("apply", {"script": "sleep 60"})
-    step = run_plugin(docker_client, plugin_images["shell"], document, stop_after_s=1.5)
+    step = run_plugin(docker_client, shipped_plugins["shell"], document, stop_after_s=1.5)
     assert step.exit_code == 143
     assert step.document["error"]["type"] == "terminated"
 
 
-def test_a_killed_step_has_no_result(docker_client, plugin_images):
+def test_a_killed_step_has_no_result(docker_client, shipped_plugins):
     """A plugin killed at the hard timeout writes nothing: the runner must fail the step."""
     document = invocation_document("apply", {"script": "sleep 60"})
-    step = run_plugin(docker_client, plugin_images["shell"], document, timeout_s=1.5)
+    step = run_plugin(docker_client, shipped_plugins["shell"], document, timeout_s=1.5)
     assert step.exit_code is None and step.stdout == ""
 
 
-def test_python_plugin_stopped_by_sigterm(docker_client, plugin_images):
+def test_python_plugin_stopped_by_sigterm(docker_client, shipped_plugins):
     document = invocation_document("apply", {"url": "http://127.0.0.1:9/", "timeout_s": 60})
-    step = run_plugin(docker_client, plugin_images["http-wait"], document, stop_after_s=1.5)
+    step = run_plugin(docker_client, shipped_plugins["http-wait"], document, stop_after_s=1.5)
     assert step.exit_code == 143
     assert step.document["error"]["type"] == "terminated"
