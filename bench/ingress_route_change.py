@@ -106,7 +106,7 @@ async def _wait_answer(
     raise TimeoutError(f"{host} did not answer within {limit} s")
 
 
-async def run(sizes: list[int], changes: int) -> None:
+async def run(sizes: list[int], changes: int, verbose: bool) -> None:
     upstream = await asyncio.start_server(_answer, "127.0.0.1", 0)
     upstream_port = upstream.sockets[0].getsockname()[1]
     ingress_port = free_loopback_port()
@@ -143,6 +143,8 @@ async def run(sizes: list[int], changes: int) -> None:
                     loads.append(syncer.status.last_load_ms or 0.0)
                     await asyncio.sleep(0.05)
                 await syncer.stop()
+                if verbose:
+                    print("   all:", " ".join(f"{t:.0f}" for t in timings))
                 timings.sort()
                 p95 = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
                 print(
@@ -161,8 +163,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,1000,10000")
     parser.add_argument("--changes", type=int, default=30)
+    parser.add_argument("-v", action="store_true", help="print every timing")
     args = parser.parse_args()
-    asyncio.run(run([int(s) for s in args.sizes.split(",")], args.changes))
+    asyncio.run(run([int(s) for s in args.sizes.split(",")], args.changes, args.v))
 
 
 if __name__ == "__main__":

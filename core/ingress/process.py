@@ -102,6 +102,9 @@ class CaddyProcess:
         self._write_files()
         self._stop_leftover()
         env = {
+            # Every route change reloads the whole config; with GOGC=200 a reload at 10,000
+            # hosts took ~15% less time for ~100 MB instead of ~80 MB resident (bench/).
+            "GOGC": "200",
             **os.environ,
             "XDG_DATA_HOME": str(self.directory / "data"),
             "XDG_CONFIG_HOME": str(self.directory / "config"),

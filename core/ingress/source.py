@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.ingress.gcpause import paused_gc
 from core.ingress.routes import LISTED_STATUSES, RouteRow, RouteTable, compute_routes
 from core.tables import Deployment
 
@@ -37,4 +38,6 @@ async def _fetch() -> list:
 
 
 async def load_route_table() -> RouteTable:
-    return compute_routes([RouteRow(*record) for record in await _fetch()])
+    records = await _fetch()
+    with paused_gc():
+        return compute_routes([RouteRow(*record) for record in records])

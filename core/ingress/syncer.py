@@ -21,6 +21,7 @@ import msgspec
 from core.ingress.caddy import CaddyAdmin, CaddyError
 from core.ingress.config import IngressOptions, build_owned
 from core.ingress.document import merge_into, owned_part
+from core.ingress.gcpause import paused_gc
 from core.ingress.routes import RouteTable
 from core.ingress.source import load_route_table
 
@@ -132,7 +133,8 @@ class IngressSyncer:
             return
         # Only JSON types (dict, list, str, int, bool) inside, so it compares equal to what
         # Caddy gives back without a round trip through JSON.
-        owned = build_owned(table.routes, self.options)
+        with paused_gc():
+            owned = build_owned(table.routes, self.options)
         self.status.route_count = len(table.routes)
         self.status.routed_count = table.routed_count
         self.status.skipped = table.skipped
@@ -155,13 +157,16 @@ class IngressSyncer:
     async def _apply(self, owned: dict, *, check: bool) -> None:
         if self.owns_caddy and not check:
             # Nobody else writes to our own Caddy, so the last load is what it serves.
-            if owned == self._applied:
-                return
-            document = merge_into(None, owned, self._admin_block)
+            with paused_gc():
+                if owned == self._applied:
+                    return
+                document = merge_into(None, owned, self._admin_block)
         else:
             live = await self.admin.get_config()
-            serving = owned_part(live)
-            if serving == owned and (live or {}).get("admin") is not None:
+            with paused_gc():
+                serving = owned_part(live)
+                unchanged = serving == owned
+            if unchanged and (live or {}).get("admin") is not None:
                 self._applied = owned
                 return
             if self._applied is not None and serving != self._applied:
