@@ -82,7 +82,13 @@ def parse_invocation(text: str) -> Invocation:
 
 
 def _parse_deployment(raw: dict[str, Any], errors: dict[str, str]) -> Deployment:
-    expected: dict[str, type] = {"id": int, "name": str, "environment": str, "urls": dict}
+    expected: dict[str, type] = {
+        "id": int,
+        "name": str,
+        "environment": str,
+        "urls": dict,
+        "pipeline_version": int,
+    }
     for key, kind in expected.items():
         if key in raw and (not isinstance(raw[key], kind) or isinstance(raw[key], bool)):
             errors[f"deployment.{key}"] = f"expected {kind.__name__}"
@@ -98,6 +104,7 @@ def _parse_deployment(raw: dict[str, Any], errors: dict[str, str]) -> Deployment
         name=raw.get("name", ""),
         environment=raw.get("environment", ""),
         urls=dict(urls),
+        pipeline_version=raw.get("pipeline_version", 0),
     )
 
 

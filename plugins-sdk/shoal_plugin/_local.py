@@ -30,7 +30,10 @@ class LocalResult:
 
 
 def judge(exit_code: int | None, stdout: str) -> LocalResult:
-    """The runner's verdict on what a plugin did."""
+    """The runner's verdict on what a plugin did (agent/plugins.py judges the same way)."""
+    if not stdout.strip() and exit_code == EXIT_OK:
+        # The agent takes an empty stdout after exit 0 as no outputs.
+        return LocalResult(exit_code, stdout, {"outputs": {}}, "")
     try:
         document = json.loads(stdout)
     except ValueError:

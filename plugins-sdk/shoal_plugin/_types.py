@@ -3,7 +3,8 @@
 stdin, one JSON document written by the agent::
 
     {"action": "apply" | "rollback",
-     "deployment": {"id": int, "name": str, "environment": str, "urls": {node id: url}},
+     "deployment": {"id": int, "name": str, "environment": str, "urls": {node id: url},
+                    "pipeline_version": int},
      "params": {...}, "secrets": {name: str}, "inputs": {...}}
 
 stdout, one JSON object: ``{"outputs": {...}}`` on success, or on failure
@@ -35,6 +36,7 @@ class Deployment:
     name: str = ""
     environment: str = ""
     urls: dict[str, str] = field(default_factory=dict)
+    pipeline_version: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,7 @@ def invocation_document(
             "name": deployment.name,
             "environment": deployment.environment,
             "urls": dict(deployment.urls),
+            "pipeline_version": deployment.pipeline_version,
         },
         "params": params or {},
         "secrets": secrets or {},

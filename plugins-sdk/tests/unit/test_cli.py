@@ -92,7 +92,7 @@ def test_run_calls_an_array_on_stdout_a_failure():
     [
         (0, '{"outputs": {"a": 1}}', ""),
         (0, "{}", ""),
-        (0, "", "stdout is not one JSON object"),
+        (0, " \n", ""),
         (0, "not json", "stdout is not one JSON object"),
         (0, '{"a": 1}\n{"b": 2}', "stdout is not one JSON object"),
         (0, '"text"', "stdout is not one JSON object"),

@@ -16,10 +16,12 @@ def test_the_agents_document_is_read():
         secrets={"TOKEN": "t"},
         inputs={"db": {"url": "postgresql://x"}},
     )
-    document["deployment"]["pipeline_version"] = 3  # extra keys are for the future: ignored
+    document["deployment"]["pipeline_version"] = 3
+    document["deployment"]["added_later"] = True  # unknown keys are for the future: ignored
+    document["added_later"] = {}
     invocation = parse_invocation(json.dumps(document))
     assert invocation.action == "rollback"
-    assert invocation.deployment == Deployment(7, "d7", "qa", {"web": "http://web.d7.qa.test"})
+    assert invocation.deployment == Deployment(7, "d7", "qa", {"web": "http://web.d7.qa.test"}, 3)
     assert invocation.params == {"a": 1}
     assert invocation.secrets == {"TOKEN": "t"}
     assert invocation.inputs == {"db": {"url": "postgresql://x"}}
