@@ -96,8 +96,22 @@ async def close_pool() -> None:
         await DB.close_connection_pool()
 
 
+async def check_reachable(dsn: str, timeout: float = 10.0) -> None:
+    """Fail fast, with a message an operator can act on, when the database does not answer."""
+    import asyncpg
+
+    try:
+        connection = await asyncpg.connect(dsn, timeout=timeout)
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        raise Unavailable(f"cannot reach the database at {describe(dsn)}: {exc}") from exc
+    await connection.close()
+
+
 async def migrate() -> list[str]:
     """Apply every pending migration; return the ids applied (quietly: Piccolo prints)."""
+    from core.piccolo_conf import DB
+
+    await check_reachable(DB.config["dsn"])
     from piccolo.apps.migrations.commands.forwards import ForwardsMigrationManager
     from piccolo.apps.migrations.tables import Migration
 
@@ -111,6 +125,9 @@ async def migrate() -> list[str]:
         result = await manager.run()
     if not result.success:
         raise Unavailable(f"migrations failed: {result.message}\n{printed.getvalue()}")
+    from core.services.registries import ensure_default_registry  # seed rows after the schema
+
+    await ensure_default_registry()
     return pending
 
 

@@ -28,6 +28,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """The URL users reach Shoal at (links in ingress error pages); empty = http://<bind>."""
     secret_key: str = ""
     """Master key (32 bytes, base64) for secrets and credentials; `up` generates one if empty."""
+    old_secret_keys: str = ""
+    """Earlier master keys (comma-separated), still accepted for reading during a rotation."""
     admin_password: str = ""
     """Password for the first admin created by `up`; empty = a random one, printed once."""
     session_hours: int = 12
@@ -48,6 +50,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """Whether `up` starts an agent for this host when Docker is reachable."""
     local_agent_listen: str = "127.0.0.1:5010"
     """host:port of the local agent that `up` starts."""
+    registry_timeout_s: float = 10.0
+    """Seconds to wait for a container registry when listing tags or testing a connection."""
     log_level: str = "info"
     """Logging level: debug, info, warning, error."""
 

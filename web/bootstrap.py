@@ -4,14 +4,12 @@ and the companions `up` starts on a laptop (Caddy, a local agent) when they are 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
 import sys
 
 import msgspec
 
-from core import db
+from core import crypto, db
 from core.actor import Actor
 from core.jobs import make_queue, make_worker
 from core.services import accounts, api_tokens
@@ -23,24 +21,37 @@ log = logging.getLogger("shoal")
 companions: list = []
 
 
+def master_keys(settings: Settings) -> tuple[bytes, list[bytes]]:
+    """(primary, older) keys from the settings; KeyConfigError says what is wrong."""
+    primary = crypto.key_from_settings(settings.secret_key)
+    older = [
+        crypto.key_from_settings(k, "SHOAL_OLD_SECRET_KEYS")
+        for k in settings.old_secret_keys.split(",")
+        if k.strip()
+    ]
+    return primary, older
+
+
 def ensure_secret_key(settings: Settings, *, generate: bool) -> Settings:
     """The master key: configured, or (for `up`) generated once into the data dir."""
     try:
-        from core import crypto
-    except ImportError:  # the catalog area brings the secret box; until then nothing to key
-        return settings
-    if settings.secret_key:
-        crypto.key_from_settings(settings.secret_key)
-        return settings
-    if not generate:
-        print(
-            "shoal: no master key. Set SHOAL_SECRET_KEY (32 random bytes, base64; "
-            "e.g. `python -c 'import os,base64;print(base64.b64encode(os.urandom(32)).decode())'`)"
-            " or secret_key in the settings file.",
-            file=sys.stderr,
-        )
-        raise SystemExit(2)
-    loaded = crypto.load_or_create_key(settings.data_path)
+        if settings.secret_key:
+            master_keys(settings)
+            return settings
+        if not generate:
+            print(
+                "shoal: no master key. Set SHOAL_SECRET_KEY (32 random bytes, base64; e.g. "
+                "`python3 -c 'import os,base64;print(base64.b64encode(os.urandom(32)).decode())'`)"
+                " or secret_key in the settings file.",
+                file=sys.stderr,
+            )
+            raise SystemExit(2)
+        loaded = crypto.load_or_create_key(settings.data_path)
+    except crypto.KeyConfigError as exc:
+        print(f"shoal: {exc.detail}", file=sys.stderr)
+        raise SystemExit(2) from exc
+    if loaded.created:
+        print(loaded.message, flush=True)
     return msgspec.structs.replace(settings, secret_key=crypto.encode_key(loaded.key))
 
 
@@ -82,19 +93,38 @@ async def create_admin(dsn: str, username: str, password: str, *, print_token: b
 
 
 async def run_worker(settings: Settings, dsn: str) -> None:
+    """`shoal worker`: SAQ's own SIGINT/SIGTERM handling stops it gracefully."""
     await db.start_pool(settings.db_pool_size)
     queue = make_queue(dsn, settings.db_pool_size)
     await queue.connect()
-    worker = make_worker(queue, settings.worker_concurrency)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    task = asyncio.create_task(worker.start())
     print("Shoal worker running; Ctrl-C to stop.", flush=True)
-    await stop.wait()
-    task.cancel()
-    with contextlib.suppress(BaseException):
-        await task
-    await queue.disconnect()
-    await db.close_pool()
+    try:
+        await make_worker(queue, settings.worker_concurrency).start()
+    finally:
+        await queue.disconnect()
+        await db.close_pool()
+
+
+async def rotate_key(
+    settings: Settings, dsn: str, new_key_text: str | None, from_file: bool
+) -> str:
+    """Re-seal every ciphertext under a new master key; say what the operator must do next."""
+    from core.services import key_rotation
+
+    primary, older = master_keys(settings)
+    new_key = crypto.key_from_settings(new_key_text, "--new-key") if new_key_text else None
+    new_key = new_key or crypto.generate_key()
+    crypto.configure(primary, older)
+    await db.start_pool(2)
+    try:
+        counts = await key_rotation.rotate_all([primary, *older], new_key)
+    finally:
+        await db.close_pool()
+    done = ", ".join(f"{n} {what}" for what, n in counts.items())
+    if from_file:
+        path = key_rotation.replace_key_file(settings.data_path, new_key)
+        return f"Re-encrypted {done}. The new key is in {path}; the old one was kept beside it."
+    return (
+        f"Re-encrypted {done}.\nNew key: {crypto.encode_key(new_key)}\nSet SHOAL_SECRET_KEY to it"
+        " and keep the old key in SHOAL_OLD_SECRET_KEYS until every process has restarted."
+    )

@@ -90,6 +90,18 @@ def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> None:
         print(token)
 
 
+def cmd_rotate_key(settings: Settings, args: argparse.Namespace) -> None:
+    dsn = _prepare(settings)
+    from_file = not settings.secret_key
+    settings = bootstrap.ensure_secret_key(settings, generate=from_file)
+    try:
+        message = asyncio.run(bootstrap.rotate_key(settings, dsn, args.new_key, from_file))
+    except ShoalError as exc:
+        print(f"shoal: {exc.detail}", file=sys.stderr)
+        raise SystemExit(2) from exc
+    print(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shoal", description="Self-hosted QA environments.")
     parser.add_argument("--config", help="settings file (default: litestar.toml or SHOAL_CONFIG)")
@@ -104,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--username", default="admin")
     admin.add_argument("--password", help="default: asked for interactively")
     admin.add_argument("--print-token", action="store_true", help="also print an API token")
+    rotate = sub.add_parser("rotate-key", help="re-encrypt every stored secret under a new key")
+    rotate.add_argument("--new-key", help="the new key (base64, 32 bytes); default: a random one")
     return parser
 
 
@@ -121,6 +135,7 @@ def main(argv: list[str] | None = None) -> None:
         "worker": cmd_worker,
         "migrate": cmd_migrate,
         "create-admin": cmd_create_admin,
+        "rotate-key": cmd_rotate_key,
     }
     commands[args.command](settings, args)
 

@@ -12,28 +12,39 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from litestar import Litestar
-from saq import Queue
+from saq import Queue, Worker
 
-from core import db
+from core import crypto, db
 from core.jobs import make_queue, make_worker
-from core.services import sessions, throttle
+from core.services import registries, sessions, throttle
 from core.settings import Settings
 
 log = logging.getLogger("shoal")
 
 
-def configure_secret_box(settings: Settings) -> None:
-    try:
-        from core import crypto
-    except ImportError:  # the catalog area brings the secret box
-        return
-    if settings.secret_key:
-        crypto.configure(crypto.key_from_settings(settings.secret_key))
-
-
 # (name, start) pairs; start(settings, queue) returns an async stop function.
 BackgroundStart = Callable[[Settings, Queue], Awaitable[Callable[[], Awaitable[None]]]]
 background: list[tuple[str, BackgroundStart]] = []
+
+
+def configure_services(settings: Settings) -> None:
+    """Module-level knobs of core services, set once from the settings."""
+    sessions.configure(settings.session_hours)
+    throttle.configure(settings.login_max_failures, settings.login_window_minutes)
+    registries.TIMEOUT_S = settings.registry_timeout_s
+    if settings.secret_key:
+        primary = crypto.key_from_settings(settings.secret_key)
+        older = [crypto.key_from_settings(k) for k in settings.old_secret_keys.split(",") if k]
+        crypto.configure(primary, older)
+
+
+async def _stop_worker(worker: Worker, task: asyncio.Task) -> None:
+    """Ask SAQ to stop (lets running jobs finish briefly), then make sure the loop is gone."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(worker.stop(), timeout=10)
+    task.cancel()
+    with contextlib.suppress(BaseException):
+        await asyncio.wait_for(task, timeout=5)
 
 
 class Lifespan:
@@ -51,9 +62,7 @@ class Lifespan:
     async def __call__(self, app: Litestar) -> AsyncIterator[None]:
         settings = self.settings
         db.configure(self.dsn)
-        configure_secret_box(settings)
-        sessions.configure(settings.session_hours)
-        throttle.configure(settings.login_max_failures, settings.login_window_minutes)
+        configure_services(settings)
         if self.own_pool:
             await db.start_pool(settings.db_pool_size)
         queue = make_queue(self.dsn, settings.db_pool_size)
@@ -61,8 +70,8 @@ class Lifespan:
         self.queue = queue
         app.state.queue = queue
         worker_task: asyncio.Task | None = None
+        worker = make_worker(queue, settings.worker_concurrency, handle_signals=False)
         if self.run_worker:
-            worker = make_worker(queue, settings.worker_concurrency)
             worker_task = asyncio.create_task(worker.start(), name="saq-worker")
         stops = []
         for name, start in background:
@@ -73,13 +82,12 @@ class Lifespan:
         try:
             yield
         finally:
+            log.info("shutting down")
             for stop in reversed(stops):
                 with contextlib.suppress(Exception):
                     await stop()
             if worker_task is not None:
-                worker_task.cancel()
-                with contextlib.suppress(BaseException):
-                    await worker_task
+                await _stop_worker(worker, worker_task)
             with contextlib.suppress(Exception):
                 await queue.disconnect()
             if self.own_pool:

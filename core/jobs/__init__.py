@@ -40,8 +40,10 @@ async def _after(ctx: dict) -> None:
         log.info("job %s %s in %.3f s", job.function, job.status, took)
 
 
-def make_worker(queue: Queue, concurrency: int) -> Worker:
-    return Worker(
+def make_worker(queue: Queue, concurrency: int, *, handle_signals: bool = True) -> Worker:
+    """`handle_signals=False` when the worker shares a process with the web server: SAQ would
+    otherwise take SIGINT/SIGTERM away from uvicorn, and Ctrl-C would stop only the worker."""
+    worker = Worker(
         queue,
         functions=FUNCTIONS,
         cron_jobs=CRON_JOBS,
@@ -49,6 +51,9 @@ def make_worker(queue: Queue, concurrency: int) -> Worker:
         before_process=_before,
         after_process=_after,
     )
+    if not handle_signals:
+        worker.SIGNALS = []
+    return worker
 
 
 async def ping(queue: Queue) -> None:

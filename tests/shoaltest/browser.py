@@ -1,0 +1,108 @@
+"""Fixtures: headless Debian Chromium driven by Playwright, and a real `shoal up` process.
+
+Never downloads a browser: Playwright drives /usr/bin/chromium through executable_path.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+PASSWORD_LINE = re.compile(r"Username: (\S+)\s+Password: (\S+)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class RunningShoal:
+    url: str
+    admin_user: str
+    admin_password: str
+    output: Path
+
+
+@pytest.fixture(scope="session")
+def shoal_up() -> Iterator[RunningShoal]:
+    """`shoal up` exactly as the README runs it, in a fresh data dir, on a free port."""
+    with tempfile.TemporaryDirectory(prefix="shoal-up-") as tmp:
+        port = free_port()
+        output = Path(tmp) / "up.log"
+        env = {
+            **os.environ,
+            "SHOAL_DATA_DIR": f"{tmp}/data",
+            "SHOAL_BIND": f"127.0.0.1:{port}",
+            "SHOAL_INGRESS_BIND": f"127.0.0.1:{free_port()}",
+            "SHOAL_LOCAL_AGENT": "false",
+        }
+        env.pop("SHOAL_DATABASE_URL", None)
+        with output.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "web.cli", "up"],
+                cwd=REPO,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"shoal up did not become ready:\n{output.read_text()[-3000:]}")
+            time.sleep(0.2)
+        found = PASSWORD_LINE.search(output.read_text())
+        assert found, f"no admin password printed:\n{output.read_text()}"
+        yield RunningShoal(url, found.group(1), found.group(2), output)
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[object]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        instance = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield instance
+        await instance.close()
+
+
+__all__ = ["browser", "shoal_up"]
