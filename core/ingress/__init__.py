@@ -4,7 +4,11 @@ port of each running deployment's service. Public surface for the rest of Shoal:
     await ingress.start(settings, run_caddy=True)   # app lifespan (`up` starts Caddy itself)
     ingress.request_sync()                          # after any deployment or node status change
     ingress.status()                                # for the admin "Ingress" page
+    await ingress.sync_now()                        # the page's "sync now" button
     await ingress.stop()
+
+Hooks shaped for web/bootstrap.companions (`use_own_caddy`, `up` only) and
+web/lifespan.background (`start_in_app`, every web process).
 
 Modules: hostnames (names → hosts and URLs), routes (pure route table), source (its query),
 config + pages + document (Caddy JSON), caddy (admin API adapter), syncer, process.
@@ -14,7 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
+from core.errors import Unavailable
 from core.ingress.caddy import CaddyAdmin
 from core.ingress.config import IngressOptions
 from core.ingress.hostnames import check_hostname, hostname_problem, service_url, tls_bind
@@ -32,14 +38,19 @@ __all__ = [
     "request_sync",
     "service_url",
     "start",
+    "start_in_app",
     "status",
     "stop",
+    "sync_now",
+    "use_own_caddy",
 ]
 
 _syncer: IngressSyncer | None = None
 _process: CaddyProcess | None = None
 _supervisor: asyncio.Task | None = None
-_not_running = "The ingress is not configured: set SHOAL_CADDY_ADMIN or run `shoal up`."
+NOT_CONFIGURED = "The ingress is not configured: set SHOAL_CADDY_ADMIN or run `shoal up`."
+_not_running = NOT_CONFIGURED
+_own_caddy_wanted = False
 
 
 def options_from(settings: Settings) -> IngressOptions:
@@ -48,6 +59,18 @@ def options_from(settings: Settings) -> IngressOptions:
         tls_listen=tls_bind(settings.ingress_bind, getattr(settings, "ingress_tls_bind", "")),
         public_url=settings.effective_public_url,
     )
+
+
+def use_own_caddy(settings: Settings) -> None:
+    """`up` companion: the next `start_in_app` starts a Caddy unless `caddy_admin` is set."""
+    global _own_caddy_wanted
+    _own_caddy_wanted = True
+
+
+async def start_in_app(settings: Settings, queue: object = None) -> Callable[[], Awaitable[None]]:
+    """Lifespan hook: start syncing (and our Caddy after `use_own_caddy`); returns `stop`."""
+    await start(settings, run_caddy=_own_caddy_wanted)
+    return stop
 
 
 async def start(
@@ -59,6 +82,8 @@ async def start(
     the problem is logged and shown by `status()`.
     """
     global _syncer, _process, _supervisor, _not_running
+    await stop()  # one syncer per process: a second app in the same process replaces the first
+    _not_running = NOT_CONFIGURED
     admin_url, owns = settings.caddy_admin, False
     if not admin_url and run_caddy:
         try:
@@ -93,6 +118,13 @@ def request_sync() -> None:
         _syncer.request_sync()
 
 
+async def sync_now() -> IngressStatus:
+    """Apply and check right away; Unavailable when no ingress is configured."""
+    if _syncer is None:
+        raise Unavailable(_not_running)
+    return await _syncer.sync_now()
+
+
 def status() -> IngressStatus:
     if _syncer is None:
         return IngressStatus(reachable=False, last_error=_not_running)
@@ -104,9 +136,9 @@ async def stop() -> None:
     if _syncer is not None:
         await _syncer.stop()
         _syncer = None
-    if _process is not None:
-        await _process.stop()
-        _process = None
     if _supervisor is not None:
         _supervisor.cancel()
         _supervisor = None
+    if _process is not None:
+        await _process.stop()
+        _process = None

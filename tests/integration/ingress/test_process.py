@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from core import ingress
+from core.errors import Unavailable
 from core.ingress.process import CaddyNotInstalled, CaddyProcess, free_loopback_port
 from core.settings import Settings
 
@@ -21,17 +22,17 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-async def test_up_starts_its_own_caddy_and_stops_it(db, tmp_path):
+async def test_up_starts_its_own_caddy_and_stops_it(db, tmp_path, monkeypatch):
+    monkeypatch.setattr(ingress, "_own_caddy_wanted", False)
     settings = Settings(data_dir=str(tmp_path), ingress_bind=f"127.0.0.1:{free_loopback_port()}")
-    syncer = await ingress.start(settings, run_caddy=True, check_interval=0.5)
+    ingress.use_own_caddy(settings)  # what `up` does before the app starts
+    stop = await ingress.start_in_app(settings)
     try:
+        syncer = ingress._syncer
         assert syncer is not None and syncer.owns_caddy
         assert syncer.admin.admin_url.startswith("http://127.0.0.1:")
-        for _ in range(100):
-            if ingress.status().last_sync_at is not None:
-                break
-            await asyncio.sleep(0.05)
-        assert ingress.status().reachable is True
+        status = await ingress.sync_now()
+        assert status.reachable is True and status.last_error == ""
         written = json.loads((tmp_path / "caddy" / "caddy.json").read_text())
         assert written["admin"]["config"] == {"persist": False}
         assert written["admin"]["listen"].startswith("127.0.0.1:")
@@ -41,9 +42,11 @@ async def test_up_starts_its_own_caddy_and_stops_it(db, tmp_path):
         pid = int((tmp_path / "caddy" / "caddy.pid").read_text())
         assert _alive(pid)
     finally:
-        await ingress.stop()
+        await stop()
     assert not _alive(pid)
     assert ingress.status().reachable is False
+    with pytest.raises(Unavailable, match="not configured"):
+        await ingress.sync_now()
 
 
 async def test_a_dead_caddy_is_restarted_by_the_supervisor(tmp_path):
