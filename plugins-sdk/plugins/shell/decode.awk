@@ -72,6 +72,8 @@ END {
   }
   if (kind(D) != "missing" && kind(D) != "object") bad("deployment", "expected object, got " kind(D))
   if (kind(D SEP "id") != "missing" && kind(D SEP "id") != "number") bad("deployment.id", "expected number")
+  if (kind(D SEP "pipeline_version") != "missing" && kind(D SEP "pipeline_version") != "number")
+    bad("deployment.pipeline_version", "expected number")
   optional_string(D SEP "name", "deployment.name")
   optional_string(D SEP "environment", "deployment.environment")
   strings_object(D SEP "urls", "deployment.urls")
@@ -87,6 +89,7 @@ END {
   print "export SHOAL_DEPLOYMENT_ID=" shell_quote(VAL[D SEP "id"])
   print "export SHOAL_DEPLOYMENT_NAME=" shell_quote(VAL[D SEP "name"])
   print "export SHOAL_ENVIRONMENT=" shell_quote(VAL[D SEP "environment"])
+  print "export SHOAL_PIPELINE_VERSION=" shell_quote(VAL[D SEP "pipeline_version"])
   export_each(D SEP "urls", "SHOAL_URL_")
   export_each(R SEP "secrets", "SHOAL_SECRET_")
   export_each(P SEP "env", "")

@@ -4,9 +4,9 @@
 # plugins/shell --base IMAGE`). No Python: the JSON is read and written by awk (json.awk).
 #
 # The script runs with `sh -e` (or params.shell), its stdout and stderr become the step's log.
-# It sees SHOAL_ACTION, SHOAL_DEPLOYMENT_ID/NAME, SHOAL_ENVIRONMENT, SHOAL_URL_<node id>,
-# SHOAL_SECRET_<name>, params.env, and SHOAL_INPUT_FILE (the whole stdin document). Lines
-# KEY=VALUE it appends to "$SHOAL_OUTPUTS" become the step's outputs.
+# It sees SHOAL_ACTION, SHOAL_DEPLOYMENT_ID/NAME, SHOAL_ENVIRONMENT, SHOAL_PIPELINE_VERSION,
+# SHOAL_URL_<node id>, SHOAL_SECRET_<name>, params.env, and SHOAL_INPUT_FILE (the whole stdin
+# document). Lines KEY=VALUE it appends to "$SHOAL_OUTPUTS" become the step's outputs.
 set -u
 export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)

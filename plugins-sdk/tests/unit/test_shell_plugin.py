@@ -38,7 +38,7 @@ def run_shell(stdin: str | dict) -> tuple[int, dict, str]:
 def test_script_sees_the_deployment_and_writes_outputs():
     script = (
         'echo "to the log"\n'
-        'echo "name=$SHOAL_DEPLOYMENT_NAME" >> "$SHOAL_OUTPUTS"\n'
+        'echo "name=$SHOAL_DEPLOYMENT_NAME@$SHOAL_PIPELINE_VERSION" >> "$SHOAL_OUTPUTS"\n'
         'echo "web=$SHOAL_URL_web_1" >> "$SHOAL_OUTPUTS"\n'
         'echo "token=$SHOAL_SECRET_TOKEN" >> "$SHOAL_OUTPUTS"\n'
         'echo "greeting=$GREETING" >> "$SHOAL_OUTPUTS"\n'
@@ -50,7 +50,7 @@ def test_script_sees_the_deployment_and_writes_outputs():
     document = invocation_document(
         "apply",
         {"script": script, "env": {"GREETING": "h\u00e9 \U0001f600 '$x'"}},
-        deployment=Deployment(4, "d4", "qa", {"web-1": "http://web-1:80"}),
+        deployment=Deployment(4, "d4", "qa", {"web-1": "http://web-1:80"}, pipeline_version=2),
         secrets={"TOKEN": 's3cr"et'},
         inputs={"db": {"url": "x"}},
     )
@@ -58,7 +58,7 @@ def test_script_sees_the_deployment_and_writes_outputs():
     assert code == 0, stderr
     assert stdout == {
         "outputs": {
-            "name": "d4",
+            "name": "d4@2",
             "web": "http://web-1:80",
             "token": 's3cr"et',
             "greeting": "h\u00e9 \U0001f600 '$x'",
