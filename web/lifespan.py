@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from litestar import Litestar
 from saq import Queue, Worker
 
-from core import crypto, db
+from core import crypto, db, events
 from core.jobs import make_queue, make_worker
 from core.services import registries, sessions, throttle
 from core.settings import Settings
@@ -65,6 +65,7 @@ class Lifespan:
         configure_services(settings)
         if self.own_pool:
             await db.start_pool(settings.db_pool_size)
+        await events.start(self.dsn)
         queue = make_queue(self.dsn, settings.db_pool_size)
         await queue.connect()
         self.queue = queue
@@ -90,5 +91,6 @@ class Lifespan:
                 await _stop_worker(worker, worker_task)
             with contextlib.suppress(Exception):
                 await queue.disconnect()
+            await events.stop()
             if self.own_pool:
                 await db.close_pool()
