@@ -144,7 +144,7 @@ class Deployments:
         await self._after(before)
         async with self.locks[spec.id]:
             self.app.store.save_deployment(spec, "deploying")  # a delete may have run meanwhile
-            self._emit(spec.id)
+            self.emit_status(spec.id)
             secrets = self.secrets.get(spec.id, {})
             try:
                 await teardown(self.app, spec.id, previous)  # leftovers of an older version/crash
@@ -163,7 +163,7 @@ class Deployments:
                 await self._roll_back(spec, f"internal error: {type(error).__name__}: {error}")
                 return
             self.app.store.set_status(spec.id, "running", ports=ports)
-            self._emit(spec.id)
+            self.emit_status(spec.id)
 
     async def _roll_back(self, spec: DeploymentSpec, error: str) -> None:
         try:
@@ -174,7 +174,7 @@ class Deployments:
             )
             error = f"{error}; rollback incomplete: {failure}"
         self.app.store.set_status(spec.id, "failed", error)
-        self._emit(spec.id)
+        self.emit_status(spec.id)
 
     async def _delete(self, deployment_id: int, before: asyncio.Task | None) -> None:
         await self._after(before)
@@ -193,9 +193,9 @@ class Deployments:
 
     def _set_status(self, deployment_id: int, status: str) -> None:
         self.app.store.set_status(deployment_id, status)
-        self._emit(deployment_id)
+        self.emit_status(deployment_id)
 
-    def _emit(self, deployment_id: int) -> None:
+    def emit_status(self, deployment_id: int) -> None:
         state = self.state(deployment_id)
         self.app.events.emit(
             DeploymentStatus(

@@ -92,11 +92,22 @@ async def run_plugin(
     if result.timed_out:
         raise PluginFailed(f"plugin {node.id} timed out after {node.config.timeout_s:g} s")
     if result.exit_code != 0:
-        detail = f": {last_lines}" if last_lines else ""
+        reported = reported_error(result.stdout)
+        detail = f": {reported or last_lines}" if (reported or last_lines) else ""
         raise PluginFailed(f"plugin {node.id} exited with code {result.exit_code}{detail}")
     if result.stdout_truncated:
         raise PluginFailed(f"plugin {node.id} printed more than {STDOUT_LIMIT} bytes on stdout")
     return parse_stdout(node.id, result.stdout)
+
+
+def reported_error(stdout: bytes) -> str:
+    """The message of an SDK-style `{"error": {"type", "message"}}` document, if one was printed."""
+    try:
+        document = msgspec.json.decode(stdout)
+        error = document["error"]
+        return f"{error.get('type', 'error')}: {error['message']}"
+    except (msgspec.DecodeError, KeyError, TypeError, AttributeError):
+        return ""
 
 
 def parse_stdout(step: str, stdout: bytes) -> dict[str, Any]:

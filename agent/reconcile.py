@@ -24,6 +24,7 @@ from agent.teardown import teardown
 
 if TYPE_CHECKING:
     from agent.app import App
+    from agent.store import DeploymentRecord
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +33,20 @@ async def reconcile(app: App) -> None:
     if not await app.docker.ping():
         return
     deployments = app.deployments
-    for record in app.store.all():
-        deployment_id = record.spec.id
-        if deployments.busy(deployment_id):
+    for deployment_id in [record.spec.id for record in app.store.all()]:
+        # Re-read each time: earlier awaits in this loop give tasks time to change it.
+        record = app.store.get(deployment_id)
+        if record is None or deployments.busy(deployment_id):
             continue
         if record.status == "deploying":
             async with deployments.locks[deployment_id]:
+                record = app.store.get(deployment_id)
+                if (
+                    record is None
+                    or record.status != "deploying"
+                    or deployments.busy(deployment_id)
+                ):
+                    continue
                 log.info("deployment %s was interrupted; rolling back", deployment_id)
                 await teardown(app, deployment_id, record.spec)
                 app.store.set_status(deployment_id, "failed", INTERRUPTED, retry_on_sync=True)
@@ -49,9 +58,13 @@ async def reconcile(app: App) -> None:
 
 
 async def repair(app: App, deployment_id: int) -> None:
-    record = app.store.get(deployment_id)
-    if record is None:
-        return
+    async with app.deployments.locks[deployment_id]:
+        record = app.store.get(deployment_id)
+        if record is not None and record.status == "running":
+            await _repair(app, record)
+
+
+async def _repair(app: App, record: DeploymentRecord) -> None:
     spec = record.spec
     containers = {
         c.step: c for c in await app.docker.call(lambda _c: list_own(app.docker, spec.id))
@@ -67,16 +80,15 @@ async def repair(app: App, deployment_id: int) -> None:
             if found is None:
                 log.info("deployment %s: recreating missing service %s", spec.id, node.id)
                 secrets = app.deployments.secrets.get(spec.id, {})
-                async with app.deployments.locks[spec.id]:
-                    await start_service_node(
-                        app,
-                        msgspec.structs.replace(spec, secrets=secrets),
-                        node,
-                        limits[node.id],
-                        network_name(app.config.agent_id, spec.id),
-                        outputs,
-                        ports,
-                    )
+                await start_service_node(
+                    app,
+                    msgspec.structs.replace(spec, secrets=secrets),
+                    node,
+                    limits[node.id],
+                    network_name(app.config.agent_id, spec.id),
+                    outputs,
+                    ports,
+                )
             elif found.state in ("exited", "created", "dead"):
                 log.info("deployment %s: starting stopped service %s", spec.id, node.id)
                 await app.docker.call(lambda _c, cid=found.id: start_existing(app.docker, cid))
@@ -84,11 +96,11 @@ async def repair(app: App, deployment_id: int) -> None:
             message = f"{node.id} could not be restored: {error}"
             log.warning("deployment %s: %s", spec.id, message)
             app.store.set_status(spec.id, "running", message, ports)
-            app.deployments._emit(spec.id)
+            app.deployments.emit_status(spec.id)
             return
     if ports != record.ports:
         app.store.set_status(spec.id, "running", ports=ports)
-        app.deployments._emit(spec.id)
+        app.deployments.emit_status(spec.id)
 
 
 async def remove_orphans(app: App) -> None:

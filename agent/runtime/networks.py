@@ -9,6 +9,7 @@ takes the same block in the meantime, Docker refuses the overlap and the next bl
 from __future__ import annotations
 
 import ipaddress
+import threading
 from collections.abc import Iterable
 
 import docker
@@ -16,7 +17,10 @@ from docker.types import IPAMConfig, IPAMPool
 
 from agent.runtime import APIError, Docker, NotFound
 
-ATTEMPTS = 8
+ATTEMPTS = 32
+# Picking a subnet and creating the network is one step per agent: parallel deploys would
+# otherwise all pick the same free block.
+_allocation = threading.Lock()
 
 
 class PoolExhausted(Exception):
@@ -60,6 +64,13 @@ def create_network(
         if network.name == name:
             config = (network.attrs.get("IPAM") or {}).get("Config") or [{}]
             return name, str(config[0].get("Subnet", ""))
+    with _allocation:
+        return _create_with_free_subnet(docker_, name, deployment_id, pool, prefix, reserved)
+
+
+def _create_with_free_subnet(
+    docker_: Docker, name: str, deployment_id: int, pool: str, prefix: int, reserved: list[str]
+) -> tuple[str, str]:
     used = docker_.run(_used_subnets) + [ipaddress.ip_network(s) for s in reserved]
     for _ in range(ATTEMPTS):
         subnet = pick_subnet(ipaddress.ip_network(pool), prefix, used)

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Build the node agent: one self-contained executable (Nuitka onefile, needs only glibc on the
+# target) and, with --image, the offline agent image (no base image from any registry).
+#
+#   bash build/agent.sh            → build/out/shoal-agent          (~4 min on 2 cores, ccache later)
+#   bash build/agent.sh --image    → also the image shoal/agent:<version> (+ :latest)
+#
+# Needs gcc, patchelf, ccache (Debian) and nuitka + zstandard (the dev extras).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python=${PYTHON:-.venv/bin/python}
+docker=${DOCKER:-/usr/bin/docker}
+out=build/out
+version=$("$python" -c 'import agent; print(agent.__version__)')
+mkdir -p "$out"
+
+"$python" -m nuitka \
+  --mode=onefile \
+  --output-dir="$out/nuitka" \
+  --output-filename=shoal-agent \
+  --static-libpython=yes \
+  --python-flag=no_site,no_docstrings,-m \
+  --include-package=agent \
+  --include-package=websockets \
+  --nofollow-import-to=paramiko,pytest,setuptools,pip,IPython,tkinter,unittest.mock \
+  --noinclude-setuptools-mode=nofollow \
+  --noinclude-pytest-mode=nofollow \
+  --onefile-tempdir-spec="{TEMP}/shoal-agent-{PID}" \
+  --product-name=shoal-agent \
+  --product-version="$version" \
+  --assume-yes-for-downloads \
+  --quiet \
+  agent
+mv -f "$out/nuitka/shoal-agent" "$out/shoal-agent"
+echo "built $out/shoal-agent ($(du -h "$out/shoal-agent" | cut -f1)), version $version"
+
+if [ "${1:-}" = "--image" ]; then
+  # The image holds the binary plus the few glibc files it loads; nothing is pulled.
+  root=$(mktemp -d)
+  trap 'rm -rf "$root"' EXIT
+  mkdir -p "$root/bin" "$root/tmp" "$root/data" "$root/etc"
+  cp "$out/shoal-agent" "$root/bin/shoal-agent"
+  for lib in $(ldd "$out/shoal-agent" | grep -o '/[^ ]*'); do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+  chmod 1777 "$root/tmp"
+  echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"
+  echo 'root:x:0:' > "$root/etc/group"
+  echo 'hosts: files dns' > "$root/etc/nsswitch.conf"
+  tar -C "$root" -c . | "$docker" import - "shoal/agent-rootfs:$version" >/dev/null
+  "$docker" build -q -f build/Dockerfile.agent --build-arg "ROOTFS=shoal/agent-rootfs:$version" \
+    -t "shoal/agent:$version" -t shoal/agent:latest build >/dev/null
+  echo "built image shoal/agent:$version"
+fi
