@@ -33,6 +33,7 @@ log = logging.getLogger("shoal.ingress")
 __all__ = [
     "IngressStatus",
     "check_hostname",
+    "current_options",
     "hostname_problem",
     "options_from",
     "request_sync",
@@ -59,6 +60,11 @@ def options_from(settings: Settings) -> IngressOptions:
         tls_listen=tls_bind(settings.ingress_bind, getattr(settings, "ingress_tls_bind", "")),
         public_url=settings.effective_public_url,
     )
+
+
+def current_options(settings: Settings) -> IngressOptions:
+    """What the running syncer applies (else what `settings` would give): for showing URLs."""
+    return _syncer.options if _syncer is not None else options_from(settings)
 
 
 def use_own_caddy(settings: Settings) -> None:
