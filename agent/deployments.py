@@ -18,7 +18,13 @@ import msgspec
 
 from agent.pipeline import PipelineRun, StepFailed
 from agent.plan import PlanError
-from agent.protocol import DeploymentSpec, DeploymentState, DeploymentStatus, StepState
+from agent.protocol import (
+    DeploymentSpec,
+    DeploymentState,
+    DeploymentStatus,
+    RegistryCredential,
+    StepState,
+)
 from agent.runtime import DockerUnavailable
 from agent.teardown import teardown
 
@@ -37,6 +43,7 @@ class Deployments:
         self.tasks: dict[int, asyncio.Task] = {}
         self.locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.secrets: dict[int, dict[str, str]] = {}
+        self.credentials: dict[int, list[RegistryCredential]] = {}
 
     def busy(self, deployment_id: int) -> bool:
         task = self.tasks.get(deployment_id)
@@ -44,8 +51,16 @@ class Deployments:
 
     # ---- requests
 
+    def remember(self, spec: DeploymentSpec) -> None:
+        """Keep what a re-run or a rollback needs but the disk must never see. A sync that
+        leaves secrets or credentials out does not erase the ones already known."""
+        if spec.secrets or spec.id not in self.secrets:
+            self.secrets[spec.id] = dict(spec.secrets)
+        if spec.registry_credentials:
+            self.credentials[spec.id] = list(spec.registry_credentials)
+
     def deploy(self, spec: DeploymentSpec) -> DeploymentState:
-        self.secrets[spec.id] = dict(spec.secrets)
+        self.remember(spec)
         record = self.app.store.get(spec.id)
         same_version = record is not None and record.spec.pipeline_version == spec.pipeline_version
         if same_version and record.status in ("deploying", "running") and self.busy(spec.id):
@@ -81,7 +96,7 @@ class Deployments:
             if record.spec.id not in wanted and not deleting:
                 self.delete(record.spec.id)
         for spec in specs:
-            self.secrets[spec.id] = dict(spec.secrets)
+            self.remember(spec)
             record = self.app.store.get(spec.id)
             stale = record is None or record.status == "deleted" or record.retry_on_sync
             interrupted = record is not None and record.status in ("deploying", "deleting")
@@ -145,13 +160,15 @@ class Deployments:
         async with self.locks[spec.id]:
             self.app.store.save_deployment(spec, "deploying")  # a delete may have run meanwhile
             self.emit_status(spec.id)
-            secrets = self.secrets.get(spec.id, {})
+            in_memory = msgspec.structs.replace(
+                spec,
+                secrets=self.secrets.get(spec.id, {}),
+                registry_credentials=self.credentials.get(spec.id, []),
+            )
             try:
                 await teardown(self.app, spec.id, previous)  # leftovers of an older version/crash
                 self.app.store.clear_steps(spec.id)
-                ports = await PipelineRun(
-                    self.app, msgspec.structs.replace(spec, secrets=secrets)
-                ).run()
+                ports = await PipelineRun(self.app, in_memory).run()
             except asyncio.CancelledError:
                 await self._roll_back(spec, "cancelled")
                 raise
@@ -189,6 +206,7 @@ class Deployments:
                 return
             self.app.store.forget(deployment_id)
             self.secrets.pop(deployment_id, None)
+            self.credentials.pop(deployment_id, None)
             self.app.events.emit(DeploymentStatus(deployment_id=deployment_id, status="deleted"))
 
     def _set_status(self, deployment_id: int, status: str) -> None:

@@ -12,7 +12,7 @@ from msgspec import Struct
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from agent.protocol import encode
+from agent.protocol import LogLine, encode
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class EventBus:
     def emit(self, event: Struct) -> None:
         if self.session is not None:
             self.session.send(event)
-        else:
+        elif not isinstance(event, LogLine):  # log lines would push out the status events
             self.buffer.append(event)
 
     def attach(self, session: Session) -> Session | None:
