@@ -23,7 +23,13 @@ from collections.abc import Awaitable, Callable
 from core.errors import Unavailable
 from core.ingress.caddy import CaddyAdmin
 from core.ingress.config import IngressOptions
-from core.ingress.hostnames import check_hostname, hostname_problem, service_url, tls_bind
+from core.ingress.hostnames import (
+    check_hostname,
+    hostname,
+    hostname_problem,
+    service_url,
+    tls_bind,
+)
 from core.ingress.process import CaddyNotInstalled, CaddyProcess
 from core.ingress.syncer import IngressStatus, IngressSyncer
 from core.settings import Settings
@@ -43,6 +49,7 @@ __all__ = [
     "status",
     "stop",
     "sync_now",
+    "url_of",
     "use_own_caddy",
 ]
 
@@ -65,6 +72,20 @@ def options_from(settings: Settings) -> IngressOptions:
 def current_options(settings: Settings) -> IngressOptions:
     """What the running syncer applies (else what `settings` would give): for showing URLs."""
     return _syncer.options if _syncer is not None else options_from(settings)
+
+
+def url_of(
+    settings: Settings,
+    service: str,
+    deployment: str,
+    environment: str,
+    base_domain: str,
+    tls_mode: str = "off",
+) -> str:
+    """The public URL of one service (for `${{ urls.<id> }}` and deployment pages)."""
+    options = current_options(settings)
+    host = hostname(service, deployment, environment, base_domain)
+    return service_url(host, tls_mode, options.listen, options.tls_listen)
 
 
 def use_own_caddy(settings: Settings) -> None:
@@ -138,7 +159,8 @@ def status() -> IngressStatus:
 
 
 async def stop() -> None:
-    global _syncer, _process, _supervisor
+    global _syncer, _process, _supervisor, _not_running
+    _not_running = NOT_CONFIGURED
     if _syncer is not None:
         await _syncer.stop()
         _syncer = None
