@@ -8,6 +8,7 @@ core.piccolo_conf and hand it the real DSN through SHOAL_RUNTIME_DSN *before* it
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import logging
@@ -96,12 +97,12 @@ async def close_pool() -> None:
         await DB.close_connection_pool()
 
 
-async def check_reachable(dsn: str, timeout: float = 10.0) -> None:
+async def check_reachable(dsn: str, wait_s: float = 10.0) -> None:
     """Fail fast, with a message an operator can act on, when the database does not answer."""
     import asyncpg
 
     try:
-        connection = await asyncpg.connect(dsn, timeout=timeout)
+        connection = await asyncpg.connect(dsn, timeout=wait_s)
     except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
         raise Unavailable(f"cannot reach the database at {describe(dsn)}: {exc}") from exc
     await connection.close()
@@ -135,7 +136,7 @@ async def ping() -> None:
     from core.piccolo_conf import DB
 
     try:
-        await DB.run_querystring(_select_one())
+        await asyncio.wait_for(DB.run_querystring(_select_one()), timeout=3)
     except Exception as exc:
         raise Unavailable(f"database unavailable: {exc}") from exc
 

@@ -27,7 +27,7 @@ async def ready(request: Request) -> Response:
         await ping_queue(request.app.state.queue)
         checks["queue"] = "ok"
     except Exception as exc:
-        checks["queue"] = f"queue unavailable: {exc}"
+        checks["queue"] = f"queue unavailable: {exc or type(exc).__name__}"
     healthy = all(v == "ok" for v in checks.values())
     return Response(
         {"status": "ok" if healthy else "unavailable", "checks": checks},

@@ -6,6 +6,7 @@ released (queued jobs refer to them by name). Each logs its duration in after_pr
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -56,6 +57,7 @@ def make_worker(queue: Queue, concurrency: int, *, handle_signals: bool = True) 
     return worker
 
 
-async def ping(queue: Queue) -> None:
-    """Raise if the queue's database cannot be reached (used by /health/ready)."""
-    await queue.info()
+async def ping(queue: Queue, wait_s: float = 3.0) -> None:
+    """Raise if the queue's database cannot be reached (used by /health/ready). The psycopg
+    pool would otherwise wait its full 30 s for a connection while the database is down."""
+    await asyncio.wait_for(queue.info(), timeout=wait_s)

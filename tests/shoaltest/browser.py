@@ -5,6 +5,7 @@ Never downloads a browser: Playwright drives /usr/bin/chromium through executabl
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -47,10 +48,12 @@ class RunningShoal:
     admin_user: str
     admin_password: str
     output: Path
+    data_dir: Path
+    process: subprocess.Popen
 
 
-@pytest.fixture(scope="session")
-def shoal_up() -> Iterator[RunningShoal]:
+@contextlib.contextmanager
+def running_shoal_up(**env_overrides: str) -> Iterator[RunningShoal]:
     """`shoal up` exactly as the README runs it, in a fresh data dir, on a free port."""
     with tempfile.TemporaryDirectory(prefix="shoal-up-") as tmp:
         port = free_port()
@@ -61,6 +64,7 @@ def shoal_up() -> Iterator[RunningShoal]:
             "SHOAL_BIND": f"127.0.0.1:{port}",
             "SHOAL_INGRESS_BIND": f"127.0.0.1:{free_port()}",
             "SHOAL_LOCAL_AGENT": "false",
+            **env_overrides,
         }
         env.pop("SHOAL_DATABASE_URL", None)
         with output.open("wb") as log:
@@ -72,25 +76,40 @@ def shoal_up() -> Iterator[RunningShoal]:
                 stderr=subprocess.STDOUT,
             )
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"shoal up did not become ready:\n{output.read_text()[-3000:]}")
-            time.sleep(0.2)
-        found = PASSWORD_LINE.search(output.read_text())
-        assert found, f"no admin password printed:\n{output.read_text()}"
-        yield RunningShoal(url, found.group(1), found.group(2), output)
-        process.send_signal(signal.SIGINT)
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
+            _wait_ready(url, process, output)
+            found = PASSWORD_LINE.search(output.read_text())
+            assert found, f"no admin password printed:\n{output.read_text()}"
+            yield RunningShoal(
+                url, found.group(1), found.group(2), output, Path(tmp) / "data", process
+            )
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_ready(url: str, process: subprocess.Popen, output: Path) -> None:
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
+            pytest.fail(f"shoal up did not become ready:\n{output.read_text()[-3000:]}")
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def shoal_up() -> Iterator[RunningShoal]:
+    with running_shoal_up() as shoal:
+        yield shoal
 
 
 @pytest.fixture(scope="session")

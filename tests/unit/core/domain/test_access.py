@@ -1,4 +1,4 @@
-"""DESIGN §4 access rules, as a table: role × grant target × level → what the user gets."""
+"""DESIGN §4 access rules, as a table: role x grant target x level → what the user gets."""
 
 import itertools
 

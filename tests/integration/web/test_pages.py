@@ -1,0 +1,78 @@
+"""Admin pages: forms re-render with the error and the input kept; names are escaped."""
+
+from core.tables import Team, User
+from shoaltest.web import ADMIN_PASSWORD
+
+
+async def signed_in(client):
+    await client.login("admin", ADMIN_PASSWORD)
+    return client
+
+
+async def test_duplicate_team_name_rerenders_the_form_with_the_error(client, admin):
+    await signed_in(client)
+    await client.form("/teams/", {"name": "qa"})
+    again = await client.form("/teams/", {"name": "qa", "description": "kept text"})
+    assert again.status_code == 409
+    assert "A team named &#39;qa&#39; already exists." in again.text
+    assert 'value="kept text"' in again.text
+    assert await Team.count().run() == 1
+
+
+async def test_html_in_names_is_escaped_everywhere(client, admin):
+    await signed_in(client)
+    name = '<script>alert("x")</script>'
+    created = await client.form("/teams/", {"name": name})
+    page = await client.get(created.headers["location"])
+    listing = await client.get("/teams/")
+    audit = await client.get("/audit")
+    for html in (page.text, listing.text, audit.text):
+        assert "<script>alert" not in html
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+
+
+async def test_new_user_form_keeps_input_when_the_password_is_too_short(client, admin):
+    await signed_in(client)
+    response = await client.form(
+        "/users/", {"username": "quinn", "display_name": "Quinn", "password": "short"}
+    )
+    assert response.status_code == 422
+    assert "at least 8 characters" in response.text
+    assert 'value="quinn"' in response.text and 'value="Quinn"' in response.text
+    assert await User.count().run() == 1
+
+
+async def test_reset_password_shows_the_new_one_once_and_it_works(client, admin):
+    await signed_in(client)
+    await client.form("/users/", {"username": "quinn", "password": "quinn-password-1"})
+    quinn = await User.select(User.id).where(User.username == "quinn").first().run()
+    response = await client.form(f"/users/{quinn['id']}/reset-password", {})
+    new_password = response.text.split('id="new-password">')[1].split("<")[0]
+    assert len(new_password) >= 12
+    again = await client.get(f"/users/{quinn['id']}")
+    assert new_password not in again.text
+
+
+async def test_admin_cannot_disable_themselves(client, admin):
+    await signed_in(client)
+    response = await client.form(f"/users/{admin.id}", {"is_admin": "on"})
+    assert response.status_code == 409
+    assert "cannot disable your own account" in response.text
+
+
+async def test_non_admin_gets_404_for_admin_pages(client, admin):
+    await signed_in(client)
+    await client.form("/users/", {"username": "quinn", "password": "quinn-password-1"})
+    await client.form("/logout", {})
+    client.csrf = ""
+    await client.login("quinn", "quinn-password-1")
+    for url in ("/users/", "/teams/", f"/users/{admin.id}"):
+        assert (await client.get(url)).status_code == 404
+    assert (await client.get("/audit")).status_code == 200
+
+
+async def test_unknown_page_is_a_friendly_404(client, admin):
+    await signed_in(client)
+    response = await client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "Back to the start page" in response.text
