@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REPLACED_CODE = 4000
+HANDSHAKE_LIMIT_BYTES = 64 * 1024
 
 
 class _IdOnly(msgspec.Struct):
@@ -54,6 +55,9 @@ async def start_server(app: App) -> Server:
 
 
 async def handle_connection(app: App, ws: ServerConnection) -> None:
+    # Until the peer proved the token, a frame bigger than an Auth message ends the connection:
+    # nobody unauthenticated gets to make us buffer the full transport limit.
+    ws.protocol.max_message_size = HANDSHAKE_LIMIT_BYTES
     try:
         proved = await authenticate(
             ws,
@@ -64,6 +68,7 @@ async def handle_connection(app: App, ws: ServerConnection) -> None:
         )
         if not proved:
             return
+        ws.protocol.max_message_size = TRANSPORT_LIMIT_BYTES
         session = Session(ws)
         previous = app.events.attach(session)
         if previous is not None:

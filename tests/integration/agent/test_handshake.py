@@ -182,3 +182,18 @@ def test_corrupt_state_file_starts_empty(agent):
         Path(f"{agent.data_dir / 'state.db'}{suffix}").unlink(missing_ok=True)
     agent.start()
     assert any(p.name.startswith("state.db.corrupt-") for p in agent.data_dir.iterdir())
+
+
+async def test_an_unauthenticated_peer_cannot_send_big_frames(agent):
+    from websockets.asyncio.client import connect
+
+    from shoaltest.agent import client_ssl_context
+
+    async with connect(agent.url, ssl=client_ssl_context(), max_size=None) as ws:
+        await ws.recv()  # Hello
+        await ws.send("x" * (1024 * 1024))
+        with pytest.raises(ConnectionClosed) as closed:
+            await ws.recv()
+        assert closed.value.rcvd.code == 1009  # message too big
+    client = await agent.client()  # the agent is fine
+    await client.close()
