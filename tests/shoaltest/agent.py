@@ -340,6 +340,11 @@ case "$doc" in
   *'"mode":"nonjson"'*) echo "this is not json" ;;
   *'"mode":"flood"'*) head -c 104857600 /dev/zero | tr '\0' 'x'; exit 0 ;;
   *'"mode":"slow"'*) sleep 3 ;;
+  *'"mode":"probe"'*)
+    # static busybox cannot resolve names itself (glibc NSS); ask Docker's DNS directly
+    ip=$(nslookup web 127.0.0.11 2>/dev/null | awk '/^Address/ && !/127.0.0.11/ {print $NF}')
+    [ -n "$ip" ] && wget -q -O /dev/null "http://$ip:8080/" || {
+      echo "web unreachable" >&2; exit 4; } ;;
 esac
 printf '{"outputs": {"greeting": "hello", "action": "%s", "doc": %s}}\n' "$action" "$doc"
 """
@@ -358,7 +363,8 @@ def build_plugin_image(client: docker.DockerClient, base: str) -> str:
 @pytest.fixture(scope="session")
 def plugin_image(docker_client: docker.DockerClient, busybox_image: str) -> str:
     """A plugin made from busybox sh: reads the JSON document on stdin; `params.mode` picks
-    a behaviour (ok, fail = exit 3, hang, nonjson, flood = 100 MB on stdout, slow = 3 s)."""
+    a behaviour (ok, fail = exit 3, hang, nonjson, flood = 100 MB on stdout, slow = 3 s,
+    probe = fetch http://web:8080/ or exit 4)."""
     return build_plugin_image(docker_client, busybox_image)
 
 

@@ -225,3 +225,24 @@ async def test_pulls_use_the_run_message_credentials(agent, busybox_image, regis
     finally:
         await client.close()
     assert "wrong-password" not in agent.log_text() and registry.password not in agent.log_text()
+
+
+async def test_a_plugin_joins_its_own_deployment_network_only(agent, busybox_image, plugin_image):
+    joined = make_spec(
+        9,
+        [
+            httpd_service("web", busybox_image),
+            plugin_node("check", plugin_image, mode="probe", join_network=True),
+        ],
+        [("web", "check")],
+    )
+    # Another deployment's plugin, even on its own network, cannot reach deployment 9's web.
+    other = make_spec(10, [plugin_node("check", plugin_image, mode="probe", join_network=True)])
+    client = await agent.client()
+    try:
+        status = await deploy_and_wait(client, joined)
+        assert status.status == "running", status.error
+        isolated = await deploy_and_wait(client, other)
+        assert isolated.status == "failed" and "web unreachable" in isolated.error
+    finally:
+        await client.close()
