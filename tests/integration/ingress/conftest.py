@@ -124,9 +124,9 @@ async def make_syncer(caddy) -> AsyncIterator[Callable[..., IngressSyncer]]:
         await syncer.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def httpd(docker_client: docker.DockerClient, busybox_image: str) -> Iterator[int]:
-    """A busybox httpd published on 127.0.0.1; yields its host port."""
+    """A busybox httpd published on 127.0.0.1 (one for the session); yields its host port."""
     container = docker_client.containers.run(
         busybox_image,
         ["httpd", "-f", "-p", "80", "-h", "/www"],
