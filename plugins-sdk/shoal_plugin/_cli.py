@@ -126,6 +126,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("target", help="plugin folder")
     build.add_argument("--tag", required=True, help="image name:tag to create")
     build.add_argument("--base", help="base image, already local (nothing is pulled)")
+    build.add_argument(
+        "--nuitka", action="store_true", help="compile with Nuitka into a FROM scratch image"
+    )
     push = commands.add_parser("push", help="push an image to a registry")
     push.add_argument("image")
     push.add_argument("--registry", required=True, help="registry host[:port]")
@@ -142,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return _run(args)
         if args.command == "build":
-            build_image(Path(args.target), args.tag, args.base)
+            build_image(Path(args.target), args.tag, args.base, compiled=args.nuitka)
             print(args.tag)
             return 0
         print(push_image(args.image, args.registry, args.name))
