@@ -102,9 +102,16 @@ class IngressSyncer:
 
     async def sync_now(self, *, check: bool = True) -> IngressStatus:
         """One pass right now (tests, the admin page's "sync" button); returns the status."""
-        async with self._lock:
-            await self._pass(check=check)
+        await self._guarded_pass(check=check)
         return self.status
+
+    async def _guarded_pass(self, *, check: bool) -> None:
+        async with self._lock:
+            try:
+                await self._pass(check=check)
+            except Exception as exc:  # a bug here must not end syncing for good
+                log.exception("ingress sync pass failed")
+                self._fail(f"Unexpected error while syncing the ingress: {exc!r}")
 
     async def _run(self) -> None:
         next_check = 0.0  # the first pass compares with the live config
@@ -120,8 +127,7 @@ class IngressSyncer:
                 await asyncio.sleep(self.settle)
             self._wanted.clear()
             check = time.monotonic() >= next_check
-            async with self._lock:
-                await self._pass(check=check)
+            await self._guarded_pass(check=check)
             if check:
                 next_check = time.monotonic() + self.check_interval
 
@@ -145,11 +151,9 @@ class IngressSyncer:
             self._fail(exc.detail)
             self._applied = None
             return
-        except Exception as exc:
-            log.exception("ingress sync failed")
-            self._fail(f"Unexpected error while syncing the ingress: {exc!r}")
+        except Exception:
             self._applied = None
-            return
+            raise
         self.status.reachable = True
         self.status.last_error = ""
         self.status.last_sync_at = datetime.now(UTC)

@@ -147,3 +147,15 @@ async def test_a_strange_config_answer_is_an_error(body):
     syncer = IngressSyncer(admin, OPTIONS, load_table=FakeSource())
     status = await syncer.sync_now()
     assert status.last_error.startswith("Caddy answered /config/ with")
+
+
+async def test_an_unexpected_error_is_recorded_and_syncing_goes_on():
+    syncer, caddy, source = make(owns=True, check_interval=0.01)
+    source.routes = ["not a route"]  # build_owned will fail on it
+    await syncer.start()
+    await asyncio.sleep(0.1)
+    assert syncer.status.last_error.startswith("Unexpected error while syncing the ingress")
+    source.routes = [route("ok")]
+    await asyncio.sleep(0.1)
+    assert syncer.status.last_error == "" and caddy.loads == 1
+    await syncer.stop()
