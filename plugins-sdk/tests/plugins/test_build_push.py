@@ -50,28 +50,26 @@ def test_built_image_runs_and_local_run_uses_it(docker_client, hello_image):
     assert "step failed: exit 1: asked to fail for cy" in failed.stderr
 
 
-def test_push_to_a_registry(registry, hello_image, tmp_path):
-    # A private docker config, so the test's login never touches the machine's.
+def test_push_to_a_registry(registry, shipped_plugins, tmp_path):
+    # A private docker config, so the test's login never touches the machine's; the small
+    # busybox-based shell plugin keeps the upload short.
     env = {"DOCKER_CONFIG": str(tmp_path)}
-    refused = cli(
-        "push", hello_image, "--registry", registry.host, "--name", "plugins/hello:1", env=env
-    )
+    image = shipped_plugins["shell"]
+    refused = cli("push", image, "--registry", registry.host, "--name", "plugins/shell:1", env=env)
     assert refused.returncode == 1 and "push of" in refused.stderr
     login = [DOCKER_CLI, "login", registry.host, "-u", registry.username, "--password-stdin"]
     subprocess.run(
         login, input=registry.password, text=True, check=True, capture_output=True,
         env={**os.environ, **env},
     )  # fmt: skip
-    done = cli(
-        "push", hello_image, "--registry", registry.host, "--name", "plugins/hello:1", env=env
-    )
+    done = cli("push", image, "--registry", registry.host, "--name", "plugins/shell:1", env=env)
     try:
         assert done.returncode == 0, done.stderr
-        assert done.stdout.strip() == f"{registry.host}/plugins/hello:1"
+        assert done.stdout.strip() == f"{registry.host}/plugins/shell:1"
         tags = httpx.get(
-            f"{registry.url}/v2/plugins/hello/tags/list",
+            f"{registry.url}/v2/plugins/shell/tags/list",
             auth=(registry.username, registry.password),
         )
         assert tags.json()["tags"] == ["1"]
     finally:
-        subprocess.run([DOCKER_CLI, "rmi", f"{registry.host}/plugins/hello:1"], capture_output=True)
+        subprocess.run([DOCKER_CLI, "rmi", f"{registry.host}/plugins/shell:1"], capture_output=True)
