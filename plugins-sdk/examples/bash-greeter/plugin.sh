@@ -17,9 +17,12 @@ fi
 errors=$(jq -c '[
   (if (.action | IN("apply", "rollback")) then empty
    else {"action": "must be one of apply, rollback"} end),
-  (if (.params.name | type) == "string" and (.params.name | length) > 0 then empty
-   else {"params.name": "required, a non-empty string"} end),
-  ((.params // {}) | keys[] | select(. != "name") | {("params." + .): "unknown parameter"})
+  (if (.params | type) != "object" then {"params": "expected an object"}
+   else (
+     (if (.params.name | type) == "string" and (.params.name | length) > 0 then empty
+      else {"params.name": "required, a non-empty string"} end),
+     (.params | keys[] | select(. != "name") | {("params." + .): "unknown parameter"})
+   ) end)
 ] | add // {}' <<<"$input")
 if [ "$errors" != "{}" ]; then
   fail invalid_input "invalid input: $errors" "$errors" 2

@@ -51,6 +51,12 @@ def test_every_bad_field_is_named():
     }
 
 
+def test_params_that_are_not_an_object():
+    code, stdout, _ = run_example(json.dumps({"action": "apply", "params": [1]}))
+    assert code == 2
+    assert stdout["error"]["fields"] == {"params": "expected an object"}
+
+
 @pytest.mark.parametrize("stdin", ["", "not json", "[1]"])
 def test_stdin_that_is_not_an_object(stdin):
     code, stdout, _ = run_example(stdin)
