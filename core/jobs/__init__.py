@@ -15,13 +15,21 @@ from saq import CronJob, Queue, Worker
 from saq.queue.postgres import PostgresQueue
 
 from core.db import psycopg_dsn
-from core.jobs import housekeeping
+from core.jobs import deployments, housekeeping
 
 log = logging.getLogger("shoal.jobs")
 
 QUEUE_NAME = "shoal"
-FUNCTIONS: list[Any] = [housekeeping.purge_sessions]
-CRON_JOBS = [CronJob(housekeeping.purge_sessions, cron="*/10 * * * *")]
+FUNCTIONS: list[Any] = [
+    housekeeping.purge_sessions,
+    deployments.run_deployment,
+    deployments.delete_deployment,
+    deployments.sweep_expired,
+]
+CRON_JOBS = [
+    CronJob(housekeeping.purge_sessions, cron="*/10 * * * *"),
+    CronJob(deployments.sweep_expired, cron="* * * * *"),
+]
 
 
 def make_queue(dsn: str, pool_size: int) -> Queue:

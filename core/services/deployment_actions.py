@@ -1,0 +1,146 @@
+"""What happens to a deployment after it exists: extend, delete (= cancel), clone, retry,
+auto-cleanup, and the desired state the hub sends to a node."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from agent import protocol
+from core import context
+from core.actor import Actor
+from core.domain import status
+from core.domain.access import Level
+from core.errors import Conflict
+from core.services import deployment_specs
+from core.services.audit import Target, audited
+from core.services.deployments import (
+    DeploymentInput,
+    DeploymentView,
+    create_deployment,
+    expiry_for,
+    get_deployment,
+    latest_pipeline,
+)
+from core.services.scheduling import choose_node_locked
+from core.tables import Deployment, Environment, PipelineRun, Project
+
+
+def _target(dep: DeploymentView) -> Target:
+    return Target(
+        "deployment",
+        dep.id,
+        dep.name,
+        project_id=dep.project_id,
+        environment_id=dep.environment_id,
+    )
+
+
+async def _touch(deployment_id: int, **changes: object) -> None:
+    values = {getattr(Deployment, k): v for k, v in changes.items()}
+    values[Deployment.updated_at] = datetime.now(UTC)
+    await Deployment.update(values).where(Deployment.id == deployment_id).run()
+
+
+async def extend(actor: Actor, deployment_id: int) -> DeploymentView:
+    dep = await get_deployment(actor, deployment_id, Level.FULL)
+    async with audited(actor, "deployment.extend", _target(dep)) as audit:
+        if not status.can_extend(dep.status):
+            raise Conflict(f"A {dep.status} deployment cannot be extended.")
+        project = await Project.select().where(Project.id == dep.project_id).first().run()
+        env = await Environment.select().where(Environment.id == dep.environment_id).first().run()
+        expires = await expiry_for(project, env)
+        await _touch(dep.id, expires_at=expires)
+        audit.detail = f"until {expires:%Y-%m-%d %H:%M} UTC"
+    return await get_deployment(actor, deployment_id)
+
+
+async def delete(actor: Actor, deployment_id: int, *, reason: str = "") -> DeploymentView:
+    """Delete, or cancel while deploying: the agent stops the run and rolls everything back."""
+    dep = await get_deployment(actor, deployment_id, Level.FULL)
+    action = "deployment.cancel" if dep.status in status.IN_PROGRESS else "deployment.delete"
+    async with audited(actor, action, _target(dep)) as audit:
+        if dep.status in (status.DELETING, status.DELETED):
+            return dep
+        if not status.can_delete(dep.status):
+            raise Conflict(f"A {dep.status} deployment cannot be deleted.")
+        audit.detail = reason
+        await _touch(dep.id, status=status.DELETING)
+        await PipelineRun.insert(PipelineRun(deployment=dep.id, action="delete")).run()
+    await context.queue().enqueue("delete_deployment", deployment_id=dep.id, timeout=0)
+    return await get_deployment(actor, deployment_id)
+
+
+async def retry(actor: Actor, deployment_id: int) -> DeploymentView:
+    """Run a failed deployment again, with the project's latest pipeline version."""
+    dep = await get_deployment(actor, deployment_id, Level.FULL)
+    async with audited(actor, "deployment.retry", _target(dep)) as audit:
+        if not status.can_retry(dep.status):
+            raise Conflict("Only a failed deployment can be retried.")
+        version = await latest_pipeline(dep.project_id)
+        project = await Project.select().where(Project.id == dep.project_id).first().run()
+        async with Deployment._meta.db.transaction():
+            node_id = await choose_node_locked(
+                dep.environment_id, project["cpu"], project["memory_mb"]
+            )
+            await _touch(
+                dep.id,
+                status=status.PENDING,
+                error="",
+                node=node_id,
+                pipeline_version=version["id"],
+                cpu=project["cpu"],
+                memory_mb=project["memory_mb"],
+            )
+            await PipelineRun.insert(PipelineRun(deployment=dep.id, action="deploy")).run()
+        audit.detail = f"pipeline v{version['version']}"
+    await context.queue().enqueue("run_deployment", deployment_id=dep.id, timeout=0)
+    return await get_deployment(actor, deployment_id)
+
+
+async def clone(
+    actor: Actor, deployment_id: int, name: str, tags: dict[str, str] | None = None
+) -> DeploymentView:
+    """A new deployment of the same project and environment, latest pipeline, tags editable."""
+    dep = await get_deployment(actor, deployment_id, Level.FULL)
+    return await create_deployment(
+        actor,
+        DeploymentInput(
+            project_id=dep.project_id,
+            environment_id=dep.environment_id,
+            name=name,
+            tags={**dep.tags, **(tags or {})},
+        ),
+    )
+
+
+async def sweep_expired(now: datetime | None = None) -> list[int]:
+    """Delete every deployment past its expiry, recorded as done by the auto-cleanup."""
+    rows = (
+        await Deployment.select(Deployment.id)
+        .where(
+            Deployment.status.is_in(list(status.ACTIVE))
+            & (Deployment.expires_at < (now or datetime.now(UTC)))
+        )
+        .run()
+    )
+    swept = []
+    for row in rows:
+        await delete(Actor.system("auto-cleanup"), row["id"], reason="expired")
+        swept.append(row["id"])
+    return swept
+
+
+async def desired_specs(node_id: int) -> list[protocol.DeploymentSpec]:
+    """What must exist on a node: its deployments that are neither failed nor going away."""
+    rows = (
+        await Deployment.select(Deployment.id)
+        .where(
+            (Deployment.node == node_id)
+            & Deployment.status.is_in(
+                [status.PENDING, status.DEPLOYING, status.RUNNING, status.OFFLINE]
+            )
+        )
+        .order_by(Deployment.id)
+        .run()
+    )
+    return [await deployment_specs.build_spec(row["id"]) for row in rows]

@@ -1,0 +1,164 @@
+"""Resolve a deployment into the agent's DeploymentSpec: catalog defaults + the node's own
+settings + the chosen tags, image references with registry credentials, public URLs, secrets.
+
+Secrets and registry passwords are decrypted here, only for the message sent to the agent.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from agent import protocol
+from core import context, ingress
+from core.domain import images
+from core.domain import pipeline as graphs
+from core.errors import Conflict
+from core.services import registries, secrets
+from core.tables import Deployment, Environment, Plugin, Registry, Service
+
+# The catalog's health-check kinds mapped onto what the agent checks.
+HEALTH_TYPES = {"http": "http", "tcp": "tcp"}
+
+
+def _registry_host(url: str) -> str:
+    return urlsplit(url).netloc
+
+
+def _health(node_check: dict | None, catalog_check: dict) -> protocol.HealthCheck | None:
+    if node_check:
+        kind = node_check.get("type", "tcp")
+        if kind == "none":
+            return None
+        return protocol.HealthCheck(
+            type=kind, path=node_check.get("path", "/"), timeout_s=node_check.get("timeout_s", 60)
+        )
+    kind = HEALTH_TYPES.get(catalog_check.get("kind", "none"))
+    if kind is None:
+        return None
+    return protocol.HealthCheck(type=kind, path=catalog_check.get("path", "/"))
+
+
+def _service_node(node: graphs.Node, service: dict, registry: dict, tag: str) -> Any:
+    config = node.config
+    command = config.get("command") or service["command"] or None
+    return protocol.ServiceNode(
+        id=node.id,
+        image=images.pull_reference(registry["url"], service["image"], tag),
+        config=protocol.ServiceConfig(
+            port=config.get("port") or service["port"],
+            env={**(service["env"] or {}), **(config.get("env") or {})},
+            command=command,
+            health_check=_health(config.get("health_check"), service["health_check"] or {}),
+            cpu=config.get("cpu") or service["cpu"],
+            memory_mb=config.get("memory_mb") or service["memory_mb"],
+        ),
+    )
+
+
+def _plugin_node(node: graphs.Node, plugin: dict, registry: dict) -> Any:
+    config = node.config
+    return protocol.PluginNode(
+        id=node.id,
+        image=images.pull_reference(
+            registry["url"],
+            config.get("image") or plugin["image"],
+            config.get("tag") or plugin["tag"],
+        ),
+        config=protocol.PluginConfig(
+            params=config.get("params") or {},
+            timeout_s=plugin["timeout_s"],
+            cpu=plugin["cpu"],
+            memory_mb=plugin["memory_mb"],
+            join_network=plugin["join_network"],
+        ),
+    )
+
+
+async def _rows(table: Any, ids: set[int]) -> dict[int, dict]:
+    if not ids:
+        return {}
+    rows = await table.select().where(table.id.is_in(list(ids))).output(load_json=True).run()
+    return {r["id"]: r for r in rows}
+
+
+async def build_spec(deployment_id: int, *, with_secrets: bool = True) -> protocol.DeploymentSpec:
+    dep = (
+        await Deployment.select(
+            Deployment.all_columns(),
+            Deployment.pipeline_version.graph.as_alias("graph"),
+            Deployment.pipeline_version.version.as_alias("version"),
+        )
+        .where(Deployment.id == deployment_id)
+        .first()
+        .run()
+    )
+    if dep is None:
+        raise Conflict(f"Deployment {deployment_id} no longer exists.")
+    env = await Environment.select().where(Environment.id == dep["environment"]).first().run()
+    for key in ("graph", "tags"):  # JSONB next to joined columns comes back as text
+        if isinstance(dep[key], str):
+            dep[key] = json.loads(dep[key])
+    graph = graphs.decode(dep["graph"])
+    services = await _rows(
+        Service, {n.config["service_id"] for n in graph.nodes if n.kind == "service"}
+    )
+    plugins = await _rows(
+        Plugin, {n.config["plugin_id"] for n in graph.nodes if n.kind == "plugin"}
+    )
+    used_registries = {s["registry"] for s in services.values()} | {
+        p["registry"] for p in plugins.values()
+    }
+    registry_rows = await _rows(Registry, used_registries)
+
+    nodes: list[Any] = []
+    urls: dict[str, str] = {}
+    for node in graph.nodes:
+        if node.kind == "service":
+            service = services.get(node.config["service_id"])
+            if service is None:
+                raise Conflict(
+                    f"Service of pipeline node '{node.id}' was deleted from the catalog."
+                )
+            tag = dep["tags"].get(node.id) or service["tag"]
+            spec_node = _service_node(node, service, registry_rows[service["registry"]], tag)
+            if spec_node.config.port:
+                urls[node.id] = ingress.url_of(
+                    context.settings(),
+                    node.id,
+                    dep["name"],
+                    env["name"],
+                    env["base_domain"],
+                    env["tls_mode"],
+                )
+        else:
+            plugin = plugins.get(node.config["plugin_id"])
+            if plugin is None:
+                raise Conflict(f"Plugin of pipeline node '{node.id}' was deleted from the catalog.")
+            spec_node = _plugin_node(node, plugin, registry_rows[plugin["registry"]])
+        nodes.append(spec_node)
+
+    credentials = []
+    for registry_id, row in registry_rows.items():
+        if row["username"]:
+            url, username, password = await registries.credentials(registry_id)
+            credentials.append(
+                protocol.RegistryCredential(
+                    registry=_registry_host(url),
+                    username=username,
+                    password=password if with_secrets else "",
+                )
+            )
+    return protocol.DeploymentSpec(
+        id=dep["id"],
+        name=dep["name"],
+        environment=env["name"],
+        limits=protocol.Limits(cpu=dep["cpu"], memory_mb=dep["memory_mb"]),
+        pipeline_version=dep["version"],
+        nodes=nodes,
+        edges=[protocol.Edge(source=e.source, target=e.target) for e in graph.edges],
+        urls=urls,
+        secrets=await secrets.reveal_secrets(dep["project"]) if with_secrets else {},
+        registry_credentials=credentials,
+    )

@@ -1,0 +1,304 @@
+"""Deployments: create (tags checked, capacity reserved under a lock), read with access rules.
+
+Lifecycle actions (extend, delete, clone, retry, auto-cleanup) are in deployment_actions.py;
+the agent's reports land through core.hub.events.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from core import context, ingress, validation
+from core.actor import Actor
+from core.domain import pipeline as graphs
+from core.domain import status
+from core.domain.access import Level
+from core.domain.tags import check_tag, compile_pattern
+from core.errors import Conflict, InvalidInput, NotFound
+from core.services import access
+from core.services.audit import Target, audited
+from core.services.scheduling import choose_node_locked
+from core.tables import Deployment, Environment, PipelineRun, PipelineVersion, Project, Service
+
+
+class DuplicateRequest(Exception):
+    """The same request key raced in twice; the first insert won."""
+
+
+class DeploymentInput(msgspec.Struct, kw_only=True):
+    project_id: int
+    environment_id: int
+    name: str
+    tags: dict[str, str] = {}
+    request_key: str | None = None  # a double-submitted form or API call creates one deployment
+
+
+class DeploymentView(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    status: str
+    project_id: int
+    project_name: str
+    environment_id: int
+    environment_name: str
+    node_id: int | None
+    pipeline_version: int
+    tags: dict[str, str]
+    ports: dict[str, int]
+    error: str
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime | None
+    deleted_at: datetime | None = None
+    urls: dict[str, str] = {}
+    level: str = "read"
+
+
+COLUMNS = (
+    Deployment.all_columns(),
+    Deployment.project.name.as_alias("project_name"),
+    Deployment.environment.name.as_alias("environment_name"),
+    Deployment.pipeline_version.version.as_alias("version"),
+    Deployment.created_by.username.as_alias("creator"),
+)
+
+
+def _view(row: dict[str, Any], level: Level) -> DeploymentView:
+    return DeploymentView(
+        id=row["id"],
+        name=row["name"],
+        status=row["status"],
+        project_id=row["project"],
+        project_name=row["project_name"],
+        environment_id=row["environment"],
+        environment_name=row["environment_name"],
+        node_id=row["node"],
+        pipeline_version=row["version"],
+        tags=row["tags"] or {},
+        ports=row["ports"] or {},
+        error=row["error"],
+        created_by=row["creator"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        expires_at=row["expires_at"],
+        deleted_at=row["deleted_at"],
+        level=level.label,
+    )
+
+
+async def service_urls(dep: DeploymentView, graph: graphs.Graph) -> dict[str, str]:
+    env = await Environment.select().where(Environment.id == dep.environment_id).first().run()
+    services = {r["id"]: r for r in await Service.select(Service.id, Service.port).run()}
+    urls = {}
+    for node in graph.nodes:
+        if node.kind != "service":
+            continue
+        port = node.config.get("port") or services.get(node.config.get("service_id"), {}).get(
+            "port"
+        )
+        if port:
+            urls[node.id] = ingress.url_of(
+                context.settings(),
+                node.id,
+                dep.name,
+                env["name"],
+                env["base_domain"],
+                env["tls_mode"],
+            )
+    return urls
+
+
+async def get_deployment(
+    actor: Actor, deployment_id: int, needed: Level = Level.READ
+) -> DeploymentView:
+    row = (
+        await Deployment.select(*COLUMNS)
+        .where(Deployment.id == deployment_id)
+        .output(load_json=True)
+        .first()
+        .run()
+    )
+    if row is None:
+        raise NotFound("No such deployment.")
+    level = await access.require_deployment_level(actor, row["project"], row["environment"], needed)
+    view = _view(row, level)
+    graph = graphs.decode(
+        (
+            await PipelineVersion.select(PipelineVersion.graph)
+            .where(PipelineVersion.id == row["pipeline_version"])
+            .output(load_json=True)
+            .first()
+            .run()
+        )["graph"]
+    )
+    view.urls = await service_urls(view, graph)
+    return view
+
+
+async def list_deployments(
+    actor: Actor,
+    *,
+    project_id: int | None = None,
+    environment_id: int | None = None,
+    status_filter: str | None = None,
+    mine: bool = False,
+    include_deleted: bool = False,
+    limit: int = 200,
+) -> list[DeploymentView]:
+    acl = await access.access_for(actor)
+    query = (
+        Deployment.select(*COLUMNS)
+        .order_by(Deployment.id, ascending=False)
+        .limit(limit)
+        .output(load_json=True)
+    )
+    if not acl.is_admin:
+        visible = Deployment.id < 0
+        if acl.projects:
+            visible = visible | Deployment.project.is_in(list(acl.projects))
+        if acl.environments:
+            visible = visible | Deployment.environment.is_in(list(acl.environments))
+        query = query.where(visible)
+    if project_id:
+        query = query.where(Deployment.project == project_id)
+    if environment_id:
+        query = query.where(Deployment.environment == environment_id)
+    if status_filter:
+        query = query.where(Deployment.status == status_filter)
+    elif not include_deleted:
+        query = query.where(Deployment.status != status.DELETED)
+    if mine:
+        query = query.where(Deployment.created_by == actor.id)
+    rows = await query.run()
+    return [_view(r, acl.deployment_level(r["project"], r["environment"])) for r in rows]
+
+
+async def latest_pipeline(project_id: int) -> dict[str, Any]:
+    row = (
+        await PipelineVersion.select()
+        .where(PipelineVersion.project == project_id)
+        .order_by(PipelineVersion.version, ascending=False)
+        .output(load_json=True)
+        .first()
+        .run()
+    )
+    if row is None:
+        raise Conflict("This project has no pipeline yet; an admin must create one first.")
+    return row
+
+
+async def check_tags(graph: graphs.Graph, chosen: dict[str, str]) -> dict[str, str]:
+    """The tag of every service node: pinned ones from the catalog, selectable ones checked
+    against the service's pattern (a tag outside it is refused even if posted by hand)."""
+    ids = [n.config["service_id"] for n in graph.nodes if n.kind == "service"]
+    found = await Service.select().where(Service.id.is_in(ids or [0])).output(load_json=True).run()
+    services = {r["id"]: r for r in found}
+    tags: dict[str, str] = {}
+    for node in graph.nodes:
+        if node.kind != "service":
+            continue
+        service = services[node.config["service_id"]]
+        if service["tag_mode"] == "pinned":
+            tags[node.id] = service["tag"]
+            continue
+        tag = (chosen.get(node.id) or "").strip()
+        if not tag:
+            raise InvalidInput(f"Pick a tag for '{node.id}'.", f"tag_{node.id}")
+        check_tag(tag, f"tag_{node.id}")
+        if not compile_pattern(service["tag_pattern"]).fullmatch(tag):
+            raise InvalidInput(
+                f"'{tag}' is not allowed for '{node.id}': tags must match "
+                f"'{service['tag_pattern']}'.",
+                f"tag_{node.id}",
+            )
+        tags[node.id] = tag
+    return tags
+
+
+async def expiry_for(project: dict, env: dict, now: datetime | None = None) -> datetime:
+    hours = project["cleanup_hours"] or env["cleanup_hours"]
+    return (now or datetime.now(UTC)) + timedelta(hours=hours)
+
+
+async def create_deployment(actor: Actor, data: DeploymentInput) -> DeploymentView:
+    await access.require_deployment_level(actor, data.project_id, data.environment_id, Level.FULL)
+    if data.request_key:
+        existing = (
+            await Deployment.select(Deployment.id)
+            .where(Deployment.request_key == data.request_key[:64])
+            .first()
+            .run()
+        )
+        if existing:
+            return await get_deployment(actor, existing["id"])
+    project = await Project.select().where(Project.id == data.project_id).first().run()
+    env = await Environment.select().where(Environment.id == data.environment_id).first().run()
+    scope = {"project_id": data.project_id, "environment_id": data.environment_id}
+    target = Target("deployment", name=data.name[:63], **scope)
+    async with audited(actor, "deployment.create", target) as audit:
+        name = validation.dns_label(data.name)
+        version = await latest_pipeline(data.project_id)
+        graph = graphs.decode(version["graph"])
+        for node in graph.nodes:
+            ingress.check_hostname(node.id, name, env["name"], env["base_domain"])
+        tags = await check_tags(graph, data.tags)
+        try:
+            deployment_id = await _insert(
+                actor, project, env, version, name, tags, data.request_key
+            )
+        except DuplicateRequest:
+            row = (
+                await Deployment.select(Deployment.id)
+                .where(
+                    Deployment.request_key == data.request_key[:64]  # type: ignore[index]
+                )
+                .first()
+                .run()
+            )
+            return await get_deployment(actor, row["id"])
+        audit.target = Target("deployment", deployment_id, name, **scope)
+        audit.detail = ", ".join(f"{k}={v}" for k, v in tags.items())
+    await context.queue().enqueue("run_deployment", deployment_id=deployment_id, timeout=0)
+    return await get_deployment(actor, deployment_id)
+
+
+async def _insert(
+    actor: Actor, project: dict, env: dict, version: dict, name: str, tags: dict, key: str | None
+) -> int:
+    try:
+        async with Deployment._meta.db.transaction():
+            node_id = await choose_node_locked(env["id"], project["cpu"], project["memory_mb"])
+            row = (
+                await Deployment.insert(
+                    Deployment(
+                        project=project["id"],
+                        environment=env["id"],
+                        node=node_id,
+                        pipeline_version=version["id"],
+                        name=name,
+                        status=status.PENDING,
+                        tags=tags,
+                        cpu=project["cpu"],
+                        memory_mb=project["memory_mb"],
+                        request_key=key[:64] if key else None,
+                        created_by=actor.id,
+                        expires_at=await expiry_for(project, env),
+                    )
+                )
+                .returning(Deployment.id)
+                .run()
+            )[0]
+            await PipelineRun.insert(PipelineRun(deployment=row["id"], action="deploy")).run()
+    except asyncpg.UniqueViolationError as exc:
+        if key and "request_key" in (exc.constraint_name or ""):
+            raise DuplicateRequest(key) from exc
+        raise Conflict(
+            f"A deployment named '{name}' already exists in {env['name']}; pick another name.",
+            "name",
+        ) from exc
+    return row["id"]

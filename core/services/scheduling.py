@@ -1,0 +1,69 @@
+"""Place a new deployment on a node without ever overcommitting one.
+
+The node rows of the environment are locked (`SELECT … FOR UPDATE`) for the transaction that
+reads their allocations and inserts the deployment, so two simultaneous requests are
+serialised per environment: the second sees the first's allocation.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from core.domain import status
+from core.domain.capacity import NodeLoad, pick_node, shortfall
+from core.errors import CapacityExceeded
+from core.tables import Node
+
+LOCK_NODES = """
+SELECT n.id, n.capacity, n.usage,
+       COALESCE(SUM(d.cpu), 0) AS cpu_allocated,
+       COALESCE(SUM(d.memory_mb), 0) AS memory_allocated_mb
+FROM nodes n
+LEFT JOIN deployments d ON d.node = n.id AND d.status = ANY({})
+WHERE n.environment = {} AND n.enabled AND n.schedulable AND n.status = 'online'
+GROUP BY n.id
+ORDER BY n.id
+"""
+
+
+def _json(value: Any) -> dict[str, Any]:
+    """Raw queries hand JSONB back as text."""
+    if isinstance(value, str):
+        value = json.loads(value or "{}")
+    return value or {}
+
+
+def load_of(row: dict[str, Any]) -> NodeLoad:
+    """A node's load from its last heartbeat (capacity/usage as the hub stores them)."""
+    capacity = _json(row.get("capacity"))
+    usage = _json(row.get("usage"))
+    cpus = float(capacity.get("cpus", 0) or 0)
+    memory = int(capacity.get("memory_mb", 0) or 0)
+    busy = float(usage.get("cpu_busy_percent", 0) or 0)
+    available = usage.get("memory_available_mb")
+    return NodeLoad(
+        node_id=row["id"],
+        cpu_capacity=cpus,
+        memory_capacity_mb=memory,
+        cpu_allocated=float(row["cpu_allocated"]),
+        memory_allocated_mb=int(row["memory_allocated_mb"]),
+        cpu_used=cpus * busy / 100,
+        memory_used_mb=memory - int(available) if available is not None else 0,
+    )
+
+
+async def choose_node_locked(environment_id: int, cpu: float, memory_mb: int) -> int:
+    """Inside a transaction: lock the environment's nodes and return the one to use."""
+    await Node.raw(
+        "SELECT id FROM nodes WHERE environment = {} ORDER BY id FOR UPDATE", environment_id
+    ).run()
+    rows = await Node.raw(LOCK_NODES, list(status.LIVE), environment_id).run()
+    loads = [load_of(row) for row in rows]
+    chosen = pick_node(loads, cpu, memory_mb)
+    if chosen is None:
+        raise CapacityExceeded(
+            f"No room for this deployment: {shortfall(loads, cpu, memory_mb)}. "
+            "Delete a deployment you no longer need, or ask an admin for more capacity."
+        )
+    return chosen.node_id

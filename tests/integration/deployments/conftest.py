@@ -1,0 +1,129 @@
+"""A small world for deployment tests: an environment with one online node, a project whose
+pipeline has a pinned and a selectable service, and a real SAQ queue on the test database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from core import context, crypto
+from core.actor import Actor
+from core.jobs import make_queue
+from core.services import accounts, teams
+from core.tables import Environment, Node, PipelineVersion, Project, Registry, Service
+
+
+@dataclass
+class World:
+    admin: Actor
+    user: Actor
+    env_id: int
+    node_id: int
+    project_id: int
+    team_id: int
+
+
+GRAPH = {
+    "nodes": [
+        {"id": "api", "kind": "service", "config": {"service_id": 0}},
+        {"id": "web", "kind": "service", "config": {"service_id": 0}},
+    ],
+    "edges": [{"from": "api", "to": "web"}],
+    "layout": {},
+}
+
+
+@pytest.fixture
+async def queue(database: str) -> AsyncIterator[object]:
+    q = make_queue(database, 2)
+    await q.connect()
+    context.set_queue(q)
+    yield q
+    await q.disconnect()
+
+
+async def add_node(env_id: int, name: str, cpus: float = 4, memory_mb: int = 8192) -> int:
+    row = (
+        await Node.insert(
+            Node(
+                environment=env_id,
+                name=name,
+                host="127.0.0.1",
+                port=5000 + int(name[1:]),
+                status="online",
+                capacity={"cpus": cpus, "memory_mb": memory_mb},
+                usage={"cpu_busy_percent": 0, "memory_available_mb": memory_mb},
+            )
+        )
+        .returning(Node.id)
+        .run()
+    )
+    return row[0]["id"]
+
+
+@pytest.fixture
+async def world(db: str, queue: object) -> World:
+    crypto.configure(crypto.generate_key())
+    admin_view = await accounts.create_user(
+        Actor.system("tests"), username="admin", password="admin-password-1", is_admin=True
+    )
+    admin = Actor(admin_view.id, "admin", True)
+    user_view = await accounts.create_user(admin, username="quinn", password="quinn-password-1")
+    user = Actor(user_view.id, "quinn", False)
+    env = (
+        await Environment.insert(Environment(name="qa", base_domain="qa.test"))
+        .returning(Environment.id)
+        .run()
+    )[0]["id"]
+    node_id = await add_node(env, "n1")
+    registry = (
+        await Registry.insert(Registry(name="local", url="http://127.0.0.1:5999"))
+        .returning(Registry.id)
+        .run()
+    )[0]["id"]
+    pinned = (
+        await Service.insert(
+            Service(
+                name="api",
+                registry=registry,
+                image="shop/api",
+                tag_mode="pinned",
+                tag="1.0",
+                port=8080,
+            )
+        )
+        .returning(Service.id)
+        .run()
+    )[0]["id"]
+    selectable = (
+        await Service.insert(
+            Service(
+                name="web",
+                registry=registry,
+                image="shop/web",
+                tag_mode="selectable",
+                tag_pattern="v*",
+                port=80,
+            )
+        )
+        .returning(Service.id)
+        .run()
+    )[0]["id"]
+    project = (
+        await Project.insert(Project(name="shop", cpu=1.0, memory_mb=1024))
+        .returning(Project.id)
+        .run()
+    )[0]["id"]
+    graph = {
+        **GRAPH,
+        "nodes": [
+            {"id": "api", "kind": "service", "config": {"service_id": pinned}},
+            {"id": "web", "kind": "service", "config": {"service_id": selectable}},
+        ],
+    }
+    await PipelineVersion.insert(PipelineVersion(project=project, version=1, graph=graph)).run()
+    team = await teams.create_team(admin, "qa")
+    await teams.add_member(admin, team.id, user.id or 0)
+    return World(admin, user, env, node_id, project, team.id)

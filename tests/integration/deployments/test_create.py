@@ -1,0 +1,119 @@
+"""Creating deployments: access, tag rules, names, capacity under concurrency, idempotency."""
+
+import asyncio
+
+import pytest
+
+from core.errors import CapacityExceeded, Conflict, Forbidden, InvalidInput, NotFound
+from core.services import deployment_specs, teams
+from core.services.deployments import DeploymentInput, create_deployment, list_deployments
+from core.tables import Deployment, Project
+
+from .conftest import add_node
+
+
+def request(world, name="pr-1", **extra):
+    return DeploymentInput(
+        project_id=world.project_id,
+        environment_id=world.env_id,
+        name=name,
+        tags=extra.pop("tags", {"web": "v2"}),
+        **extra,
+    )
+
+
+async def jobs(queue):
+    return (await queue.info(jobs=True))["jobs"]
+
+
+async def test_full_access_user_creates_a_pending_deployment_and_a_job(world, queue):
+    await teams.grant(world.admin, world.team_id, "project", world.project_id, "full")
+    dep = await create_deployment(world.user, request(world))
+    assert dep.status == "pending" and dep.node_id == world.node_id
+    assert dep.tags == {"api": "1.0", "web": "v2"}  # the pinned tag comes from the catalog
+    assert dep.urls == {
+        "api": "http://api.pr-1.qa.qa.test:8880",
+        "web": "http://web.pr-1.qa.qa.test:8880",
+    }
+    assert dep.expires_at is not None
+    assert [j["function"] for j in await jobs(queue)] == ["run_deployment"]
+
+
+async def test_no_access_is_not_found_and_read_access_is_forbidden(world):
+    with pytest.raises(NotFound):
+        await create_deployment(world.user, request(world))
+    await teams.grant(world.admin, world.team_id, "environment", world.env_id, "read")
+    with pytest.raises(Forbidden):
+        await create_deployment(world.user, request(world))
+    assert await Deployment.count().run() == 0
+
+
+async def test_a_tag_outside_the_pattern_is_refused_even_when_posted_by_hand(world):
+    with pytest.raises(InvalidInput, match="must match 'v\\*'"):
+        await create_deployment(world.admin, request(world, tags={"web": "latest"}))
+    with pytest.raises(InvalidInput, match="Pick a tag for 'web'"):
+        await create_deployment(world.admin, request(world, tags={}))
+    assert await Deployment.count().run() == 0
+
+
+async def test_names_must_be_dns_labels_and_unique_among_live_deployments(world):
+    with pytest.raises(InvalidInput):
+        await create_deployment(world.admin, request(world, name="Bad_Name"))
+    await create_deployment(world.admin, request(world, name="pr-1"))
+    with pytest.raises(Conflict, match="already exists in qa"):
+        await create_deployment(world.admin, request(world, name="pr-1"))
+    await Deployment.update({Deployment.status: "deleted"}).where(Deployment.name == "pr-1").run()
+    again = await create_deployment(world.admin, request(world, name="pr-1"))
+    assert again.status == "pending"  # the name is free once the old one is deleted
+
+
+async def test_no_capacity_fails_at_once_and_creates_nothing(world):
+    await Project.update({Project.cpu: 64.0}).where(Project.id == world.project_id).run()
+    with pytest.raises(CapacityExceeded, match="needs 64 CPU"):
+        await create_deployment(world.admin, request(world))
+    assert await Deployment.count().run() == 0
+
+
+async def test_simultaneous_requests_never_overcommit_a_node(world):
+    # 4 CPU / 8 GB per node, 1 CPU / 1 GB per deployment: two nodes hold exactly 8.
+    await add_node(world.env_id, "n2")
+    results = await asyncio.gather(
+        *(create_deployment(world.admin, request(world, name=f"d{i}")) for i in range(12)),
+        return_exceptions=True,
+    )
+    created = [r for r in results if not isinstance(r, Exception)]
+    refused = [r for r in results if isinstance(r, CapacityExceeded)]
+    assert len(created) == 8 and len(refused) == 4
+    per_node = {}
+    for dep in created:
+        per_node[dep.node_id] = per_node.get(dep.node_id, 0) + 1
+    assert sorted(per_node.values()) == [4, 4]
+
+
+async def test_a_double_submitted_request_creates_one_deployment(world):
+    first, second = await asyncio.gather(
+        create_deployment(world.admin, request(world, request_key="form-123")),
+        create_deployment(world.admin, request(world, request_key="form-123")),
+    )
+    assert first.id == second.id
+    assert await Deployment.count().run() == 1
+
+
+async def test_lists_show_only_what_the_user_may_see(world):
+    await create_deployment(world.admin, request(world, name="a"))
+    assert await list_deployments(world.user) == []
+    await teams.grant(world.admin, world.team_id, "project", world.project_id, "read")
+    listed = await list_deployments(world.user)
+    assert [d.name for d in listed] == ["a"] and listed[0].level == "read"
+
+
+async def test_spec_resolves_images_urls_and_limits(world):
+    dep = await create_deployment(world.admin, request(world))
+    spec = await deployment_specs.build_spec(dep.id)
+    assert [n.image for n in spec.nodes] == [
+        "127.0.0.1:5999/shop/api:1.0",
+        "127.0.0.1:5999/shop/web:v2",
+    ]
+    assert spec.limits.cpu == 1.0 and spec.limits.memory_mb == 1024
+    assert spec.urls["web"] == "http://web.pr-1.qa.qa.test:8880"
+    assert [(e.source, e.target) for e in spec.edges] == [("api", "web")]
