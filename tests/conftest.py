@@ -15,10 +15,11 @@ _runtime.mkdir(mode=0o700, exist_ok=True)
 os.environ.setdefault("XDG_RUNTIME_DIR", str(_runtime))
 
 from shoaltest.agent import *  # noqa: F403
+from shoaltest.browser import *  # noqa: F403
 from shoaltest.caddy import *  # noqa: F403
 from shoaltest.db import *  # noqa: F403
 from shoaltest.docker import *  # noqa: F403
+from shoaltest.hub import *  # noqa: F403
 from shoaltest.plugins import *  # noqa: F403
 from shoaltest.registry import *  # noqa: F403
 from shoaltest.web import *  # noqa: F403
-from shoaltest.browser import *  # noqa: F403

@@ -1,0 +1,81 @@
+"""The agent hub: the control plane's side of the agent protocol (see agent.protocol).
+
+    hub = get_hub()                      # the process-wide Hub (leader or follower)
+    await hub.deploy(node_id, spec)      # Deploy; AgentUnavailable when not connected
+    await hub.delete(node_id, deployment_id)
+    async for line in hub.logs(node_id, deployment_id, service, tail, follow): ...
+    await hub.metrics(node_id)           # -> MetricsReply
+    await hub.node_changed(node_id)      # after any change to a node row
+    await hub.rotate_token(node_id, new_key_hex)
+
+`desired_state_provider(node_id)` and `plugins_provider()` feed the Sync sent after every
+handshake; core.services.deployments replaces them at import. Modules: config (knobs, backoff),
+connection (one node), session (one live socket), hub (leader election, all nodes), forward
+(followers → leader), recorder + events (what agents say → database → live events).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Awaitable, Callable
+
+from agent.protocol import DeploymentSpec, PluginInfo
+from core.hub.config import HubConfig, backoff_delay, config_from
+from core.hub.hub import Hub
+from core.hub.session import AgentRequestFailed
+
+__all__ = [
+    "AgentRequestFailed",
+    "Hub",
+    "HubConfig",
+    "backoff_delay",
+    "desired_state_provider",
+    "get_hub",
+    "install",
+    "plugins_provider",
+    "start_in_app",
+]
+
+log = logging.getLogger("shoal.hub")
+
+
+async def _no_deployments(node_id: int) -> list[DeploymentSpec]:
+    return []
+
+
+async def _no_plugins() -> list[PluginInfo]:
+    return []
+
+
+# Replaced by core.services.deployments: every deployment that should exist on the node.
+desired_state_provider: Callable[[int], Awaitable[list[DeploymentSpec]]] = _no_deployments
+plugins_provider: Callable[[], Awaitable[list[PluginInfo]]] = _no_plugins
+
+_hub: Hub | None = None
+
+
+def get_hub() -> Hub:
+    """The process's hub; one that is never started acts as a follower that cannot reach the
+    leader until `start_in_app` (or a test) starts it."""
+    global _hub
+    if _hub is None:
+        _hub = Hub()
+    return _hub
+
+
+def install(hub: Hub | None) -> Hub | None:
+    """Make `hub` the process's hub (tests); returns the previous one."""
+    global _hub
+    previous, _hub = _hub, hub
+    return previous
+
+
+async def start_in_app(settings: object, queue: object = None) -> Callable[[], Awaitable[None]]:
+    """web.lifespan background hook: start this process's hub; returns its stop function."""
+    hub = Hub(config_from(settings))
+    await hub.start(os.environ["SHOAL_RUNTIME_DSN"])
+    if _hub is None or not _hub.dsn:  # a hub already started here (a test's) stays in charge
+        install(hub)
+    log.info("hub started (role %s)", hub.config.role)
+    return hub.stop

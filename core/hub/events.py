@@ -1,0 +1,269 @@
+"""Agent events → database rows → live events (core.events) for the SSE pages.
+
+Each function is small and takes the node id the event came from: an agent may only change
+deployments placed on it, and never brings back one already deleted.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from typing import Any
+
+from agent import protocol as p
+from core import events
+from core.tables import Deployment, Node, NodeSample, PipelineRun, PipelineStep
+
+log = logging.getLogger("shoal.hub")
+
+# Deployments in these states are shown `offline` while their node is.
+LIVE_STATUSES = ("deploying", "running")
+SAMPLE_WINDOW = datetime.timedelta(hours=1)
+TERMINAL_RUN_STATUS = {"running": "succeeded", "failed": "failed", "deleted": "succeeded"}
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def request_ingress_sync() -> None:
+    try:
+        from core import ingress
+    except ImportError:  # the ingress is optional
+        return
+    ingress.request_sync()
+
+
+def usage_of(metrics: p.NodeMetrics) -> dict[str, Any]:
+    """The numbers the node page and the scheduler read (CPU in cores, memory in MB)."""
+    capacity = metrics.capacity
+    return {
+        "cpu_used": round(capacity.cpus * metrics.cpu_busy_percent / 100, 3),
+        "cpu_percent": round(metrics.cpu_busy_percent, 1),
+        "memory_used_mb": max(capacity.memory_mb - metrics.memory_available_mb, 0),
+        "memory_available_mb": metrics.memory_available_mb,
+        "cpu_allocated": metrics.allocated.cpu,
+        "memory_allocated_mb": metrics.allocated.memory_mb,
+        "disk_total_mb": metrics.disk_total_mb,
+        "disk_free_mb": metrics.disk_free_mb,
+        "docker_version": metrics.docker_version,
+        "containers": sum(d.containers for d in metrics.deployments.values()),
+    }
+
+
+async def publish_node(node_id: int, environment_id: int | None, kind: str, **data: Any) -> None:
+    await events.publish(f"node:{node_id}", kind=kind, node_id=node_id, **data)
+    if environment_id is not None:
+        await events.publish(f"environment:{environment_id}", kind=kind, node_id=node_id, **data)
+
+
+async def record_heartbeat(node_id: int, metrics: p.NodeMetrics) -> None:
+    usage = usage_of(metrics)
+    capacity = {"cpus": metrics.capacity.cpus, "memory_mb": metrics.capacity.memory_mb}
+    now = _now()
+    rows = (
+        await Node.update(
+            {
+                Node.usage: usage,
+                Node.capacity: capacity,
+                Node.docker_status: metrics.docker,
+                Node.last_heartbeat_at: now,
+            }
+        )
+        .where(Node.id == node_id)
+        .returning(Node.environment, Node.status)
+        .run()
+    )
+    if not rows:
+        return
+    await NodeSample.insert(
+        NodeSample(
+            node=node_id,
+            at=now,
+            cpu_used=usage["cpu_used"],
+            memory_used_mb=usage["memory_used_mb"],
+            cpu_allocated=usage["cpu_allocated"],
+            memory_allocated_mb=usage["memory_allocated_mb"],
+        )
+    ).run()
+    await (
+        NodeSample.delete()
+        .where((NodeSample.node == node_id) & (NodeSample.at < now - SAMPLE_WINDOW))
+        .run()
+    )
+    await publish_node(
+        node_id,
+        rows[0]["environment"],
+        "heartbeat",
+        status=rows[0]["status"],
+        docker=metrics.docker,
+    )
+
+
+async def _owned(node_id: int, deployment_id: int) -> bool:
+    return (
+        await Deployment.exists()
+        .where((Deployment.id == deployment_id) & (Deployment.node == node_id))
+        .run()
+    )
+
+
+async def _latest_run(deployment_id: int) -> int:
+    row = (
+        await PipelineRun.select(PipelineRun.id)
+        .where(PipelineRun.deployment == deployment_id)
+        .order_by(PipelineRun.id, ascending=False)
+        .first()
+        .run()
+    )
+    if row is not None:
+        return row["id"]
+    created = await PipelineRun.insert(
+        PipelineRun(deployment=deployment_id, action="deploy", status="running")
+    ).run()
+    return created[0]["id"]
+
+
+def step_status(event: p.StepStarted | p.StepFinished) -> str:
+    rollback = event.action == "rollback"
+    if isinstance(event, p.StepStarted):
+        return "rolling_back" if rollback else "running"
+    if rollback:
+        return "rolled_back" if event.ok else "rollback_failed"
+    return "succeeded" if event.ok else "failed"
+
+
+async def record_step(node_id: int, event: p.StepStarted | p.StepFinished) -> None:
+    if not await _owned(node_id, event.deployment_id):
+        log.info(
+            "node %s reported a step of deployment %s it does not hold",
+            node_id,
+            event.deployment_id,
+        )
+        return
+    run_id = await _latest_run(event.deployment_id)
+    status, now = step_status(event), _now()
+    values: dict[Any, Any] = {PipelineStep.status: status}
+    if isinstance(event, p.StepStarted):
+        values[PipelineStep.started_at] = now
+    else:
+        values.update({PipelineStep.finished_at: now, PipelineStep.error: event.error})
+        if event.action == "apply":
+            values[PipelineStep.outputs] = event.outputs
+    where = (PipelineStep.run == run_id) & (PipelineStep.node_id == event.step)
+    updated = await PipelineStep.update(values).where(where).returning(PipelineStep.id).run()
+    if not updated:
+        fields = {column._meta.name: value for column, value in values.items()}
+        await PipelineStep.insert(
+            PipelineStep(run=run_id, node_id=event.step, kind="", **fields)
+        ).run()
+    error = getattr(event, "error", "")
+    await events.publish(
+        f"deployment:{event.deployment_id}",
+        kind="step",
+        step=event.step,
+        action=event.action,
+        status=status,
+        error=error,
+    )
+
+
+async def record_status(
+    node_id: int, deployment_id: int, status: str, error: str = "", ports: dict | None = None
+) -> bool:
+    """Store what the agent says a deployment is; False when it is not this node's."""
+    now = _now()
+    values: dict[Any, Any] = {
+        Deployment.status: status,
+        Deployment.error: error,
+        Deployment.updated_at: now,
+    }
+    if ports is not None and status != "deleted":
+        values[Deployment.ports] = ports
+    if status == "deleted":
+        values[Deployment.deleted_at] = now
+    rows = (
+        await Deployment.update(values)
+        .where(
+            (Deployment.id == deployment_id)
+            & (Deployment.node == node_id)
+            & (Deployment.status != "deleted")
+        )
+        .returning(Deployment.id)
+        .run()
+    )
+    if not rows:
+        return False
+    finished = TERMINAL_RUN_STATUS.get(status)
+    if finished is not None:
+        run = (
+            PipelineRun.select(PipelineRun.id)
+            .where((PipelineRun.deployment == deployment_id) & PipelineRun.finished_at.is_null())
+            .order_by(PipelineRun.id, ascending=False)
+            .first()
+        )
+        latest = await run.run()
+        if latest is not None:
+            await (
+                PipelineRun.update(
+                    {
+                        PipelineRun.status: finished,
+                        PipelineRun.finished_at: now,
+                        PipelineRun.error: error,
+                    }
+                )
+                .where(PipelineRun.id == latest["id"])
+                .run()
+            )
+    await events.publish(
+        f"deployment:{deployment_id}", kind="status", status=status, error=error, ports=ports or {}
+    )
+    request_ingress_sync()
+    return True
+
+
+async def record_states(node_id: int, states: list[p.DeploymentState]) -> None:
+    """After a Sync: every deployment back to what the agent actually has."""
+    for state in states:
+        await record_status(node_id, state.deployment_id, state.status, state.error, state.ports)
+
+
+async def mark_node_offline(node_id: int, status: str, error: str) -> None:
+    """The node is not connected: its live deployments become `offline`, routes go."""
+    error = error[:2000]
+    changed = (Node.status != status) | (Node.last_error != error)
+    rows = (
+        await Node.update({Node.status: status, Node.last_error: error})
+        .where((Node.id == node_id) & changed)
+        .returning(Node.environment)
+        .run()
+    )
+    if not rows:  # no such node, or nothing new to say (a retry failing the same way)
+        return
+    gone = (
+        await Deployment.update({Deployment.status: "offline", Deployment.updated_at: _now()})
+        .where((Deployment.node == node_id) & Deployment.status.is_in(list(LIVE_STATUSES)))
+        .returning(Deployment.id)
+        .run()
+    )
+    for row in gone:
+        await events.publish(f"deployment:{row['id']}", kind="status", status="offline", error="")
+    await publish_node(node_id, rows[0]["environment"], "status", status=status, error=error)
+    request_ingress_sync()
+
+
+async def dispatch(node_id: int, event: Any) -> None:
+    if isinstance(event, p.Heartbeat):
+        await record_heartbeat(node_id, event.metrics)
+    elif isinstance(event, (p.StepStarted, p.StepFinished)):
+        await record_step(node_id, event)
+    elif isinstance(event, p.DeploymentStatus):
+        await record_status(node_id, event.deployment_id, event.status, event.error, event.ports)
+    elif isinstance(event, p.PullProgress):
+        await events.publish(
+            f"deployment:{event.deployment_id}", kind="pull", image=event.image, status=event.status
+        )
+    elif isinstance(event, p.LogLine) and event.stream_id is None:
+        await events.publish(
+            f"deployment:{event.deployment_id}", kind="log", step=event.step, line=event.line
+        )

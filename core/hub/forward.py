@@ -1,0 +1,234 @@
+"""Requests from follower processes to the hub leader over PostgreSQL LISTEN/NOTIFY.
+
+A follower NOTIFYs the request channel (`HubConfig.channel`) with {op, from, rid, args}; the
+leader LISTENs there, runs the op and NOTIFYs the follower's own reply channel with {rid,
+result | error | item | end}. A log stream is many `item`s then `end`; a follower whose
+consumer goes away sends `cancel`. Payloads are sealed with the master key (a deploy carries
+secrets, and NOTIFY payloads may touch the database's disk) and cut into chunks below
+PostgreSQL's 8,000-byte limit, reassembled by message id and index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from agent import protocol as p
+from core import crypto
+from core.errors import AgentUnavailable, ShoalError
+from core.hub.session import AgentRequestFailed
+
+if TYPE_CHECKING:
+    from core.hub.hub import Hub
+
+log = logging.getLogger("shoal.hub")
+
+CHUNK = 7000
+CONTEXT = "hub.forward"
+MAX_PARTIAL = 1000
+ERRORS: dict[str, type[ShoalError]] = {
+    "AgentUnavailable": AgentUnavailable,
+    "AgentRequestFailed": AgentRequestFailed,
+}
+
+
+def seal(message: dict[str, Any]) -> str:
+    text = msgspec.json.encode(message).decode()
+    try:
+        return "e" + crypto.box().encrypt(text, CONTEXT)
+    except crypto.KeyConfigError:  # no master key in this process (some tests): plain
+        return "p" + text
+
+
+def unseal(sealed: str) -> dict[str, Any]:
+    text = crypto.box().decrypt(sealed[1:], CONTEXT) if sealed[0] == "e" else sealed[1:]
+    return json.loads(text)
+
+
+def chunks(message_id: str, sealed: str) -> list[str]:
+    parts = [sealed[i : i + CHUNK] for i in range(0, len(sealed), CHUNK)] or [""]
+    return [f"{message_id}|{i}|{len(parts)}|{part}" for i, part in enumerate(parts)]
+
+
+class Reassembler:
+    def __init__(self) -> None:
+        self.partial: dict[str, dict[int, str]] = {}
+
+    def add(self, payload: str) -> str | None:
+        """The whole sealed message once its last chunk arrived, else None."""
+        message_id, index, count, part = payload.split("|", 3)
+        if count == "1":
+            return part
+        parts = self.partial.setdefault(message_id, {})
+        parts[int(index)] = part
+        if len(parts) < int(count):
+            if len(self.partial) > MAX_PARTIAL:  # chunks of a message that never completed
+                self.partial.pop(next(iter(self.partial)))
+            return None
+        del self.partial[message_id]
+        return "".join(parts[i] for i in range(int(count)))
+
+
+async def _notify(channel: str, message: dict[str, Any], message_id: str) -> None:
+    from piccolo.querystring import QueryString
+
+    from core.piccolo_conf import DB
+
+    for payload in chunks(message_id, seal(message)):
+        await DB.run_querystring(QueryString("SELECT pg_notify({}, {})", channel, payload))
+
+
+class Forwarder:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.ids = itertools.count(1)
+        self.waiting: dict[int, asyncio.Queue] = {}
+        self.serving: dict[tuple[str, int], asyncio.Task] = {}
+        self.requests, self.replies = Reassembler(), Reassembler()
+
+    @property
+    def reply_channel(self) -> str:
+        return f"{self.hub.config.channel}_{self.hub.process_id}"
+
+    def _message_id(self) -> str:
+        return f"{self.hub.process_id}.{next(self.ids)}"
+
+    async def listen_replies(self, connection: Any) -> None:
+        await connection.add_listener(self.reply_channel, self._on_reply)
+
+    async def listen_requests(self, connection: Any) -> None:
+        await connection.add_listener(self.hub.config.channel, self._on_request)
+
+    def stop_serving(self) -> None:
+        for task in self.serving.values():
+            task.cancel()
+        self.serving.clear()
+
+    # ---- follower side
+
+    async def notify(self, op: str, **args: Any) -> None:
+        message = {"op": op, "from": self.hub.process_id, "rid": 0, "args": args}
+        await _notify(self.hub.config.channel, message, self._message_id())
+
+    async def _send(self, op: str, args: dict[str, Any]) -> tuple[int, asyncio.Queue]:
+        rid = next(self.ids)
+        queue: asyncio.Queue = asyncio.Queue()
+        self.waiting[rid] = queue
+        message = {"op": op, "from": self.hub.process_id, "rid": rid, "args": args}
+        await _notify(self.hub.config.channel, message, self._message_id())
+        return rid, queue
+
+    async def _next(self, queue: asyncio.Queue, within: float) -> dict[str, Any]:
+        try:
+            reply = await asyncio.wait_for(queue.get(), within)
+        except TimeoutError:
+            raise AgentUnavailable(
+                f"No hub process answered within {within:g} s (is a `shoal serve` running?)."
+            ) from None
+        if "error" in reply:
+            raise ERRORS.get(reply["error"], ShoalError)(reply["detail"])
+        return reply
+
+    async def call(self, op: str, **args: Any) -> Any:
+        rid, queue = await self._send(op, args)
+        try:
+            reply = await self._next(queue, self.hub.config.request_timeout_s + 5)
+        finally:
+            self.waiting.pop(rid, None)
+        result = reply.get("result")
+        return msgspec.convert(result, p.MetricsReply) if op == "metrics" else result
+
+    async def stream(self, op: str, **args: Any) -> AsyncIterator[p.LogLine]:
+        rid, queue = await self._send(op, args)
+        ended = False
+        try:
+            while True:
+                within = 24 * 3600 if args.get("follow") else self.hub.config.request_timeout_s
+                reply = await self._next(queue, within)
+                if reply.get("end"):
+                    ended = True
+                    return
+                yield msgspec.convert(reply["item"], p.LogLine)
+        finally:
+            self.waiting.pop(rid, None)
+            if not ended:
+                with contextlib.suppress(Exception):
+                    await self.notify("cancel", rid=rid, sender=self.hub.process_id)
+
+    def _on_reply(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        try:
+            whole = self.replies.add(payload)
+            if whole is not None:
+                reply = unseal(whole)
+                queue = self.waiting.get(reply["rid"])
+                if queue is not None:
+                    queue.put_nowait(reply)
+        except Exception:
+            log.warning("hub: ignored an unreadable reply notification")
+
+    # ---- leader side
+
+    def _on_request(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        try:
+            whole = self.requests.add(payload)
+            if whole is None:
+                return
+            message = unseal(whole)
+        except Exception:
+            log.warning("hub: ignored an unreadable request notification")
+            return
+        if message["op"] == "cancel":
+            key = (message["args"]["sender"], message["args"]["rid"])
+            task = self.serving.pop(key, None)
+            if task is not None:
+                task.cancel()
+            return
+        key = (message["from"], message["rid"])
+        task = asyncio.create_task(self._serve(message))
+        if message["rid"]:
+            self.serving[key] = task
+            task.add_done_callback(lambda _t: self.serving.pop(key, None))
+
+    async def _serve(self, message: dict[str, Any]) -> None:
+        op, args, rid = message["op"], message["args"], message["rid"]
+        channel = f"{self.hub.config.channel}_{message['from']}"
+        reply: dict[str, Any]
+        try:
+            if not self.hub.is_leader:  # leadership moved while the request was on its way
+                raise AgentUnavailable("The hub is changing hands; try again in a moment.")
+            if op == "logs":
+                async for line in self.hub.logs(**args):
+                    item = {"rid": rid, "item": msgspec.to_builtins(line)}
+                    await _notify(channel, item, self._message_id())
+                reply = {"rid": rid, "end": True}
+            else:
+                reply = {"rid": rid, "result": msgspec.to_builtins(await self._run(op, args))}
+        except ShoalError as error:
+            reply = {"rid": rid, "error": type(error).__name__, "detail": error.detail}
+        except Exception as error:
+            log.exception("hub: forwarded %s failed", op)
+            reply = {"rid": rid, "error": "AgentUnavailable", "detail": f"hub error: {error}"}
+        if rid:
+            await _notify(channel, reply, self._message_id())
+
+    async def _run(self, op: str, args: dict[str, Any]) -> Any:
+        hub = self.hub
+        if op == "refresh":
+            return await hub.refresh(args["node_id"])
+        if op == "deploy":
+            spec = msgspec.convert(args["spec"], p.DeploymentSpec)
+            return await hub.deploy(args["node_id"], spec)
+        if op == "delete":
+            return await hub.delete(args["node_id"], args["deployment_id"])
+        if op == "metrics":
+            return await hub.metrics(args["node_id"])
+        if op == "rotate_token":
+            return await hub.rotate_token(args["node_id"], args["new_key"])
+        raise AgentUnavailable(f"unknown hub request {op!r}")

@@ -1,0 +1,242 @@
+"""All node connections of the installation, held by exactly one process: the leader.
+
+Leadership is a PostgreSQL advisory lock taken on a dedicated connection (not the pool, so the
+lock lives exactly as long as that session). Followers try the lock every `lock_poll_s`; when
+the leader's process dies, PostgreSQL ends its session, the lock is free and a follower takes
+over within about one poll. A leader that loses its lock connection drops every agent
+connection at once, so two processes never fight over one agent for long.
+
+Followers reach agents through the leader with LISTEN/NOTIFY (core.hub.forward), chosen over
+SAQ jobs because a reply comes back in milliseconds (SAQ results are polled) and a log stream
+needs many small messages, not one result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+
+from agent import protocol as p
+from core import crypto
+from core.errors import AgentUnavailable
+from core.hub.config import HubConfig
+from core.hub.connection import NodeConnection, Target
+from core.hub.forward import Forwarder
+from core.hub.recorder import DatabaseSink
+from core.hub.sink import Sink
+from core.tables import Node
+
+log = logging.getLogger("shoal.hub")
+
+NOT_CONNECTABLE = ("revoked", "untrusted")
+
+
+class Hub:
+    def __init__(self, config: HubConfig | None = None, sink: Sink | None = None) -> None:
+        self.config = config or HubConfig()
+        self.sink = sink or DatabaseSink()
+        self.connections: dict[int, NodeConnection] = {}
+        self.is_leader = False
+        self.process_id = secrets.token_hex(6)
+        self.forwarder = Forwarder(self)
+        self.dsn = ""
+        self._task: asyncio.Task | None = None
+        self._refresh_lock = asyncio.Lock()
+
+    # ---- life cycle
+
+    async def start(self, dsn: str) -> None:
+        self.dsn = dsn
+        self._task = asyncio.create_task(self._elect(), name="hub-election")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+        await self._step_down()
+
+    async def _elect(self) -> None:
+        while True:
+            connection: asyncpg.Connection | None = None
+            try:
+                connection = await asyncpg.connect(self.dsn)
+                await self.forwarder.listen_replies(connection)
+                while True:
+                    if self.config.role == "auto" and await connection.fetchval(
+                        "SELECT pg_try_advisory_lock($1)", self.config.lock_key
+                    ):
+                        await self._lead(connection)
+                    await asyncio.sleep(self.config.lock_poll_s)
+                    await asyncio.wait_for(connection.fetchval("SELECT 1"), 10)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("hub: database connection for leadership lost: %s", error)
+            finally:
+                await self._step_down()
+                if connection is not None:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(connection.close(), 3)
+            await asyncio.sleep(self.config.lock_poll_s)
+
+    async def _lead(self, connection: asyncpg.Connection) -> None:
+        """Hold the connections while the lock connection answers; raises when it does not."""
+        log.info("hub: this process (%s) now holds the agent connections", self.process_id)
+        self.is_leader = True
+        await self.forwarder.listen_requests(connection)
+        await self.refresh()
+        last_refresh = time.monotonic()
+        while True:
+            await asyncio.sleep(self.config.lock_poll_s)
+            await asyncio.wait_for(connection.fetchval("SELECT 1"), 10)
+            if time.monotonic() - last_refresh > self.config.refresh_s:
+                await self.refresh()
+                last_refresh = time.monotonic()
+
+    async def _step_down(self) -> None:
+        if self.is_leader:
+            log.info("hub: this process (%s) no longer holds agent connections", self.process_id)
+        self.is_leader = False
+        self.forwarder.stop_serving()
+        connections, self.connections = list(self.connections.values()), {}
+        await asyncio.gather(*(c.stop() for c in connections), return_exceptions=True)
+
+    # ---- which nodes to connect to
+
+    async def refresh(self, node_id: int | None = None) -> None:
+        """Make the connections match the nodes table (all nodes, or one)."""
+        async with self._refresh_lock:
+            query = Node.select(
+                Node.id,
+                Node.host,
+                Node.port,
+                Node.enabled,
+                Node.status,
+                Node.thumbprint,
+                Node.token_secret_ciphertext,
+                Node.agent_version,
+                Node.protocol_version,
+            )
+            if node_id is not None:
+                query = query.where(Node.id == node_id)
+            rows = {row["id"]: row for row in await query.run()}
+            wanted = {i: row for i, row in rows.items() if _connectable(row)}
+            for gone in [i for i in self.connections if (node_id in (None, i)) and i not in wanted]:
+                await self.connections.pop(gone).stop()
+            for row in wanted.values():
+                await self._ensure(row)
+
+    async def _ensure(self, row: dict[str, Any]) -> None:
+        node_id = row["id"]
+        try:
+            key = bytes.fromhex(
+                crypto.box().decrypt(
+                    row["token_secret_ciphertext"], crypto.node_token_context(node_id)
+                )
+            )
+        except (crypto.KeyConfigError, crypto.DecryptionError, ValueError) as error:
+            await self.sink.offline(node_id, "offline", f"cannot read the node's token: {error}")
+            return
+        current = self.connections.get(node_id)
+        if current is not None:
+            same = (
+                current.target.host == row["host"]
+                and current.target.port == row["port"]
+                and current.target.key == key
+                and (not row["thumbprint"] or row["thumbprint"] == current.target.thumbprint)
+            )
+            if same and current.task is not None and not current.task.done():
+                return
+            await current.stop()
+        target = Target(
+            node_id=node_id,
+            host=row["host"],
+            port=row["port"],
+            key=key,
+            thumbprint=row["thumbprint"],
+        )
+        if row["status"] == "incompatible":
+            target.incompatible_version = f"{row['agent_version']}/{row['protocol_version']}"
+        connection = NodeConnection(target, self.sink, self.config)
+        self.connections[node_id] = connection
+        connection.start()
+
+    # ---- requests (any process; followers forward to the leader)
+
+    async def node_changed(self, node_id: int) -> None:
+        """A node row changed (added, switched, approved, revoked, removed): act on it now."""
+        if self.is_leader:
+            await self.refresh(node_id)
+        else:
+            await self.forwarder.notify("refresh", node_id=node_id)
+
+    async def deploy(self, node_id: int, spec: p.DeploymentSpec) -> None:
+        if self.is_leader:
+            await self.local(node_id).request(p.Deploy, spec=spec)
+        else:
+            await self.forwarder.call("deploy", node_id=node_id, spec=spec)
+
+    async def delete(self, node_id: int, deployment_id: int) -> None:
+        if self.is_leader:
+            await self.local(node_id).request(p.Delete, deployment_id=deployment_id)
+        else:
+            await self.forwarder.call("delete", node_id=node_id, deployment_id=deployment_id)
+
+    async def metrics(self, node_id: int) -> p.MetricsReply:
+        if self.is_leader:
+            return await self.local(node_id).request(p.GetMetrics)
+        return await self.forwarder.call("metrics", node_id=node_id)
+
+    async def rotate_token(self, node_id: int, new_key_hex: str) -> bool:
+        """Push a new token key over the live session; False when the node is not connected
+        (the agent then needs a restart with the new token)."""
+        if not self.is_leader:
+            return await self.forwarder.call("rotate_token", node_id=node_id, new_key=new_key_hex)
+        connection = self.connections.get(node_id)
+        if connection is None:
+            return False
+        pushed = False
+        if connection.online:
+            await connection.request(p.RotateToken, new_key=new_key_hex)
+            pushed = True
+        connection.target.key = bytes.fromhex(new_key_hex)
+        return pushed
+
+    async def logs(
+        self, node_id: int, deployment_id: int, service: str | None, tail: int, follow: bool
+    ) -> AsyncIterator[p.LogLine]:
+        if not self.is_leader:
+            args = {"node_id": node_id, "deployment_id": deployment_id, "service": service}
+            async for line in self.forwarder.stream("logs", tail=tail, follow=follow, **args):
+                yield line
+            return
+        stream = self.local(node_id).open_logs(deployment_id, service or "", tail, follow)
+        try:
+            async for line in stream:
+                yield line
+        finally:
+            await stream.aclose()
+
+    def local(self, node_id: int) -> NodeConnection:
+        connection = self.connections.get(node_id)
+        if connection is None or not connection.online:
+            reason = (
+                f" ({connection.last_problem})" if connection and connection.last_problem else ""
+            )
+            raise AgentUnavailable(f"The agent of node {node_id} is not connected{reason}.")
+        return connection
+
+
+def _connectable(row: dict[str, Any]) -> bool:
+    return bool(
+        row["enabled"] and row["status"] not in NOT_CONNECTABLE and row["token_secret_ciphertext"]
+    )

@@ -1,0 +1,74 @@
+"""The hub's sink: connection states and agent events written to the nodes table (and the
+deployments on them), then published for the live pages. See core.hub.sink for the contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent import protocol as p
+from core.hub import events
+from core.tables import Node
+
+
+class DatabaseSink:
+    async def desired(self, node_id: int) -> tuple[list[p.DeploymentSpec], list[p.PluginInfo]]:
+        import core.hub as hub  # looked up at call time: the lead installs the providers
+
+        specs = await hub.desired_state_provider(node_id)
+        plugins = await hub.plugins_provider()
+        return list(specs), list(plugins)
+
+    async def online(
+        self, node_id: int, hello: p.Hello, welcome: p.Welcome, thumbprint: str
+    ) -> None:
+        capacity = {"cpus": welcome.capacity.cpus, "memory_mb": welcome.capacity.memory_mb}
+        rows = (
+            await Node.update(
+                {
+                    Node.status: "online",
+                    Node.last_error: "",
+                    Node.agent_version: welcome.agent_version[:32],
+                    Node.protocol_version: welcome.protocol_version,
+                    Node.publish_address: welcome.publish_address[:253],
+                    Node.capacity: capacity,
+                    Node.thumbprint: thumbprint,
+                    Node.pending_thumbprint: "",
+                }
+            )
+            .where(Node.id == node_id)
+            .returning(Node.environment)
+            .run()
+        )
+        if rows:
+            await events.publish_node(node_id, rows[0]["environment"], "status", status="online")
+            events.request_ingress_sync()
+
+    async def synced(self, node_id: int, states: list[p.DeploymentState]) -> None:
+        await events.record_states(node_id, states)
+
+    async def event(self, node_id: int, event: Any) -> None:
+        await events.dispatch(node_id, event)
+
+    async def offline(self, node_id: int, status: str, error: str) -> None:
+        await events.mark_node_offline(node_id, status, error)
+
+    async def untrusted(self, node_id: int, presented: str) -> None:
+        await Node.update({Node.pending_thumbprint: presented}).where(Node.id == node_id).run()
+        await events.mark_node_offline(
+            node_id,
+            "untrusted",
+            f"the agent presented another certificate ({presented[:16]}…) than the pinned one; "
+            "an admin must approve it on the node page before the hub connects again",
+        )
+
+    async def incompatible(
+        self, node_id: int, agent_version: str, protocol_version: int, message: str
+    ) -> None:
+        await (
+            Node.update(
+                {Node.agent_version: agent_version[:32], Node.protocol_version: protocol_version}
+            )
+            .where(Node.id == node_id)
+            .run()
+        )
+        await events.mark_node_offline(node_id, "incompatible", message)

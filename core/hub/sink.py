@@ -1,0 +1,33 @@
+"""What a node connection reports, as one interface: the hub's database-backed sink implements
+it (core.hub.recorder), unit tests and the load generator use small in-memory ones."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from agent.protocol import DeploymentSpec, DeploymentState, Hello, PluginInfo, Welcome
+
+
+class Sink(Protocol):
+    async def desired(self, node_id: int) -> tuple[list[DeploymentSpec], list[PluginInfo]]:
+        """What should run on the node: sent in Sync after every handshake."""
+
+    async def online(self, node_id: int, hello: Hello, welcome: Welcome, thumbprint: str) -> None:
+        """The handshake succeeded; `thumbprint` is pinned from now on (first contact)."""
+
+    async def synced(self, node_id: int, states: list[DeploymentState]) -> None:
+        """The agent accepted the desired state and reported what it actually has."""
+
+    async def event(self, node_id: int, event: Any) -> None:
+        """One agent event (heartbeat, step, status…), in the order the agent sent them."""
+
+    async def offline(self, node_id: int, status: str, error: str) -> None:
+        """Not connected: `status` is offline or auth_failed, `error` says why in plain words."""
+
+    async def untrusted(self, node_id: int, presented: str) -> None:
+        """The agent showed another certificate than the pinned one; the hub stops retrying."""
+
+    async def incompatible(
+        self, node_id: int, agent_version: str, protocol_version: int, message: str
+    ) -> None:
+        """The agent speaks another protocol version; retried only when its version changes."""

@@ -1,0 +1,151 @@
+"""Fixtures for the agent hub: a real Hub (leader, own advisory-lock connection, fast timings)
+installed as the process's hub, an environment and an admin, a node backed by a real agent
+process, and rows for a deployment placed on a node.
+
+    hub            a started leader Hub with test timings (heartbeat timeout 4 s, backoff ≤ 1 s)
+    hub_env        (admin actor, environment id) with a master key configured
+    node_agent     async (agent_factory, ...) -> (node, AgentProcess): node added, agent started
+    until          await until(async predicate, within) — poll the database until true
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+
+# The web app's own hub (started by its lifespan) must never lead in tests: each test installs
+# its own Hub with fast timings and a private lock key.
+os.environ.setdefault("SHOAL_HUB_ROLE", "follower")
+
+from core import crypto
+from core.actor import Actor
+from core.hub import Hub, HubConfig, install
+
+TEST_HUB_CONFIG = HubConfig(
+    heartbeat_timeout_s=4.0,  # agents in tests beat every 2 s
+    backoff_initial_s=0.1,
+    backoff_max_s=1.0,
+    open_timeout_s=5.0,
+    request_timeout_s=20.0,
+    lock_poll_s=0.3,
+    refresh_s=2.0,
+)
+
+
+def fast_hub_config(**changes: Any) -> HubConfig:
+    return dataclasses.replace(TEST_HUB_CONFIG, lock_key=random.randrange(1, 2**62), **changes)
+
+
+async def until(
+    predicate: Callable[[], Awaitable[Any]], within: float = 10.0, every: float = 0.05
+) -> Any:
+    """The first truthy value of `predicate()`, polled until `within` seconds passed."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"condition not met within {within} s (last value {value!r})")
+        await asyncio.sleep(every)
+
+
+async def started_hub(dsn: str, config: HubConfig) -> Hub:
+    hub = Hub(config)
+    await hub.start(dsn)
+    return hub
+
+
+@pytest.fixture
+async def hub(db: str) -> AsyncIterator[Hub]:
+    crypto.configure(crypto.generate_key())
+    hub = await started_hub(db, fast_hub_config())
+    previous = install(hub)
+
+    async def leading() -> bool:
+        return hub.is_leader
+
+    await until(leading, 10)
+    yield hub
+    await hub.stop()
+    install(previous)
+
+
+@pytest.fixture
+async def hub_env(db: str) -> tuple[Actor, int]:
+    from core.services import environments
+
+    if crypto._box is None:
+        crypto.configure(crypto.generate_key())
+    admin = Actor(id=None, username="hub-admin", is_admin=True)
+    env = await environments.create_environment(
+        admin, environments.EnvironmentInput(name="qa", base_domain="qa.example.test")
+    )
+    return admin, env.id
+
+
+async def add_node_with_agent(
+    agent_factory: Callable[..., Any], actor: Actor, environment_id: int, **agent_kwargs: Any
+) -> tuple[Any, Any]:
+    """Add a node for a fresh agent's port, then start that agent with the node's token."""
+    from core.services import nodes
+
+    process = agent_factory(start=False, **agent_kwargs)
+    node = await nodes.add_node(
+        actor, environment_id, nodes.NodeInput(host="127.0.0.1", port=process.port)
+    )
+    process.token = node.token
+    await asyncio.to_thread(process.start)
+    return node, process
+
+
+async def node_row(node_id: int) -> dict[str, Any]:
+    from core.tables import Node
+
+    return await Node.select().where(Node.id == node_id).first().run()
+
+
+async def wait_status(node_id: int, status: str, within: float = 15.0) -> dict[str, Any]:
+    async def reached() -> dict[str, Any] | None:
+        row = await node_row(node_id)
+        return row if row and row["status"] == status else None
+
+    return await until(reached, within)
+
+
+async def deployment_on(node_id: int, environment_id: int, status: str = "running") -> int:
+    """Rows for one deployment placed on `node_id` (project, pipeline version, deployment)."""
+    from core.tables import Deployment, PipelineVersion, Project
+
+    name = f"p{random.randrange(10**9)}"
+    project = (await Project.insert(Project(name=name)).returning(Project.id).run())[0]["id"]
+    version = (
+        await PipelineVersion.insert(PipelineVersion(project=project, version=1))
+        .returning(PipelineVersion.id)
+        .run()
+    )
+    row = (
+        await Deployment.insert(
+            Deployment(
+                project=project,
+                environment=environment_id,
+                node=node_id,
+                pipeline_version=version[0]["id"],
+                name=name,
+                status=status,
+            )
+        )
+        .returning(Deployment.id)
+        .run()
+    )
+    return row[0]["id"]
+
+
+__all__ = ["hub", "hub_env"]
