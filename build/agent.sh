@@ -4,6 +4,7 @@
 #
 #   bash build/agent.sh            → build/out/shoal-agent          (~4 min on 2 cores, ccache later)
 #   bash build/agent.sh --image    → also the image shoal/agent:<version> (+ :latest)
+#   bash build/agent.sh --image-only  → the image from the executable already built
 #
 # Needs gcc, patchelf, ccache (Debian) and nuitka + zstandard (the dev extras).
 set -euo pipefail
@@ -12,8 +13,10 @@ python=${PYTHON:-.venv/bin/python}
 docker=${DOCKER:-/usr/bin/docker}
 out=build/out
 version=$("$python" -c 'import agent; print(agent.__version__)')
+mode=${1:-}
 mkdir -p "$out"
 
+if [ "$mode" != "--image-only" ]; then
 "$python" -m nuitka \
   --mode=onefile \
   --output-dir="$out/nuitka" \
@@ -33,14 +36,19 @@ mkdir -p "$out"
   agent
 mv -f "$out/nuitka/shoal-agent" "$out/shoal-agent"
 echo "built $out/shoal-agent ($(du -h "$out/shoal-agent" | cut -f1)), version $version"
+fi
 
-if [ "${1:-}" = "--image" ]; then
-  # The image holds the binary plus the few glibc files it loads; nothing is pulled.
+if [ "$mode" = "--image" ] || [ "$mode" = "--image-only" ]; then
+  # The image holds the binary plus the system libraries it and its unpacked payload load
+  # (glibc, libm, libgcc_s, zlib): found with ldd over the standalone build. Nothing is pulled.
   root=$(mktemp -d)
   trap 'rm -rf "$root"' EXIT
   mkdir -p "$root/bin" "$root/tmp" "$root/data" "$root/etc"
   cp "$out/shoal-agent" "$root/bin/shoal-agent"
-  for lib in $(ldd "$out/shoal-agent" | grep -o '/[^ ]*'); do
+  libs=$(for file in "$out/shoal-agent" $(find "$out/nuitka/agent.dist" -type f); do
+           ldd "$file" 2>/dev/null | grep -o '/[^ ]*' || true
+         done | grep -v "/agent.dist/" | sort -u)
+  for lib in $libs; do
     mkdir -p "$root$(dirname "$lib")"
     cp -L "$lib" "$root$lib"
   done
