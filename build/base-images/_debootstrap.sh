@@ -7,7 +7,8 @@ set -euo pipefail
 docker=${DOCKER:-/usr/bin/docker}
 debootstrap=${DEBOOTSTRAP:-/usr/sbin/debootstrap}
 cache_dir=${SHOAL_DEBOOTSTRAP_CACHE:-/var/cache/shoal/debootstrap}
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# debootstrap's own default mirror unless DEBIAN_MIRROR names another.
+mirror=${DEBIAN_MIRROR:-}
 
 image_exists() {
   "$docker" image inspect "$1" >/dev/null 2>&1
@@ -22,7 +23,7 @@ make_root() {
   fi
   mkdir -p "$cache_dir"
   "$debootstrap" --variant=minbase --include="$packages" --cache-dir="$cache_dir" \
-    bookworm "$root" "$mirror" >"$root.log" 2>&1 || {
+    bookworm "$root" ${mirror:+"$mirror"} >"$root.log" 2>&1 || {
     tail -n 30 "$root.log" >&2
     exit 1
   }
