@@ -65,7 +65,10 @@ def _load_module(location: str) -> ModuleType:
             raise TargetError(f"cannot import {code}")
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module  # dataclasses look their module up while decorating
-        spec.loader.exec_module(module)  # not as __main__, so run() does not fire
+        try:
+            spec.loader.exec_module(module)  # not as __main__, so run() does not fire
+        except Exception as exc:
+            raise TargetError(f"importing {code} failed: {type(exc).__name__}: {exc}") from None
         return module
     try:
         return importlib.import_module(location)

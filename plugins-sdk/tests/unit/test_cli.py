@@ -47,6 +47,12 @@ def test_schema_of_something_that_is_not_a_plugin(tmp_path, capsys):
     assert main(["schema", f"{FIXTURES / 'behaviours.py'}:Missing"]) == 2
 
 
+def test_schema_of_a_plugin_that_does_not_import(tmp_path, capsys):
+    (tmp_path / "plugin.py").write_text("import no_such_module_here\n")
+    assert main(["schema", str(tmp_path)]) == 2
+    assert "ModuleNotFoundError" in capsys.readouterr().err
+
+
 def test_run_with_inline_params_secrets_and_urls():
     done = cli(
         "run", str(FIXTURES / "behaviours.py"),
