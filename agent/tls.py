@@ -13,19 +13,14 @@ import os
 import socket
 import ssl
 from pathlib import Path
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from typing import Any
 
 CERT_FILE = "agent.crt"
 KEY_FILE = "agent.key"
 
 
 def thumbprint(cert_pem: bytes) -> str:
-    der = x509.load_pem_x509_certificate(cert_pem).public_bytes(serialization.Encoding.DER)
-    return hashlib.sha256(der).hexdigest()
+    return hashlib.sha256(ssl.PEM_cert_to_DER_cert(cert_pem.decode())).hexdigest()
 
 
 def ensure_certificate(tls_dir: Path, extra_names: list[str]) -> tuple[Path, Path]:
@@ -33,6 +28,12 @@ def ensure_certificate(tls_dir: Path, extra_names: list[str]) -> tuple[Path, Pat
     cert_path, key_path = tls_dir / CERT_FILE, tls_dir / KEY_FILE
     if cert_path.exists() and key_path.exists():
         return cert_path, key_path
+    # Imported here: cryptography is large and only needed once, on the very first start.
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
     tls_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1())
     hostname = socket.gethostname()
@@ -66,7 +67,9 @@ def server_context(cert_path: Path, key_path: Path) -> ssl.SSLContext:
     return context
 
 
-def _alt_names(hostname: str, extra_names: list[str]) -> list[x509.GeneralName]:
+def _alt_names(hostname: str, extra_names: list[str]) -> list[Any]:
+    from cryptography import x509
+
     names: dict[str, x509.GeneralName] = {}
     for value in [hostname, "localhost", "127.0.0.1", "::1", *extra_names, *_addresses(hostname)]:
         if not value or value in ("0.0.0.0", "::"):

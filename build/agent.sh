@@ -13,6 +13,9 @@ python=${PYTHON:-.venv/bin/python}
 docker=${DOCKER:-/usr/bin/docker}
 out=build/out
 version=$("$python" -c 'import agent; print(agent.__version__)')
+# Unpacked once per build into the user's cache dir (not per start: faster start, less memory);
+# the source hash in the path means a new build never reuses an older payload.
+build_id=$(find agent -name '*.py' | sort | xargs cat | sha256sum | cut -c1-12)
 mode=${1:-}
 mkdir -p "$out"
 
@@ -26,9 +29,10 @@ if [ "$mode" != "--image-only" ]; then
   --include-package=agent \
   --include-package=websockets \
   --nofollow-import-to=paramiko,pytest,setuptools,pip,IPython,tkinter,unittest.mock \
+  --nofollow-import-to=charset_normalizer,chardet \
   --noinclude-setuptools-mode=nofollow \
   --noinclude-pytest-mode=nofollow \
-  --onefile-tempdir-spec="{TEMP}/shoal-agent-{PID}" \
+  --onefile-tempdir-spec="{CACHE_DIR}/shoal-agent/$version-$build_id" \
   --product-name=shoal-agent \
   --product-version="$version" \
   --assume-yes-for-downloads \
