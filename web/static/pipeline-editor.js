@@ -15,7 +15,7 @@
   const graph = {
     nodes: data.graph.nodes || [], edges: data.graph.edges || [], layout: data.graph.layout || {},
   };
-  const NODE_W = 180, PORT_Y = 26, ID_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+  const NODE_W = 180, PORT_Y = 30, ID_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
   const SVG_NS = "http://www.w3.org/2000/svg";
   const view = { x: 40, y: 40, k: 1 };
   let baseVersion = data.base_version, selected = null, dirty = false, issues = {};
@@ -80,7 +80,7 @@
     graph.edges.forEach((edge, index) => {
       if (!nodeById(edge.from) || !nodeById(edge.to)) return;
       const a = pos(edge.from), b = pos(edge.to);
-      const d = curve(a.x + NODE_W, a.y + PORT_Y, b.x, b.y + PORT_Y);
+      const d = curve(a.x + NODE_W + 9, a.y + PORT_Y, b.x - 11, b.y + PORT_Y);
       const isSel = selected && selected.type === "edge" && selected.index === index;
       for (const cls of ["pl-edge", "pl-edge-hit"]) {
         const path = document.createElementNS(SVG_NS, "path");
@@ -301,7 +301,7 @@
       const from = nodeEl.dataset.id, a = pos(from);
       drag((m) => {
         const p = toWorld(m.clientX, m.clientY);
-        drawEdges(curve(a.x + NODE_W, a.y + PORT_Y, p.x, p.y));
+        drawEdges(curve(a.x + NODE_W + 9, a.y + PORT_Y, p.x, p.y));
       }, (u) => {
         const over = document.elementFromPoint(u.clientX, u.clientY);
         const target = over && over.closest(".pl-node");
