@@ -70,13 +70,13 @@ async def handle_connection(app: App, ws: ServerConnection) -> None:
             return
         ws.protocol.max_message_size = TRANSPORT_LIMIT_BYTES
         session = Session(ws)
+        session.send(welcome(app))  # first, before the events buffered while disconnected
         previous = app.events.attach(session)
         if previous is not None:
             log.info("a newer control-plane session replaces the previous one")
             await app.logs.stop_session(previous)
             await previous.close(REPLACED_CODE, "replaced by a newer session")
         log.info("control plane connected from %s", ws.remote_address)
-        session.send(welcome(app))
         try:
             await serve_requests(app, session)
         finally:

@@ -137,3 +137,23 @@ async def test_docker_down_is_reported_and_recovered_from(agent_factory, busybox
     finally:
         await client.close()
     assert agent.process.poll() is None
+
+
+async def test_events_raised_while_disconnected_arrive_after_the_next_welcome(
+    agent, busybox_image, plugin_image
+):
+    from shoaltest.agent import plugin_node
+
+    spec = make_spec(25, [plugin_node("slow", plugin_image, mode="slow")])
+    client = await agent.client()
+    await client.request(p.Deploy, spec=spec)
+    await client.wait_event(lambda e: isinstance(e, p.StepStarted))
+    await client.close()
+    await asyncio.sleep(4)  # the step finishes while nobody listens
+    client = await agent.client()  # Welcome first (the handshake would fail otherwise)
+    try:
+        status = await client.wait_status(25, "running", within=10)
+        assert status.status == "running"
+        assert any(isinstance(e, p.StepFinished) and e.step == "slow" for e in client.events)
+    finally:
+        await client.close()
