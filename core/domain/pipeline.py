@@ -2,15 +2,16 @@
 
     {"nodes": [{"id": "db", "kind": "service", "config": {"service_id": 3, "port": 5432}},
                {"id": "migrate", "kind": "plugin",
-                "config": {"plugin_id": 5, "params": {...}, "image": "x/y", "tag": "1.2"}}],
+                "config": {"plugin_id": 5, "params": {...}, "image": "x/y", "tag": "1.2",
+                           "registry_id": 1}}],
      "edges": [{"from": "db", "to": "migrate"}],
      "layout": {"db": {"x": 10, "y": 20}}}
 
 A node id is a DNS label: it becomes the container's hostname on the deployment network and
 the first label of its public URL. A node runs when all its predecessors succeeded, so the
 graph must be acyclic; `layers` gives the order. Service settings left out of a node fall
-back to the catalog service's (env is merged key by key, the node winning). Plugin `image`
-and `tag` are copied from the catalog at save time and never change afterwards.
+back to the catalog service's (env is merged key by key, the node winning). Plugin `image`,
+`tag` and `registry_id` are copied from the catalog at save time and never change afterwards.
 The rules that judge a graph live in core.domain.pipeline_checks.
 """
 
@@ -69,8 +70,9 @@ class ServiceSettings(Struct, kw_only=True, forbid_unknown_fields=True, omit_def
 class PluginSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     plugin_id: int
     params: dict[str, Any] = {}
-    image: str = ""  # frozen from the catalog at save
+    image: str = ""  # image, tag and registry are frozen from the catalog at save
     tag: str = ""
+    registry_id: int | None = None
 
 
 class Issue(Struct, frozen=True):

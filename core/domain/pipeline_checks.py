@@ -50,6 +50,7 @@ class PluginFacts(Struct, kw_only=True):
     name: str
     image: str
     tag: str
+    registry_id: int | None = None
     param_schema: dict = {}
     cpu: float = 0.5
     memory_mb: int = 256
@@ -132,6 +133,7 @@ def _settings(
         issues.append(Issue(node.id, f"Unknown plugin (id {typed.plugin_id}); it was deleted?"))
         return typed
     typed.image, typed.tag = plugin.image, plugin.tag  # frozen into this version
+    typed.registry_id = plugin.registry_id
     hidden = _reference_paths(typed.params)
     for problem in check_params(plugin.param_schema, typed.params):
         path = problem.split(": ", 1)[0]

@@ -144,8 +144,14 @@ async def facts_for(project_id: int) -> Facts:
     ).run()
     plugins = await (
         Plugin.select(
-            Plugin.id, Plugin.name, Plugin.image, Plugin.tag, Plugin.param_schema, Plugin.cpu,
+            Plugin.id,
+            Plugin.name,
+            Plugin.image,
+            Plugin.tag,
+            Plugin.param_schema,
+            Plugin.cpu,
             Plugin.memory_mb,
+            Plugin.registry.as_alias("registry_id"),
         )
         .output(load_json=True)
         .run()
@@ -213,7 +219,8 @@ def _keep_tags(graph: dict[str, Any], raw: object) -> None:
     for node in graph["nodes"]:
         frozen = old.get(node["id"], {})
         if node["kind"] == "plugin" and frozen.get("image") and frozen.get("tag"):
-            node["config"]["image"], node["config"]["tag"] = frozen["image"], frozen["tag"]
+            for key in ("image", "tag", "registry_id"):
+                node["config"][key] = frozen.get(key)
 
 
 async def _stale(project_id: int, base: int, latest: int) -> Conflict:

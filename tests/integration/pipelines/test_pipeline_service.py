@@ -22,6 +22,7 @@ async def test_save_stores_a_new_version_with_who_when_and_frozen_tags(shop, gra
     assert (saved.version, saved.message, saved.created_by) == (1, "first", "root")
     setup = saved.nodes[1]["config"]
     assert (setup["image"], setup["tag"]) == ("shoal/shell", "1.0")
+    assert setup["registry_id"] == (await plugins.get_plugin(shop.shell)).registry_id
     assert saved.edges == [{"from": "db", "to": "setup"}, {"from": "setup", "to": "web"}]
     again = await pipelines.save_pipeline(shop.admin, shop.project.id, graph_for(shop), "", 1)
     assert again.version == 2

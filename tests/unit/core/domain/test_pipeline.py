@@ -23,7 +23,9 @@ FACTS = Facts(
         2: ServiceFacts(name="worker", cpu=0.25, memory_mb=128, port=None),
     },
     plugins={
-        7: PluginFacts(name="setup", image="shoal/setup", tag="1.4", param_schema=SCHEMA),
+        7: PluginFacts(
+            name="setup", image="shoal/setup", tag="1.4", registry_id=3, param_schema=SCHEMA
+        ),
         8: PluginFacts(name="free", image="shoal/free", tag="2", param_schema={}),
     },
     secrets=frozenset({"DB_PASSWORD"}),
@@ -71,6 +73,7 @@ def test_a_valid_graph_is_normalised_and_tags_frozen():
         "params": {"script": "psql ${{ nodes.db-init.outputs.url }}"},
         "image": "shoal/setup",
         "tag": "1.4",
+        "registry_id": 3,
     }
     assert graph.nodes[0].config == {"service_id": 1}
     assert len(graph.edges) == 2 and list(graph.layout) == ["db"]
