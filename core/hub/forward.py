@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("shoal.hub")
 
 CHUNK = 7000
+ACK_WITHIN_S = 3.0  # the leader acknowledges at once; silence means there is no leader
 CONTEXT = "hub.forward"
 MAX_PARTIAL = 1000
 ERRORS: dict[str, type[ShoalError]] = {
@@ -123,6 +124,11 @@ class Forwarder:
         self.waiting[rid] = queue
         message = {"op": op, "from": self.hub.process_id, "rid": rid, "args": args}
         await _notify(self.hub.config.channel, message, self._message_id())
+        try:
+            await self._next(queue, ACK_WITHIN_S)
+        except BaseException:
+            self.waiting.pop(rid, None)
+            raise
         return rid, queue
 
     async def _next(self, queue: asyncio.Queue, within: float) -> dict[str, Any]:
@@ -130,7 +136,8 @@ class Forwarder:
             reply = await asyncio.wait_for(queue.get(), within)
         except TimeoutError:
             raise AgentUnavailable(
-                f"No hub process answered within {within:g} s (is a `shoal serve` running?)."
+                f"No hub process answered within {within:g} s (is a `shoal serve` running, "
+                "and can it reach the database?)."
             ) from None
         if "error" in reply:
             raise ERRORS.get(reply["error"], ShoalError)(reply["detail"])
@@ -200,6 +207,8 @@ class Forwarder:
         op, args, rid = message["op"], message["args"], message["rid"]
         channel = f"{self.hub.config.channel}_{message['from']}"
         reply: dict[str, Any]
+        if rid:
+            await _notify(channel, {"rid": rid, "ack": True}, self._message_id())
         try:
             if not self.hub.is_leader:  # leadership moved while the request was on its way
                 raise AgentUnavailable("The hub is changing hands; try again in a moment.")

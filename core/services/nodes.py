@@ -273,7 +273,7 @@ async def remove_node(actor: Actor, node_id: int, force: bool = False) -> None:
                 f"'{node.name}' still holds {len(live)} live deployment(s) ({names}); delete "
                 "them first, or remove the node with force (which deletes them)."
             )
-        for deployment in live:
+        for deployment in live if node.status == "online" else []:
             with contextlib.suppress(Exception):
                 await get_hub().delete(node_id, deployment["id"])
         if live:

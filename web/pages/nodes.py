@@ -1,0 +1,219 @@
+"""Nodes: the list on the environment page (live badges), the node page (health, last hour's
+chart, deployments, certificate approval, switches) and the token page shown once.
+
+Live updates: the SSE streams below send one named event per node change (`node-<id>`) from
+core.events; each badge or card is an HTMX fragment that re-fetches itself on its event.
+This module also registers the hub with the web app's lifespan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.exceptions import NotFoundException
+from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage, Template
+
+from core import events, hub
+from core.actor import Actor
+from core.errors import ShoalError
+from core.services import access, environments, nodes
+from core.tables import NodeSample
+from web import charts
+from web.guards import requires_login
+from web.lifespan import background
+from web.pages import environments as environment_pages
+from web.rendering import as_int, field_errors, form_data, page, redirect
+
+KEEPALIVE_S = 15.0
+
+if not any(name == "hub" for name, _ in background):
+    background.append(("hub", hub.start_in_app))
+
+
+async def environment_section(actor: Actor, environment_id: int) -> dict[str, Any]:
+    return {
+        "environment_sections": ["partials/nodes/section.html"],
+        "nodes": await nodes.list_nodes(environment_id),
+    }
+
+
+if environment_section not in environment_pages.detail_extensions:
+    environment_pages.detail_extensions.append(environment_section)
+
+
+async def _visible(actor: Actor, node_id: int) -> nodes.NodeView:
+    try:
+        node = await nodes.get_node(node_id)
+    except ShoalError as error:
+        raise NotFoundException("No such node.") from error
+    if not (await access.access_for(actor)).can_see_environment(node.environment_id):
+        raise NotFoundException("No such node.")
+    return node
+
+
+async def _charts(node: nodes.NodeView) -> dict[str, Any]:
+    since = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
+    rows = (
+        await NodeSample.select()
+        .where((NodeSample.node == node.id) & (NodeSample.at >= since))
+        .order_by(NodeSample.at)
+        .run()
+    )
+    cpu_used = [(r["at"], r["cpu_used"]) for r in rows]
+    cpu_allocated = [(r["at"], r["cpu_allocated"]) for r in rows]
+    memory_used = [(r["at"], float(r["memory_used_mb"])) for r in rows]
+    memory_allocated = [(r["at"], float(r["memory_allocated_mb"])) for r in rows]
+    return {
+        "cpu_chart": charts.usage_chart(
+            "CPU", "cores", cpu_used, cpu_allocated, float(node.capacity.get("cpus", 0))
+        ),
+        "memory_chart": charts.usage_chart(
+            "Memory", "MB", memory_used, memory_allocated, float(node.capacity.get("memory_mb", 0))
+        ),
+    }
+
+
+async def _detail(request: Request, actor: Actor, node_id: int, **extra: Any) -> Template:
+    node = await _visible(actor, node_id)
+    return page(
+        request,
+        "nodes/detail.html",
+        node=node,
+        environment=await environments.get_environment(node.environment_id),
+        deployments=await nodes.live_deployments(node.id),
+        **await _charts(node),
+        **extra,
+    )
+
+
+@get("/nodes/{node_id:int}")
+async def detail(request: Request, actor: Actor, node_id: int) -> Template:
+    return await _detail(request, actor, node_id)
+
+
+@get("/nodes/{node_id:int}/badge")
+async def badge(request: Request, actor: Actor, node_id: int) -> Template:
+    return page(request, "partials/nodes/badge.html", node=await _visible(actor, node_id))
+
+
+@get("/nodes/{node_id:int}/health")
+async def health(request: Request, actor: Actor, node_id: int) -> Template:
+    node = await _visible(actor, node_id)
+    return page(request, "partials/nodes/health.html", node=node, **await _charts(node))
+
+
+async def _stream(topic: str, name_of: Any) -> AsyncIterator[ServerSentEventMessage]:
+    async with events.subscribe(topic) as queue:
+        yield ServerSentEventMessage(comment="connected")
+        while True:
+            try:
+                item = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
+            except TimeoutError:
+                yield ServerSentEventMessage(comment="keepalive")
+                continue
+            yield ServerSentEventMessage(event=name_of(item), data=json.dumps(item, default=str))
+
+
+@get("/environments/{environment_id:int}/nodes/stream")
+async def environment_stream(actor: Actor, environment_id: int) -> ServerSentEvent:
+    if not (await access.access_for(actor)).can_see_environment(environment_id):
+        raise NotFoundException("No such environment.")
+    topic = f"environment:{environment_id}"
+    return ServerSentEvent(_stream(topic, lambda item: f"node-{item.get('node_id')}"))
+
+
+@get("/nodes/{node_id:int}/stream")
+async def node_stream(actor: Actor, node_id: int) -> ServerSentEvent:
+    await _visible(actor, node_id)
+    return ServerSentEvent(_stream(f"node:{node_id}", lambda item: f"node-{node_id}"))
+
+
+@post("/environments/{environment_id:int}/nodes")
+async def add(request: Request, actor: Actor, environment_id: int) -> Template | Redirect:
+    data = await form_data(request)
+    node_input = nodes.NodeInput(
+        name=data.get("name", ""),
+        host=data.get("host", ""),
+        port=as_int(data.get("port"), 0) or 0,
+    )
+    try:
+        created = await nodes.add_node(actor, environment_id, node_input)
+    except ShoalError as error:
+        return redirect(f"/environments/{environment_id}", error.detail, "error")
+    return page(request, "nodes/token.html", node=created, created=True, status_code=201)
+
+
+@post("/nodes/{node_id:int}/rotate-token")
+async def rotate(request: Request, actor: Actor, node_id: int) -> Template:
+    await _visible(actor, node_id)
+    rotated = await nodes.rotate_token(actor, node_id)
+    return page(request, "nodes/token.html", node=rotated, created=False)
+
+
+@post("/nodes/{node_id:int}/revoke")
+async def revoke(actor: Actor, node_id: int) -> Redirect:
+    await _visible(actor, node_id)
+    await nodes.revoke(actor, node_id)
+    return redirect(f"/nodes/{node_id}", "Token revoked: the node is disconnected.")
+
+
+@post("/nodes/{node_id:int}/approve-thumbprint")
+async def approve(actor: Actor, node_id: int) -> Redirect:
+    await _visible(actor, node_id)
+    try:
+        await nodes.approve_thumbprint(actor, node_id)
+    except ShoalError as error:
+        return redirect(f"/nodes/{node_id}", error.detail, "error")
+    return redirect(f"/nodes/{node_id}", "New certificate approved: connecting.")
+
+
+@post("/nodes/{node_id:int}/switches")
+async def switches(request: Request, actor: Actor, node_id: int) -> Template | Redirect:
+    await _visible(actor, node_id)
+    data = await form_data(request)
+    change = nodes.NodeSwitches(
+        schedulable=data.get("schedulable") == "on", enabled=data.get("enabled") == "on"
+    )
+    try:
+        await nodes.set_switches(actor, node_id, change)
+    except ShoalError as error:
+        return await _detail(
+            request, actor, node_id, errors=field_errors(error), status_code=error.status_code
+        )
+    return redirect(f"/nodes/{node_id}", "Node saved.")
+
+
+@post("/nodes/{node_id:int}/delete")
+async def remove(request: Request, actor: Actor, node_id: int) -> Redirect:
+    node = await _visible(actor, node_id)
+    data = await form_data(request)
+    try:
+        await nodes.remove_node(actor, node_id, force=data.get("force") == "on")
+    except ShoalError as error:
+        return redirect(f"/nodes/{node_id}", error.detail, "error")
+    return redirect(f"/environments/{node.environment_id}", f"Node '{node.name}' removed.")
+
+
+router = Router(
+    path="/",
+    route_handlers=[
+        detail,
+        badge,
+        health,
+        environment_stream,
+        node_stream,
+        add,
+        rotate,
+        revoke,
+        approve,
+        switches,
+        remove,
+    ],
+    guards=[requires_login],
+    include_in_schema=False,
+)
