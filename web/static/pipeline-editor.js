@@ -345,7 +345,8 @@
     const addAtCenter = () => {
       const r = canvas.getBoundingClientRect();
       const p = toWorld(r.left + r.width / 2, r.top + r.height / 2);
-      addNode(item.dataset.kind, item.dataset.ref, p.x - NODE_W / 2 + 20 * graph.nodes.length % 200, p.y);
+      const step = (graph.nodes.length % 6) * 40; // cascade, so added nodes never hide each other
+      addNode(item.dataset.kind, item.dataset.ref, p.x - NODE_W / 2 + step, p.y - 60 + step * 1.5);
     };
     item.addEventListener("keydown", (e) => { if (e.key === "Enter") addAtCenter(); });
     item.addEventListener("pointerdown", (e) => {
