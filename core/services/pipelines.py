@@ -229,7 +229,7 @@ async def _stale(project_id: int, base: int, latest: int) -> Conflict:
     return Conflict(
         f"You edited version {base}, but {who} saved version {newest.version} since "
         f"({newest.created_at:%Y-%m-%d %H:%M} UTC). Nothing was saved: reload to see their "
-        "changes (export yours first to keep them).",
+        "changes (in the editor, Download keeps yours as a file you can import).",
         "base_version",
     )
 

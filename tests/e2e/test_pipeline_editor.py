@@ -2,7 +2,9 @@
 service onto the canvas, connect them, fill a schema form, save (→ version 2 in the API); then
 add a cycle: the error shows on the offending node and nothing is saved; leaving warns."""
 
+import asyncio
 import json
+from pathlib import Path
 
 import pytest
 
@@ -208,6 +210,19 @@ async def test_build_save_and_refuse_a_cycle(shoal_up, browser):
     await page.wait_for_selector("path.pl-edge.selected", state="attached")
     await page.keyboard.press("Delete")
     assert await page.locator("path.pl-edge-hit[data-edge='e2e-wait->e2e-web']").count() == 0
+
+    # another admin saves meanwhile: our save is refused with a clear conflict, nothing lost
+    await api.call("PUT", url, {**saved, "message": "someone else", "base_version": 2})
+    await page.click("#pl-save")
+    await page.wait_for_selector(
+        "#pl-errors >> text=You edited version 2, but admin saved version 3"
+    )
+    async with page.expect_download() as download_info:
+        await page.click("#pl-download")
+    download = await download_info.value
+    kept = json.loads(await asyncio.to_thread(Path(await download.path()).read_text))
+    assert kept["shoal_pipeline"] == 1 and len(kept["nodes"]) == 3 and len(kept["edges"]) == 2
+    assert kept["catalog"]["plugins"] and kept["version"] == 2
     dialogs = []
 
     async def on_dialog(dialog):
@@ -218,7 +233,7 @@ async def test_build_save_and_refuse_a_cycle(shoal_up, browser):
     await page.close(run_before_unload=True)
     await page.wait_for_event("close")
     assert dialogs == ["beforeunload"]  # unsaved changes are never dropped silently
-    assert (await api.call("GET", url))["version"] == 2
+    assert (await api.call("GET", url))["version"] == 3
     await context.close()
 
 

@@ -39,13 +39,17 @@ async def latest_or_none(project_id: int) -> pipelines.VersionView | None:
 
 
 async def editor_data(
-    project_id: int, version: pipelines.VersionView | None, latest: int, readonly: bool
+    project: projects.ProjectView,
+    version: pipelines.VersionView | None,
+    latest: int,
+    readonly: bool,
 ) -> dict[str, Any]:
     """What pipeline-editor.js starts from: the graph, the catalog, where to save."""
     services = await catalog.list_services()
     plugin_list = await plugins.list_plugins()
     return {
-        "project_id": project_id,
+        "project_id": project.id,
+        "project_name": project.name,
         "readonly": readonly,
         "base_version": latest,
         "graph": version.graph if version else {"nodes": [], "edges": [], "layout": {}},
@@ -71,7 +75,7 @@ async def editor(request: Request, actor: Actor, project_id: int) -> Template:
         readonly=readonly,
         services=await catalog.list_services(),
         plugins=await plugins.list_plugins(),
-        data=await editor_data(project_id, version, version.version if version else 0, readonly),
+        data=await editor_data(project, version, version.version if version else 0, readonly),
     )
 
 
@@ -97,7 +101,7 @@ async def show_version(request: Request, actor: Actor, project_id: int, version:
         project=project,
         version=found,
         latest=latest,
-        data=await editor_data(project_id, found, latest, readonly=True),
+        data=await editor_data(project, found, latest, readonly=True),
     )
 
 

@@ -383,6 +383,17 @@
   on("pl-zoom-in", () => zoomCenter(1.2));
   on("pl-zoom-out", () => zoomCenter(1 / 1.2));
   on("pl-save", save);
+  on("pl-download", () => { // the canvas as it is now, unsaved changes included, importable later
+    const used = (kind) => Object.fromEntries(graph.nodes.filter((n) => n.kind === kind)
+      .map((n) => [String(n.config[`${kind}_id`]), catalogName(n)]));
+    const file = { shoal_pipeline: 1, project: data.project_name, version: baseVersion,
+      catalog: { services: used("service"), plugins: used("plugin") }, ...graph };
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([JSON.stringify(file, null, 2)], { type: "application/json" }));
+    link.download = `${data.project_name}-pipeline-canvas.json`;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  });
 
   // ---- save -----------------------------------------------------------------------------
   function showErrors(title, lines) {

@@ -74,3 +74,11 @@ async def test_readers_read_only_and_strangers_see_nothing(web_app, admin, shop,
         assert (await api.get(url)).status_code == 404
         assert (await api.put(url, json=graph_for(shop))).status_code == 404
     assert [v.version for v in await pipelines.list_versions(shop.project.id)] == [1]
+
+
+async def test_the_pipeline_calls_are_in_the_openapi_schema(client):
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    base = "/api/v1/projects/{project_id}/pipeline"
+    assert {"get", "put"} <= set(paths[base])
+    for suffix in ("/versions", "/versions/{version}", "/versions/{version}/restore", "/diff"):
+        assert base + suffix in paths
