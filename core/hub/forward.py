@@ -93,6 +93,7 @@ class Forwarder:
         self.waiting: dict[int, asyncio.Queue] = {}
         self.serving: dict[tuple[str, int], asyncio.Task] = {}
         self.requests, self.replies = Reassembler(), Reassembler()
+        self.listening = asyncio.Event()
 
     @property
     def reply_channel(self) -> str:
@@ -103,6 +104,7 @@ class Forwarder:
 
     async def listen_replies(self, connection: Any) -> None:
         await connection.add_listener(self.reply_channel, self._on_reply)
+        self.listening.set()
 
     async def listen_requests(self, connection: Any) -> None:
         await connection.add_listener(self.hub.config.channel, self._on_request)
@@ -119,6 +121,13 @@ class Forwarder:
         await _notify(self.hub.config.channel, message, self._message_id())
 
     async def _send(self, op: str, args: dict[str, Any]) -> tuple[int, asyncio.Queue]:
+        await self.hub.ensure_started()
+        try:
+            await asyncio.wait_for(self.listening.wait(), ACK_WITHIN_S)
+        except TimeoutError:
+            raise AgentUnavailable(
+                "This process cannot listen for hub replies (is the database reachable?)."
+            ) from None
         rid = next(self.ids)
         queue: asyncio.Queue = asyncio.Queue()
         self.waiting[rid] = queue

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
+import os
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -55,6 +57,13 @@ class Hub:
     async def start(self, dsn: str) -> None:
         self.dsn = dsn
         self._task = asyncio.create_task(self._elect(), name="hub-election")
+
+    async def ensure_started(self) -> None:
+        """A process that never started its hub (a `shoal worker`, a script) joins as a
+        follower the first time it needs the leader."""
+        if self._task is None and os.environ.get("SHOAL_RUNTIME_DSN"):
+            self.config = dataclasses.replace(self.config, role="follower")
+            await self.start(os.environ["SHOAL_RUNTIME_DSN"])
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -106,6 +115,7 @@ class Hub:
         if self.is_leader:
             log.info("hub: this process (%s) no longer holds agent connections", self.process_id)
         self.is_leader = False
+        self.forwarder.listening.clear()
         self.forwarder.stop_serving()
         connections, self.connections = list(self.connections.values()), {}
         await asyncio.gather(*(c.stop() for c in connections), return_exceptions=True)

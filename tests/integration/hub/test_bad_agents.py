@@ -1,0 +1,84 @@
+"""Agents that speak another protocol version, send garbage or drop the connection mid-frame:
+the hub says what happened, keeps every other node going and keeps retrying."""
+
+from __future__ import annotations
+
+import asyncio
+
+from agent.protocol import token_key
+from core.services import nodes
+from shoaltest.hub import node_row, until, wait_status
+
+from .fake_agent import FakeAgent
+
+
+async def _node_for(fake_port: int, admin, env_id: int, name: str):
+    return await nodes.add_node(
+        admin, env_id, nodes.NodeInput(host="127.0.0.1", port=fake_port, name=name)
+    )
+
+
+async def test_another_protocol_version_is_incompatible_until_the_agent_changes(hub, hub_env):
+    admin, env_id = hub_env
+    fake = FakeAgent("placeholder", protocol_version=99)
+    await fake.start()
+    try:
+        node = await _node_for(fake.port, admin, env_id, "old")
+        fake.key = token_key(node.token)
+        row = await wait_status(node.id, "incompatible", within=10)
+        assert "protocol version 99" in row["last_error"] and row["protocol_version"] == 99
+        await asyncio.sleep(2.5)  # probes go on (Hello only), but no login is attempted
+        assert fake.hellos >= 2 and fake.auths == 0
+        fake.protocol_version = 1  # the agent was upgraded
+        await wait_status(node.id, "online", within=10)
+        assert fake.auths >= 1 and fake.welcomes >= 1
+    finally:
+        await fake.stop()
+
+
+async def test_garbage_frames_are_skipped_and_the_session_goes_on(hub, hub_env):
+    admin, env_id = hub_env
+    fake = FakeAgent("placeholder")
+    fake.mode = "garbage_after_welcome"
+    await fake.start()
+    try:
+        node = await _node_for(fake.port, admin, env_id, "noisy")
+        fake.key = token_key(node.token)
+        await wait_status(node.id, "online", within=10)
+
+        async def beating():
+            return (await node_row(node.id))["last_heartbeat_at"]
+
+        await until(beating, 5)
+        assert hub.connections[node.id].session.garbage == 3
+        assert (await hub.metrics(node.id)).metrics.capacity.cpus == 2.0
+        assert fake.welcomes == 1  # one session all along
+    finally:
+        await fake.stop()
+
+
+async def test_a_connection_cut_mid_frame_marks_offline_and_retries(hub, hub_env):
+    admin, env_id = hub_env
+    fake = FakeAgent("placeholder")
+    fake.mode = "drop_mid_frame"
+    await fake.start()
+    try:
+        node = await _node_for(fake.port, admin, env_id, "flaky")
+        fake.key = token_key(node.token)
+
+        async def cut_twice():
+            return fake.welcomes >= 2
+
+        await until(cut_twice, 10)  # it came back and was cut again: retries go on
+        assert hub.connections[node.id].last_problem == "the connection dropped"
+        fake.mode = "normal"
+        await until(lambda: _online_and_stable(node.id), 10)
+        await asyncio.sleep(1.5)
+        assert (await node_row(node.id))["status"] == "online"
+    finally:
+        await fake.stop()
+
+
+async def _online_and_stable(node_id: int) -> bool:
+    row = await node_row(node_id)
+    return row["status"] == "online"

@@ -1,0 +1,69 @@
+"""A real deployment through the hub: agent events reach the deployment and pipeline rows;
+the node dies → offline; it comes back → Sync with the desired state → running again."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+import core.hub
+from core.tables import Deployment, PipelineStep
+from shoaltest.agent import httpd_service, make_spec
+from shoaltest.hub import add_node_with_agent, deployment_on, until, wait_status
+
+pytestmark = pytest.mark.docker
+
+
+async def _deployment(deployment_id: int) -> dict:
+    return (
+        await Deployment.select(Deployment.status, Deployment.ports, Deployment.error)
+        .where(Deployment.id == deployment_id)
+        .output(load_json=True)
+        .first()
+        .run()
+    )
+
+
+async def test_deploy_events_offline_and_resync(
+    hub, hub_env, agent_factory, busybox_image, monkeypatch
+):
+    admin, env_id = hub_env
+    node, agent = await add_node_with_agent(agent_factory, admin, env_id)
+    await wait_status(node.id, "online")
+    deployment_id = await deployment_on(node.id, env_id, status="pending")
+    spec = make_spec(deployment_id, [httpd_service("web", busybox_image)], cpu=0.5, memory_mb=128)
+
+    async def desired(node_id: int):
+        return [spec] if node_id == node.id else []
+
+    monkeypatch.setattr(core.hub, "desired_state_provider", desired)
+    await hub.deploy(node.id, spec)
+
+    async def running():
+        row = await _deployment(deployment_id)
+        return row if row["status"] == "running" else None
+
+    row = await until(running, 60)
+    assert set(row["ports"]) == {"web"} and row["ports"]["web"] > 0
+    steps = await PipelineStep.select(PipelineStep.node_id, PipelineStep.status).run()
+    assert {"node_id": "web", "status": "succeeded"} in steps
+
+    agent.kill()
+    await wait_status(node.id, "offline", within=4)
+    assert (await _deployment(deployment_id))["status"] == "offline"
+
+    started = time.monotonic()
+    await asyncio.to_thread(agent.start)
+    await wait_status(node.id, "online", within=10)
+    row = await until(running, 30)
+    print(f"restart → node online and deployment running in {time.monotonic() - started:.2f} s")
+    assert row["ports"]["web"] > 0
+
+    await hub.delete(node.id, deployment_id)
+
+    async def deleted():
+        return (await _deployment(deployment_id))["status"] == "deleted"
+
+    await until(deleted, 30)
