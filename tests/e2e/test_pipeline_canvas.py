@@ -77,3 +77,33 @@ async def test_canvas_keyboard_move_zoom_pan_rename_delete_layout(shoal_up, brow
     await page.goto(f"/projects/{project['id']}")  # nothing unsaved: no dialog
     assert page.js_errors == []
     await context.close()
+
+
+async def test_api_graph_without_layout_and_the_read_only_version_view(shoal_up, browser):
+    context, page = await sign_in(browser, shoal_up)
+    csrf = json.loads(await page.get_attribute("body", "hx-headers"))["X-CSRF-Token"]
+    api = Api(context, csrf)
+    await ensure_catalog(api)
+    plugins = {p["name"]: p["id"] for p in await api.call("GET", "/plugins")}
+    project = await api.call("POST", "/projects", {"name": "e2e-as-code"})
+    url = f"/projects/{project['id']}/pipeline"
+    step = {
+        "kind": "plugin",
+        "config": {"plugin_id": plugins["e2e-shell"], "params": {"script": "x"}},
+    }
+    graph = {
+        "nodes": [{"id": "one", **step}, {"id": "two", **step}],
+        "edges": [{"from": "one", "to": "two"}],
+    }
+    await api.call("PUT", url, graph)  # pipelines as code: no layout at all
+
+    await page.goto(f"{url}/versions/1")
+    one = await page.locator(".pl-node[data-id='one']").bounding_box()
+    two = await page.locator(".pl-node[data-id='two']").bounding_box()
+    assert two["x"] > one["x"] + one["width"]  # placed by run order, not stacked
+    assert await page.locator("#pl-save").count() == 0
+    await select_node(page, "two")
+    assert await page.locator("#pp-script").is_disabled()
+    assert await page.input_value("#pp-script") == "x"
+    assert page.js_errors == []
+    await context.close()

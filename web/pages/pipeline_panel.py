@@ -93,7 +93,8 @@ async def panel(request: Request, actor: Actor, project_id: int) -> Template:
     except msgspec.DecodeError:
         graph = Graph()
     node = next((n for n in graph.nodes if n.id == data.get("node")), None)
-    context: dict[str, Any] = {"node": node, "readonly": not actor.is_admin, "item": None}
+    readonly = not actor.is_admin or data.get("readonly") == "1"  # e.g. an old version's view
+    context: dict[str, Any] = {"node": node, "readonly": readonly, "item": None}
     if node is not None:
         names = [s.name for s in await secrets.list_secrets(project_id)]
         context["choices"] = reference_choices(graph, node.id, names)

@@ -192,7 +192,7 @@ function start(data) {
     }
     htmx.ajax("POST", `/projects/${data.project_id}/pipeline/panel`, {
       target: "#pl-panel", swap: "innerHTML", headers: { "X-CSRF-Token": csrf },
-      values: { graph: JSON.stringify(graph), node: what.id },
+      values: { graph: JSON.stringify(graph), node: what.id, readonly: readonly ? "1" : "" },
     });
   }
 
@@ -271,6 +271,9 @@ function start(data) {
   on("pl-save", () => save(ed, { button: $("pl-save"), message: $("pl-message"), status, errorsBox }));
   on("pl-download", () => download(ed));
 
+  // A graph written through the API may have no layout: place those nodes by run order.
+  const placed = layeredPositions(graph);
+  for (const n of graph.nodes) if (!graph.layout[n.id]) graph.layout[n.id] = placed[n.id];
   Object.assign(ed, { nodeById, catalogName, markDirty, render, select, renameNode });
   wirePanel(ed, panel);
   applyView();
