@@ -24,13 +24,18 @@ log = logging.getLogger(__name__)
 CHANNEL = "shoal_events"
 MAX_PAYLOAD = 7900
 QUEUE_SIZE = 1000
+ALL_DEPLOYMENTS = "deployments"  # receives the status events of every deployment
 
 _subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
 _listener: asyncpg.Connection | None = None
 
 
 def _dispatch(topic: str, data: dict[str, Any]) -> None:
-    for queue in list(_subscribers.get(topic, ())):
+    # Deployment lists follow every deployment's status without a topic per row.
+    listeners = set(_subscribers.get(topic, ()))
+    if topic.startswith("deployment:") and data.get("kind") == "status":
+        listeners |= _subscribers.get(ALL_DEPLOYMENTS, set())
+    for queue in listeners:
         if queue.full():  # a slow page loses the oldest event, never blocks the publisher
             with contextlib.suppress(asyncio.QueueEmpty):
                 queue.get_nowait()

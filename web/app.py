@@ -55,9 +55,16 @@ class MetricsController(PrometheusController):
 
 
 def create_app(
-    settings: Settings, dsn: str, *, run_worker: bool = True, own_pool: bool = True
+    settings: Settings,
+    dsn: str,
+    *,
+    run_worker: bool = True,
+    own_pool: bool = True,
+    run_background: bool = True,
 ) -> Litestar:
-    lifespan = Lifespan(settings, dsn, run_worker=run_worker, own_pool=own_pool)
+    lifespan = Lifespan(
+        settings, dsn, run_worker=run_worker, own_pool=own_pool, run_background=run_background
+    )
     prometheus = PrometheusConfig(
         app_name="shoal", group_path=True, exclude=["^/static/", "^/metrics$", "^/health/"]
     )

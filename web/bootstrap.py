@@ -9,7 +9,7 @@ import sys
 
 import msgspec
 
-from core import crypto, db
+from core import crypto, db, ingress
 from core.actor import Actor
 from core.jobs import make_queue, make_worker
 from core.services import accounts, api_tokens
@@ -17,8 +17,8 @@ from core.settings import Settings
 
 log = logging.getLogger("shoal")
 
-# Filled by areas that run beside `up` (ingress, local agent): callables taking the settings.
-companions: list = []
+# What `up` runs beside the web server on a laptop: callables taking the settings.
+companions: list = [ingress.use_own_caddy]
 
 
 def master_keys(settings: Settings) -> tuple[bytes, list[bytes]]:

@@ -30,6 +30,9 @@ def _setup_logging(settings: Settings) -> None:
     # pgserver narrates every initdb/pg_ctl call at INFO; only its problems matter here.
     logging.getLogger("pgserver").setLevel(logging.WARNING)
     logging.getLogger("piccolo").setLevel(logging.WARNING)
+    # Per-request chatter (every Caddy admin call, every cron enqueue) hides what matters.
+    for chatty in ("httpx", "saq"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
     if "XDG_RUNTIME_DIR" not in os.environ:  # pgserver's platformdirs warns without one
         runtime = os.path.join(tempfile.gettempdir(), f"shoal-runtime-{os.getuid()}")
         os.makedirs(runtime, mode=0o700, exist_ok=True)

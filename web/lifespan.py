@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from litestar import Litestar
 from saq import Queue, Worker
 
-from core import crypto, db, events
+from core import context, crypto, db, events, hub, ingress
 from core.jobs import make_queue, make_worker
-from core.services import registries, sessions, throttle
+from core.services import deployment_actions, registries, sessions, throttle
 from core.settings import Settings
 
 log = logging.getLogger("shoal")
@@ -24,11 +24,16 @@ log = logging.getLogger("shoal")
 
 # (name, start) pairs; start(settings, queue) returns an async stop function.
 BackgroundStart = Callable[[Settings, Queue], Awaitable[Callable[[], Awaitable[None]]]]
-background: list[tuple[str, BackgroundStart]] = []
+background: list[tuple[str, BackgroundStart]] = [
+    ("ingress", ingress.start_in_app),
+    ("agent hub", hub.start_in_app),
+]
 
 
 def configure_services(settings: Settings) -> None:
     """Module-level knobs of core services, set once from the settings."""
+    context.set_settings(settings)
+    hub.desired_state_provider = deployment_actions.desired_specs
     sessions.configure(settings.session_hours)
     throttle.configure(settings.login_max_failures, settings.login_window_minutes)
     registries.TIMEOUT_S = settings.registry_timeout_s
@@ -49,8 +54,15 @@ async def _stop_worker(worker: Worker, task: asyncio.Task) -> None:
 
 class Lifespan:
     def __init__(
-        self, settings: Settings, dsn: str, *, run_worker: bool, own_pool: bool = True
+        self,
+        settings: Settings,
+        dsn: str,
+        *,
+        run_worker: bool,
+        own_pool: bool = True,
+        run_background: bool = True,
     ) -> None:
+        self.run_background = run_background
         self.settings = settings
         self.dsn = dsn
         self.run_worker = run_worker
@@ -70,12 +82,13 @@ class Lifespan:
         await queue.connect()
         self.queue = queue
         app.state.queue = queue
+        context.set_queue(queue)
         worker_task: asyncio.Task | None = None
         worker = make_worker(queue, settings.worker_concurrency, handle_signals=False)
         if self.run_worker:
             worker_task = asyncio.create_task(worker.start(), name="saq-worker")
         stops = []
-        for name, start in background:
+        for name, start in background if self.run_background else []:
             try:
                 stops.append(await start(settings, queue))
             except Exception:

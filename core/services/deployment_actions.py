@@ -13,13 +13,12 @@ from core.domain.access import Level
 from core.errors import Conflict
 from core.services import deployment_specs
 from core.services.audit import Target, audited
+from core.services.deployment_inputs import expiry_for, latest_pipeline
 from core.services.deployments import (
     DeploymentInput,
     DeploymentView,
     create_deployment,
-    expiry_for,
     get_deployment,
-    latest_pipeline,
 )
 from core.services.scheduling import choose_node_locked
 from core.tables import Deployment, Environment, PipelineRun, Project

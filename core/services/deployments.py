@@ -6,7 +6,7 @@ the agent's reports land through core.hub.events.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -17,10 +17,10 @@ from core.actor import Actor
 from core.domain import pipeline as graphs
 from core.domain import status
 from core.domain.access import Level
-from core.domain.tags import check_tag, compile_pattern
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, NotFound
 from core.services import access
 from core.services.audit import Target, audited
+from core.services.deployment_inputs import check_tags, expiry_for, latest_pipeline
 from core.services.scheduling import choose_node_locked
 from core.tables import Deployment, Environment, PipelineRun, PipelineVersion, Project, Service
 
@@ -178,53 +178,6 @@ async def list_deployments(
     return [_view(r, acl.deployment_level(r["project"], r["environment"])) for r in rows]
 
 
-async def latest_pipeline(project_id: int) -> dict[str, Any]:
-    row = (
-        await PipelineVersion.select()
-        .where(PipelineVersion.project == project_id)
-        .order_by(PipelineVersion.version, ascending=False)
-        .output(load_json=True)
-        .first()
-        .run()
-    )
-    if row is None:
-        raise Conflict("This project has no pipeline yet; an admin must create one first.")
-    return row
-
-
-async def check_tags(graph: graphs.Graph, chosen: dict[str, str]) -> dict[str, str]:
-    """The tag of every service node: pinned ones from the catalog, selectable ones checked
-    against the service's pattern (a tag outside it is refused even if posted by hand)."""
-    ids = [n.config["service_id"] for n in graph.nodes if n.kind == "service"]
-    found = await Service.select().where(Service.id.is_in(ids or [0])).output(load_json=True).run()
-    services = {r["id"]: r for r in found}
-    tags: dict[str, str] = {}
-    for node in graph.nodes:
-        if node.kind != "service":
-            continue
-        service = services[node.config["service_id"]]
-        if service["tag_mode"] == "pinned":
-            tags[node.id] = service["tag"]
-            continue
-        tag = (chosen.get(node.id) or "").strip()
-        if not tag:
-            raise InvalidInput(f"Pick a tag for '{node.id}'.", f"tag_{node.id}")
-        check_tag(tag, f"tag_{node.id}")
-        if not compile_pattern(service["tag_pattern"]).fullmatch(tag):
-            raise InvalidInput(
-                f"'{tag}' is not allowed for '{node.id}': tags must match "
-                f"'{service['tag_pattern']}'.",
-                f"tag_{node.id}",
-            )
-        tags[node.id] = tag
-    return tags
-
-
-async def expiry_for(project: dict, env: dict, now: datetime | None = None) -> datetime:
-    hours = project["cleanup_hours"] or env["cleanup_hours"]
-    return (now or datetime.now(UTC)) + timedelta(hours=hours)
-
-
 async def create_deployment(actor: Actor, data: DeploymentInput) -> DeploymentView:
     await access.require_deployment_level(actor, data.project_id, data.environment_id, Level.FULL)
     if data.request_key:
@@ -245,7 +198,8 @@ async def create_deployment(actor: Actor, data: DeploymentInput) -> DeploymentVi
         version = await latest_pipeline(data.project_id)
         graph = graphs.decode(version["graph"])
         for node in graph.nodes:
-            ingress.check_hostname(node.id, name, env["name"], env["base_domain"])
+            if node.kind == "service":  # only services get a public host name
+                ingress.check_hostname(node.id, name, env["name"], env["base_domain"])
         tags = await check_tags(graph, data.tags)
         try:
             deployment_id = await _insert(

@@ -51,7 +51,7 @@ class WebClient(httpx.AsyncClient):
 @pytest.fixture(scope="session")
 async def web_app(database: str) -> AsyncIterator[Litestar]:
     settings = Settings(login_max_failures=5)
-    app = create_app(settings, database, run_worker=False, own_pool=False)
+    app = create_app(settings, database, run_worker=False, own_pool=False, run_background=False)
     async with AsyncTestClient(app):  # runs the lifespan once for the whole session
         yield app
 

@@ -1,5 +1,26 @@
-// Small behaviours that need no build step: confirmation dialogs on destructive forms.
+// Small behaviours that need no build step: confirmations and live countdowns.
 document.addEventListener("submit", (event) => {
   const message = event.target.getAttribute("data-confirm");
   if (message && !window.confirm(message)) event.preventDefault();
 });
+
+function describe(ms) {
+  if (ms <= 0) return "now";
+  const s = Math.floor(ms / 1000), d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60), sec = s % 60;
+  if (d) return `in ${d}d ${h}h`;
+  if (h) return `in ${h}h ${m}m`;
+  return `in ${m}m ${String(sec).padStart(2, "0")}s`;
+}
+
+function tick() {
+  const now = Date.now();
+  for (const el of document.querySelectorAll("[data-expires]")) {
+    const left = Date.parse(el.dataset.expires) - now;
+    el.textContent = describe(left);
+    el.classList.toggle("soon", left < 15 * 60 * 1000);
+  }
+}
+setInterval(tick, 1000);
+document.addEventListener("DOMContentLoaded", tick);
+document.addEventListener("htmx:afterSwap", tick);

@@ -1,0 +1,118 @@
+"""/api/v1/deployments: create at once (201 + events URL), read, extend, clone, retry, delete,
+and follow events or logs as server-sent events. CI systems create one per pull request."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Request, Response, Router, delete, get, post
+from litestar.params import Parameter
+from litestar.response import ServerSentEvent
+
+from core.actor import Actor
+from core.domain.access import Level
+from core.services import deployment_actions as actions
+from core.services import deployments
+from core.services.deployments import DeploymentInput, DeploymentView
+from web import sse
+from web.guards import requires_login
+
+
+class DeploymentCreated(DeploymentView, kw_only=True):
+    events_url: str
+
+
+class CloneInput(msgspec.Struct, kw_only=True):
+    name: str
+    tags: dict[str, str] = {}
+
+
+@get("/")
+async def list_deployments(
+    actor: Actor,
+    project_id: int | None = None,
+    environment_id: int | None = None,
+    status: str | None = None,
+    mine: bool = False,
+    limit: int = Parameter(default=200, ge=1, le=1000),
+) -> list[DeploymentView]:
+    return await deployments.list_deployments(
+        actor,
+        project_id=project_id,
+        environment_id=environment_id,
+        status_filter=status,
+        mine=mine,
+        limit=limit,
+    )
+
+
+@post("/")
+async def create_deployment(
+    request: Request, actor: Actor, data: DeploymentInput
+) -> DeploymentCreated:
+    if not data.request_key and request.headers.get("idempotency-key"):
+        data.request_key = request.headers["idempotency-key"]
+    dep = await deployments.create_deployment(actor, data)
+    return DeploymentCreated(
+        **msgspec.structs.asdict(dep), events_url=f"/api/v1/deployments/{dep.id}/events"
+    )
+
+
+@get("/{deployment_id:int}")
+async def get_deployment(actor: Actor, deployment_id: int) -> DeploymentView:
+    return await deployments.get_deployment(actor, deployment_id)
+
+
+@post("/{deployment_id:int}/extend", status_code=200)
+async def extend(actor: Actor, deployment_id: int) -> DeploymentView:
+    return await actions.extend(actor, deployment_id)
+
+
+@post("/{deployment_id:int}/clone")
+async def clone(actor: Actor, deployment_id: int, data: CloneInput) -> DeploymentView:
+    return await actions.clone(actor, deployment_id, data.name, data.tags)
+
+
+@post("/{deployment_id:int}/retry", status_code=200)
+async def retry(actor: Actor, deployment_id: int) -> DeploymentView:
+    return await actions.retry(actor, deployment_id)
+
+
+@delete("/{deployment_id:int}", status_code=202)
+async def delete_deployment(actor: Actor, deployment_id: int) -> DeploymentView:
+    return await actions.delete(actor, deployment_id)
+
+
+@get("/{deployment_id:int}/events")
+async def events(actor: Actor, deployment_id: int) -> ServerSentEvent:
+    await deployments.get_deployment(actor, deployment_id, Level.READ)
+    return ServerSentEvent(sse.deployment_events(deployment_id))
+
+
+@get("/{deployment_id:int}/logs")
+async def logs(
+    actor: Actor,
+    deployment_id: int,
+    service: str | None = None,
+    follow: bool = False,
+    tail: int = Parameter(default=200, ge=0, le=5000),
+) -> ServerSentEvent | Response:
+    dep = await deployments.get_deployment(actor, deployment_id, Level.READ)
+    return ServerSentEvent(sse.deployment_logs(dep, service, tail, follow))
+
+
+router = Router(
+    path="/deployments",
+    route_handlers=[
+        list_deployments,
+        create_deployment,
+        get_deployment,
+        extend,
+        clone,
+        retry,
+        delete_deployment,
+        events,
+        logs,
+    ],
+    guards=[requires_login],
+    tags=["deployments"],
+)
