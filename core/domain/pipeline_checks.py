@@ -195,7 +195,9 @@ def _cycles(graph: Graph) -> list[Issue]:
     return found
 
 
-def _references(graph: Graph, settings: dict, facts: Facts) -> list[Issue]:
+def _references(
+    graph: Graph, settings: dict[str, ServiceSettings | PluginSettings], facts: Facts
+) -> list[Issue]:
     kinds = {node.id: node.kind for node in graph.nodes}
     before = ancestors(graph)
     found: list[Issue] = []
@@ -210,8 +212,14 @@ def _references(graph: Graph, settings: dict, facts: Facts) -> list[Issue]:
 
 
 def _reference_problem(
-    node_id: str, ref: references.Reference, kinds: dict, before: dict, settings: dict, facts
+    node_id: str,
+    ref: references.Reference,
+    kinds: dict[str, str],
+    before: dict[str, set[str]],
+    settings: dict[str, ServiceSettings | PluginSettings],
+    facts: Facts,
 ) -> str | None:
+    """What is wrong with one reference made by `node_id`, or None."""
     if ref.kind == "secrets" and ref.name not in facts.secrets:
         return f"{ref} names no secret of this project."
     if ref.kind not in ("nodes", "urls"):
@@ -232,7 +240,7 @@ def _reference_problem(
     if kinds[ref.name] == "service":
         return f"{ref}: '{ref.name}' is a service; only plugins have outputs."
     typed = settings.get(ref.name)
-    plugin = facts.plugins.get(typed.plugin_id) if typed else None
+    plugin = facts.plugins.get(typed.plugin_id) if isinstance(typed, PluginSettings) else None
     outputs = plugin.outputs if plugin else None
     if outputs is not None and ref.key not in outputs:
         offered = ", ".join(outputs) or "none"
