@@ -14,11 +14,12 @@ from core.actor import Actor
 from core.jobs import make_queue, make_worker
 from core.services import accounts, api_tokens
 from core.settings import Settings
+from web import local_agent
 
 log = logging.getLogger("shoal")
 
 # What `up` runs beside the web server on a laptop: callables taking the settings.
-companions: list = [ingress.use_own_caddy]
+companions: list = [ingress.use_own_caddy, local_agent.start_local_agent]
 
 
 def master_keys(settings: Settings) -> tuple[bytes, list[bytes]]:

@@ -1,0 +1,127 @@
+"""`up` on a laptop: a node agent for this host, registered in a `local` environment.
+
+The first `up` creates the environment (URLs under `*.local.localhost`, which browsers resolve
+to 127.0.0.1) and the node, keeps the node token in the data dir (0600) and starts
+`python -m agent` with it; later runs reuse both. The agent stops when `up` stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import subprocess
+import sys
+
+from core import crypto, db
+from core.actor import Actor
+from core.services import environments, nodes
+from core.settings import Settings
+from core.tables import Environment, Node
+
+ENVIRONMENT = "local"
+BASE_DOMAIN = "localhost"
+TOKEN_FILE = "local-agent.token"
+
+
+def docker_reachable() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+        return True
+    except Exception:
+        return False
+
+
+async def _ensure_node(host: str, port: int, have_token: bool) -> str | None:
+    """The node's token when a new one had to be made (first run, or its file was lost)."""
+    actor = Actor.system("shoal up")
+    await db.start_pool(2)
+    try:
+        env = (
+            await Environment.select(Environment.id)
+            .where(Environment.name == ENVIRONMENT)
+            .first()
+            .run()
+        )
+        if env is None:
+            created = await environments.create_environment(
+                actor,
+                environments.EnvironmentInput(
+                    name=ENVIRONMENT,
+                    base_domain=BASE_DOMAIN,
+                    cleanup_hours=24,
+                    description="This machine, set up by `shoal up`.",
+                ),
+            )
+            env = {"id": created.id}
+        node = (
+            await Node.select(Node.id)
+            .where((Node.environment == env["id"]) & (Node.host == host) & (Node.port == port))
+            .first()
+            .run()
+        )
+        if node is None:
+            added = await nodes.add_node(
+                actor, env["id"], nodes.NodeInput(host=host, port=port, name="this-host")
+            )
+            token = added.token
+        elif not have_token:
+            token = (await nodes.rotate_token(actor, node["id"])).token
+        else:
+            return None
+        return token
+    finally:
+        await db.close_pool()
+
+
+def start_local_agent(settings: Settings) -> None:
+    if not settings.local_agent:
+        return
+    if not docker_reachable():
+        print(
+            "note: Docker is not reachable, so no local agent was started; add a node "
+            "under Environments once Docker runs.",
+            flush=True,
+        )
+        return
+    host, _, port = settings.local_agent_listen.rpartition(":")
+    token_file = settings.data_path / TOKEN_FILE
+    crypto.configure(crypto.key_from_settings(settings.secret_key))
+    token = asyncio.run(_ensure_node(host, int(port), token_file.exists()))
+    if token:
+        token_file.touch(mode=0o600)
+        token_file.write_text(token)
+    log = (settings.data_path / "local-agent.log").open("ab")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "agent",
+            "--listen",
+            settings.local_agent_listen,
+            "--data",
+            str(settings.data_path / "agent"),
+            "--token-file",
+            str(token_file),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ},
+    )
+    atexit.register(_stop, process)
+    print(
+        f"Local agent for this host on {settings.local_agent_listen} (environment "
+        f"'{ENVIRONMENT}', log: {settings.data_path / 'local-agent.log'})",
+        flush=True,
+    )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
