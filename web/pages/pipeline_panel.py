@@ -104,6 +104,7 @@ async def panel(request: Request, actor: Actor, project_id: int) -> Template:
                 context["item"] = await plugins.get_plugin(int(config.get("plugin_id", 0)))
                 params = config.get("params") if isinstance(config.get("params"), dict) else {}
                 context["fields"] = schema_fields(context["item"].param_schema, params)
+                context["params_text"] = json.dumps(params, indent=2) if params else ""
             elif node.kind == "service":
                 context["item"] = await catalog.get_service(int(config.get("service_id", 0)))
                 env = config.get("env") if isinstance(config.get("env"), dict) else {}

@@ -55,6 +55,15 @@ async def test_panel_renders_the_schema_form_and_reference_pickers(client, admin
     assert 'id="ps-port"' in web.text and 'value="8081"' in web.text
     assert "DB_PASSWORD=${{ secrets.DB_PASSWORD }}" in web.text
     assert "${{ nodes.setup.outputs.KEY }}" in web.text
+    graph["nodes"].append(
+        {"id": "wait", "kind": "plugin", "config": {"plugin_id": shop.wait, "params": {"a": 1}}}
+    )
+    free = await client.post(
+        f"/projects/{shop.project.id}/pipeline/panel",
+        data={"graph": json.dumps(graph), "node": "wait"},
+        headers={"X-CSRF-Token": client.csrf},
+    )
+    assert 'id="pp-all"' in free.text and "&#34;a&#34;: 1" in free.text
 
 
 async def test_versions_view_diff_restore_export_import(client, admin, shop, graph_for):
