@@ -170,7 +170,8 @@ class Deployments:
                 self.app.store.clear_steps(spec.id)
                 ports = await PipelineRun(self.app, in_memory).run()
             except asyncio.CancelledError:
-                await self._roll_back(spec, "cancelled")
+                # Whoever cancelled (a delete, a newer version) owns the status from here on.
+                await self._roll_back(spec, "cancelled", report=False)
                 raise
             except (StepFailed, PlanError, DockerUnavailable) as error:
                 await self._roll_back(spec, str(error))
@@ -182,7 +183,7 @@ class Deployments:
             self.app.store.set_status(spec.id, "running", ports=ports)
             self.emit_status(spec.id)
 
-    async def _roll_back(self, spec: DeploymentSpec, error: str) -> None:
+    async def _roll_back(self, spec: DeploymentSpec, error: str, *, report: bool = True) -> None:
         try:
             await teardown(self.app, spec.id, spec)
         except Exception as failure:
@@ -190,8 +191,9 @@ class Deployments:
                 "deployment %s: rollback incomplete (%s); reconcile will retry", spec.id, failure
             )
             error = f"{error}; rollback incomplete: {failure}"
-        self.app.store.set_status(spec.id, "failed", error)
-        self.emit_status(spec.id)
+        if report:
+            self.app.store.set_status(spec.id, "failed", error)
+            self.emit_status(spec.id)
 
     async def _delete(self, deployment_id: int, before: asyncio.Task | None) -> None:
         await self._after(before)

@@ -59,7 +59,10 @@ class Delete(Struct, tag="delete", tag_field="type", kw_only=True):
 
 
 class Sync(Struct, tag="sync", tag_field="type", kw_only=True):
-    """The full desired state: every deployment that should exist on this node."""
+    """The full desired state: every deployment that should exist on this node. Missing ones
+    are deployed, others deleted; a run cut short by an agent restart is rolled back and run
+    again; one that failed here stays failed (send `deploy` to retry). Specs may leave secrets
+    and credentials out for deployments the agent already has."""
 
     id: int
     deployments: list[DeploymentSpec]

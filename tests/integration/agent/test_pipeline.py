@@ -195,6 +195,8 @@ async def test_delete_during_a_run_stops_the_step_and_rolls_back(
         assert reply.deployments[0].status == "deleting"
         await client.wait_status(6, "deleted", within=30)
         assert rollbacks(client, 6) == ["ok"]
+        statuses = [e.status for e in client.events if isinstance(e, p.DeploymentStatus)]
+        assert statuses == ["deploying", "deleting", "deleted"]  # no "failed" on the way
         assert labelled(agent.agent_id) == ([], [])
         assert (await client.request(p.GetState)).deployments == []
         again = await client.request(p.Delete, deployment_id=6)  # idempotent
