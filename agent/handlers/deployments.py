@@ -19,6 +19,8 @@ async def deploy(app: App, session: Session, request: Deploy) -> DeploymentsRepl
 
 
 async def delete(app: App, session: Session, request: Delete) -> DeploymentsReply:
+    if request.secrets:
+        app.deployments.secrets[request.deployment_id] = dict(request.secrets)
     state = app.deployments.delete(request.deployment_id)
     return DeploymentsReply(id=request.id, deployments=[state])
 
