@@ -188,3 +188,36 @@ Event = (
 )
 Handshake = Hello | Auth | Welcome | AuthFailed | Incompatible
 Message = Handshake | Request | Reply | Event
+
+__all__ = [
+    "Auth",
+    "AuthFailed",
+    "Delete",
+    "Deploy",
+    "DeploymentStatus",
+    "DeploymentsReply",
+    "ErrorReply",
+    "Event",
+    "GetMetrics",
+    "GetState",
+    "Handshake",
+    "Heartbeat",
+    "Hello",
+    "Incompatible",
+    "LogLine",
+    "Logs",
+    "LogsEnded",
+    "LogsStop",
+    "Message",
+    "MetricsReply",
+    "Ok",
+    "PullProgress",
+    "Reply",
+    "Request",
+    "RotateToken",
+    "StepFinished",
+    "StepStarted",
+    "Sync",
+    "UpdatePlugins",
+    "Welcome",
+]

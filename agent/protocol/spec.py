@@ -74,3 +74,17 @@ class DeploymentSpec(Struct, kw_only=True):
 class PluginInfo(Struct, kw_only=True):
     name: str
     image: str
+
+
+__all__ = [
+    "DeploymentSpec",
+    "Edge",
+    "HealthCheck",
+    "Limits",
+    "PluginConfig",
+    "PluginInfo",
+    "PluginNode",
+    "RegistryCredential",
+    "ServiceConfig",
+    "ServiceNode",
+]

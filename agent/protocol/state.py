@@ -50,3 +50,13 @@ class NodeMetrics(Struct, kw_only=True):
     docker_version: str = ""
     allocated: Limits  # sum of the limits of the deployments living here
     deployments: dict[int, DeploymentUsage] = {}
+
+
+__all__ = [
+    "DeploymentState",
+    "DeploymentStatusName",
+    "DeploymentUsage",
+    "NodeCapacity",
+    "NodeMetrics",
+    "StepState",
+]

@@ -81,3 +81,66 @@ def test_unknown_types_and_bad_shapes_raise_validation_errors():
         p.decode(b'{"type": "logs", "id": 1}', p.Request)
     with pytest.raises(msgspec.DecodeError):
         p.decode(b"{", p.Request)
+
+
+def test_the_public_surface_is_pinned():
+    public = {name for name in dir(p) if not name.startswith("_") and name[0].isupper()}
+    public -= {"Any", "Struct"}  # typing helpers the package itself uses
+    expected = {
+        # spec
+        "DeploymentSpec",
+        "Edge",
+        "HealthCheck",
+        "Limits",
+        "PluginConfig",
+        "PluginInfo",
+        "PluginNode",
+        "RegistryCredential",
+        "ServiceConfig",
+        "ServiceNode",
+        # state
+        "DeploymentState",
+        "DeploymentStatusName",
+        "DeploymentUsage",
+        "NodeCapacity",
+        "NodeMetrics",
+        "StepState",
+        # messages and unions
+        "Auth",
+        "AuthFailed",
+        "Hello",
+        "Incompatible",
+        "Welcome",
+        "Delete",
+        "Deploy",
+        "GetMetrics",
+        "GetState",
+        "Logs",
+        "LogsStop",
+        "RotateToken",
+        "Sync",
+        "UpdatePlugins",
+        "DeploymentsReply",
+        "ErrorReply",
+        "MetricsReply",
+        "Ok",
+        "DeploymentStatus",
+        "Heartbeat",
+        "LogLine",
+        "LogsEnded",
+        "PullProgress",
+        "StepFinished",
+        "StepStarted",
+        "Event",
+        "Handshake",
+        "Message",
+        "Reply",
+        "Request",
+        # constants
+        "AUTH_CONTEXT",
+        "MAX_MESSAGE_BYTES",
+        "PROTOCOL_VERSION",
+        "TRANSPORT_LIMIT_BYTES",
+    }
+    assert public == expected
+    assert callable(p.encode) and callable(p.decode) and callable(p.auth_proof)
