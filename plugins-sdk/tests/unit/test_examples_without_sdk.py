@@ -1,4 +1,5 @@
-"""The README's Bash plugin (no SDK) is a real, working plugin: the tests run the same file."""
+"""The README's plugins without the SDK (Bash with jq, Node.js) are real, working plugins: the
+tests run the same files the README shows, through the same cases."""
 
 from __future__ import annotations
 
@@ -9,24 +10,35 @@ from pathlib import Path
 import pytest
 
 SDK = Path(__file__).parents[2]
-EXAMPLE = SDK / "examples/bash-greeter/plugin.sh"
-MARKER = "<!-- example: examples/bash-greeter/plugin.sh -->\n```bash\n"
+EXAMPLES = {
+    "bash": (["bash"], "examples/bash-greeter/plugin.sh"),
+    "javascript": (["node"], "examples/node-greeter/plugin.js"),
+}
 
 
-def run_example(stdin: str) -> tuple[int, dict, str]:
-    done = subprocess.run(
-        ["bash", str(EXAMPLE)], input=stdin, capture_output=True, text=True, timeout=30
-    )
-    return done.returncode, json.loads(done.stdout), done.stderr
+@pytest.fixture(params=sorted(EXAMPLES))
+def run_example(request):
+    interpreter, path = EXAMPLES[request.param]
+
+    def run(stdin: str) -> tuple[int, dict, str]:
+        done = subprocess.run(
+            [*interpreter, str(SDK / path)], input=stdin, capture_output=True, text=True, timeout=30
+        )
+        return done.returncode, json.loads(done.stdout), done.stderr
+
+    return run
 
 
-def test_readme_shows_exactly_the_tested_file():
+@pytest.mark.parametrize("language", sorted(EXAMPLES))
+def test_readme_shows_exactly_the_tested_file(language):
+    path = EXAMPLES[language][1]
+    marker = f"<!-- example: {path} -->\n```{language}\n"
     readme = (SDK / "README.md").read_text()
-    start = readme.index(MARKER) + len(MARKER)
-    assert readme[start : readme.index("```\n", start)] == EXAMPLE.read_text()
+    start = readme.index(marker) + len(marker)
+    assert readme[start : readme.index("```\n", start)] == (SDK / path).read_text()
 
 
-def test_apply_and_rollback():
+def test_apply_and_rollback(run_example):
     document = {
         "action": "apply",
         "deployment": {"id": 1, "name": "d1", "environment": "qa", "urls": {}},
@@ -41,7 +53,7 @@ def test_apply_and_rollback():
     assert (code, stdout) == (0, {"outputs": {}})
 
 
-def test_every_bad_field_is_named():
+def test_every_bad_field_is_named(run_example):
     code, stdout, _ = run_example(json.dumps({"action": "go", "params": {"nam": "ann"}}))
     assert code == 2
     assert stdout["error"]["fields"] == {
@@ -51,13 +63,13 @@ def test_every_bad_field_is_named():
     }
 
 
-def test_params_that_are_not_an_object():
+def test_params_that_are_not_an_object(run_example):
     code, stdout, _ = run_example(json.dumps({"action": "apply", "params": [1]}))
     assert code == 2
     assert stdout["error"]["fields"] == {"params": "expected an object"}
 
 
 @pytest.mark.parametrize("stdin", ["", "not json", "[1]"])
-def test_stdin_that_is_not_an_object(stdin):
+def test_stdin_that_is_not_an_object(run_example, stdin):
     code, stdout, _ = run_example(stdin)
     assert code == 2 and stdout["error"]["type"] == "invalid_input"
