@@ -31,7 +31,11 @@ async def kill_mid_pipeline(agent, spec: p.DeploymentSpec) -> None:
     client = await agent.client()
     await client.request(p.Deploy, spec=spec)
     await client.wait_event(lambda e: isinstance(e, p.StepStarted) and e.step == "slow")
-    await asyncio.sleep(0.8)  # let the plugin container start: it must be cleaned up too
+    slow = f"/shoal-{agent.agent_id}-{spec.id}-slow-apply"
+    for _ in range(100):  # the plugin container must exist: it has to be cleaned up too
+        if slow in labelled(agent.agent_id)[0]:
+            break
+        await asyncio.sleep(0.1)
     agent.kill()
     await client.close()
     containers, networks = labelled(agent.agent_id)
