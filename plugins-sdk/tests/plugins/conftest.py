@@ -29,12 +29,8 @@ def _cleanup(docker_client: docker.DockerClient) -> Iterator[None]:
     remove_session_leftovers(docker_client)
 
 
-@pytest.fixture
-def network(docker_client: docker.DockerClient) -> Iterator[str]:
-    """A user-defined bridge network, like a deployment's; removed with its containers."""
-    net = docker_client.networks.create(
-        f"shoal-sdk-test-{uuid.uuid4().hex[:10]}", labels=SESSION_LABEL
-    )
+def _create_network(client: docker.DockerClient) -> Iterator[str]:
+    net = client.networks.create(f"shoal-sdk-test-{uuid.uuid4().hex[:10]}", labels=SESSION_LABEL)
     yield net.name
     net.reload()
     for container in net.containers:
@@ -43,12 +39,25 @@ def network(docker_client: docker.DockerClient) -> Iterator[str]:
 
 
 @pytest.fixture
+def network(docker_client: docker.DockerClient) -> Iterator[str]:
+    """A user-defined bridge network, like a deployment's; removed with its containers."""
+    yield from _create_network(docker_client)
+
+
+@pytest.fixture(scope="module")
+def pg_network(docker_client: docker.DockerClient) -> Iterator[str]:
+    """A network shared by one module's tests, holding its PostgreSQL service."""
+    yield from _create_network(docker_client)
+
+
+@pytest.fixture(scope="module")
 def postgres(
-    docker_client: docker.DockerClient, sdk_base_images: dict[str, str], network: str
+    docker_client: docker.DockerClient, sdk_base_images: dict[str, str], pg_network: str
 ) -> str:
-    """A PostgreSQL service reachable as ``db`` on the test network; returns exec'able name."""
+    """A PostgreSQL service reachable as ``db`` on ``pg_network``, shared by one module's tests
+    (each works in its own database); returns the container's name for exec."""
     container = start_service(
-        docker_client, sdk_base_images["postgres"], network, "db",
+        docker_client, sdk_base_images["postgres"], pg_network, "db",
         command=["-c", "fsync=off"], environment={"POSTGRES_PASSWORD": PG_PASSWORD},
     )  # fmt: skip
     deadline = time.monotonic() + 30

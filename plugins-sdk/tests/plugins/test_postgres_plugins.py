@@ -35,9 +35,9 @@ def sql_step(docker_client, shipped_plugins, network, action, **params):
 
 
 def test_database_lifecycle_with_a_script_in_between(
-    docker_client, shipped_plugins, network, postgres
+    docker_client, shipped_plugins, pg_network, postgres
 ):
-    created = database_step(docker_client, shipped_plugins, network, "apply")
+    created = database_step(docker_client, shipped_plugins, pg_network, "apply")
     assert created.exit_code == 0, created.stderr
     outputs = created.document["outputs"]
     assert outputs["database"] == outputs["user"] == "app_feature_42"
@@ -46,7 +46,9 @@ def test_database_lifecycle_with_a_script_in_between(
     owner = "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'app_feature_42'"
     assert admin_query(docker_client, postgres, owner) == "app_feature_42"
 
-    again = database_step(docker_client, shipped_plugins, network, "apply", password='n\'ew "pw"')
+    again = database_step(
+        docker_client, shipped_plugins, pg_network, "apply", password='n\'ew "pw"'
+    )
     assert again.exit_code == 0, again.stderr  # a second apply is safe, and resets the password
 
     sql = (
@@ -55,7 +57,7 @@ def test_database_lifecycle_with_a_script_in_between(
         "SELECT name FROM items ORDER BY id;"
     )
     script = sql_step(
-        docker_client, shipped_plugins, network, "apply",
+        docker_client, shipped_plugins, pg_network, "apply",
         url=again.document["outputs"]["url"], sql=sql, format="csv",
         rollback_sql="DROP TABLE items;",
     )  # fmt: skip
@@ -64,19 +66,19 @@ def test_database_lifecycle_with_a_script_in_between(
     assert "| one" in script.stderr  # the output is also the step's log
 
     undo = sql_step(
-        docker_client, shipped_plugins, network, "rollback",
+        docker_client, shipped_plugins, pg_network, "rollback",
         url=again.document["outputs"]["url"], sql="SELECT 1", rollback_sql="DROP TABLE items;",
     )  # fmt: skip
     assert undo.exit_code == 0, undo.stderr
 
-    dropped = database_step(docker_client, shipped_plugins, network, "rollback")
+    dropped = database_step(docker_client, shipped_plugins, pg_network, "rollback")
     assert dropped.exit_code == 0, dropped.stderr
     assert dropped.document["outputs"] == {"database": "app_feature_42", "user": "app_feature_42"}
     exists = "SELECT count(*) FROM pg_database WHERE datname = 'app_feature_42'"
     assert admin_query(docker_client, postgres, exists) == "0"
     roles = "SELECT count(*) FROM pg_roles WHERE rolname = 'app_feature_42'"
     assert admin_query(docker_client, postgres, roles) == "0"
-    again_dropped = database_step(docker_client, shipped_plugins, network, "rollback")
+    again_dropped = database_step(docker_client, shipped_plugins, pg_network, "rollback")
     assert again_dropped.exit_code == 0, again_dropped.stderr  # rollback twice is harmless
 
 
@@ -94,11 +96,11 @@ def test_waits_for_a_server_that_is_still_starting(
     assert step.document["outputs"]["url"].endswith("@db:5432/early")
 
 
-def test_wrong_admin_password_fails_at_once(docker_client, shipped_plugins, network, postgres):
+def test_wrong_admin_password_fails_at_once(docker_client, shipped_plugins, pg_network, postgres):
     step = database_step(
         docker_client,
         shipped_plugins,
-        network,
+        pg_network,
         "apply",
         admin_password="wrong",
         connect_timeout_s=30,
@@ -131,13 +133,13 @@ def test_refuses_to_manage_the_servers_own_database(docker_client, shipped_plugi
 
 
 def test_sql_error_fails_the_step_and_rolls_the_script_back(
-    docker_client, shipped_plugins, network, postgres
+    docker_client, shipped_plugins, pg_network, postgres
 ):
     url = "postgresql://postgres:{}@db/postgres".format(
         PG_PASSWORD.replace("'", "%27").replace('"', "%22")
     )
     step = sql_step(
-        docker_client, shipped_plugins, network, "apply",
+        docker_client, shipped_plugins, pg_network, "apply",
         url=url, sql="CREATE TABLE half (id int);\nSELECT * FROM missing_table;",
     )  # fmt: skip
     assert step.exit_code == 1
