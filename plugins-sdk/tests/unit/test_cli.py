@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +40,16 @@ def test_every_shipped_plugin_has_a_form_schema(name, capsys):
 def test_schema_of_a_file_with_a_named_class(capsys):
     assert main(["schema", f"{FIXTURES / 'behaviours.py'}:Params"]) == 0
     assert json.loads(capsys.readouterr().out)["properties"]["behaviour"]["default"] == "ok"
+
+
+def test_schema_of_an_importable_module():
+    done = subprocess.run(
+        [sys.executable, "-m", "shoal_plugin", "schema", "behaviours:Params"],
+        capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": str(FIXTURES)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["properties"]["seconds"]["minimum"] == 0
 
 
 def test_schema_of_something_that_is_not_a_plugin(tmp_path, capsys):
