@@ -4,6 +4,7 @@ tests run the same files the README shows, through the same cases."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,11 +15,14 @@ EXAMPLES = {
     "bash": (["bash"], "examples/bash-greeter/plugin.sh"),
     "javascript": (["node"], "examples/node-greeter/plugin.js"),
 }
+NEEDS = {"bash": "jq", "javascript": "node"}  # Debian packages jq and nodejs
 
 
 @pytest.fixture(params=sorted(EXAMPLES))
 def run_example(request):
     interpreter, path = EXAMPLES[request.param]
+    if shutil.which(NEEDS[request.param]) is None:
+        pytest.fail(f"{NEEDS[request.param]} is not installed (apt-get install it; build/deps.sh)")
 
     def run(stdin: str) -> tuple[int, dict, str]:
         done = subprocess.run(
