@@ -21,13 +21,7 @@ from shoaltest.docker import DOCKER_CLI
 REPO = Path(__file__).resolve().parents[2]
 PYTHON_BASE = "shoal/debian-python:bookworm"
 POSTGRES_IMAGE = "shoal/debian-postgresql:bookworm"
-# Which base image each shipped plugin is built on (a key of sdk_base_images).
-PLUGIN_BASES = {
-    "http-wait": "python",
-    "postgres-database": "postgres",
-    "sql-script": "postgres",
-    "shell": "busybox",
-}
+SHIPPED = ["http-wait", "postgres-database", "sql-script", "shell"]
 
 
 def _build_base(script: str, image: str) -> None:
@@ -50,18 +44,19 @@ def sdk_base_images(docker_client: docker.DockerClient, busybox_image: str) -> d
 
 @pytest.fixture(scope="session")
 def shipped_plugins(sdk_base_images: dict[str, str]) -> dict[str, str]:
-    images = {}
-    for name, base in PLUGIN_BASES.items():
-        tag = f"shoal-test/plugin-{name}:dev"
-        command = [sys.executable, "-m", "shoal_plugin", "build",
-                   str(REPO / "plugins-sdk/plugins" / name),
-                   "--tag", tag, "--base", sdk_base_images[base]]  # fmt: skip
-        env = {**os.environ, "SHOAL_DOCKER": DOCKER_CLI}
-        done = subprocess.run(command, env=env, capture_output=True, text=True)
-        if done.returncode != 0:
-            pytest.fail(f"building the {name} plugin failed:\n{done.stderr}")
-        images[name] = tag
-    return images
+    """Built by the operators' script, so that script is tested too."""
+    done = subprocess.run(
+        ["bash", str(REPO / "plugins-sdk/plugins/build.sh"), "--prefix", "shoal-test/plugin-",
+         "--tag", "dev"],
+        env={**os.environ, "DOCKER": DOCKER_CLI, "PYTHON": sys.executable},
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    if done.returncode != 0:
+        pytest.fail(f"plugins-sdk/plugins/build.sh failed:\n{done.stderr[-3000:]}")
+    images = done.stdout.split()
+    assert images == [f"shoal-test/plugin-{name}:dev" for name in SHIPPED], images
+    return dict(zip(SHIPPED, images, strict=True))
 
 
 __all__ = ["sdk_base_images", "shipped_plugins"]
