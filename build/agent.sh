@@ -32,6 +32,7 @@ if [ "$mode" != "--image-only" ]; then
   --nofollow-import-to=charset_normalizer,chardet \
   --noinclude-setuptools-mode=nofollow \
   --noinclude-pytest-mode=nofollow \
+  --onefile-as-archive \
   --onefile-tempdir-spec="{CACHE_DIR}/shoal-agent/$version-$build_id" \
   --product-name=shoal-agent \
   --product-version="$version" \
