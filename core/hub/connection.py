@@ -11,6 +11,7 @@ no Auth) at the capped backoff and tried again only once its version changes.
 from __future__ import annotations
 
 import asyncio
+import asyncio.sslproto
 import hashlib
 import itertools
 import logging
@@ -72,6 +73,13 @@ def client_ssl_context() -> ssl.SSLContext:
 
 
 _SSL = client_ssl_context()
+
+# asyncio's SSL transport gives every connection a 256 KB read buffer (CPython's
+# SSLProtocol.max_size): at thousands of agent sessions that was 3/4 of the hub's memory. A TLS
+# record carries at most 16 KB and a heartbeat under 1 KB, so a 4 KB buffer only costs more
+# read calls on big frames.
+# (Process-wide on purpose: the class attribute is the only knob asyncio offers.)
+asyncio.sslproto.SSLProtocol.max_size = min(asyncio.sslproto.SSLProtocol.max_size, 4 * 1024)
 
 
 def peer_thumbprint(ws: ClientConnection) -> str:

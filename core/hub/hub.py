@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import dataclasses
 import logging
 import os
@@ -109,6 +110,7 @@ class Hub:
             await asyncio.wait_for(connection.fetchval("SELECT 1"), 10)
             if time.monotonic() - last_refresh > self.config.refresh_s:
                 await self.refresh()
+                release_free_memory()
                 last_refresh = time.monotonic()
 
     async def _step_down(self) -> None:
@@ -244,6 +246,22 @@ class Hub:
             )
             raise AgentUnavailable(f"The agent of node {node_id} is not connected{reason}.")
         return connection
+
+
+def release_free_memory() -> None:
+    """Hand memory freed after a wave of TLS handshakes back to the OS (glibc keeps it
+    otherwise: ~15 KB per agent session after a reconnect storm). No-op elsewhere."""
+    global _trim
+    if _trim is None:
+        try:
+            _trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _trim = False
+    if _trim:
+        _trim(0)
+
+
+_trim: Any = None
 
 
 def _connectable(row: dict[str, Any]) -> bool:

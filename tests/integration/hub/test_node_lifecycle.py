@@ -85,7 +85,7 @@ async def test_a_new_certificate_makes_the_node_untrusted_until_approved(
     admin, env_id = hub_env
     node, agent = await add_node_with_agent(agent_factory, admin, env_id)
     first = (await wait_status(node.id, "online"))["thumbprint"]
-    agent.stop()
+    await asyncio.to_thread(agent.stop)
     shutil.rmtree(agent.data_dir / "tls")
     await asyncio.to_thread(agent.start)
     assert agent.thumbprint != first
@@ -118,7 +118,7 @@ async def test_rotating_the_token_keeps_the_agent_working_and_refuses_the_old_on
     await client.close()  # (this replaced the hub's session: the hub reconnects by itself)
     await wait_status(node.id, "online", within=10)
     # A restart with the old AGENT_TOKEN still in its environment keeps the rotated key.
-    agent.stop()
+    await asyncio.to_thread(agent.stop)
     await asyncio.to_thread(agent.start)
     await wait_status(node.id, "offline", within=5)
     await wait_status(node.id, "online", within=10)
