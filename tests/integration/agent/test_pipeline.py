@@ -248,3 +248,26 @@ async def test_a_plugin_joins_its_own_deployment_network_only(agent, busybox_ima
         assert isolated.status == "failed" and "web unreachable" in isolated.error
     finally:
         await client.close()
+
+
+async def test_a_resent_deploy_during_the_run_starts_nothing_new(
+    agent, busybox_image, plugin_image
+):
+    spec = make_spec(
+        14,
+        [plugin_node("slow", plugin_image, mode="slow"), httpd_service("web", busybox_image)],
+        [("slow", "web")],
+    )
+    client = await agent.client()
+    try:
+        first = await client.request(p.Deploy, spec=spec)
+        await client.wait_event(lambda e: isinstance(e, p.StepStarted) and e.step == "slow")
+        again = await client.request(p.Deploy, spec=spec)  # e.g. resent after a reconnect
+        assert first.deployments[0].status == again.deployments[0].status == "deploying"
+        status = await client.wait_status(14, "running", "failed")
+        assert status.status == "running", status.error
+        started = [e.step for e in client.events if isinstance(e, p.StepStarted)]
+        assert started == ["slow", "web"]
+        assert labelled(agent.agent_id)[0] == [f"/shoal-{agent.agent_id}-14-web"]
+    finally:
+        await client.close()
