@@ -41,7 +41,8 @@ def claim_stdout() -> IO[str]:
 
 
 def write_document(stream: IO[str], document: dict[str, Any]) -> None:
-    stream.write(json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n")
+    text = json.dumps(document, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    stream.write(text + "\n")
     stream.flush()
 
 

@@ -54,7 +54,8 @@ def _call(handler: Handler, context: Context[Any]) -> dict[str, Any]:
         return {}
     if not isinstance(result, dict) or not all(isinstance(key, str) for key in result):
         raise TypeError(f"{handler.__name__} must return a dict with str keys or None")
-    json.dumps(result)  # a value JSON cannot carry fails here, as an exception, not on stdout
+    # A value JSON cannot carry (an object, NaN) fails here as an exception, not on stdout.
+    json.dumps(result, allow_nan=False)
     return result
 
 

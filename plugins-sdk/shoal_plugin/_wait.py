@@ -9,10 +9,11 @@ from __future__ import annotations
 import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Container
 
-from ._errors import WaitTimeout
+from ._errors import PluginError, WaitTimeout
 from ._io import get_logger
 
 _ATTEMPT_TIMEOUT_S = 5.0
@@ -65,6 +66,9 @@ def wait_for_http(
     accept: Container[int] = range(200, 300),
 ) -> int:
     """Wait until ``url`` answers with a status in ``accept`` (2xx); that status."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise PluginError(f"cannot request {url!r}: not an http(s) URL")  # waiting won't fix it
     log = get_logger()
     started = time.monotonic()
     deadline = started + timeout_s
@@ -76,8 +80,10 @@ def wait_for_http(
                 log.info("%s answered %s (after %.1f s)", url, status, time.monotonic() - started)
                 return status
             last_problem = f"HTTP {status}"
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
             last_problem = f"{type(exc).__name__}: {exc}"
+        except ValueError as exc:  # a malformed URL: waiting will not fix it
+            raise PluginError(f"cannot request {url!r}: {exc}") from None
         if time.monotonic() + interval_s > deadline:
             raise WaitTimeout(
                 f"{url} did not answer as expected within {timeout_s:g} s ({last_problem})"

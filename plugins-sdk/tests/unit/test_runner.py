@@ -71,7 +71,7 @@ def test_invalid_input_found_by_the_plugin_is_exit_2():
     assert document["error"]["fields"] == {"params.seconds": "too late"}
 
 
-@pytest.mark.parametrize("behaviour", ["bad_return", "unjsonable"])
+@pytest.mark.parametrize("behaviour", ["bad_return", "unjsonable", "nan"])
 def test_outputs_that_are_not_a_json_object_are_a_failure(behaviour):
     code, document = run_in_process(behaviour)
     assert code == 1 and document["error"]["type"] == "exception"

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from shoal_plugin import WaitTimeout, http_status, wait_for_http, wait_for_tcp
+from shoal_plugin import PluginError, WaitTimeout, http_status, wait_for_http, wait_for_tcp
 
 
 def free_port() -> int:
@@ -92,3 +92,10 @@ def test_http_accepts_a_custom_status_set_and_head(http_server):
 def test_http_nothing_listening():
     with pytest.raises(WaitTimeout, match=r"Connection refused|URLError"):
         wait_for_http(f"http://127.0.0.1:{free_port()}/", timeout_s=0.3, interval_s=0.05)
+
+
+def test_http_malformed_url_fails_at_once():
+    started = time.monotonic()
+    with pytest.raises(PluginError, match="cannot request 'nope://x'"):
+        wait_for_http("nope://x", timeout_s=30)
+    assert time.monotonic() - started < 1
