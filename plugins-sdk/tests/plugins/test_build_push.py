@@ -73,3 +73,15 @@ def test_push_to_a_registry(registry, shipped_plugins, tmp_path):
         assert tags.json()["tags"] == ["1"]
     finally:
         subprocess.run([DOCKER_CLI, "rmi", f"{registry.host}/plugins/shell:1"], capture_output=True)
+
+
+def test_local_image_run_is_stopped_and_removed_at_its_timeout(docker_client, shipped_plugins):
+    done = cli(
+        "run", "-", "--image", shipped_plugins["shell"], "--timeout", "2",
+        "--param", "script=sleep 60",
+    )  # fmt: skip
+    assert done.returncode == 1 and "step failed: timeout" in done.stderr
+    leftovers = docker_client.containers.list(
+        all=True, filters={"label": "org.shoal.plugin-run=local"}
+    )
+    assert [c.name for c in leftovers if c.name.startswith("shoal-plugin-run-")] == []
