@@ -3,9 +3,10 @@ sessions over TLS WebSocket, speaking the real protocol (Hello → Auth proof ch
 Sync/GetMetrics replies, a Heartbeat every --heartbeat seconds per session).
 
 Each heartbeat carries its send time (in `docker_version`) so the control plane side can
-measure delivery latency. Prints `ready <port>` when listening; runs until killed.
+measure delivery latency. Prints `ready <port>[,<port>…] <thumbprint>` when listening;
+runs until killed.
 
-    python bench/hub_agents_sim.py --token T [--heartbeat 5]
+    python bench/hub_agents_sim.py --token T [--heartbeat 5] [--ports 1]
 """
 
 from __future__ import annotations
@@ -104,18 +105,22 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--token", required=True)
     parser.add_argument("--heartbeat", type=float, default=5.0)
+    parser.add_argument("--ports", type=int, default=1, help="listen on this many ports")
     args = parser.parse_args()
     sim = Simulator(args.token, args.heartbeat)
-    server = await serve(
-        sim.handle,
-        "127.0.0.1",
-        0,
-        ssl=sim.context,
-        compression=None,
-        backlog=4096,
-        max_queue=4,
-    )
-    print(f"ready {server.sockets[0].getsockname()[1]} {sim.thumbprint}", flush=True)
+    ports = []
+    for _ in range(args.ports):
+        server = await serve(
+            sim.handle,
+            "127.0.0.1",
+            0,
+            ssl=sim.context,
+            compression=None,
+            backlog=4096,
+            max_queue=4,
+        )
+        ports.append(str(server.sockets[0].getsockname()[1]))
+    print(f"ready {','.join(ports)} {sim.thumbprint}", flush=True)
     while True:
         await asyncio.sleep(5)
         usage = resource.getrusage(resource.RUSAGE_SELF)

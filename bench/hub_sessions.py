@@ -96,7 +96,7 @@ async def run(sessions: int, window: float, rate: float, heartbeat: float) -> No
     )
     try:
         ready = (await asyncio.to_thread(sim.stdout.readline)).split()
-        port, thumbprint = int(ready[1]), ready[2]
+        port, thumbprint = int(ready[1].split(",")[0]), ready[2]
         base_rss = rss_mb()
         sink = MemorySink()
         sink.expected = sessions

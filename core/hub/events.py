@@ -57,7 +57,23 @@ async def publish_node(node_id: int, environment_id: int | None, kind: str, **da
         await events.publish(f"environment:{environment_id}", kind=kind, node_id=node_id, **data)
 
 
+# One chart point per SAMPLE_EVERY and one trim per TRIM_EVERY per node: a heartbeat every few
+# seconds from a thousand nodes must not mean thousands of inserts and deletes a second.
+SAMPLE_EVERY = datetime.timedelta(seconds=15)
+TRIM_EVERY = datetime.timedelta(minutes=1)
+_last_sample: dict[int, datetime.datetime] = {}
+_last_trim: dict[int, datetime.datetime] = {}
+
+
+def forget_node(node_id: int) -> None:
+    """A (re)connected node starts its chart sampling afresh."""
+    _last_sample.pop(node_id, None)
+    _last_trim.pop(node_id, None)
+
+
 async def record_heartbeat(node_id: int, metrics: p.NodeMetrics) -> None:
+    """The node row on every beat (the scheduler reads it); a chart sample now and then; the
+    node's topic only (badges on environment pages change with the status, not with beats)."""
     usage = usage_of(metrics)
     capacity = {"cpus": metrics.capacity.cpus, "memory_mb": metrics.capacity.memory_mb}
     now = _now()
@@ -71,13 +87,14 @@ async def record_heartbeat(node_id: int, metrics: p.NodeMetrics) -> None:
             }
         )
         .where(Node.id == node_id)
-        .returning(Node.environment, Node.status)
+        .returning(Node.status)
         .run()
     )
     if not rows:
         return
-    await NodeSample.insert(
-        NodeSample(
+    if now - _last_sample.get(node_id, now - SAMPLE_EVERY) >= SAMPLE_EVERY:
+        _last_sample[node_id] = now
+        sample = NodeSample(
             node=node_id,
             at=now,
             cpu_used=usage["cpu_used"],
@@ -85,19 +102,12 @@ async def record_heartbeat(node_id: int, metrics: p.NodeMetrics) -> None:
             cpu_allocated=usage["cpu_allocated"],
             memory_allocated_mb=usage["memory_allocated_mb"],
         )
-    ).run()
-    await (
-        NodeSample.delete()
-        .where((NodeSample.node == node_id) & (NodeSample.at < now - SAMPLE_WINDOW))
-        .run()
-    )
-    await publish_node(
-        node_id,
-        rows[0]["environment"],
-        "heartbeat",
-        status=rows[0]["status"],
-        docker=metrics.docker,
-    )
+        await NodeSample.insert(sample).run()
+    if now - _last_trim.get(node_id, now - TRIM_EVERY) >= TRIM_EVERY:
+        _last_trim[node_id] = now
+        old = (NodeSample.node == node_id) & (NodeSample.at < now - SAMPLE_WINDOW)
+        await NodeSample.delete().where(old).run()
+    await publish_node(node_id, None, "heartbeat", status=rows[0]["status"], docker=metrics.docker)
 
 
 async def _owned(node_id: int, deployment_id: int) -> bool:

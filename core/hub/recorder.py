@@ -22,6 +22,7 @@ class DatabaseSink:
         self, node_id: int, hello: p.Hello, welcome: p.Welcome, thumbprint: str
     ) -> None:
         capacity = {"cpus": welcome.capacity.cpus, "memory_mb": welcome.capacity.memory_mb}
+        events.forget_node(node_id)
         rows = (
             await Node.update(
                 {

@@ -66,6 +66,7 @@ async def test_steps_create_the_run_and_rows_as_needed(hub_env):
 
 async def test_heartbeat_fills_the_node_and_keeps_one_hour_of_samples(hub_env):
     node_id = await _node(hub_env, "10.0.0.4")
+    events.forget_node(node_id)  # ids restart in every test; the sampling memory must too
     old = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=2)
     await NodeSample.insert(NodeSample(node=node_id, at=old)).run()
     metrics = p.NodeMetrics(
@@ -83,6 +84,8 @@ async def test_heartbeat_fills_the_node_and_keeps_one_hour_of_samples(hub_env):
     assert row["capacity"] == {"cpus": 2, "memory_mb": 4000} and row["last_heartbeat_at"]
     samples = await NodeSample.select().where(NodeSample.node == node_id).run()
     assert len(samples) == 1 and samples[0]["memory_used_mb"] == 3000
+    await events.record_heartbeat(node_id, metrics)  # within 15 s: no second chart point
+    assert await NodeSample.count().where(NodeSample.node == node_id).run() == 1
 
 
 async def test_offline_marks_live_deployments_and_says_it_once(hub_env):
