@@ -4,6 +4,7 @@ the node dies → offline; it comes back → Sync with the desired state → run
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 import core.hub
 from core.tables import Deployment, PipelineStep
 from shoaltest.agent import httpd_service, make_spec
-from shoaltest.hub import add_node_with_agent, deployment_on, until, wait_status
+from shoaltest.hub import add_node_with_agent, deployment_on, started_hub, until, wait_status
 
 pytestmark = pytest.mark.docker
 
@@ -33,7 +34,9 @@ async def test_deploy_events_offline_and_resync(
     node, agent = await add_node_with_agent(agent_factory, admin, env_id)
     await wait_status(node.id, "online")
     deployment_id = await deployment_on(node.id, env_id, status="pending")
-    spec = make_spec(deployment_id, [httpd_service("web", busybox_image)], cpu=0.5, memory_mb=128)
+    web = httpd_service("web", busybox_image)
+    web.config.command = ["sh", "-c", "echo line-one; echo line-two; exec httpd -f -p 8080 -h /www"]
+    spec = make_spec(deployment_id, [web], cpu=0.5, memory_mb=128)
 
     async def desired(node_id: int):
         return [spec] if node_id == node.id else []
@@ -49,6 +52,18 @@ async def test_deploy_events_offline_and_resync(
     assert set(row["ports"]) == {"web"} and row["ports"]["web"] > 0
     steps = await PipelineStep.select(PipelineStep.node_id, PipelineStep.status).run()
     assert {"node_id": "web", "status": "succeeded"} in steps
+
+    lines = [line.line async for line in hub.logs(node.id, deployment_id, "web", 10, False)]
+    assert lines[:2] == ["line-one", "line-two"]
+    # A follower process reaches the same stream through the leader; leaving early stops it.
+    follower = await started_hub(hub.dsn, dataclasses.replace(hub.config, role="follower"))
+    try:
+        async for line in follower.logs(node.id, deployment_id, "web", 10, True):
+            assert line.line == "line-one"
+            break
+        await until(lambda: _no_streams(hub, node.id), 5)
+    finally:
+        await follower.stop()
 
     agent.kill()
     await wait_status(node.id, "offline", within=4)
@@ -67,3 +82,8 @@ async def test_deploy_events_offline_and_resync(
         return (await _deployment(deployment_id))["status"] == "deleted"
 
     await until(deleted, 30)
+
+
+async def _no_streams(hub, node_id: int) -> bool:
+    session = hub.connections[node_id].session
+    return session is not None and not session.streams
