@@ -9,6 +9,10 @@ from typing import Any
 
 # Any 64-bit number every control-plane process of one installation agrees on.
 DEFAULT_LOCK_KEY = 0x5340A1_4855_42
+# The role a process's hub takes when neither SHOAL_HUB_ROLE nor the settings say; tests set it
+# to "follower" in their own process (an environment variable would leak into `shoal up`
+# subprocesses the tests start).
+DEFAULT_ROLE = "auto"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,7 +55,7 @@ def config_from(settings: Any, environ: dict[str, str] | None = None) -> HubConf
         value = getattr(settings, f"hub_{name}", None)
         if value is not None:
             values[name] = float(value)
-    role = environ.get("SHOAL_HUB_ROLE", getattr(settings, "hub_role", "auto")) or "auto"
+    role = environ.get("SHOAL_HUB_ROLE") or getattr(settings, "hub_role", None) or DEFAULT_ROLE
     if role not in ("auto", "follower"):
         raise ValueError(f"SHOAL_HUB_ROLE must be 'auto' or 'follower', not {role!r}")
     return HubConfig(role=role, **values)

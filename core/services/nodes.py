@@ -177,7 +177,7 @@ async def rotate_token(actor: Actor, node_id: int) -> NodeWithToken:
     async with audited(actor, "node.rotate_token", _target(node)) as audit:
         token = rules.new_token()
         pushed = False
-        if node.status != "revoked":
+        if node.status == "online":  # else nothing to push to (and no wait)
             with contextlib.suppress(AgentUnavailable):
                 pushed = await get_hub().rotate_token(node_id, rules.key_hex(token))
         values: dict[Any, Any] = _sealed_token(node_id, token)
@@ -194,8 +194,9 @@ async def revoke(actor: Actor, node_id: int) -> NodeView:
     _admin(actor)
     node = await get_node(node_id)
     async with audited(actor, "node.revoke", _target(node)):
-        with contextlib.suppress(Exception):  # best effort: the node may be unreachable
-            await get_hub().rotate_token(node_id, rules.key_hex(rules.new_token()))
+        if node.status == "online":
+            with contextlib.suppress(Exception):  # best effort: the link may just have dropped
+                await get_hub().rotate_token(node_id, rules.key_hex(rules.new_token()))
         await (
             Node.update({Node.token_hash: "", Node.token_secret_ciphertext: ""})
             .where(Node.id == node_id)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,13 +19,15 @@ from typing import Any
 
 import pytest
 
-# The web app's own hub (started by its lifespan) must never lead in tests: each test installs
-# its own Hub with fast timings and a private lock key.
-os.environ.setdefault("SHOAL_HUB_ROLE", "follower")
-
 from core import crypto
 from core.actor import Actor
 from core.hub import Hub, HubConfig, install
+from core.hub import config as hub_config
+
+# The web app's own hub (started by its lifespan) must never lead in tests: each test installs
+# its own Hub with fast timings and a private lock key. Process-local on purpose: `shoal up`
+# subprocesses started by other tests must still lead.
+hub_config.DEFAULT_ROLE = "follower"
 
 TEST_HUB_CONFIG = HubConfig(
     heartbeat_timeout_s=4.0,  # agents in tests beat every 2 s
