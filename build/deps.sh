@@ -8,7 +8,7 @@ mode=${1:-test}
 
 runtime_pkgs=(python3-venv)
 test_pkgs=(docker.io iptables caddy docker-registry apache2-utils chromium busybox-static
-           debootstrap gcc patchelf ccache curl ca-certificates)
+           debootstrap gcc patchelf ccache curl ca-certificates jq)
 
 declare -A probe=(
   [python3-venv]="python3 -c 'import ensurepip, venv'"
@@ -25,6 +25,7 @@ declare -A probe=(
   [ccache]="command -v ccache"
   [curl]="command -v curl"
   [ca-certificates]="test -d /etc/ssl/certs"
+  [jq]="command -v jq"
 )
 
 wanted=("${runtime_pkgs[@]}")

@@ -107,9 +107,11 @@ async def build_spec(deployment_id: int, *, with_secrets: bool = True) -> protoc
     plugins = await _rows(
         Plugin, {n.config["plugin_id"] for n in graph.nodes if n.kind == "plugin"}
     )
-    used_registries = {s["registry"] for s in services.values()} | {
-        p["registry"] for p in plugins.values()
-    }
+    used_registries = (
+        {s["registry"] for s in services.values()}
+        | {p["registry"] for p in plugins.values()}
+        | {n.config["registry_id"] for n in graph.nodes if n.config.get("registry_id")}
+    )
     registry_rows = await _rows(Registry, used_registries)
 
     nodes: list[Any] = []
@@ -136,7 +138,9 @@ async def build_spec(deployment_id: int, *, with_secrets: bool = True) -> protoc
             plugin = plugins.get(node.config["plugin_id"])
             if plugin is None:
                 raise Conflict(f"Plugin of pipeline node '{node.id}' was deleted from the catalog.")
-            spec_node = _plugin_node(node, plugin, registry_rows[plugin["registry"]])
+            # The registry frozen into the version at save wins over today's catalog entry.
+            registry_id = node.config.get("registry_id") or plugin["registry"]
+            spec_node = _plugin_node(node, plugin, registry_rows[registry_id])
         nodes.append(spec_node)
 
     credentials = []
