@@ -248,8 +248,12 @@ class NodeConnection:
 
     async def _offline(self, status: str, error: str) -> None:
         self.last_problem = error
-        if not self.stopping:
+        if self.stopping:
+            return
+        try:
             await self.sink.offline(self.node_id, status, error)
+        except Exception:  # the database may be down too: the loop must go on regardless
+            log.exception("node %s: could not record %s (%s)", self.node_id, status, error)
 
     # ---- requests over the current session
 

@@ -35,7 +35,7 @@ class FakeAgent:
         self.key = p.token_key(token)
         self.protocol_version = protocol_version
         self.agent_version = "9.9.9"
-        self.mode = "normal"  # normal | garbage_after_welcome | drop_mid_frame
+        self.mode = "normal"  # normal | garbage_hello | garbage_after_welcome | drop_mid_frame
         self.hellos = self.auths = self.welcomes = 0
         self._tmp = tempfile.TemporaryDirectory(prefix="shoal-fake-agent-")
         cert, key = tls.ensure_certificate(Path(self._tmp.name), ["127.0.0.1"])
@@ -67,6 +67,10 @@ class FakeAgent:
             agent_id="fake",
         )
         with contextlib.suppress(Exception):
+            if self.mode == "garbage_hello":
+                await ws.send('{"type": "hello", "agent_version": 3}', text=True)
+                await ws.recv()
+                return
             await ws.send(p.encode(hello), text=True)
             auth = p.decode(await ws.recv(), p.Auth)
             self.auths += 1

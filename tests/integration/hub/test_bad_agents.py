@@ -82,3 +82,26 @@ async def test_a_connection_cut_mid_frame_marks_offline_and_retries(hub, hub_env
 async def _online_and_stable(node_id: int) -> bool:
     row = await node_row(node_id)
     return row["status"] == "online"
+
+
+async def test_a_garbage_hello_is_reported_and_retried(hub, hub_env):
+    admin, env_id = hub_env
+    fake = FakeAgent("placeholder")
+    fake.mode = "garbage_hello"
+    await fake.start()
+    try:
+        node = await _node_for(fake.port, admin, env_id, "garbled")
+        fake.key = token_key(node.token)
+
+        async def reported():
+            row = await node_row(node.id)
+            return row if "no valid Hello" in row["last_error"] else None
+
+        row = await until(reported, 10)
+        assert row["status"] == "offline" and row["thumbprint"] == ""
+        hellos = fake.hellos
+        fake.mode = "normal"
+        await wait_status(node.id, "online", within=10)
+        assert fake.hellos > hellos
+    finally:
+        await fake.stop()
