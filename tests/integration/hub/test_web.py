@@ -169,3 +169,28 @@ async def test_the_environment_stream_names_events_by_node():
     message = await asyncio.wait_for(waiting, 5)
     assert message.event == "node-7" and json.loads(message.data)["status"] == "offline"
     await stream.aclose()
+
+
+async def test_the_node_page_shows_old_and_new_thumbprints_and_approves(web_app, client, admin):
+    env_id = await _environment(admin)
+    await client.login("admin", ADMIN_PASSWORD)
+    async with await api_client(web_app, admin) as api:
+        node = (
+            await api.post(f"/api/v1/environments/{env_id}/nodes", json={"host": "10.1.2.3"})
+        ).json()
+    old, new = "a" * 64, "b" * 64
+    await (
+        Node.update({Node.thumbprint: old, Node.pending_thumbprint: new, Node.status: "untrusted"})
+        .where(Node.id == node["id"])
+        .run()
+    )
+    page = await client.page(f"/nodes/{node['id']}")
+    assert old in page.text and new in page.text and "Approve the new certificate" in page.text
+    assert 'class="badge untrusted"' in page.text
+    approved = await client.form(f"/nodes/{node['id']}/approve-thumbprint", {})
+    assert approved.status_code == 303
+    row = await Node.select().where(Node.id == node["id"]).first().run()
+    assert row["thumbprint"] == new and row["pending_thumbprint"] == ""
+    again = await client.form(f"/nodes/{node['id']}/approve-thumbprint", {})
+    assert again.status_code == 303  # nothing pending: a flash message, nothing changes
+    assert (await Node.select().where(Node.id == node["id"]).first().run())["thumbprint"] == new
