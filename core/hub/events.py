@@ -39,7 +39,7 @@ def usage_of(metrics: p.NodeMetrics) -> dict[str, Any]:
     capacity = metrics.capacity
     return {
         "cpu_used": round(capacity.cpus * metrics.cpu_busy_percent / 100, 3),
-        "cpu_percent": round(metrics.cpu_busy_percent, 1),
+        "cpu_busy_percent": round(metrics.cpu_busy_percent, 1),  # as the agent names it
         "memory_used_mb": max(capacity.memory_mb - metrics.memory_available_mb, 0),
         "memory_available_mb": metrics.memory_available_mb,
         "cpu_allocated": metrics.allocated.cpu,

@@ -3,7 +3,7 @@ chart, deployments, certificate approval, switches) and the token page shown onc
 
 Live updates: the SSE streams below send one named event per node change (`node-<id>`) from
 core.events; each badge or card is an HTMX fragment that re-fetches itself on its event.
-This module also registers the hub with the web app's lifespan.
+(The hub itself joins the app in web/lifespan.py's `background`.)
 """
 
 from __future__ import annotations
@@ -18,21 +18,17 @@ from litestar import Request, Router, get, post
 from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage, Template
 
-from core import events, hub
+from core import events
 from core.actor import Actor
 from core.errors import ShoalError
 from core.services import access, environments, nodes
 from core.tables import NodeSample
 from web import charts
 from web.guards import requires_login
-from web.lifespan import background
 from web.pages import environments as environment_pages
 from web.rendering import as_int, field_errors, form_data, page, redirect
 
 KEEPALIVE_S = 15.0
-
-if not any(name == "hub" for name, _ in background):
-    background.append(("hub", hub.start_in_app))
 
 
 async def environment_section(actor: Actor, environment_id: int) -> dict[str, Any]:
