@@ -1,0 +1,202 @@
+"""A QA engineer's journey in headless Chromium against a real `shoal up` (embedded
+PostgreSQL, its own Caddy, a local agent on dockerd) and a real registry: create a
+deployment in one click, watch it run, open its URL through the ingress, extend, delete.
+A read-only colleague sees it but gets no action buttons."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shoaltest.agent import remove_labelled
+from shoaltest.browser import REPO, free_port, running_shoal_up
+
+pytestmark = [pytest.mark.e2e, pytest.mark.docker]
+
+
+@pytest.fixture(scope="module")
+def web_images(registry, docker_client, busybox_image):
+    for tag in ("v1", "v2"):
+        with tempfile.TemporaryDirectory() as tmp:
+            Path(tmp, "Dockerfile").write_text(
+                f"FROM {busybox_image}\n"
+                f"RUN mkdir -p /www && echo 'shop web {tag}' > /www/index.html\n"
+                'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n'
+            )
+            docker_client.images.build(path=tmp, tag=f"shoal-test/journey:{tag}", rm=True)
+        registry.push(f"shoal-test/journey:{tag}", "shop/journey", tag)
+    return registry
+
+
+@pytest.fixture(scope="module")
+def shoal_with_agent(web_images):
+    agent_listen = f"127.0.0.1:{free_port()}"
+    with running_shoal_up(SHOAL_LOCAL_AGENT="true", SHOAL_LOCAL_AGENT_LISTEN=agent_listen) as shoal:
+        token = (
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "web.cli",
+                    "create-admin",
+                    "--username",
+                    "ops",
+                    "--password",
+                    "ops-password-1",
+                    "--print-token",
+                ],
+                cwd=REPO,
+                env={"SHOAL_DATA_DIR": str(shoal.data_dir), "PATH": "/usr/bin:/bin"},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        api = httpx.Client(
+            base_url=f"{shoal.url}/api/v1", timeout=30, headers={"Authorization": f"Bearer {token}"}
+        )
+        yield shoal, api, web_images
+        agent_id = (shoal.data_dir / "agent" / "agent-id").read_text().strip()
+        remove_labelled(agent_id)
+
+
+def ok(response: httpx.Response) -> dict:
+    assert response.status_code < 400, response.text
+    return response.json()
+
+
+def set_up_catalog(api: httpx.Client, registry) -> dict:
+    env = next(e for e in ok(api.get("/environments")) if e["name"] == "local")
+    reg = ok(
+        api.post(
+            "/registries",
+            json={
+                "name": "local",
+                "url": registry.url,
+                "username": registry.username,
+                "password": registry.password,
+            },
+        )
+    )
+    svc = ok(
+        api.post(
+            "/services",
+            json={
+                "name": "web",
+                "registry_id": reg["id"],
+                "image": "shop/journey",
+                "tag_mode": "selectable",
+                "tag_pattern": "v*",
+                "port": 8080,
+                "health_check": {"kind": "http", "path": "/"},
+                "cpu": 0.25,
+                "memory_mb": 64,
+            },
+        )
+    )
+    project = ok(api.post("/projects", json={"name": "shop", "cpu": 0.5, "memory_mb": 256}))
+    ok(
+        api.put(
+            f"/projects/{project['id']}/pipeline",
+            json={
+                "nodes": [{"id": "web", "kind": "service", "config": {"service_id": svc["id"]}}],
+                "edges": [],
+                "layout": {},
+                "message": "one web service",
+            },
+        )
+    )
+    for name, level in (("dana", "full"), ("rita", "read")):
+        user = ok(api.post("/users", json={"username": name, "password": f"{name}-password-1"}))
+        team = ok(api.post("/teams", json={"name": f"team-{name}"}))
+        ok(api.post(f"/teams/{team['id']}/members", json={"user_id": user["id"]}))
+        ok(
+            api.post(
+                f"/teams/{team['id']}/grants",
+                json={"target": "project", "target_id": project["id"], "level": level},
+            )
+        )
+    return {"env": env, "project": project}
+
+
+async def sign_in(browser, url: str, username: str):
+    context = await browser.new_context(base_url=url)
+    page = await context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    await page.goto("/login")
+    await page.fill("#f-username", username)
+    await page.fill("#f-password", f"{username}-password-1")
+    await page.click("button[type=submit]")
+    await page.wait_for_url(url + "/")
+    return context, page
+
+
+async def test_full_user_deploys_reaches_extends_and_deletes(shoal_with_agent, browser):
+    shoal, api, registry = shoal_with_agent
+    world = set_up_catalog(api, registry)
+    context, page = await sign_in(browser, shoal.url, "dana")
+    await page.goto("/deployments/new")
+    await page.wait_for_selector("select[name=tag_web]")
+    await page.select_option("select[name=tag_web]", "v2")
+    await page.fill("#f-name", "pr-42")
+    await page.click("button[type=submit]:has-text('Deploy')")
+    await page.wait_for_selector("text=is on its way")
+    await page.wait_for_selector(".deployment-status .badge.running", timeout=90_000)
+
+    link = page.locator("table.urls a").first
+    url = await link.get_attribute("href")
+    assert url.startswith("http://web.pr-42.local.localhost:")
+    site = await context.new_page()
+    for _ in range(40):  # the ingress applies the new route within moments of `running`
+        await site.goto(url)
+        if "shop web v2" in await site.content():
+            break
+        await site.wait_for_timeout(250)
+    assert "shop web v2" in await site.content()
+    await site.close()
+
+    await page.click("button:has-text('Extend')")
+    await page.wait_for_selector("text=Extended")
+    await page.click("button:has-text('Delete')")
+    await page.wait_for_selector("text=everything it ran is being removed")
+    await page.wait_for_selector(".deployment-status .badge.deleted", timeout=60_000)
+
+    reader, reader_page = await sign_in(browser, shoal.url, "rita")
+    dep_id = ok(api.get("/deployments", params={"status": "deleted"}))[0]["id"]
+    await reader_page.goto(f"/deployments/{dep_id}")
+    await reader_page.wait_for_selector("text=pr-42")
+    assert await reader_page.locator("button:has-text('Extend')").count() == 0
+    await reader.close()
+    await context.close()
+    assert world["env"]["base_domain"] == "localhost"
+
+
+async def test_read_only_user_sees_a_running_deployment_without_actions(shoal_with_agent, browser):
+    shoal, api, _ = shoal_with_agent
+    project = next(p for p in ok(api.get("/projects")) if p["name"] == "shop")
+    env = next(e for e in ok(api.get("/environments")) if e["name"] == "local")
+    dep = ok(
+        api.post(
+            "/deployments",
+            json={
+                "project_id": project["id"],
+                "environment_id": env["id"],
+                "name": "shared",
+                "tags": {"web": "v1"},
+            },
+        )
+    )
+    context, page = await sign_in(browser, shoal.url, "rita")
+    await page.goto(f"/deployments/{dep['id']}")
+    await page.wait_for_selector(".deployment-status .badge.running", timeout=90_000)
+    for label in ("Extend", "Delete", "Clone", "Retry"):
+        assert await page.locator(f".actions >> text={label}").count() == 0
+    await context.close()
+    ok(api.delete(f"/deployments/{dep['id']}"))
