@@ -12,6 +12,7 @@ from core import context, crypto
 from core.actor import Actor
 from core.jobs import make_queue
 from core.services import accounts, teams
+from core.settings import Settings
 from core.tables import Environment, Node, PipelineVersion, Project, Registry, Service
 
 
@@ -66,6 +67,7 @@ async def add_node(env_id: int, name: str, cpus: float = 4, memory_mb: int = 819
 @pytest.fixture
 async def world(db: str, queue: object) -> World:
     crypto.configure(crypto.generate_key())
+    context.set_settings(Settings())  # URLs on the default ingress bind, whatever ran before
     admin_view = await accounts.create_user(
         Actor.system("tests"), username="admin", password="admin-password-1", is_admin=True
     )

@@ -20,6 +20,7 @@ from core.jobs import make_worker
 from core.services import catalog, pipelines, plugins, projects, registries, teams
 from core.services import deployment_actions as actions
 from core.services.deployments import DeploymentInput, create_deployment, get_deployment
+from core.settings import Settings
 from core.tables import Deployment
 from shoaltest.agent import labelled
 from shoaltest.hub import add_node_with_agent, until, wait_status
@@ -123,6 +124,7 @@ async def stack(hub, hub_env, agent_factory, pushed, caddy, queue):
     await worker.stop()
     worker_task.cancel()
     await ingress.stop()
+    context.set_settings(Settings())
 
 
 async def wait_for(actor, dep_id, wanted, within=60.0):
