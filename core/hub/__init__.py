@@ -9,7 +9,9 @@
     await hub.rotate_token(node_id, new_key_hex)
 
 `desired_state_provider(node_id)` and `plugins_provider()` feed the Sync sent after every
-handshake; core.services.deployments replaces them at import. Modules: config (knobs, backoff),
+handshake; web.lifespan installs core.services.deployment_actions' provider. Every `serve`
+process starts a hub (`start_in_app`): one leads (advisory lock), the others forward to it;
+SHOAL_HUB_ROLE=follower makes a process never lead. Modules: config (knobs, backoff),
 connection (one node), session (one live socket), hub (leader election, all nodes), forward
 (followers → leader), recorder + events (what agents say → database → live events).
 """
