@@ -30,6 +30,7 @@ def test_config_from_settings_and_role(monkeypatch):
     from core.hub import config as hub_config
 
     monkeypatch.setattr(hub_config, "DEFAULT_ROLE", "auto")
+
     class Settings:
         hub_heartbeat_timeout_s = 12
 
