@@ -131,3 +131,19 @@ def _environ() -> dict[str, str]:
     import os
 
     return dict(os.environ)
+
+
+async def test_a_process_that_never_started_its_hub_joins_as_follower_on_first_use(
+    hub, hub_env, agent_factory
+):
+    """What a `shoal worker` process does: its hub starts (as a follower) at the first call."""
+    admin, env_id = hub_env
+    node, _agent = await add_node_with_agent(agent_factory, admin, env_id)
+    await wait_status(node.id, "online")
+    lazy = Hub(dataclasses.replace(hub.config))
+    try:
+        metrics = await lazy.metrics(node.id)
+        assert metrics.metrics.capacity.cpus >= 1
+        assert lazy.config.role == "follower" and not lazy.is_leader and hub.is_leader
+    finally:
+        await lazy.stop()
