@@ -1,5 +1,11 @@
 """Does a deployment fit a node? (DESIGN §4) Capacity minus what live deployments were given
-minus what the OS actually uses beyond that, compared with the project's CPU and RAM limits."""
+minus what the OS actually uses beyond that, compared with the project's CPU and RAM limits.
+
+Memory is incompressible: what the OS really uses beyond the allocations is subtracted, from
+the last report. CPU is compressible and one heartbeat's sample is noise (a burst of
+deployments starting makes a node look full for a moment), so `cpu_used` is the node's average
+over the last minutes: sustained load outside Shoal still keeps new deployments away.
+"""
 
 from __future__ import annotations
 

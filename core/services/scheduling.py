@@ -15,8 +15,13 @@ from core.domain.capacity import NodeLoad, pick_node, shortfall
 from core.errors import CapacityExceeded
 from core.tables import Node
 
+# "Sustained" needs about a minute of samples (the hub keeps one per 15 s): a node that just
+# came up, busy with its own start, is not judged on one or two readings.
+MIN_SAMPLES = 4
 LOCK_NODES = """
 SELECT n.id, n.capacity, n.usage,
+       (SELECT CASE WHEN COUNT(*) >= {} THEN AVG(s.cpu_used) END FROM node_samples s
+        WHERE s.node = n.id AND s.at > now() - interval '5 minutes') AS cpu_sustained,
        COALESCE(SUM(d.cpu), 0) AS cpu_allocated,
        COALESCE(SUM(d.memory_mb), 0) AS memory_allocated_mb
 FROM nodes n
@@ -35,12 +40,11 @@ def _json(value: Any) -> dict[str, Any]:
 
 
 def load_of(row: dict[str, Any]) -> NodeLoad:
-    """A node's load from its last heartbeat (capacity/usage as the hub stores them)."""
+    """A node's load from its heartbeats (capacity/usage/samples as the hub stores them)."""
     capacity = _json(row.get("capacity"))
     usage = _json(row.get("usage"))
     cpus = float(capacity.get("cpus", 0) or 0)
     memory = int(capacity.get("memory_mb", 0) or 0)
-    busy = float(usage.get("cpu_busy_percent", 0) or 0)
     available = usage.get("memory_available_mb")
     return NodeLoad(
         node_id=row["id"],
@@ -48,7 +52,9 @@ def load_of(row: dict[str, Any]) -> NodeLoad:
         memory_capacity_mb=memory,
         cpu_allocated=float(row["cpu_allocated"]),
         memory_allocated_mb=int(row["memory_allocated_mb"]),
-        cpu_used=cpus * busy / 100,
+        # CPU: the node's average over the last minutes, not one spiky heartbeat (see
+        # core.domain.capacity); memory: the last report, as it cannot be squeezed.
+        cpu_used=float(row.get("cpu_sustained") or 0),
         memory_used_mb=memory - int(available) if available is not None else 0,
     )
 
@@ -58,7 +64,7 @@ async def choose_node_locked(environment_id: int, cpu: float, memory_mb: int) ->
     await Node.raw(
         "SELECT id FROM nodes WHERE environment = {} ORDER BY id FOR UPDATE", environment_id
     ).run()
-    rows = await Node.raw(LOCK_NODES, list(status.LIVE), environment_id).run()
+    rows = await Node.raw(LOCK_NODES, MIN_SAMPLES, list(status.LIVE), environment_id).run()
     loads = [load_of(row) for row in rows]
     chosen = pick_node(loads, cpu, memory_mb)
     if chosen is None:

@@ -117,3 +117,27 @@ async def test_spec_resolves_images_urls_and_limits(world):
     assert spec.limits.cpu == 1.0 and spec.limits.memory_mb == 1024
     assert spec.urls["web"] == "http://web.pr-1.qa.qa.test:8880"
     assert [(e.source, e.target) for e in spec.edges] == [("api", "web")]
+
+
+async def test_sustained_cpu_load_keeps_deployments_away_but_one_spike_does_not(world):
+    from core.tables import Node, NodeSample
+
+    await Node.update(
+        {Node.usage: {"cpu_busy_percent": 100, "memory_available_mb": 8192}}, force=True
+    ).run()
+    spike = await create_deployment(world.admin, request(world, name="during-a-spike"))
+    assert spike.node_id == world.node_id  # one busy heartbeat is not a full node
+    for _ in range(5):
+        await NodeSample.insert(NodeSample(node=world.node_id, cpu_used=3.9)).run()
+    with pytest.raises(CapacityExceeded, match="0.10 CPU"):
+        await create_deployment(world.admin, request(world, name="under-load"))
+
+
+async def test_memory_used_outside_shoal_counts_at_once(world):
+    from core.tables import Node
+
+    await Node.update(
+        {Node.usage: {"cpu_busy_percent": 0, "memory_available_mb": 512}}, force=True
+    ).run()
+    with pytest.raises(CapacityExceeded, match="512 MB free"):
+        await create_deployment(world.admin, request(world))
