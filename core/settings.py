@@ -50,6 +50,14 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """Whether `up` starts an agent for this host when Docker is reachable."""
     local_agent_listen: str = "127.0.0.1:5010"
     """host:port of the local agent that `up` starts."""
+    hub_role: str = "auto"
+    """`auto`: this process may hold the agent connections; `follower`: never (web-only)."""
+    hub_heartbeat_timeout_s: float = 30.0
+    """No message from an agent for this long → its node is offline."""
+    hub_backoff_max_s: float = 30.0
+    """The longest wait between reconnection attempts to an unreachable agent."""
+    hub_request_timeout_s: float = 60.0
+    """How long to wait for an agent's reply to a request."""
     registry_timeout_s: float = 10.0
     """Seconds to wait for a container registry when listing tags or testing a connection."""
     log_level: str = "info"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from agent import protocol
 from core import context, hub
 from core.actor import Actor
-from core.domain import status
+from core.domain import images, status
 from core.domain.access import Level
 from core.errors import Conflict
 from core.services import deployment_specs
@@ -21,7 +21,7 @@ from core.services.deployments import (
     get_deployment,
 )
 from core.services.scheduling import choose_node_locked
-from core.tables import Deployment, Environment, PipelineRun, Project
+from core.tables import Deployment, Environment, PipelineRun, Plugin, Project
 
 
 def _target(dep: DeploymentView) -> Target:
@@ -145,6 +145,19 @@ async def desired_specs(node_id: int) -> list[protocol.DeploymentSpec]:
     return [await deployment_specs.build_spec(row["id"]) for row in rows]
 
 
-# The hub's Sync after every handshake sends exactly this; installed on import so that any
+async def plugin_infos() -> list[protocol.PluginInfo]:
+    """The catalog's plugins, so agents know the images pipeline steps may use."""
+    rows = await Plugin.select(Plugin.name, Plugin.image, Plugin.tag, Plugin.registry.url).run()
+    return [
+        protocol.PluginInfo(
+            name=r["name"],
+            image=images.pull_reference(r["registry.url"], r["image"], r["tag"]),
+        )
+        for r in rows
+    ]
+
+
+# The hub's Sync after every handshake sends exactly these; installed on import so that any
 # process (or test) that can create deployments also tells agents to keep them.
 hub.desired_state_provider = desired_specs
+hub.plugins_provider = plugin_infos

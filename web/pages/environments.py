@@ -38,9 +38,12 @@ async def _detail(request: Request, actor: Actor, environment_id: int, **extra: 
     acl = await access.access_for(actor)
     if not acl.can_see_environment(environment_id):
         raise NotFoundException("No such environment.")
-    context: dict[str, Any] = {}
+    context: dict[str, Any] = {"environment_sections": []}
     for extend in detail_extensions:
-        context.update(await extend(actor, environment_id))
+        added = await extend(actor, environment_id)
+        # Each area adds its own section templates; the lists are joined, never replaced.
+        context["environment_sections"] += added.pop("environment_sections", [])
+        context.update(added)
     return page(
         request,
         "environments/detail.html",
