@@ -194,16 +194,30 @@ class Bench:
             )
         )
         self.project = self.ok(
-            self.api.post("/projects", json={"name": "bench", "cpu": 0.05, "memory_mb": 64})
+            self.api.post("/projects", json={"name": "bench", "cpu": 0.09, "memory_mb": 64})
         )
         nodes = [
             {"id": n, "kind": "service", "config": {"service_id": svc["id"]}}
             for n in ("web", "api", "docs")
         ]
+        self.service_id = svc["id"]
         self.ok(
             self.api.put(
                 f"/projects/{self.project['id']}/pipeline",
                 json={"nodes": nodes, "edges": [], "layout": {}},
+            )
+        )
+
+    def tight_project(self, cpu: float) -> None:
+        """A one-service project whose CPU limit alone decides how many fit on the node."""
+        self.project = self.ok(
+            self.api.post("/projects", json={"name": "tight", "cpu": cpu, "memory_mb": 32})
+        )
+        node = {"id": "web", "kind": "service", "config": {"service_id": self.service_id}}
+        self.ok(
+            self.api.put(
+                f"/projects/{self.project['id']}/pipeline",
+                json={"nodes": [node], "edges": [], "layout": {}},
             )
         )
 
@@ -297,6 +311,23 @@ def main() -> None:
         for dep_id in created:
             bench.api.delete(f"/deployments/{dep_id}")
         wait(lambda: all(bench.status(i)["status"] == "deleted" for i in created), 180, 0.5)
+        node = bench.ok(bench.api.get(f"/environments/{bench.env_id}/nodes"))[0]
+        cpus = node["capacity"]["cpus"]
+        bench.tight_project(round(cpus / 40, 4))
+        created, refused, took = burst(bench, "t", 50)
+        running = sum(bench.status(i)["status"] == "running" for i in created)
+        allocated = len(created) * round(cpus / 40, 4)
+        print(
+            f"50 at once, room for 40 by allocation ({cpus:g} CPU / {cpus / 40:.3f}): "
+            f"{len(created)} accepted ({running} running after {took:.1f} s), "
+            f"{len(refused)} refused with the capacity error; allocated {allocated:.2f} of "
+            f"{cpus:g} CPU (sustained load on the node also counts, so fewer than 40 may fit)"
+        )
+        if refused:
+            print(f"  refusal: {refused[0]}")
+        for dep_id in created:
+            bench.api.delete(f"/deployments/{dep_id}")
+        wait(lambda: all(bench.status(i)["status"] == "deleted" for i in created), 300, 0.5)
     finally:
         if shoal is not None:
             shoal.send_signal(signal.SIGINT)
