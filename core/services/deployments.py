@@ -149,6 +149,7 @@ async def list_deployments(
     mine: bool = False,
     include_deleted: bool = False,
     limit: int = 200,
+    before_id: int | None = None,
 ) -> list[DeploymentView]:
     acl = await access.access_for(actor)
     query = (
@@ -164,6 +165,8 @@ async def list_deployments(
         if acl.environments:
             visible = visible | Deployment.environment.is_in(list(acl.environments))
         query = query.where(visible)
+    if before_id:
+        query = query.where(Deployment.id < before_id)
     if project_id:
         query = query.where(Deployment.project == project_id)
     if environment_id:

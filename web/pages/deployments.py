@@ -47,8 +47,13 @@ async def _choices(actor: Actor) -> tuple[list, list]:
     return usable_projects, usable_envs
 
 
+PAGE_SIZE = 50
+
+
 def _filters(data: dict[str, Any]) -> dict[str, Any]:
     return {
+        "before_id": as_int(data.get("before")),
+        "limit": PAGE_SIZE,
         "project_id": as_int(data.get("project_id")),
         "environment_id": as_int(data.get("environment_id")),
         "status_filter": data.get("status") or None,
@@ -75,6 +80,8 @@ async def index(request: Request, actor: Actor) -> Template:
         environments=await environments.list_environments(env_ids),
         statuses=status.ALL,
         request_query=str(request.url.query or ""),
+        older=listing[-1].id if len(listing) == PAGE_SIZE else None,
+        older_query={k: v for k, v in request.query_params.items() if k != "before"},
     )
 
 
