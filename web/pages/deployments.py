@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import Any
 
@@ -199,6 +200,22 @@ async def stream(actor: Actor, deployment_id: int) -> ServerSentEvent:
     return ServerSentEvent(sse.deployment_events(deployment_id))
 
 
+@get("/{deployment_id:int}/usage")
+async def usage(request: Request, actor: Actor, deployment_id: int) -> Template:
+    """HTMX, refreshed every few seconds: what the deployment uses now against its limits."""
+    from core.hub import get_hub
+
+    dep = await deployments.get_deployment(actor, deployment_id)
+    found, problem = None, ""
+    if dep.node_id is not None and dep.status in (status.RUNNING, status.DEPLOYING):
+        try:
+            reply = await asyncio.wait_for(get_hub().metrics(dep.node_id), timeout=5)
+            found = reply.metrics.deployments.get(dep.id)
+        except (ShoalError, TimeoutError) as exc:
+            problem = getattr(exc, "detail", "") or "The node did not answer in time."
+    return page(request, "partials/deployments/usage.html", dep=dep, usage=found, problem=problem)
+
+
 @get("/stream-all")
 async def stream_all() -> ServerSentEvent:
     """Status changes of every deployment; the list re-fetches its rows (access-filtered)."""
@@ -248,6 +265,7 @@ router = Router(
         live,
         stream,
         stream_all,
+        usage,
         extend,
         delete,
         retry,
