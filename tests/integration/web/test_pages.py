@@ -76,3 +76,19 @@ async def test_unknown_page_is_a_friendly_404(client, admin):
     response = await client.get("/no/such/page")
     assert response.status_code == 404
     assert "Back to the start page" in response.text
+
+
+async def test_project_and_environment_pages_grant_team_access(client, admin):
+    await signed_in(client)
+    await client.form("/teams/", {"name": "testers"})
+    await client.form("/projects/", {"name": "shop", "cpu": "1", "memory_mb": "512"})
+    await client.form(
+        "/environments/", {"name": "qa", "base_domain": "qa.example.com", "cleanup_hours": "24"}
+    )
+    for url in ("/projects/1", "/environments/1"):
+        before = await client.get(url)
+        assert "No team has access yet" in before.text
+        granted = await client.form(f"{url}/grants", {"team_id": "1", "level": "full"})
+        assert granted.status_code == 303
+        after = await client.get(url)
+        assert "testers" in after.text and 'class="badge full"' in after.text
