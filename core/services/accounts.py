@@ -11,7 +11,7 @@ import msgspec
 from core import passwords, validation
 from core.actor import Actor
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from core.services import throttle
+from core.services import sessions, throttle
 from core.services.audit import Target, audited
 from core.tables import Session, User
 
@@ -118,6 +118,7 @@ async def update_user(
             await User.update(changes).where(User.id == user.id).run()
         if is_active is False:
             await Session.delete().where(Session.user == user.id).run()
+            sessions.forget_user(user.id)
         audit.detail = ", ".join(f"{col._meta.name}={val}" for col, val in changes.items())
     return await get_user(user_id)
 
@@ -138,6 +139,7 @@ async def reset_password(actor: Actor, user_id: int, new_password: str | None = 
             .run()
         )
         await Session.delete().where(Session.user == user.id).run()
+        sessions.forget_user(user.id)
     return password
 
 

@@ -140,6 +140,18 @@ async def get_deployment(
     return view
 
 
+LIST_SQL = """
+SELECT d.id, d.name, d.status, d.project, d.environment, d.node, d.tags, d.ports, d.error,
+       d.created_at, d.updated_at, d.expires_at, d.deleted_at,
+       p.name AS project_name, e.name AS environment_name, v.version, u.username AS creator
+FROM deployments d
+JOIN projects p ON p.id = d.project
+JOIN environments e ON e.id = d.environment
+JOIN pipeline_versions v ON v.id = d.pipeline_version
+LEFT JOIN users u ON u.id = d.created_by
+WHERE """
+
+
 async def list_deployments(
     actor: Actor,
     *,
@@ -151,33 +163,29 @@ async def list_deployments(
     limit: int = 200,
     before_id: int | None = None,
 ) -> list[DeploymentView]:
+    """Newest first. One hand-written query: the list page is the hottest page there is."""
     acl = await access.access_for(actor)
-    query = (
-        Deployment.select(*COLUMNS)
-        .order_by(Deployment.id, ascending=False)
-        .limit(limit)
-        .output(load_json=True)
-    )
+    conditions, args = ["TRUE"], []
     if not acl.is_admin:
-        visible = Deployment.id < 0
-        if acl.projects:
-            visible = visible | Deployment.project.is_in(list(acl.projects))
-        if acl.environments:
-            visible = visible | Deployment.environment.is_in(list(acl.environments))
-        query = query.where(visible)
-    if before_id:
-        query = query.where(Deployment.id < before_id)
-    if project_id:
-        query = query.where(Deployment.project == project_id)
-    if environment_id:
-        query = query.where(Deployment.environment == environment_id)
-    if status_filter:
-        query = query.where(Deployment.status == status_filter)
-    elif not include_deleted:
-        query = query.where(Deployment.status != status.DELETED)
-    if mine:
-        query = query.where(Deployment.created_by == actor.id)
-    rows = await query.run()
+        conditions.append("(d.project = ANY({}) OR d.environment = ANY({}))")
+        args += [list(acl.projects), list(acl.environments)]
+    for condition, value in (
+        ("d.id < {}", before_id),
+        ("d.project = {}", project_id),
+        ("d.environment = {}", environment_id),
+        ("d.status = {}", status_filter),
+        ("d.created_by = {}", actor.id if mine else None),
+    ):
+        if value:
+            conditions.append(condition)
+            args.append(value)
+    if not status_filter and not include_deleted:
+        conditions.append("d.status <> 'deleted'")
+    sql = LIST_SQL + " AND ".join(conditions) + f" ORDER BY d.id DESC LIMIT {int(limit)}"
+    rows = await Deployment.raw(sql, *args).run()
+    for row in rows:  # JSONB comes back as text from a raw query
+        row["tags"] = msgspec.json.decode(row["tags"] or "{}")
+        row["ports"] = msgspec.json.decode(row["ports"] or "{}")
     return [_view(r, acl.deployment_level(r["project"], r["environment"])) for r in rows]
 
 

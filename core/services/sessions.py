@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -10,6 +11,10 @@ from core.tables import Session
 from core.tokens import hash_token, new_token
 
 LIFETIME = timedelta(hours=12)
+# Every page and fragment resolves the cookie; a few seconds of memory saves a query each time.
+# Sign-out and account changes in this process forget at once; other processes within CACHE_S.
+CACHE_S = 5.0
+_cache: dict[str, tuple[float, SessionUser]] = {}
 
 
 class SessionUser(msgspec.Struct, frozen=True):
@@ -42,6 +47,27 @@ async def create_session(user_id: int, address: str) -> tuple[str, str]:
 
 async def resolve_session(token: str) -> SessionUser | None:
     """The live session's user, sliding its expiry forward; None when unknown or expired."""
+    key = hash_token(token)
+    cached = _cache.get(key)
+    if cached and time.monotonic() - cached[0] < CACHE_S:
+        return cached[1]
+    found = await _resolve(token)
+    if found is None:
+        _cache.pop(key, None)
+    else:
+        if len(_cache) > 10_000:
+            _cache.clear()
+        _cache[key] = (time.monotonic(), found)
+    return found
+
+
+def forget_user(user_id: int) -> None:
+    for key, (_, user) in list(_cache.items()):
+        if user.user_id == user_id:
+            _cache.pop(key, None)
+
+
+async def _resolve(token: str) -> SessionUser | None:
     now = datetime.now(UTC)
     row = (
         await Session.select(
@@ -77,6 +103,7 @@ async def resolve_session(token: str) -> SessionUser | None:
 
 
 async def end_session(token: str) -> None:
+    _cache.pop(hash_token(token), None)
     await Session.delete().where(Session.token_hash == hash_token(token)).run()
 
 
