@@ -90,3 +90,12 @@ async def test_login_next_parameter_cannot_redirect_off_site(client, admin):
         "/login", {"username": "admin", "password": ADMIN_PASSWORD, "next": "//evil.example"}
     )
     assert response.headers["location"] == "/"
+
+
+async def test_disabling_a_signed_in_user_ends_their_session_at_once(client, admin):
+    actor = accounts.Actor(id=admin.id, username="admin", is_admin=True)
+    user = await accounts.create_user(actor, username="qa", password="qa-password-1")
+    await client.login("qa", "qa-password-1")
+    assert (await client.get("/")).status_code == 200  # the session is now remembered
+    await accounts.update_user(actor, user.id, is_active=False)
+    assert (await client.get("/")).status_code == 302
