@@ -154,7 +154,8 @@ def main() -> None:
     p99 = latencies[int(0.99 * (len(latencies) - 1))]
     print(
         f"deployment list, {args.deployments} deployments, {args.users} users, one process: "
-        f"{len(latencies) / args.seconds:.0f} req/s, p50 {statistics.median(latencies) * 1000:.0f} ms, "
+        f"{len(latencies) / args.seconds:.0f} req/s, "
+        f"p50 {statistics.median(latencies) * 1000:.0f} ms, "
         f"p99 {p99 * 1000:.0f} ms"
     )
 

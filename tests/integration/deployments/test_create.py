@@ -129,7 +129,7 @@ async def test_sustained_cpu_load_keeps_deployments_away_but_one_spike_does_not(
     assert spike.node_id == world.node_id  # one busy heartbeat is not a full node
     for _ in range(5):
         await NodeSample.insert(NodeSample(node=world.node_id, cpu_used=3.9)).run()
-    with pytest.raises(CapacityExceeded, match="0.10 CPU"):
+    with pytest.raises(CapacityExceeded, match=r"0\.10 CPU"):
         await create_deployment(world.admin, request(world, name="under-load"))
 
 

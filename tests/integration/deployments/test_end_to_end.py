@@ -7,6 +7,7 @@ A project of three busybox-httpd services (each page names its tag) and one plug
 from __future__ import annotations
 
 import asyncio
+import json
 import tempfile
 from pathlib import Path
 
@@ -268,3 +269,48 @@ async def test_agent_killed_mid_run_goes_offline_then_finishes_without_orphans(s
     owners = {client.containers.get(c).labels["shoal.deployment"] for c in containers}
     assert owners == {str(dep.id)} and len(networks) == 1  # nothing left from the killed run
     assert len(containers) == 3  # api, web, docs; the seed plugin ran and went away
+
+
+async def test_service_logs_reach_the_log_stream(stack, pushed):
+    """What the page's log viewer reads: the last lines of one service, through hub and agent."""
+    from web import sse
+
+    admin = stack["admin"]
+    reg = (await registries.list_registries())[-1]
+    chatty = await catalog.create_service(
+        admin,
+        catalog.ServiceInput(
+            name="chatty",
+            registry_id=reg.id,
+            image="shop/web",
+            tag_mode="pinned",
+            tag="v1",
+            port=8080,
+            health_check=catalog.HealthCheck(kind="http", path="/"),
+            cpu=0.2,
+            memory_mb=64,
+            command='sh -c \'i=0; while [ $i -lt 2000 ]; do echo "line $i"; i=$((i+1)); done;'
+            " exec httpd -f -p 8080 -h /www'",
+        ),
+    )
+    project = await projects.create_project(
+        admin, projects.ProjectInput(name="logs", cpu=0.5, memory_mb=256)
+    )
+    await pipelines.save_pipeline(
+        admin,
+        project.id,
+        {
+            "nodes": [{"id": "chatty", "kind": "service", "config": {"service_id": chatty.id}}],
+            "edges": [],
+            "layout": {},
+        },
+    )
+    dep = await create_deployment(
+        admin, DeploymentInput(project_id=project.id, environment_id=stack["env_id"], name="talk")
+    )
+    dep = await wait_for(admin, dep.id, ("running", "failed"))
+    assert dep.status == "running", dep.error
+    messages = [m async for m in sse.deployment_logs(dep, "chatty", 50, False)]
+    lines = [json.loads(m.data)["line"] for m in messages if m.event == "log"]
+    assert len(lines) == 50 and lines[-1] == "line 1999" and lines[0] == "line 1950"
+    assert messages[-1].event == "end"
