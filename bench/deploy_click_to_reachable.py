@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import json
 import os
 import shutil
 import signal
@@ -177,6 +178,7 @@ class Bench:
                 },
             )
         )
+        self.registry_id = reg["id"]
         svc = self.ok(
             self.api.post(
                 "/services",
@@ -268,6 +270,67 @@ class Bench:
         return time.monotonic() - start
 
 
+CHATTY = (
+    "sh -c 'httpd -p 8080 -h /www; i=0; while :; do n=0; while [ $n -lt 100 ]; do "
+    'read up idle < /proc/uptime; echo "$up line $i"; i=$((i+1)); n=$((n+1)); done; '
+    "usleep 45000; done'"
+)
+
+
+def log_stream(bench: Bench, seconds: float) -> tuple[float, list[float]]:
+    """A service printing ~2,000 lines/s, each stamped with the kernel's uptime (the same clock
+    inside the container and here): lines/s received over SSE and each line's lag."""
+    svc = bench.ok(
+        bench.api.post(
+            "/services",
+            json={
+                "name": "chatty",
+                "registry_id": bench.registry_id,
+                "image": "bench/web",
+                "tag_mode": "pinned",
+                "tag": "v1",
+                "port": 8080,
+                "command": CHATTY,
+                "health_check": {"kind": "tcp"},
+                "cpu": 0.5,
+                "memory_mb": 64,
+            },
+        )
+    )
+    project = bench.ok(
+        bench.api.post("/projects", json={"name": "chatty", "cpu": 0.5, "memory_mb": 64})
+    )
+    node = {"id": "chatty", "kind": "service", "config": {"service_id": svc["id"]}}
+    bench.ok(
+        bench.api.put(
+            f"/projects/{project['id']}/pipeline", json={"nodes": [node], "edges": [], "layout": {}}
+        )
+    )
+    dep = bench.ok(
+        bench.api.post(
+            "/deployments",
+            json={"project_id": project["id"], "environment_id": bench.env_id, "name": "chatty"},
+        )
+    )
+    wait(lambda: bench.status(dep["id"])["status"] == "running", 60, 0.2)
+    lags: list[float] = []
+    url = f"/deployments/{dep['id']}/logs"
+    params = {"service": "chatty", "follow": "true", "tail": "0"}
+    with bench.api.stream("GET", url, params=params, timeout=30) as response:
+        start = time.monotonic()
+        for line in response.iter_lines():
+            if not line.startswith("data:") or '"line"' not in line:
+                continue
+            stamp = float(json.loads(line[5:])["line"].split()[0])
+            now = float(Path("/proc/uptime").read_text().split()[0])
+            lags.append(now - stamp)
+            if time.monotonic() - start > seconds:
+                break
+    took = time.monotonic() - start
+    bench.api.delete(f"/deployments/{dep['id']}")
+    return len(lags) / took, lags
+
+
 def burst(bench: Bench, prefix: str, count: int) -> tuple[list[int], list[str], float]:
     start = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(count) as pool:
@@ -311,6 +374,12 @@ def main() -> None:
         for dep_id in created:
             bench.api.delete(f"/deployments/{dep_id}")
         wait(lambda: all(bench.status(i)["status"] == "deleted" for i in created), 180, 0.5)
+        rate, lags = log_stream(bench, 10)
+        print(
+            f"log streaming of one chatty service over SSE: {rate:.0f} lines/s received, lag "
+            f"p50 {statistics.median(lags):.2f} s, p95 {percentile(lags, 0.95):.2f} s "
+            "(kernel uptime stamps, 10 ms resolution)"
+        )
         node = bench.ok(bench.api.get(f"/environments/{bench.env_id}/nodes"))[0]
         cpus = node["capacity"]["cpus"]
         bench.tight_project(round(cpus / 40, 4))
