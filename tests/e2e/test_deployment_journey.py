@@ -200,3 +200,69 @@ async def test_read_only_user_sees_a_running_deployment_without_actions(shoal_wi
         assert await page.locator(f".actions >> text={label}").count() == 0
     await context.close()
     ok(api.delete(f"/deployments/{dep['id']}"))
+
+
+CHATTY = (
+    "sh -c 'httpd -p 8080 -h /www; i=0; while :; do n=0; while [ $n -lt 200 ]; do "
+    'echo "line $i"; i=$((i+1)); n=$((n+1)); done; usleep 50000; done\''
+)
+
+
+async def test_log_viewer_follows_a_chatty_service_and_stays_bounded(shoal_with_agent, browser):
+    """About 4,000 lines/s into one tab: the viewer keeps 5,000 lines and says what it dropped."""
+    shoal, api, _ = shoal_with_agent
+    registry_id = next(r for r in ok(api.get("/registries")) if r["name"] == "local")["id"]
+    svc = ok(
+        api.post(
+            "/services",
+            json={
+                "name": "chatty",
+                "registry_id": registry_id,
+                "image": "shop/journey",
+                "tag_mode": "pinned",
+                "tag": "v1",
+                "port": 8080,
+                "command": CHATTY,
+                "health_check": {"kind": "tcp"},
+                "cpu": 0.25,
+                "memory_mb": 64,
+            },
+        )
+    )
+    project = ok(api.post("/projects", json={"name": "chatty", "cpu": 0.25, "memory_mb": 64}))
+    node = {"id": "chatty", "kind": "service", "config": {"service_id": svc["id"]}}
+    ok(
+        api.put(
+            f"/projects/{project['id']}/pipeline", json={"nodes": [node], "edges": [], "layout": {}}
+        )
+    )
+    env = next(e for e in ok(api.get("/environments")) if e["name"] == "local")
+    dep = ok(
+        api.post(
+            "/deployments",
+            json={"project_id": project["id"], "environment_id": env["id"], "name": "talky"},
+        )
+    )
+    context = await browser.new_context(base_url=shoal.url)
+    page = await context.new_page()
+    await page.goto("/login")
+    await page.fill("#f-username", "ops")
+    await page.fill("#f-password", "ops-password-1")
+    await page.click("button[type=submit]")
+    await page.goto(f"/deployments/{dep['id']}")
+    await page.wait_for_selector(".deployment-status .badge.running", timeout=90_000)
+    await page.reload()  # the viewer follows the service from the page's start
+    await page.wait_for_function(
+        "document.querySelector('.logs-lines').textContent.includes('earlier lines skipped')",
+        timeout=60_000,
+    )
+    text = await page.locator(".logs-lines").text_content()
+    kept = text.splitlines()
+    assert kept[0].startswith("… ") and len(kept) <= 5001
+    assert kept[-1].startswith("line ")
+    await page.click("button.logs-toggle")  # pause: the view stops moving
+    frozen = await page.locator(".logs-lines").text_content()
+    await page.wait_for_timeout(1000)
+    assert await page.locator(".logs-lines").text_content() == frozen
+    await context.close()
+    ok(api.delete(f"/deployments/{dep['id']}"))
