@@ -70,7 +70,15 @@ def cmd_serve(settings: Settings, args: argparse.Namespace, *, laptop: bool = Fa
         bootstrap.start_companions(settings)
     app = create_app(settings, dsn, run_worker=not args.no_worker)
     print(f"Shoal is running at {settings.effective_public_url}/", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
+    # Open SSE streams (live pages, log viewers) would hold a graceful shutdown forever.
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+    )
 
 
 def cmd_worker(settings: Settings, _: argparse.Namespace) -> None:

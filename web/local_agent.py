@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
+import ctypes
 import os
+import signal
 import subprocess
 import sys
 
@@ -109,6 +112,7 @@ def start_local_agent(settings: Settings) -> None:
         stdout=log,
         stderr=subprocess.STDOUT,
         env={**os.environ},
+        preexec_fn=_die_with_parent,  # spawned from the main thread, before uvicorn starts
     )
     atexit.register(_stop, process)
     print(
@@ -116,6 +120,12 @@ def start_local_agent(settings: Settings) -> None:
         f"'{ENVIRONMENT}', log: {settings.data_path / 'local-agent.log'})",
         flush=True,
     )
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when `up` dies, even by SIGKILL (Linux prctl PR_SET_PDEATHSIG)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
 
 
 def _stop(process: subprocess.Popen) -> None:
