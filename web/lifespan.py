@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -52,6 +53,21 @@ async def _stop_worker(worker: Worker, task: asyncio.Task) -> None:
         await asyncio.wait_for(task, timeout=5)
 
 
+def _settle_heap() -> None:
+    """Keep the cyclic GC off the startup heap (modules, app, templates: most objects).
+
+    Without this every full collection walks the whole heap, ~85 ms on this class of
+    machine, and under load one ran every second or two: the main cause of the deployment
+    list's tail latency. A larger first threshold also makes young collections rarer.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
+
+
+GC_YOUNG_THRESHOLD = 10_000
+
+
 class Lifespan:
     def __init__(
         self,
@@ -93,6 +109,8 @@ class Lifespan:
                 stops.append(await start(settings, queue))
             except Exception:
                 log.exception("could not start %s; the web app runs without it", name)
+        if self.own_pool:
+            _settle_heap()
         try:
             yield
         finally:
