@@ -65,8 +65,9 @@ def _filters(data: dict[str, Any]) -> dict[str, Any]:
 @get("/")
 async def index(request: Request, actor: Actor) -> Template:
     filters = _filters(dict(request.query_params))
-    listing = await deployments.list_deployments(actor, **filters)
-    project_ids, env_ids = await access.visible_ids(actor)
+    acl = await access.access_for(actor)
+    listing = await deployments.list_deployments(actor, acl=acl, **filters)
+    project_choices, environment_choices = await deployments.filter_choices(acl)
     template = (
         "partials/deployments/rows.html"
         if request.headers.get("hx-request")
@@ -77,8 +78,8 @@ async def index(request: Request, actor: Actor) -> Template:
         template,
         deployments=listing,
         query=dict(request.query_params),
-        projects=await projects.list_projects(project_ids),
-        environments=await environments.list_environments(env_ids),
+        projects=project_choices,
+        environments=environment_choices,
         statuses=status.ALL,
         request_query=str(request.url.query or ""),
         older=listing[-1].id if len(listing) == PAGE_SIZE else None,

@@ -2,10 +2,11 @@
 
 import asyncio
 import json
+import re
 
 from core import events
 from core.services import teams
-from core.tables import Deployment
+from core.tables import Deployment, PipelineVersion
 from shoaltest.web import api_client
 
 
@@ -141,3 +142,47 @@ async def test_events_stream_carries_published_status_changes(web_app, world, qu
     message = await asyncio.wait_for(anext(stream), 5)
     await stream.aclose()
     assert message.event == "status" and json.loads(message.data)["status"] == "running"
+
+
+async def test_list_shows_only_visible_deployments_filters_and_pages(web_app, world, client, queue):
+    from core.tables import Project
+    from web.pages import deployments as page_module
+
+    hidden_project = (
+        await Project.insert(Project(name="hidden-shop", cpu=0.01, memory_mb=16))
+        .returning(Project.id)
+        .run()
+    )[0]["id"]
+    version = (await PipelineVersion.select(PipelineVersion.id).first().run())["id"]
+    rows = [
+        Deployment(
+            project=world.project_id if i % 2 else hidden_project,
+            environment=world.env_id,
+            pipeline_version=version,
+            name=f"d{i}",
+            status="failed" if i % 3 == 0 else "running",
+        )
+        for i in range(1, 121)
+    ]
+    await Deployment.insert(*rows).run()
+    await teams.grant(world.admin, world.team_id, "project", world.project_id, "read")
+    await client.login("quinn", "quinn-password-1")
+
+    first = await client.get("/deployments")
+    names = re.findall(r'<a href="/deployments/\d+">(d\d+)</a>', first.text)
+    assert names[:3] == ["d119", "d117", "d115"] and len(names) == page_module.PAGE_SIZE
+    assert "hidden-shop" not in first.text and ">shop</option>" in first.text
+    older = re.search(r'href="(/deployments\?[^"]*before=\d+)"', first.text).group(1)
+    second = await client.get(older.replace("&amp;", "&"))
+    second_names = re.findall(r'<a href="/deployments/\d+">(d\d+)</a>', second.text)
+    assert second_names[0] == "d19" and "Older deployments" not in second.text
+    assert len(names) + len(second_names) == 60
+
+    failed = await client.get(f"/deployments?status=failed&project_id={world.project_id}")
+    failed_names = re.findall(r'<a href="/deployments/\d+">(d\d+)</a>', failed.text)
+    assert failed_names and all(int(n[1:]) % 6 == 3 for n in failed_names)
+    assert len(failed_names) == 20
+
+    async with await api_client(web_app, await user_view(world)) as api:
+        listed = (await api.get("/api/v1/deployments")).json()
+    assert {d["project_id"] for d in listed} == {world.project_id} and len(listed) == 60
