@@ -78,6 +78,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace, *, laptop: bool = Fa
         log_level="warning",
         lifespan="on",
         timeout_graceful_shutdown=5,
+        loop="uvloop",
+        http="httptools",
     )
 
 
