@@ -2,6 +2,11 @@
 concurrent signed-in users, served by one `shoal serve` process (web only).
 
     python bench/deployment_list_latency.py [--deployments 5000] [--users 50] [--seconds 20]
+                                            [--as-admin]
+
+By default each of the `--users` connections is a different non-admin user whose team has
+full access to the environment (so every request also reads that user's grants); with
+`--as-admin` they all share one admin session.
 """
 
 from __future__ import annotations
@@ -75,38 +80,79 @@ async def seed(dsn: str, count: int) -> None:
         " now() + interval '3 days')",
         rows,
     )
+    await conn.execute("ANALYZE")  # what autovacuum does within a minute on a real database
     await conn.close()
 
 
-async def sign_in(base: str, password: str) -> httpx.Cookies:
+async def add_users(dsn: str, count: int, password: str) -> list[str]:
+    """`count` non-admin users in one team with full access to the environment."""
+    from core.actor import Actor
+    from core.services import accounts, teams
+
+    db.configure(dsn)
+    await db.start_pool(2)
+    try:
+        admin = Actor.system("bench")
+        team = await teams.create_team(admin, "qa")
+        env = (await db.fetch("SELECT id FROM environments WHERE name = 'qa'"))[0]["id"]
+        await teams.grant(admin, team.id, "environment", env, "full")
+        names = []
+        for i in range(count):
+            user = await accounts.create_user(admin, username=f"qa{i}", password=password)
+            await teams.add_member(admin, team.id, user.id)
+            names.append(user.username)
+        return names
+    finally:
+        await db.close_pool()
+
+
+async def sign_in(base: str, password: str, username: str = "admin") -> httpx.Cookies:
     async with httpx.AsyncClient(base_url=base) as client:
         page = await client.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
         await client.post(
-            "/login", data={"username": "admin", "password": password, "csrf_token": token}
+            "/login", data={"username": username, "password": password, "csrf_token": token}
         )
+        assert "shoal_session" in client.cookies, f"{username} could not sign in"
         return client.cookies
 
 
-async def load(base: str, cookies: httpx.Cookies, users: int, seconds: float) -> list[float]:
+def cookie_header(cookies: httpx.Cookies) -> str:
+    return "; ".join(f"{k}={v}" for k, v in cookies.items())
+
+
+async def load(base: str, sessions: list[httpx.Cookies], seconds: float) -> list[float]:
+    """One closed-loop client per session; a Python load generator when wrk is missing."""
     latencies: list[float] = []
     deadline = time.monotonic() + seconds
-    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
 
-    async def user(client: httpx.AsyncClient) -> None:
-        while time.monotonic() < deadline:
-            start = time.perf_counter()
-            response = await client.get("/deployments")
-            latencies.append(time.perf_counter() - start)
-            assert response.status_code == 200, response.status_code
+    async def user(cookies: httpx.Cookies) -> None:
+        async with httpx.AsyncClient(base_url=base, cookies=cookies, timeout=30) as client:
+            while time.monotonic() < deadline:
+                start = time.perf_counter()
+                response = await client.get("/deployments")
+                latencies.append(time.perf_counter() - start)
+                assert response.status_code == 200, response.status_code
 
-    async with httpx.AsyncClient(base_url=base, cookies=cookies, limits=limits, timeout=30) as c:
-        await asyncio.gather(*(user(c) for _ in range(users)))
+    await asyncio.gather(*(user(c) for c in sessions))
     return latencies
 
 
-def run_wrk(base: str, cookie: str, users: int, seconds: float) -> str:
+# wrk cannot give each connection its own header, so requests take the sessions in turn.
+WRK_SCRIPT = """
+local cookies = {%s}
+local next_cookie = 0
+request = function()
+  next_cookie = next_cookie %% #cookies + 1
+  return wrk.format("GET", "/deployments", {["Cookie"] = cookies[next_cookie]})
+end
+"""
+
+
+def run_wrk(base: str, cookies: list[str], users: int, seconds: float, tmp: str) -> str:
     """Closed-loop load from `users` keep-alive connections, latency percentiles from wrk."""
+    script = Path(tmp) / "sessions.lua"
+    script.write_text(WRK_SCRIPT % ", ".join(f'"{c}"' for c in cookies))
     out = subprocess.run(
         [
             "wrk",
@@ -114,8 +160,8 @@ def run_wrk(base: str, cookie: str, users: int, seconds: float) -> str:
             f"-c{users}",
             f"-d{int(seconds)}s",
             "--latency",
-            "-H",
-            f"Cookie: {cookie}",
+            "-s",
+            str(script),
             f"{base}/deployments",
         ],
         capture_output=True,
@@ -137,6 +183,7 @@ def main() -> None:
     parser.add_argument("--deployments", type=int, default=5000)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--as-admin", action="store_true", help="one shared admin session")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="shoal-bench-list-") as tmp:
         dsn = db.start_embedded(Path(tmp))
@@ -157,6 +204,7 @@ def main() -> None:
             capture_output=True,
         )
         asyncio.run(seed(dsn, args.deployments))
+        usernames = [] if args.as_admin else asyncio.run(add_users(dsn, args.users, password))
         server = subprocess.Popen(
             [sys.executable, "-m", "web.cli", "serve", "--no-worker"],
             cwd=REPO,
@@ -172,15 +220,19 @@ def main() -> None:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.1)
-            cookies = asyncio.run(sign_in(base, password))
-            asyncio.run(load(base, cookies, 5, 2))  # warm-up
+            sessions = [asyncio.run(sign_in(base, password, name)) for name in usernames] or [
+                asyncio.run(sign_in(base, password))
+            ] * args.users
+            asyncio.run(load(base, sessions[:5], 2))  # warm-up
+            who = "one admin session" if args.as_admin else f"{args.users} different users"
+            print(f"{args.deployments} deployments; {who}")
             if shutil.which("wrk"):
                 # wrk (C) as the load generator: a Python client on the same 2 cores would
                 # spend as much CPU as the server and blur the tail.
-                cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
-                print(run_wrk(base, cookie, args.users, args.seconds))
+                cookies = [cookie_header(c) for c in sessions]
+                print(run_wrk(base, cookies, args.users, args.seconds, tmp))
                 return
-            latencies = sorted(asyncio.run(load(base, cookies, args.users, args.seconds)))
+            latencies = sorted(asyncio.run(load(base, sessions, args.seconds)))
         finally:
             server.send_signal(signal.SIGINT)
             server.wait(timeout=30)
