@@ -42,6 +42,9 @@ async def truncate_all() -> None:
     from core.piccolo_conf import DB
 
     names = ", ".join(f'"{t._meta.tablename}"' for t in ALL_TABLES)
+    # Jobs a previous test queued would otherwise show up in the next test's queue.
+    if (await core_db.fetch("SELECT to_regclass('saq_jobs') IS NOT NULL AS present"))[0][0]:
+        names += ", saq_jobs"
     await DB.run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
 
 
