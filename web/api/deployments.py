@@ -11,7 +11,7 @@ from litestar.response import ServerSentEvent
 from core.actor import Actor
 from core.domain.access import Level
 from core.services import deployment_actions as actions
-from core.services import deployments
+from core.services import deployment_list, deployments
 from core.services.deployments import DeploymentInput, DeploymentView
 from web import sse
 from web.guards import requires_login
@@ -35,7 +35,7 @@ async def list_deployments(
     mine: bool = False,
     limit: int = Parameter(default=200, ge=1, le=1000),
 ) -> list[DeploymentView]:
-    return await deployments.list_deployments(
+    return await deployment_list.list_deployments(
         actor,
         project_id=project_id,
         environment_id=environment_id,

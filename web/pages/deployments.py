@@ -19,6 +19,7 @@ from core.services import (
     access,
     deployment_history,
     deployment_inputs,
+    deployment_list,
     deployments,
     environments,
     projects,
@@ -66,8 +67,8 @@ def _filters(data: dict[str, Any]) -> dict[str, Any]:
 async def index(request: Request, actor: Actor) -> Template:
     filters = _filters(dict(request.query_params))
     acl = await access.access_for(actor)
-    listing = await deployments.list_deployments(actor, acl=acl, **filters)
-    project_choices, environment_choices = await deployments.filter_choices(acl)
+    listing = await deployment_list.list_deployments(actor, acl=acl, **filters)
+    project_choices, environment_choices = await deployment_list.filter_choices(acl)
     template = (
         "partials/deployments/rows.html"
         if request.headers.get("hx-request")

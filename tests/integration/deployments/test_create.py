@@ -6,7 +6,8 @@ import pytest
 
 from core.errors import CapacityExceeded, Conflict, Forbidden, InvalidInput, NotFound
 from core.services import deployment_specs, teams
-from core.services.deployments import DeploymentInput, create_deployment, list_deployments
+from core.services.deployment_list import list_deployments
+from core.services.deployments import DeploymentInput, create_deployment
 from core.tables import Deployment, Project
 
 from .conftest import add_node
