@@ -120,10 +120,10 @@ def main(argv: list[str] | None = None) -> int:
         config, token = prepare(args, env)
         keys = TokenKeys.load(config.data_dir, token)
         names = [config.listen_host, config.publish_address]
-        cert, key = tls.ensure_certificate(config.data_dir / "tls", names)
+        cert, key = tls.ensure_certificate(config.data_dir / "tls", names, in_child=True)
         context = tls.server_context(cert, key)
         thumbprint = tls.thumbprint(cert.read_bytes())
-    except (StartError, NoToken) as error:
+    except (StartError, NoToken, tls.CertificateError) as error:
         print(f"shoal-agent: error: {error}", file=sys.stderr)
         return 2
     return asyncio.run(serve(config, keys, context, thumbprint))

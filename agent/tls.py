@@ -12,6 +12,7 @@ import ipaddress
 import os
 import socket
 import ssl
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +24,43 @@ def thumbprint(cert_pem: bytes) -> str:
     return hashlib.sha256(ssl.PEM_cert_to_DER_cert(cert_pem.decode())).hexdigest()
 
 
-def ensure_certificate(tls_dir: Path, extra_names: list[str]) -> tuple[Path, Path]:
-    """Return (cert, key) paths, generating both when either is missing."""
+class CertificateError(Exception):
+    """The first start could not create the agent's certificate."""
+
+
+def ensure_certificate(
+    tls_dir: Path, extra_names: list[str], *, in_child: bool = False
+) -> tuple[Path, Path]:
+    """Return (cert, key) paths, generating both when either is missing.
+
+    The agent passes `in_child`: generation then runs in a forked child, because
+    `cryptography` is large, is needed once in the agent's life, and would otherwise stay
+    loaded in the long-running process. Only a single-threaded caller may ask for that (fork
+    copies the calling thread alone; a lock held by another one would never be released).
+    """
     cert_path, key_path = tls_dir / CERT_FILE, tls_dir / KEY_FILE
     if cert_path.exists() and key_path.exists():
         return cert_path, key_path
-    # Imported here: cryptography is large and only needed once, on the very first start.
+    if not in_child:
+        _generate(tls_dir, cert_path, key_path, extra_names)
+        return cert_path, key_path
+    pid = os.fork()
+    if pid == 0:  # the child: generate, write, and leave without running the parent's cleanup
+        code = 1
+        try:
+            _generate(tls_dir, cert_path, key_path, extra_names)
+            code = 0
+        except BaseException as error:  # reported by the parent through the exit code
+            print(f"shoal-agent: cannot create the certificate: {error}", file=sys.stderr)
+        finally:
+            os._exit(code)
+    _, wait_status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(wait_status) != 0 or not cert_path.exists():
+        raise CertificateError(f"could not create the agent's certificate in {tls_dir}")
+    return cert_path, key_path
+
+
+def _generate(tls_dir: Path, cert_path: Path, key_path: Path, extra_names: list[str]) -> None:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -57,7 +89,6 @@ def ensure_certificate(tls_dir: Path, extra_names: list[str]) -> tuple[Path, Pat
     )
     _write_private(key_path, key_pem)
     _write_private(cert_path, cert.public_bytes(serialization.Encoding.PEM))
-    return cert_path, key_path
 
 
 def server_context(cert_path: Path, key_path: Path) -> ssl.SSLContext:
