@@ -169,8 +169,8 @@ def run_wrk(base: str, cookies: list[str], users: int, seconds: float, tmp: str)
         check=True,
     ).stdout
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)
-    p50 = re.search(r"50%\s+(\S+)", out).group(1)
-    p99 = re.search(r"99%\s+(\S+)", out).group(1)
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return (
         f"deployment list, {users} users (wrk), one `serve` process: {float(rate):.0f} req/s, "

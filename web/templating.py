@@ -8,7 +8,20 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar.plugins.jinja import JinjaTemplateEngine
 
+from web.row_cache import RowCache
+
 STATIC_VERSION = "1"
+
+# Everything a deployment list row shows, and so its cache key (see web/row_cache.py).
+DEPLOYMENT_ROW_FIELDS = (
+    "id",
+    "name",
+    "project_name",
+    "environment_name",
+    "status",
+    "expires_at",
+    "created_by",
+)
 
 
 def ago(value: datetime | None) -> str:
@@ -41,5 +54,13 @@ def make_template_engine(directory: Path) -> JinjaTemplateEngine:
         auto_reload=False,
     )
     environment.filters.update(ago=ago, when=when)
-    environment.globals.update(static_version=STATIC_VERSION)
+    environment.globals.update(
+        static_version=STATIC_VERSION,
+        deployment_rows=RowCache(
+            environment,
+            "partials/deployments/row.html",
+            fields=DEPLOYMENT_ROW_FIELDS,
+            size=10_000,
+        ),
+    )
     return JinjaTemplateEngine(engine_instance=environment)

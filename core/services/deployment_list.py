@@ -67,13 +67,16 @@ async def list_deployments(
         conditions.append("d.status <> 'deleted'")
     where = " AND ".join(conditions) or "TRUE"
     rows = await db.fetch(f"{LIST_SQL}{where} ORDER BY d.id DESC LIMIT {int(limit)}", *args)
-    views = []
-    for row in rows:
-        row = dict(row)
-        row["tags"] = msgspec.json.decode(row["tags"] or "{}")  # JSONB arrives as text
-        row["ports"] = msgspec.json.decode(row["ports"] or "{}")
-        views.append(to_view(row, acl.deployment_level(row["project"], row["environment"])))
-    return views
+    decode = msgspec.json.decode  # JSONB arrives as text
+    return [
+        to_view(
+            row,
+            acl.deployment_level(row["project"], row["environment"]),
+            decode(row["tags"] or "{}"),
+            decode(row["ports"] or "{}"),
+        )
+        for row in rows
+    ]
 
 
 class Choice(msgspec.Struct, frozen=True):

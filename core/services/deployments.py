@@ -6,6 +6,7 @@ the agent's reports land through core.hub.events.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -68,7 +69,10 @@ COLUMNS = (
 )
 
 
-def to_view(row: dict[str, Any], level: Level) -> DeploymentView:
+def to_view(
+    row: Mapping[str, Any], level: Level, tags: dict[str, str], ports: dict[str, int]
+) -> DeploymentView:
+    """`row` from the ORM or a raw record; tags and ports already decoded from JSON."""
     return DeploymentView(
         id=row["id"],
         name=row["name"],
@@ -79,8 +83,8 @@ def to_view(row: dict[str, Any], level: Level) -> DeploymentView:
         environment_name=row["environment_name"],
         node_id=row["node"],
         pipeline_version=row["version"],
-        tags=row["tags"] or {},
-        ports=row["ports"] or {},
+        tags=tags,
+        ports=ports,
         error=row["error"],
         created_by=row["creator"],
         created_at=row["created_at"],
@@ -126,7 +130,7 @@ async def get_deployment(
     if row is None:
         raise NotFound("No such deployment.")
     level = await access.require_deployment_level(actor, row["project"], row["environment"], needed)
-    view = to_view(row, level)
+    view = to_view(row, level, row["tags"] or {}, row["ports"] or {})
     graph = graphs.decode(
         (
             await PipelineVersion.select(PipelineVersion.graph)
