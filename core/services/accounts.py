@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 
-import asyncpg
 import msgspec
 
 from core import passwords, validation
@@ -13,6 +12,7 @@ from core.actor import Actor
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.services import sessions, throttle
 from core.services.audit import Target, audited
+from core.services.unique import name_must_be_free
 from core.tables import Session, User
 
 
@@ -69,7 +69,7 @@ async def create_user(
             raise InvalidInput(problem, "password")
         if await User.exists().where(User.username == name).run():
             raise Conflict(f"A user named '{name}' already exists.", "username")
-        try:
+        with name_must_be_free("A user", name, "username"):
             row = (
                 await User.insert(
                     User(
@@ -83,8 +83,6 @@ async def create_user(
                 .returning(*User.all_columns())
                 .run()
             )[0]
-        except asyncpg.UniqueViolationError as exc:
-            raise Conflict(f"A user named '{name}' already exists.", "username") from exc
         audit.target = Target("user", row["id"], name)
         audit.detail = "admin" if is_admin else ""
         return _view(row)

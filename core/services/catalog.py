@@ -13,7 +13,6 @@ import re
 from datetime import datetime
 from typing import Literal
 
-import asyncpg
 import msgspec
 
 from core import validation
@@ -24,6 +23,7 @@ from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.services import registries
 from core.services.audit import Target, audited
 from core.services.catalog_usage import pipelines_using
+from core.services.unique import name_must_be_free
 from core.tables import Registry, Service
 
 MAX_CPU = 256.0
@@ -161,10 +161,8 @@ async def create_service(actor: Actor, data: ServiceInput) -> ServiceView:
     _admin(actor)
     async with audited(actor, "service.create", Target("service", name=data.name[:63])) as audit:
         values = await _clean(data)
-        try:
+        with name_must_be_free("A service", values["name"]):
             row = (await Service.insert(Service(**values)).returning(Service.id).run())[0]
-        except asyncpg.UniqueViolationError as exc:
-            raise Conflict(f"A service named '{values['name']}' exists.", "name") from exc
         audit.target = Target("service", row["id"], values["name"])
     return await get_service(row["id"])
 
@@ -174,10 +172,8 @@ async def update_service(actor: Actor, service_id: int, data: ServiceInput) -> S
     old = await get_service(service_id)
     async with audited(actor, "service.update", Target("service", old.id, old.name)):
         values = await _clean(data)
-        try:
+        with name_must_be_free("A service", values["name"]):
             await Service.update(values).where(Service.id == service_id).run()
-        except asyncpg.UniqueViolationError as exc:
-            raise Conflict(f"A service named '{values['name']}' exists.", "name") from exc
     return await get_service(service_id)
 
 

@@ -12,6 +12,7 @@ from core import validation
 from core.actor import Actor
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.services.audit import Target, audited
+from core.services.unique import name_must_be_free
 from core.tables import Deployment, Environment, Node
 
 MAX_CLEANUP_HOURS = 24 * 365
@@ -86,14 +87,10 @@ async def create_environment(actor: Actor, data: EnvironmentInput) -> Environmen
     target = Target("environment", name=data.name[:63])
     async with audited(actor, "environment.create", target) as audit:
         values = _clean(data)
-        try:
+        with name_must_be_free("An environment", values["name"]):
             row = (await Environment.insert(Environment(**values)).returning(Environment.id).run())[
                 0
             ]
-        except asyncpg.UniqueViolationError as exc:
-            raise Conflict(
-                f"An environment named '{values['name']}' already exists.", "name"
-            ) from exc
         audit.target = Target("environment", row["id"], values["name"], environment_id=row["id"])
     return await get_environment(row["id"])
 
@@ -107,12 +104,8 @@ async def update_environment(
     target = Target("environment", old.id, old.name, environment_id=old.id)
     async with audited(actor, "environment.update", target):
         values = _clean(data)
-        try:
+        with name_must_be_free("An environment", values["name"]):
             await Environment.update(values).where(Environment.id == environment_id).run()
-        except asyncpg.UniqueViolationError as exc:
-            raise Conflict(
-                f"An environment named '{values['name']}' already exists.", "name"
-            ) from exc
     return await get_environment(environment_id)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import asyncpg
 import jsonschema
 import msgspec
 from jsonschema.exceptions import SchemaError
@@ -23,6 +22,7 @@ from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.services.audit import Target, audited
 from core.services.catalog import check_resources
 from core.services.catalog_usage import pipelines_using
+from core.services.unique import name_must_be_free
 from core.tables import Plugin, Registry
 
 MAX_TIMEOUT_S = 24 * 3600
@@ -124,10 +124,8 @@ async def create_plugin(actor: Actor, data: PluginInput) -> PluginView:
     _admin(actor)
     async with audited(actor, "plugin.create", Target("plugin", name=data.name[:63])) as audit:
         values = await _clean(data)
-        try:
+        with name_must_be_free("A plugin", values["name"]):
             row = (await Plugin.insert(Plugin(**values)).returning(Plugin.id).run())[0]
-        except asyncpg.UniqueViolationError as exc:
-            raise Conflict(f"A plugin named '{values['name']}' exists.", "name") from exc
         audit.target = Target("plugin", row["id"], values["name"])
     return await get_plugin(row["id"])
 
@@ -137,10 +135,8 @@ async def update_plugin(actor: Actor, plugin_id: int, data: PluginInput) -> Plug
     old = await get_plugin(plugin_id)
     async with audited(actor, "plugin.update", Target("plugin", old.id, old.name)):
         values = await _clean(data)
-        try:
+        with name_must_be_free("A plugin", values["name"]):
             await Plugin.update(values).where(Plugin.id == plugin_id).run()
-        except asyncpg.UniqueViolationError as exc:
-            raise Conflict(f"A plugin named '{values['name']}' exists.", "name") from exc
     return await get_plugin(plugin_id)
 
 

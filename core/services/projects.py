@@ -11,6 +11,7 @@ from core import validation
 from core.actor import Actor
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.services.audit import Target, audited
+from core.services.unique import name_must_be_free
 from core.tables import Deployment, Project
 
 MAX_CPU = 256.0
@@ -82,10 +83,8 @@ async def create_project(actor: Actor, data: ProjectInput) -> ProjectView:
         raise Forbidden("Only admins can create projects.")
     async with audited(actor, "project.create", Target("project", name=data.name[:63])) as audit:
         values = _clean(data)
-        try:
+        with name_must_be_free("A project", values["name"]):
             row = (await Project.insert(Project(**values)).returning(Project.id).run())[0]
-        except asyncpg.UniqueViolationError as exc:
-            raise Conflict(f"A project named '{values['name']}' already exists.", "name") from exc
         audit.target = Target("project", row["id"], values["name"], project_id=row["id"])
     return await get_project(row["id"])
 
@@ -97,10 +96,8 @@ async def update_project(actor: Actor, project_id: int, data: ProjectInput) -> P
     target = Target("project", old.id, old.name, project_id=old.id)
     async with audited(actor, "project.update", target):
         values = _clean(data)
-        try:
+        with name_must_be_free("A project", values["name"]):
             await Project.update(values).where(Project.id == project_id).run()
-        except asyncpg.UniqueViolationError as exc:
-            raise Conflict(f"A project named '{values['name']}' already exists.", "name") from exc
     return await get_project(project_id)
 
 

@@ -17,6 +17,7 @@ from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.registry_client import RegistryClient
 from core.services import tag_cache
 from core.services.audit import Target, audited
+from core.services.unique import name_must_be_free
 from core.tables import Plugin, Registry, Service
 
 DOCKER_HUB_NAME = "docker-hub"
@@ -125,10 +126,8 @@ async def create_registry(actor: Actor, data: RegistryInput) -> RegistryView:
         values = _clean(data)
         crypto.box()  # refuse before inserting anything if no key is configured
         async with Registry._meta.db.transaction():
-            try:
+            with name_must_be_free("A registry", values["name"]):
                 row = (await Registry.insert(Registry(**values)).returning(Registry.id).run())[0]
-            except asyncpg.UniqueViolationError as exc:
-                raise Conflict(f"A registry named '{values['name']}' exists.", "name") from exc
             await _store_password(row["id"], data)
         audit.target = Target("registry", row["id"], values["name"])
     return await get_registry(row["id"])
@@ -143,10 +142,8 @@ async def update_registry(actor: Actor, registry_id: int, data: RegistryInput) -
         if data.clear_password or data.password:
             audit.detail = "password removed" if data.clear_password else "password replaced"
         async with Registry._meta.db.transaction():
-            try:
+            with name_must_be_free("A registry", values["name"]):
                 await Registry.update(values).where(Registry.id == registry_id).run()
-            except asyncpg.UniqueViolationError as exc:
-                raise Conflict(f"A registry named '{values['name']}' exists.", "name") from exc
             await _store_password(registry_id, data)
     tag_cache.forget_registry(registry_id)
     return await get_registry(registry_id)

@@ -9,6 +9,7 @@ from core import validation
 from core.actor import Actor
 from core.errors import Conflict, Forbidden, NotFound
 from core.services.audit import Target, audited
+from core.services.unique import name_must_be_free
 from core.tables import Environment, Grant, Membership, Project, Team, User
 
 LEVELS = ("read", "full")
@@ -67,12 +68,10 @@ async def create_team(actor: Actor, name: str, description: str = "") -> TeamVie
     async with audited(actor, "team.create", Target("team", name=name[:64])) as audit:
         clean = validation.text(name, "name", max_length=64)
         about = validation.text(description, "description", max_length=1000, required=False)
-        try:
+        with name_must_be_free("A team", clean):
             row = (await Team.insert(Team(name=clean, description=about)).returning(Team.id).run())[
                 0
             ]
-        except asyncpg.UniqueViolationError as exc:
-            raise Conflict(f"A team named '{clean}' already exists.", "name") from exc
         audit.target = Target("team", row["id"], clean)
     return await get_team(row["id"])
 
@@ -89,10 +88,8 @@ async def rename_team(
             changes[Team.description] = validation.text(
                 description, "description", max_length=1000, required=False
             )
-        try:
+        with name_must_be_free("A team", clean):
             await Team.update(changes).where(Team.id == team_id).run()
-        except asyncpg.UniqueViolationError as exc:
-            raise Conflict(f"A team named '{clean}' already exists.", "name") from exc
         audit.detail = f"'{team.name}' → '{clean}'"
     return await get_team(team_id)
 
