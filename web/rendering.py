@@ -71,6 +71,15 @@ def field_errors(exc: ShoalError) -> dict[str, str]:
     return {getattr(exc, "field", None) or "": exc.detail}
 
 
+def refused(exc: ShoalError, form: dict[str, str] | None = None) -> dict[str, Any]:
+    """What a page re-rendered after a refused submit takes: the message beside its field,
+    the error's status, and (when given) the input as typed, so nothing is lost."""
+    context: dict[str, Any] = {"errors": field_errors(exc), "status_code": exc.status_code}
+    if form is not None:
+        context["form"] = form
+    return context
+
+
 def as_int(value: str | None, default: int | None = None) -> int | None:
     try:
         return int(value) if value not in (None, "") else default

@@ -11,7 +11,7 @@ from core.actor import Actor
 from core.errors import ShoalError
 from core.services import accounts, api_tokens
 from web.guards import requires_login
-from web.rendering import field_errors, form_data, page, redirect
+from web.rendering import form_data, page, redirect, refused
 
 
 async def _page(request: Request, actor: Actor, **extra: Any) -> Template:
@@ -35,9 +35,7 @@ async def create_token(request: Request, actor: Actor) -> Template:
     try:
         created = await api_tokens.create_token(actor, data.get("name", ""))
     except ShoalError as exc:
-        return await _page(
-            request, actor, form=data, errors=field_errors(exc), status_code=exc.status_code
-        )
+        return await _page(request, actor, **refused(exc, data))
     return await _page(request, actor, new_token=created.token, new_token_name=created.info.name)
 
 
@@ -55,7 +53,7 @@ async def change_password(request: Request, actor: Actor) -> Template | Redirect
             actor, data.get("current_password", ""), data.get("new_password", "")
         )
     except ShoalError as exc:
-        return await _page(request, actor, errors=field_errors(exc), status_code=exc.status_code)
+        return await _page(request, actor, **refused(exc))
     return redirect("/account", "Password changed.")
 
 

@@ -28,7 +28,7 @@ from core.services import deployment_actions as actions
 from core.tables import PipelineVersion
 from web import sse
 from web.guards import requires_login
-from web.rendering import as_int, field_errors, form_data, page, redirect
+from web.rendering import as_int, form_data, page, redirect, refused
 
 
 async def _choices(actor: Actor) -> tuple[list, list]:
@@ -149,9 +149,7 @@ async def create(request: Request, actor: Actor) -> Template | Redirect:
             ),
         )
     except ShoalError as exc:
-        return await _form(
-            request, actor, form=data, errors=field_errors(exc), status_code=exc.status_code
-        )
+        return await _form(request, actor, **refused(exc, data))
     return redirect(f"/deployments/{dep.id}", f"Deployment '{dep.name}' is on its way.")
 
 

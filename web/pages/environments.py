@@ -12,7 +12,7 @@ from core.actor import Actor
 from core.errors import ShoalError
 from core.services import access, environments, teams
 from web.guards import requires_login
-from web.rendering import as_int, field_errors, form_data, page, redirect
+from web.rendering import as_int, form_data, page, redirect, refused
 
 # Extra sections other areas add to the detail page: async (actor, environment id) -> context.
 detail_extensions: list = []
@@ -67,9 +67,7 @@ async def create(request: Request, actor: Actor) -> Template | Redirect:
     try:
         env = await environments.create_environment(actor, environment_input(data))
     except ShoalError as exc:
-        return await _index(
-            request, actor, form=data, errors=field_errors(exc), status_code=exc.status_code
-        )
+        return await _index(request, actor, **refused(exc, data))
     return redirect(f"/environments/{env.id}", f"Environment '{env.name}' created.")
 
 
@@ -84,14 +82,7 @@ async def update(request: Request, actor: Actor, environment_id: int) -> Templat
     try:
         await environments.update_environment(actor, environment_id, environment_input(data))
     except ShoalError as exc:
-        return await _detail(
-            request,
-            actor,
-            environment_id,
-            form=data,
-            errors=field_errors(exc),
-            status_code=exc.status_code,
-        )
+        return await _detail(request, actor, environment_id, **refused(exc, data))
     return redirect(f"/environments/{environment_id}", "Environment saved.")
 
 
@@ -108,9 +99,7 @@ async def add_grant(request: Request, actor: Actor, environment_id: int) -> Temp
         team_id = as_int(data.get("team_id"), 0) or 0
         await teams.grant(actor, team_id, "environment", environment_id, data.get("level", ""))
     except ShoalError as exc:
-        return await _detail(
-            request, actor, environment_id, errors=field_errors(exc), status_code=exc.status_code
-        )
+        return await _detail(request, actor, environment_id, **refused(exc))
     return redirect(f"/environments/{environment_id}", "Access granted.")
 
 

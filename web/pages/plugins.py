@@ -13,7 +13,7 @@ from core.errors import InvalidInput, ShoalError
 from core.services import plugins, registries
 from core.services.plugins import PluginInput
 from web.guards import requires_admin
-from web.rendering import as_float, as_int, field_errors, form_data, page, redirect
+from web.rendering import as_float, as_int, form_data, page, redirect, refused
 
 ADMIN_NAV = ("Plugins", "/plugins", 32)
 
@@ -75,9 +75,7 @@ async def _save(request: Request, actor: Actor, plugin_id: int | None) -> Templa
         else:
             saved = await plugins.update_plugin(actor, plugin_id, plugin_input(data))
     except ShoalError as exc:
-        return await _form_page(
-            request, plugin_id, form=data, errors=field_errors(exc), status_code=exc.status_code
-        )
+        return await _form_page(request, plugin_id, **refused(exc, data))
     return redirect(f"/plugins/{saved.id}", f"Plugin '{saved.name}' saved.")
 
 
@@ -101,9 +99,7 @@ async def delete(request: Request, actor: Actor, plugin_id: int) -> Template | R
     try:
         await plugins.delete_plugin(actor, plugin_id)
     except ShoalError as exc:
-        return await _form_page(
-            request, plugin_id, errors=field_errors(exc), status_code=exc.status_code
-        )
+        return await _form_page(request, plugin_id, **refused(exc))
     return redirect("/plugins", "Plugin deleted.")
 
 

@@ -17,7 +17,7 @@ from core.actor import Actor
 from core.errors import ShoalError
 from core.services import access, projects, secrets
 from web.guards import requires_login
-from web.rendering import field_errors, form_data, page, redirect
+from web.rendering import form_data, page, redirect, refused
 
 
 async def _context(actor: Actor, project_id: int) -> dict[str, Any]:
@@ -62,9 +62,7 @@ async def set_secret(request: Request, actor: Actor, project_id: int) -> Templat
         return page(
             request,
             "catalog/project_secrets.html",
-            form=form,
-            errors=field_errors(exc),
-            status_code=exc.status_code,
+            **refused(exc, form),
             **context,
         )
     return redirect(_back(project_id, data), f"Secret {saved.name} saved.")

@@ -12,7 +12,7 @@ from core.actor import Actor
 from core.errors import ShoalError
 from core.services import access, projects, teams
 from web.guards import requires_login
-from web.rendering import as_float, as_int, field_errors, form_data, page, redirect
+from web.rendering import as_float, as_int, form_data, page, redirect, refused
 
 
 def project_input(data: dict[str, str]) -> projects.ProjectInput:
@@ -56,9 +56,7 @@ async def create(request: Request, actor: Actor) -> Template | Redirect:
     try:
         project = await projects.create_project(actor, project_input(data))
     except ShoalError as exc:
-        return await _index(
-            request, actor, form=data, errors=field_errors(exc), status_code=exc.status_code
-        )
+        return await _index(request, actor, **refused(exc, data))
     return redirect(f"/projects/{project.id}", f"Project '{project.name}' created.")
 
 
@@ -73,14 +71,7 @@ async def update(request: Request, actor: Actor, project_id: int) -> Template | 
     try:
         await projects.update_project(actor, project_id, project_input(data))
     except ShoalError as exc:
-        return await _detail(
-            request,
-            actor,
-            project_id,
-            form=data,
-            errors=field_errors(exc),
-            status_code=exc.status_code,
-        )
+        return await _detail(request, actor, project_id, **refused(exc, data))
     return redirect(f"/projects/{project_id}", "Project saved.")
 
 
@@ -97,9 +88,7 @@ async def add_grant(request: Request, actor: Actor, project_id: int) -> Template
         team_id = as_int(data.get("team_id"), 0) or 0
         await teams.grant(actor, team_id, "project", project_id, data.get("level", ""))
     except ShoalError as exc:
-        return await _detail(
-            request, actor, project_id, errors=field_errors(exc), status_code=exc.status_code
-        )
+        return await _detail(request, actor, project_id, **refused(exc))
     return redirect(f"/projects/{project_id}", "Access granted.")
 
 

@@ -16,7 +16,7 @@ from core.actor import Actor
 from core.errors import ShoalError
 from core.services import registries
 from web.guards import requires_admin
-from web.rendering import as_int, field_errors, form_data, page, redirect
+from web.rendering import as_int, form_data, page, redirect, refused
 
 ADMIN_NAV = ("Registries", "/registries", 30)
 
@@ -59,9 +59,7 @@ async def create(request: Request, actor: Actor) -> Template | Redirect:
         made = await registries.create_registry(actor, registry_input(data))
     except ShoalError as exc:
         data.pop("password", None)  # never echoed back, not even the one just typed
-        return await _index(
-            request, form=data, errors=field_errors(exc), status_code=exc.status_code
-        )
+        return await _index(request, **refused(exc, data))
     return redirect(f"/registries/{made.id}", f"Registry '{made.name}' added.")
 
 
@@ -77,9 +75,7 @@ async def update(request: Request, actor: Actor, registry_id: int) -> Template |
         await registries.update_registry(actor, registry_id, registry_input(data))
     except ShoalError as exc:
         data.pop("password", None)
-        return await _detail(
-            request, registry_id, form=data, errors=field_errors(exc), status_code=exc.status_code
-        )
+        return await _detail(request, registry_id, **refused(exc, data))
     return redirect(f"/registries/{registry_id}", "Registry saved.")
 
 
@@ -88,9 +84,7 @@ async def delete(request: Request, actor: Actor, registry_id: int) -> Template |
     try:
         await registries.delete_registry(actor, registry_id)
     except ShoalError as exc:
-        return await _detail(
-            request, registry_id, errors=field_errors(exc), status_code=exc.status_code
-        )
+        return await _detail(request, registry_id, **refused(exc))
     return redirect("/registries", "Registry deleted.")
 
 

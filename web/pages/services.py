@@ -16,7 +16,7 @@ from core.errors import InvalidInput, ShoalError
 from core.services import catalog, registries
 from core.services.catalog import HealthCheck, ServiceInput
 from web.guards import requires_admin, requires_login
-from web.rendering import as_float, as_int, field_errors, form_data, page, redirect
+from web.rendering import as_float, as_int, form_data, page, redirect, refused
 
 ADMIN_NAV = ("Services", "/services", 31)
 HEALTH_KINDS = ("none", "http", "tcp", "command")
@@ -92,9 +92,7 @@ async def _save(request: Request, actor: Actor, service_id: int | None) -> Templ
         else:
             saved = await catalog.update_service(actor, service_id, service_input(data))
     except ShoalError as exc:
-        return await _form_page(
-            request, service_id, form=data, errors=field_errors(exc), status_code=exc.status_code
-        )
+        return await _form_page(request, service_id, **refused(exc, data))
     return redirect(f"/services/{saved.id}", f"Service '{saved.name}' saved.")
 
 
@@ -118,9 +116,7 @@ async def delete(request: Request, actor: Actor, service_id: int) -> Template | 
     try:
         await catalog.delete_service(actor, service_id)
     except ShoalError as exc:
-        return await _form_page(
-            request, service_id, errors=field_errors(exc), status_code=exc.status_code
-        )
+        return await _form_page(request, service_id, **refused(exc))
     return redirect("/services", "Service deleted.")
 
 

@@ -16,7 +16,7 @@ from core.actor import Actor
 from core.errors import ShoalError
 from core.services import accounts, environments, projects, teams
 from web.guards import requires_admin
-from web.rendering import as_int, field_errors, form_data, page, redirect
+from web.rendering import as_int, form_data, page, redirect, refused
 
 
 async def _index(request: Request, **extra: Any) -> Template:
@@ -48,9 +48,7 @@ async def create(request: Request, actor: Actor) -> Template | Redirect:
     try:
         team = await teams.create_team(actor, data.get("name", ""), data.get("description", ""))
     except ShoalError as exc:
-        return await _index(
-            request, form=data, errors=field_errors(exc), status_code=exc.status_code
-        )
+        return await _index(request, **refused(exc, data))
     return redirect(f"/teams/{team.id}", f"Team '{team.name}' created.")
 
 
@@ -67,9 +65,7 @@ async def rename(request: Request, actor: Actor, team_id: int) -> Template | Red
             actor, team_id, data.get("name", ""), data.get("description")
         )
     except ShoalError as exc:
-        return await _detail(
-            request, team_id, form=data, errors=field_errors(exc), status_code=exc.status_code
-        )
+        return await _detail(request, team_id, **refused(exc, data))
     return redirect(f"/teams/{team.id}", "Team saved.")
 
 
@@ -86,9 +82,7 @@ async def add_member(request: Request, actor: Actor, team_id: int) -> Template |
     try:
         await teams.add_member(actor, team_id, as_int(data.get("user_id"), 0) or 0)
     except ShoalError as exc:
-        return await _detail(
-            request, team_id, errors=field_errors(exc), status_code=exc.status_code
-        )
+        return await _detail(request, team_id, **refused(exc))
     return redirect(f"/teams/{team_id}", "Member added.")
 
 
@@ -105,9 +99,7 @@ async def add_grant(request: Request, actor: Actor, team_id: int) -> Template | 
     try:
         await teams.grant(actor, team_id, target, as_int(raw_id, 0) or 0, data.get("level", ""))
     except ShoalError as exc:
-        return await _detail(
-            request, team_id, errors=field_errors(exc), status_code=exc.status_code
-        )
+        return await _detail(request, team_id, **refused(exc))
     return redirect(f"/teams/{team_id}", "Access granted.")
 
 

@@ -11,7 +11,7 @@ from core.actor import Actor
 from core.errors import ShoalError
 from core.services import accounts, teams
 from web.guards import requires_admin
-from web.rendering import field_errors, form_data, page, redirect
+from web.rendering import form_data, page, redirect, refused
 
 
 async def _index(request: Request, **extra: Any) -> Template:
@@ -46,9 +46,7 @@ async def create(request: Request, actor: Actor) -> Template | Redirect:
             is_admin=data.get("is_admin") == "on",
         )
     except ShoalError as exc:
-        return await _index(
-            request, form=data, errors=field_errors(exc), status_code=exc.status_code
-        )
+        return await _index(request, **refused(exc, data))
     return redirect(f"/users/{user.id}", f"User '{user.username}' created.")
 
 
@@ -69,9 +67,7 @@ async def update(request: Request, actor: Actor, user_id: int) -> Template | Red
             is_active=data.get("is_active") == "on",
         )
     except ShoalError as exc:
-        return await _detail(
-            request, user_id, errors=field_errors(exc), status_code=exc.status_code
-        )
+        return await _detail(request, user_id, **refused(exc))
     return redirect(f"/users/{user_id}", "User saved.")
 
 
