@@ -6,7 +6,6 @@ kill it (to simulate a crash) must `await caddy.restart()` in a `finally`.
 
 from __future__ import annotations
 
-import socket
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,23 +15,7 @@ import pytest
 
 from core.ingress.process import CaddyProcess
 from core.settings import Settings
-
-
-def _free_port_pair() -> int:
-    """A port p with p+1 free too: HTTPS hosts are served on p+1 (see hostnames.tls_bind)."""
-    for _ in range(50):
-        with socket.socket() as first:
-            first.bind(("127.0.0.1", 0))
-            port = first.getsockname()[1]
-            if port >= 65535:
-                continue
-            with socket.socket() as second:
-                try:
-                    second.bind(("127.0.0.1", port + 1))
-                except OSError:
-                    continue
-        return port
-    raise RuntimeError("no two adjacent free loopback ports")
+from shoaltest.ports import quiet_ports
 
 
 @dataclass
@@ -77,10 +60,11 @@ class CaddyUnderTest:
 @pytest.fixture(scope="session")
 async def caddy() -> AsyncIterator[CaddyUnderTest]:
     with tempfile.TemporaryDirectory(prefix="shoal-test-caddy-") as tmp:
-        process = CaddyProcess(Path(tmp))
+        process = CaddyProcess(Path(tmp), admin_port=quiet_ports())
         await process.start()
         try:
-            yield CaddyUnderTest(process, _free_port_pair())
+            # HTTPS hosts are served on ingress_port + 1 (see hostnames.tls_bind).
+            yield CaddyUnderTest(process, quiet_ports(2))
         finally:
             await process.stop()
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -21,6 +20,8 @@ from pathlib import Path
 import docker
 import httpx
 import pytest
+
+from shoaltest.ports import free_port
 
 REGISTRY_BINARY = "docker-registry"
 CONFIG = """\
@@ -40,12 +41,6 @@ auth:
     realm: shoal-test
     path: {htpasswd}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class PushError(Exception):
@@ -137,4 +132,4 @@ def registry(docker_client: docker.DockerClient) -> Iterator[RegistryServer]:
                 process.wait()
 
 
-__all__ = ["PushError", "RegistryServer", "free_port", "registry"]
+__all__ = ["PushError", "RegistryServer", "registry"]

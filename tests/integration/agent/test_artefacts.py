@@ -16,7 +16,7 @@ import pytest
 from agent import __version__
 from agent import protocol as p
 from shoaltest.agent import REPO, AgentClient, httpd_service, make_spec, remove_labelled
-from shoaltest.registry import free_port
+from shoaltest.ports import free_port
 
 BINARY = REPO / "build/out/shoal-agent"
 IMAGE = f"shoal/agent:{__version__}"

@@ -5,7 +5,7 @@ import pytest
 from core.actor import Actor
 from core.services import accounts
 from core.services.projects import ProjectInput, create_project
-from shoaltest.registry import free_port
+from shoaltest.ports import free_port
 from shoaltest.web import api_client
 
 pytestmark = pytest.mark.docker

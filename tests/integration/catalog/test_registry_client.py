@@ -10,7 +10,7 @@ from core.registry_client import (
     RegistryUnreachable,
     RepositoryNotFound,
 )
-from shoaltest.registry import free_port
+from shoaltest.ports import free_port
 
 pytestmark = pytest.mark.docker
 

@@ -17,7 +17,7 @@ import httpx
 from core import crypto
 from shoaltest.agent import REPO
 from shoaltest.hub import add_node_with_agent, node_row, until
-from shoaltest.registry import free_port
+from shoaltest.ports import free_port
 
 
 def _socket_inodes(pid: int) -> set[str]:
