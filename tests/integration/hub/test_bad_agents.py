@@ -4,6 +4,7 @@ the hub says what happened, keeps every other node going and keeps retrying."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from agent.protocol import token_key
 from core.services import nodes
@@ -12,19 +13,25 @@ from shoaltest.hub import node_row, until, wait_status
 from .fake_agent import FakeAgent
 
 
-async def _node_for(fake_port: int, admin, env_id: int, name: str):
-    return await nodes.add_node(
-        admin, env_id, nodes.NodeInput(host="127.0.0.1", port=fake_port, name=name)
-    )
+@contextlib.asynccontextmanager
+async def fake_node(hub_env, name: str, mode: str = "normal", **fake_options):
+    """A FakeAgent misbehaving as `mode`, added as node `name` with the token it was given."""
+    admin, env_id = hub_env
+    fake = FakeAgent("placeholder", **fake_options)
+    fake.mode = mode
+    await fake.start()
+    try:
+        node = await nodes.add_node(
+            admin, env_id, nodes.NodeInput(host="127.0.0.1", port=fake.port, name=name)
+        )
+        fake.key = token_key(node.token)
+        yield fake, node
+    finally:
+        await fake.stop()
 
 
 async def test_another_protocol_version_is_incompatible_until_the_agent_changes(hub, hub_env):
-    admin, env_id = hub_env
-    fake = FakeAgent("placeholder", protocol_version=99)
-    await fake.start()
-    try:
-        node = await _node_for(fake.port, admin, env_id, "old")
-        fake.key = token_key(node.token)
+    async with fake_node(hub_env, "old", protocol_version=99) as (fake, node):
         row = await wait_status(node.id, "incompatible", within=10)
         assert "protocol version 99" in row["last_error"] and row["protocol_version"] == 99
         await asyncio.sleep(2.5)  # probes go on (Hello only), but no login is attempted
@@ -32,18 +39,10 @@ async def test_another_protocol_version_is_incompatible_until_the_agent_changes(
         fake.protocol_version = 1  # the agent was upgraded
         await wait_status(node.id, "online", within=10)
         assert fake.auths >= 1 and fake.welcomes >= 1
-    finally:
-        await fake.stop()
 
 
 async def test_garbage_frames_are_skipped_and_the_session_goes_on(hub, hub_env):
-    admin, env_id = hub_env
-    fake = FakeAgent("placeholder")
-    fake.mode = "garbage_after_welcome"
-    await fake.start()
-    try:
-        node = await _node_for(fake.port, admin, env_id, "noisy")
-        fake.key = token_key(node.token)
+    async with fake_node(hub_env, "noisy", "garbage_after_welcome") as (fake, node):
         await wait_status(node.id, "online", within=10)
 
         async def beating():
@@ -53,18 +52,10 @@ async def test_garbage_frames_are_skipped_and_the_session_goes_on(hub, hub_env):
         assert hub.connections[node.id].session.garbage == 3
         assert (await hub.metrics(node.id)).metrics.capacity.cpus == 2.0
         assert fake.welcomes == 1  # one session all along
-    finally:
-        await fake.stop()
 
 
 async def test_a_connection_cut_mid_frame_marks_offline_and_retries(hub, hub_env):
-    admin, env_id = hub_env
-    fake = FakeAgent("placeholder")
-    fake.mode = "drop_mid_frame"
-    await fake.start()
-    try:
-        node = await _node_for(fake.port, admin, env_id, "flaky")
-        fake.key = token_key(node.token)
+    async with fake_node(hub_env, "flaky", "drop_mid_frame") as (fake, node):
 
         async def cut_twice():
             return fake.welcomes >= 2
@@ -75,8 +66,6 @@ async def test_a_connection_cut_mid_frame_marks_offline_and_retries(hub, hub_env
         await until(lambda: _online_and_stable(node.id), 10)
         await asyncio.sleep(1.5)
         assert (await node_row(node.id))["status"] == "online"
-    finally:
-        await fake.stop()
 
 
 async def _online_and_stable(node_id: int) -> bool:
@@ -85,13 +74,7 @@ async def _online_and_stable(node_id: int) -> bool:
 
 
 async def test_a_garbage_hello_is_reported_and_retried(hub, hub_env):
-    admin, env_id = hub_env
-    fake = FakeAgent("placeholder")
-    fake.mode = "garbage_hello"
-    await fake.start()
-    try:
-        node = await _node_for(fake.port, admin, env_id, "garbled")
-        fake.key = token_key(node.token)
+    async with fake_node(hub_env, "garbled", "garbage_hello") as (fake, node):
 
         async def reported():
             row = await node_row(node.id)
@@ -103,5 +86,3 @@ async def test_a_garbage_hello_is_reported_and_retried(hub, hub_env):
         fake.mode = "normal"
         await wait_status(node.id, "online", within=10)
         assert fake.hellos > hellos
-    finally:
-        await fake.stop()
