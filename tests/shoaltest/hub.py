@@ -23,6 +23,7 @@ from core import crypto
 from core.actor import Actor
 from core.hub import Hub, HubConfig, install
 from core.hub import config as hub_config
+from shoaltest.db import insert_row
 
 # The web app's own hub (started by its lifespan) must never lead in tests: each test installs
 # its own Hub with fast timings and a private lock key. Process-local on purpose: `shoal up`
@@ -126,27 +127,18 @@ async def deployment_on(node_id: int, environment_id: int, status: str = "runnin
     from core.tables import Deployment, PipelineVersion, Project
 
     name = f"p{random.randrange(10**9)}"
-    project = (await Project.insert(Project(name=name)).returning(Project.id).run())[0]["id"]
-    version = (
-        await PipelineVersion.insert(PipelineVersion(project=project, version=1))
-        .returning(PipelineVersion.id)
-        .run()
-    )
-    row = (
-        await Deployment.insert(
-            Deployment(
-                project=project,
-                environment=environment_id,
-                node=node_id,
-                pipeline_version=version[0]["id"],
-                name=name,
-                status=status,
-            )
+    project = await insert_row(Project(name=name))
+    version_id = await insert_row(PipelineVersion(project=project, version=1))
+    return await insert_row(
+        Deployment(
+            project=project,
+            environment=environment_id,
+            node=node_id,
+            pipeline_version=version_id,
+            name=name,
+            status=status,
         )
-        .returning(Deployment.id)
-        .run()
     )
-    return row[0]["id"]
 
 
 __all__ = ["hub", "hub_env"]

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
+from shoaltest.db import insert_row
 from shoaltest.registry import RegistryServer
 
 APP_IMAGE = "shoal/app"
@@ -134,12 +135,8 @@ async def catalog_admin(db: str, secret_key: bytes):
 
     tag_cache.clear()
     # Inserted directly: hashing a real password costs more than the rest of a test.
-    row = (
-        await User.insert(User(username="root", password_hash="x", is_admin=True))
-        .returning(User.id)
-        .run()
-    )[0]
-    return Actor(id=row["id"], username="root", is_admin=True)
+    user_id = await insert_row(User(username="root", password_hash="x", is_admin=True))
+    return Actor(id=user_id, username="root", is_admin=True)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from core.services import audit, catalog, plugins
 from core.services.catalog import HealthCheck, ServiceInput
 from core.services.plugins import PluginInput
 from core.tables import PipelineVersion, Project
+from shoaltest.db import insert_row
 
 pytestmark = pytest.mark.docker
 
@@ -24,12 +25,10 @@ def plugin(registry_id: int, **changes) -> PluginInput:
 
 
 async def use_in_pipeline(kind: str, item_id: int) -> None:
-    project = (await Project.insert(Project(name="shop")).returning(Project.id).run())[0]
+    project_id = await insert_row(Project(name="shop"))
     key = f"{kind}_id"
     graph = {"nodes": [{"id": "n1", "kind": kind, "config": {key: item_id}}], "edges": []}
-    await PipelineVersion.insert(
-        PipelineVersion(project=project["id"], version=1, graph=graph)
-    ).run()
+    await PipelineVersion.insert(PipelineVersion(project=project_id, version=1, graph=graph)).run()
 
 
 async def test_selectable_service_lists_matching_tags_highest_first(

@@ -14,6 +14,7 @@ from core.jobs import make_queue
 from core.services import accounts, teams
 from core.settings import Settings
 from core.tables import Environment, Node, PipelineVersion, Project, Registry, Service
+from shoaltest.db import insert_row
 
 
 @dataclass
@@ -46,22 +47,17 @@ async def queue(database: str) -> AsyncIterator[object]:
 
 
 async def add_node(env_id: int, name: str, cpus: float = 4, memory_mb: int = 8192) -> int:
-    row = (
-        await Node.insert(
-            Node(
-                environment=env_id,
-                name=name,
-                host="127.0.0.1",
-                port=5000 + int(name[1:]),
-                status="online",
-                capacity={"cpus": cpus, "memory_mb": memory_mb},
-                usage={"cpu_busy_percent": 0, "memory_available_mb": memory_mb},
-            )
+    return await insert_row(
+        Node(
+            environment=env_id,
+            name=name,
+            host="127.0.0.1",
+            port=5000 + int(name[1:]),
+            status="online",
+            capacity={"cpus": cpus, "memory_mb": memory_mb},
+            usage={"cpu_busy_percent": 0, "memory_available_mb": memory_mb},
         )
-        .returning(Node.id)
-        .run()
     )
-    return row[0]["id"]
 
 
 @pytest.fixture
@@ -74,50 +70,30 @@ async def world(db: str, queue: object) -> World:
     admin = Actor(admin_view.id, "admin", True)
     user_view = await accounts.create_user(admin, username="quinn", password="quinn-password-1")
     user = Actor(user_view.id, "quinn", False)
-    env = (
-        await Environment.insert(Environment(name="qa", base_domain="qa.test"))
-        .returning(Environment.id)
-        .run()
-    )[0]["id"]
+    env = await insert_row(Environment(name="qa", base_domain="qa.test"))
     node_id = await add_node(env, "n1")
-    registry = (
-        await Registry.insert(Registry(name="local", url="http://127.0.0.1:5999"))
-        .returning(Registry.id)
-        .run()
-    )[0]["id"]
-    pinned = (
-        await Service.insert(
-            Service(
-                name="api",
-                registry=registry,
-                image="shop/api",
-                tag_mode="pinned",
-                tag="1.0",
-                port=8080,
-            )
+    registry = await insert_row(Registry(name="local", url="http://127.0.0.1:5999"))
+    pinned = await insert_row(
+        Service(
+            name="api",
+            registry=registry,
+            image="shop/api",
+            tag_mode="pinned",
+            tag="1.0",
+            port=8080,
         )
-        .returning(Service.id)
-        .run()
-    )[0]["id"]
-    selectable = (
-        await Service.insert(
-            Service(
-                name="web",
-                registry=registry,
-                image="shop/web",
-                tag_mode="selectable",
-                tag_pattern="v*",
-                port=80,
-            )
+    )
+    selectable = await insert_row(
+        Service(
+            name="web",
+            registry=registry,
+            image="shop/web",
+            tag_mode="selectable",
+            tag_pattern="v*",
+            port=80,
         )
-        .returning(Service.id)
-        .run()
-    )[0]["id"]
-    project = (
-        await Project.insert(Project(name="shop", cpu=1.0, memory_mb=1024))
-        .returning(Project.id)
-        .run()
-    )[0]["id"]
+    )
+    project = await insert_row(Project(name="shop", cpu=1.0, memory_mb=1024))
     graph = {
         **GRAPH,
         "nodes": [

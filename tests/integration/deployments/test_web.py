@@ -7,6 +7,7 @@ import re
 from core import events
 from core.services import teams
 from core.tables import Deployment, PipelineVersion
+from shoaltest.db import insert_row
 from shoaltest.web import api_client
 
 
@@ -148,11 +149,7 @@ async def test_list_shows_only_visible_deployments_filters_and_pages(web_app, wo
     from core.tables import Project
     from web.pages import deployments as page_module
 
-    hidden_project = (
-        await Project.insert(Project(name="hidden-shop", cpu=0.01, memory_mb=16))
-        .returning(Project.id)
-        .run()
-    )[0]["id"]
+    hidden_project = await insert_row(Project(name="hidden-shop", cpu=0.01, memory_mb=16))
     version = (await PipelineVersion.select(PipelineVersion.id).first().run())["id"]
     rows = [
         Deployment(

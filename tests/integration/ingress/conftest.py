@@ -15,48 +15,34 @@ from core.ingress import options_from
 from core.ingress.caddy import CaddyAdmin
 from core.ingress.syncer import IngressSyncer
 from core.tables import Deployment, Environment, Node
+from shoaltest.db import insert_row
 
 LABEL = {"shoal-test": "ingress"}
 BASE_DOMAIN = "shoal.test"
 
 
 async def add_environment(name: str = "qa", tls_mode: str = "off") -> int:
-    rows = (
-        await Environment.insert(Environment(name=name, base_domain=BASE_DOMAIN, tls_mode=tls_mode))
-        .returning(Environment.id)
-        .run()
-    )
-    return rows[0]["id"]
+    return await insert_row(Environment(name=name, base_domain=BASE_DOMAIN, tls_mode=tls_mode))
 
 
 async def add_node(environment: int, status: str = "online", address: str = "127.0.0.1") -> int:
-    rows = (
-        await Node.insert(
-            Node(
-                environment=environment,
-                name=f"node-{time.monotonic_ns()}",
-                host="node.invalid",
-                publish_address=address,
-                status=status,
-            )
+    return await insert_row(
+        Node(
+            environment=environment,
+            name=f"node-{time.monotonic_ns()}",
+            host="node.invalid",
+            publish_address=address,
+            status=status,
         )
-        .returning(Node.id)
-        .run()
     )
-    return rows[0]["id"]
 
 
 async def add_deployment(
     environment: int, node: int | None, name: str, ports: dict[str, int], status: str = "running"
 ) -> int:
-    rows = (
-        await Deployment.insert(
-            Deployment(environment=environment, node=node, name=name, status=status, ports=ports)
-        )
-        .returning(Deployment.id)
-        .run()
+    return await insert_row(
+        Deployment(environment=environment, node=node, name=name, status=status, ports=ports)
     )
-    return rows[0]["id"]
 
 
 async def through_caddy(port: int, host: str, path: str = "/") -> httpx.Response:

@@ -13,6 +13,7 @@ from core.services.catalog import ServiceInput
 from core.services.plugins import PluginInput
 from core.services.projects import ProjectInput, ProjectView, create_project
 from core.tables import Registry, User
+from shoaltest.db import insert_row
 
 SHELL_SCHEMA = {
     "type": "object",
@@ -40,12 +41,8 @@ class Shop:
 
 
 async def _user(name: str) -> Actor:
-    row = (
-        await User.insert(User(username=name, password_hash="x", is_admin=True))
-        .returning(User.id)
-        .run()
-    )[0]
-    return Actor(id=row["id"], username=name, is_admin=True)
+    user_id = await insert_row(User(username=name, password_hash="x", is_admin=True))
+    return Actor(id=user_id, username=name, is_admin=True)
 
 
 @pytest.fixture
