@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from shoaltest.agent import AgentClient, AgentProcess, remove_labelled  # noqa: E402
-from shoaltest.registry import free_port  # noqa: E402
+from shoaltest.ports import free_port  # noqa: E402
 
 BINARY = ROOT / "build/out/shoal-agent"
 BUSYBOX = "shoal-test/busybox:latest"

@@ -12,10 +12,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import json
-import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,13 +23,12 @@ from pathlib import Path
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from shoaltest.browser import running_shoal_up  # noqa: E402
+from shoaltest.ports import free_port  # noqa: E402
+
 DOCKER = "/usr/bin/docker"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait(predicate, within: float, every: float = 0.05):
@@ -86,52 +82,6 @@ def push_images(host: str, tmp: Path) -> None:
             [DOCKER, "build", "-q", "-t", ref, str(build)], check=True, capture_output=True
         )
         subprocess.run([DOCKER, "push", ref], check=True, capture_output=True)
-
-
-def start_shoal(tmp: Path) -> tuple[subprocess.Popen, str, str, int]:
-    port, ingress = free_port(), free_port()
-    env = {
-        **os.environ,
-        "SHOAL_DATA_DIR": str(tmp / "data"),
-        "SHOAL_BIND": f"127.0.0.1:{port}",
-        "SHOAL_INGRESS_BIND": f"127.0.0.1:{ingress}",
-        "SHOAL_LOCAL_AGENT_LISTEN": f"127.0.0.1:{free_port()}",
-        "SHOAL_LOG_LEVEL": "warning",
-    }
-    env.pop("SHOAL_DATABASE_URL", None)
-    log = (tmp / "up.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "web.cli", "up"],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait(lambda: _answers(f"{url}/health/ready"), 90, 0.2)
-    token = (
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "web.cli",
-                "create-admin",
-                "--username",
-                "bench",
-                "--password",
-                "bench-password-1",
-                "--print-token",
-            ],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
-    return process, url, token, ingress
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -341,71 +291,75 @@ def burst(bench: Bench, prefix: str, count: int) -> tuple[list[int], list[str], 
     return created, refused, time.monotonic() - start
 
 
+def measure(bench: Bench, registry_host: str, runs: int) -> None:
+    bench.set_up(registry_host)
+    _, warm_id = bench.click_to_reachable("warm")  # pulls the images once: the rest is warm
+    bench.teardown(warm_id)
+    reach, tear = [], []
+    for i in range(runs):
+        took, dep_id = bench.click_to_reachable(f"c{i}")
+        reach.append(took)
+        tear.append(bench.teardown(dep_id))
+    print(
+        f"click-to-reachable (3 services, warm images, {runs} runs): "
+        f"p50 {statistics.median(reach):.2f} s, p95 {percentile(reach, 0.95):.2f} s"
+    )
+    print(
+        f"teardown (delete → containers, network and routes gone): "
+        f"p50 {statistics.median(tear):.2f} s, p95 {percentile(tear, 0.95):.2f} s"
+    )
+    three_services = bench.project
+    node = bench.ok(bench.api.get(f"/environments/{bench.env_id}/nodes"))[0]
+    # Memory decides (40 x 0.05 CPU also fills the 2 cores exactly). This step runs before
+    # the heavy ones below: the node is this very host, and its sustained CPU load rightly
+    # counts against CPU room (DESIGN §4), so after them fewer than 40 may fit by CPU.
+    memory = node["capacity"]["memory_mb"]
+    each_mb = memory // 40
+    bench.tight_project(0.05, each_mb)
+    created, refused, took = burst(bench, "t", 50)
+    running = sum(bench.status(i)["status"] == "running" for i in created)
+    print(
+        f"50 at once, room for 40 by memory ({memory} MB / {each_mb} MB each): "
+        f"{len(created)} accepted ({running} running after {took:.1f} s), "
+        f"{len(refused)} refused with the capacity error; allocated "
+        f"{len(created) * each_mb} of {memory} MB"
+    )
+    if refused:
+        print(f"  refusal: {refused[0]}")
+    for dep_id in created:
+        bench.api.delete(f"/deployments/{dep_id}")
+    wait(lambda: all(bench.status(i)["status"] == "deleted" for i in created), 300, 0.5)
+    bench.project = three_services
+    created, refused, took = burst(bench, "b", 20)
+    running = sum(bench.status(i)["status"] == "running" for i in created)
+    print(f"20 at once: {running}/20 running after {took:.1f} s, {len(refused)} refused")
+    for dep_id in created:
+        bench.api.delete(f"/deployments/{dep_id}")
+    wait(lambda: all(bench.status(i)["status"] == "deleted" for i in created), 180, 0.5)
+    rate, lags = log_stream(bench, 10)
+    print(
+        f"log streaming of one chatty service over SSE: {rate:.0f} lines/s received, lag "
+        f"p50 {statistics.median(lags):.2f} s, p95 {percentile(lags, 0.95):.2f} s "
+        "(kernel uptime stamps, 10 ms resolution)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="shoal-bench-deploy-"))
     registry, host = start_registry(tmp)
-    shoal = None
     try:
         push_images(host, tmp)
-        shoal, url, token, ingress_port = start_shoal(tmp)
-        bench = Bench(url, token, ingress_port)
-        bench.set_up(host)
-        _, warm_id = bench.click_to_reachable("warm")  # pulls the images once: the rest is warm
-        bench.teardown(warm_id)
-        reach, tear = [], []
-        for i in range(args.runs):
-            took, dep_id = bench.click_to_reachable(f"c{i}")
-            reach.append(took)
-            tear.append(bench.teardown(dep_id))
-        print(
-            f"click-to-reachable (3 services, warm images, {args.runs} runs): "
-            f"p50 {statistics.median(reach):.2f} s, p95 {percentile(reach, 0.95):.2f} s"
-        )
-        print(
-            f"teardown (delete → containers, network and routes gone): "
-            f"p50 {statistics.median(tear):.2f} s, p95 {percentile(tear, 0.95):.2f} s"
-        )
-        three_services = bench.project
-        node = bench.ok(bench.api.get(f"/environments/{bench.env_id}/nodes"))[0]
-        # Memory decides (40 x 0.05 CPU also fills the 2 cores exactly). This step runs before
-        # the heavy ones below: the node is this very host, and its sustained CPU load rightly
-        # counts against CPU room (DESIGN §4), so after them fewer than 40 may fit by CPU.
-        memory = node["capacity"]["memory_mb"]
-        each_mb = memory // 40
-        bench.tight_project(0.05, each_mb)
-        created, refused, took = burst(bench, "t", 50)
-        running = sum(bench.status(i)["status"] == "running" for i in created)
-        print(
-            f"50 at once, room for 40 by memory ({memory} MB / {each_mb} MB each): "
-            f"{len(created)} accepted ({running} running after {took:.1f} s), "
-            f"{len(refused)} refused with the capacity error; allocated "
-            f"{len(created) * each_mb} of {memory} MB"
-        )
-        if refused:
-            print(f"  refusal: {refused[0]}")
-        for dep_id in created:
-            bench.api.delete(f"/deployments/{dep_id}")
-        wait(lambda: all(bench.status(i)["status"] == "deleted" for i in created), 300, 0.5)
-        bench.project = three_services
-        created, refused, took = burst(bench, "b", 20)
-        running = sum(bench.status(i)["status"] == "running" for i in created)
-        print(f"20 at once: {running}/20 running after {took:.1f} s, {len(refused)} refused")
-        for dep_id in created:
-            bench.api.delete(f"/deployments/{dep_id}")
-        wait(lambda: all(bench.status(i)["status"] == "deleted" for i in created), 180, 0.5)
-        rate, lags = log_stream(bench, 10)
-        print(
-            f"log streaming of one chatty service over SSE: {rate:.0f} lines/s received, lag "
-            f"p50 {statistics.median(lags):.2f} s, p95 {percentile(lags, 0.95):.2f} s "
-            "(kernel uptime stamps, 10 ms resolution)"
-        )
+        with running_shoal_up(
+            SHOAL_LOCAL_AGENT="true",
+            SHOAL_LOCAL_AGENT_LISTEN=f"127.0.0.1:{free_port()}",
+            SHOAL_LOG_LEVEL="warning",
+        ) as shoal:
+            token = shoal.create_admin("bench", "bench-password-1")
+            measure(Bench(shoal.url, token, shoal.ingress_port), host, args.runs)
     finally:
-        if shoal is not None:
-            shoal.send_signal(signal.SIGINT)
-            shoal.wait(timeout=60)
         registry.terminate()
         shutil.rmtree(tmp, ignore_errors=True)
 

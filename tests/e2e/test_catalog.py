@@ -3,18 +3,9 @@ test connection, tag browser, the live pattern preview and the service's tag dro
 
 import pytest
 
+from shoaltest.browser import sign_in
+
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
-
-
-async def sign_in(browser, shoal_up):
-    context = await browser.new_context(base_url=shoal_up.url)
-    page = await context.new_page()
-    await page.goto("/login")
-    await page.fill("#f-username", shoal_up.admin_user)
-    await page.fill("#f-password", shoal_up.admin_password)
-    await page.click("button[type=submit]")
-    await page.wait_for_url("**/")
-    return context, page
 
 
 async def texts(page, selector: str) -> list[str]:
@@ -25,7 +16,9 @@ async def test_registry_service_and_tag_dropdown(shoal_up, browser, registry, bu
     app_image = "e2e/app"  # its own repository: this test adds a tag to it
     for tag in ("v1.9.2", "v1.10.0", "v1.10.0-rc1", "1.2.3", "1.2.10", "latest"):
         registry.push(busybox_image, app_image, tag)
-    context, page = await sign_in(browser, shoal_up)
+    context, page = await sign_in(
+        browser, shoal_up.url, shoal_up.admin_user, shoal_up.admin_password
+    )
 
     await page.goto("/registries")
     await page.fill("#f-name", "local")

@@ -5,8 +5,6 @@ A read-only colleague sees it but gets no action buttons."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -14,7 +12,8 @@ import httpx
 import pytest
 
 from shoaltest.agent import remove_labelled
-from shoaltest.browser import REPO, free_port, running_shoal_up
+from shoaltest.browser import free_port, running_shoal_up
+from shoaltest.browser import sign_in as browser_sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 
@@ -37,28 +36,7 @@ def web_images(registry, docker_client, busybox_image):
 def shoal_with_agent(web_images):
     agent_listen = f"127.0.0.1:{free_port()}"
     with running_shoal_up(SHOAL_LOCAL_AGENT="true", SHOAL_LOCAL_AGENT_LISTEN=agent_listen) as shoal:
-        token = (
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "web.cli",
-                    "create-admin",
-                    "--username",
-                    "ops",
-                    "--password",
-                    "ops-password-1",
-                    "--print-token",
-                ],
-                cwd=REPO,
-                env={"SHOAL_DATA_DIR": str(shoal.data_dir), "PATH": "/usr/bin:/bin"},
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
+        token = shoal.create_admin("ops", "ops-password-1")
         api = httpx.Client(
             base_url=f"{shoal.url}/api/v1", timeout=30, headers={"Authorization": f"Bearer {token}"}
         )
@@ -127,14 +105,9 @@ def set_up_catalog(api: httpx.Client, registry) -> dict:
 
 
 async def sign_in(browser, url: str, username: str):
-    context = await browser.new_context(base_url=url)
-    page = await context.new_page()
+    """A user of `set_up_catalog`, with every confirmation dialog accepted."""
+    context, page = await browser_sign_in(browser, url, username, f"{username}-password-1")
     page.on("dialog", lambda dialog: dialog.accept())
-    await page.goto("/login")
-    await page.fill("#f-username", username)
-    await page.fill("#f-password", f"{username}-password-1")
-    await page.click("button[type=submit]")
-    await page.wait_for_url(url + "/")
     return context, page
 
 
@@ -243,12 +216,7 @@ async def test_log_viewer_follows_a_chatty_service_and_stays_bounded(shoal_with_
             json={"project_id": project["id"], "environment_id": env["id"], "name": "talky"},
         )
     )
-    context = await browser.new_context(base_url=shoal.url)
-    page = await context.new_page()
-    await page.goto("/login")
-    await page.fill("#f-username", "ops")
-    await page.fill("#f-password", "ops-password-1")
-    await page.click("button[type=submit]")
+    context, page = await browser_sign_in(browser, shoal.url, "ops", "ops-password-1")
     await page.goto(f"/deployments/{dep['id']}")
     await page.wait_for_selector(".deployment-status .badge.running", timeout=90_000)
     await page.reload()  # the viewer follows the service from the page's start

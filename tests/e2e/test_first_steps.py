@@ -2,6 +2,8 @@
 
 import pytest
 
+from shoaltest.browser import sign_in
+
 pytestmark = pytest.mark.e2e
 
 
@@ -35,12 +37,7 @@ async def test_admin_creates_a_team_and_a_user_who_then_signs_in(shoal_up, brows
     await page.wait_for_selector("text=Member added.")
     await admin.close()
 
-    user = await browser.new_context(base_url=shoal_up.url)
-    page = await user.new_page()
-    await page.goto("/login")
-    await page.fill("#f-username", "quinn")
-    await page.fill("#f-password", "quinn-password-1")
-    await page.click("button[type=submit]")
+    user, page = await sign_in(browser, shoal_up.url, "quinn", "quinn-password-1")
     await page.wait_for_selector("text=Hello, Quinn QA")
     assert await page.locator("summary", has_text="Admin").count() == 0  # no admin menu
     assert await page.locator("text=Your teams: qa-<b>team</b>").count() == 1

@@ -5,17 +5,15 @@ import asyncio
 
 import pytest
 
+from shoaltest.browser import sign_in
+
 pytestmark = pytest.mark.e2e
 
 
 async def test_node_badge_goes_online_and_offline_live(shoal_up, browser, agent_factory):
-    context = await browser.new_context(base_url=shoal_up.url)
-    page = await context.new_page()
-    await page.goto("/login")
-    await page.fill("#f-username", shoal_up.admin_user)
-    await page.fill("#f-password", shoal_up.admin_password)
-    await page.click("button[type=submit]")
-    await page.wait_for_selector("text=Setting up Shoal")
+    context, page = await sign_in(
+        browser, shoal_up.url, shoal_up.admin_user, shoal_up.admin_password
+    )
 
     await page.goto("/environments")
     await page.fill("#f-name", "live")

@@ -2,17 +2,13 @@
 (buttons and wheel), pan, delete button, rename, auto-layout, a required parameter shown on its
 node, then a clean save."""
 
-import json
-
 import pytest
 
 from shoaltest.editor import (
-    Api,
     center,
     drag,
-    ensure_catalog,
     select_node,
-    sign_in,
+    signed_in_api,
     world_transform,
 )
 
@@ -20,10 +16,7 @@ pytestmark = [pytest.mark.e2e]
 
 
 async def test_canvas_keyboard_move_zoom_pan_rename_delete_layout(shoal_up, browser):
-    context, page = await sign_in(browser, shoal_up)
-    csrf = json.loads(await page.get_attribute("body", "hx-headers"))["X-CSRF-Token"]
-    api = Api(context, csrf)
-    await ensure_catalog(api)
+    context, page, api = await signed_in_api(browser, shoal_up)
     project = await api.call("POST", "/projects", {"name": "e2e-canvas"})
     url = f"/projects/{project['id']}/pipeline"
     await page.goto(url)
@@ -80,10 +73,7 @@ async def test_canvas_keyboard_move_zoom_pan_rename_delete_layout(shoal_up, brow
 
 
 async def test_api_graph_without_layout_and_the_read_only_version_view(shoal_up, browser):
-    context, page = await sign_in(browser, shoal_up)
-    csrf = json.loads(await page.get_attribute("body", "hx-headers"))["X-CSRF-Token"]
-    api = Api(context, csrf)
-    await ensure_catalog(api)
+    context, page, api = await signed_in_api(browser, shoal_up)
     plugins = {p["name"]: p["id"] for p in await api.call("GET", "/plugins")}
     project = await api.call("POST", "/projects", {"name": "e2e-as-code"})
     url = f"/projects/{project['id']}/pipeline"

@@ -10,22 +10,17 @@ from pathlib import Path
 import pytest
 
 from shoaltest.editor import (
-    Api,
     connect,
     drop_from_palette,
-    ensure_catalog,
     select_node,
-    sign_in,
+    signed_in_api,
 )
 
 pytestmark = [pytest.mark.e2e]
 
 
 async def test_build_save_and_refuse_a_cycle(shoal_up, browser):
-    context, page = await sign_in(browser, shoal_up)
-    csrf = json.loads(await page.get_attribute("body", "hx-headers"))["X-CSRF-Token"]
-    api = Api(context, csrf)
-    await ensure_catalog(api)
+    context, page, api = await signed_in_api(browser, shoal_up)
     project = await api.call(
         "POST", "/projects", {"name": "e2e-pipeline", "cpu": 2, "memory_mb": 2048}
     )

@@ -34,6 +34,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+SHOAL_CLI = [sys.executable, "-m", "web.cli"]
 PASSWORD_LINE = re.compile(r"Username: (\S+)\s+Password: (\S+)")
 
 
@@ -45,26 +46,40 @@ class RunningShoal:
     output: Path
     data_dir: Path
     process: subprocess.Popen
+    ingress_port: int
+
+    def create_admin(self, username: str, password: str) -> str:
+        """Another admin, made with the CLI as an operator would; returns its API token."""
+        command = ["create-admin", "--username", username, "--password", password, "--print-token"]
+        made = subprocess.run(
+            [*SHOAL_CLI, *command],
+            cwd=REPO,
+            env={"SHOAL_DATA_DIR": str(self.data_dir), "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return made.stdout.strip().splitlines()[-1]
 
 
 @contextlib.contextmanager
 def running_shoal_up(**env_overrides: str) -> Iterator[RunningShoal]:
     """`shoal up` exactly as the README runs it, in a fresh data dir, on a free port."""
     with tempfile.TemporaryDirectory(prefix="shoal-up-") as tmp:
-        port = free_port()
+        port, ingress_port = free_port(), free_port()
         output = Path(tmp) / "up.log"
         env = {
             **os.environ,
             "SHOAL_DATA_DIR": f"{tmp}/data",
             "SHOAL_BIND": f"127.0.0.1:{port}",
-            "SHOAL_INGRESS_BIND": f"127.0.0.1:{free_port()}",
+            "SHOAL_INGRESS_BIND": f"127.0.0.1:{ingress_port}",
             "SHOAL_LOCAL_AGENT": "false",
             **env_overrides,
         }
         env.pop("SHOAL_DATABASE_URL", None)
         with output.open("wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "web.cli", "up"],
+                [*SHOAL_CLI, "up"],
                 cwd=REPO,
                 env=env,
                 stdout=log,
@@ -75,13 +90,14 @@ def running_shoal_up(**env_overrides: str) -> Iterator[RunningShoal]:
             _wait_ready(url, process, output)
             found = PASSWORD_LINE.search(output.read_text())
             assert found, f"no admin password printed:\n{output.read_text()}"
+            data_dir = Path(tmp) / "data"
             yield RunningShoal(
-                url, found.group(1), found.group(2), output, Path(tmp) / "data", process
+                url, found.group(1), found.group(2), output, data_dir, process, ingress_port
             )
         finally:
             process.send_signal(signal.SIGINT)
             try:
-                process.wait(timeout=20)
+                process.wait(timeout=60)  # `up` gives its agent and Caddy time to stop
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
@@ -99,6 +115,21 @@ def _wait_ready(url: str, process: subprocess.Popen, output: Path) -> None:
             process.kill()
             pytest.fail(f"shoal up did not become ready:\n{output.read_text()[-3000:]}")
         time.sleep(0.2)
+
+
+async def sign_in(browser, base_url: str, username: str, password: str, **context_options):
+    """A new context signed in through the login form. Its page keeps every uncaught JS error
+    in `page.js_errors`, for tests to assert there were none."""
+    context = await browser.new_context(base_url=base_url, **context_options)
+    page = await context.new_page()
+    page.js_errors = []
+    page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
+    await page.goto("/login")
+    await page.fill("#f-username", username)
+    await page.fill("#f-password", password)
+    await page.click("button[type=submit]")
+    await page.wait_for_url("**/")
+    return context, page
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from shoaltest.browser import sign_in as browser_sign_in
+
 SHELL_SCHEMA = {
     "type": "object",
     "properties": {
@@ -23,19 +25,23 @@ WAIT_SCHEMA = {
 
 
 async def sign_in(browser, shoal_up):
-    """A new context signed in as the first admin; its page records uncaught JS errors."""
-    context = await browser.new_context(
-        base_url=shoal_up.url, viewport={"width": 1500, "height": 950}
+    """The first admin, on a page wide enough for the canvas and its side panel."""
+    return await browser_sign_in(
+        browser,
+        shoal_up.url,
+        shoal_up.admin_user,
+        shoal_up.admin_password,
+        viewport={"width": 1500, "height": 950},
     )
-    page = await context.new_page()
-    page.js_errors = []  # every uncaught error in the page fails the test
-    page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
-    await page.goto("/login")
-    await page.fill("#f-username", shoal_up.admin_user)
-    await page.fill("#f-password", shoal_up.admin_password)
-    await page.click("button[type=submit]")
-    await page.wait_for_url("**/")
-    return context, page
+
+
+async def signed_in_api(browser, shoal_up):
+    """`sign_in`, plus the API through that session with the catalog the tests drag in."""
+    context, page = await sign_in(browser, shoal_up)
+    csrf = json.loads(await page.get_attribute("body", "hx-headers"))["X-CSRF-Token"]
+    api = Api(context, csrf)
+    await ensure_catalog(api)
+    return context, page, api
 
 
 class Api:
