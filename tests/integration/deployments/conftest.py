@@ -12,6 +12,7 @@ from core import context, crypto
 from core.actor import Actor
 from core.jobs import make_queue
 from core.services import accounts, teams
+from core.services.deployments import DeploymentInput, DeploymentView, create_deployment
 from core.settings import Settings
 from core.tables import Environment, Node, PipelineVersion, Project, Registry, Service
 from shoaltest.db import insert_row
@@ -25,6 +26,20 @@ class World:
     node_id: int
     project_id: int
     team_id: int
+
+    def request(self, name: str = "pr-1", **extra) -> DeploymentInput:
+        """A create request for the world's project and environment (tag v2 unless given)."""
+        return DeploymentInput(
+            project_id=self.project_id,
+            environment_id=self.env_id,
+            name=name,
+            tags=extra.pop("tags", {"web": "v2"}),
+            **extra,
+        )
+
+    async def deploy(self, name: str, **extra) -> DeploymentView:
+        """`request`, created by the admin."""
+        return await create_deployment(self.admin, self.request(name, **extra))
 
 
 GRAPH = {

@@ -7,20 +7,10 @@ import pytest
 from core.errors import CapacityExceeded, Conflict, Forbidden, InvalidInput, NotFound
 from core.services import deployment_specs, teams
 from core.services.deployment_list import list_deployments
-from core.services.deployments import DeploymentInput, create_deployment
+from core.services.deployments import create_deployment
 from core.tables import Deployment, Project
 
 from .conftest import add_node
-
-
-def request(world, name="pr-1", **extra):
-    return DeploymentInput(
-        project_id=world.project_id,
-        environment_id=world.env_id,
-        name=name,
-        tags=extra.pop("tags", {"web": "v2"}),
-        **extra,
-    )
 
 
 async def jobs(queue):
@@ -29,7 +19,7 @@ async def jobs(queue):
 
 async def test_full_access_user_creates_a_pending_deployment_and_a_job(world, queue):
     await teams.grant(world.admin, world.team_id, "project", world.project_id, "full")
-    dep = await create_deployment(world.user, request(world))
+    dep = await create_deployment(world.user, world.request())
     assert dep.status == "pending" and dep.node_id == world.node_id
     assert dep.tags == {"api": "1.0", "web": "v2"}  # the pinned tag comes from the catalog
     assert dep.urls == {
@@ -42,36 +32,36 @@ async def test_full_access_user_creates_a_pending_deployment_and_a_job(world, qu
 
 async def test_no_access_is_not_found_and_read_access_is_forbidden(world):
     with pytest.raises(NotFound):
-        await create_deployment(world.user, request(world))
+        await create_deployment(world.user, world.request())
     await teams.grant(world.admin, world.team_id, "environment", world.env_id, "read")
     with pytest.raises(Forbidden):
-        await create_deployment(world.user, request(world))
+        await create_deployment(world.user, world.request())
     assert await Deployment.count().run() == 0
 
 
 async def test_a_tag_outside_the_pattern_is_refused_even_when_posted_by_hand(world):
     with pytest.raises(InvalidInput, match="must match 'v\\*'"):
-        await create_deployment(world.admin, request(world, tags={"web": "latest"}))
+        await create_deployment(world.admin, world.request(tags={"web": "latest"}))
     with pytest.raises(InvalidInput, match="Pick a tag for 'web'"):
-        await create_deployment(world.admin, request(world, tags={}))
+        await create_deployment(world.admin, world.request(tags={}))
     assert await Deployment.count().run() == 0
 
 
 async def test_names_must_be_dns_labels_and_unique_among_live_deployments(world):
     with pytest.raises(InvalidInput):
-        await create_deployment(world.admin, request(world, name="Bad_Name"))
-    await create_deployment(world.admin, request(world, name="pr-1"))
+        await create_deployment(world.admin, world.request(name="Bad_Name"))
+    await create_deployment(world.admin, world.request(name="pr-1"))
     with pytest.raises(Conflict, match="already exists in qa"):
-        await create_deployment(world.admin, request(world, name="pr-1"))
+        await create_deployment(world.admin, world.request(name="pr-1"))
     await Deployment.update({Deployment.status: "deleted"}).where(Deployment.name == "pr-1").run()
-    again = await create_deployment(world.admin, request(world, name="pr-1"))
+    again = await create_deployment(world.admin, world.request(name="pr-1"))
     assert again.status == "pending"  # the name is free once the old one is deleted
 
 
 async def test_no_capacity_fails_at_once_and_creates_nothing(world):
     await Project.update({Project.cpu: 64.0}).where(Project.id == world.project_id).run()
     with pytest.raises(CapacityExceeded, match="needs 64 CPU"):
-        await create_deployment(world.admin, request(world))
+        await create_deployment(world.admin, world.request())
     assert await Deployment.count().run() == 0
 
 
@@ -79,7 +69,7 @@ async def test_simultaneous_requests_never_overcommit_a_node(world):
     # 4 CPU / 8 GB per node, 1 CPU / 1 GB per deployment: two nodes hold exactly 8.
     await add_node(world.env_id, "n2")
     results = await asyncio.gather(
-        *(create_deployment(world.admin, request(world, name=f"d{i}")) for i in range(12)),
+        *(create_deployment(world.admin, world.request(name=f"d{i}")) for i in range(12)),
         return_exceptions=True,
     )
     created = [r for r in results if not isinstance(r, Exception)]
@@ -93,15 +83,15 @@ async def test_simultaneous_requests_never_overcommit_a_node(world):
 
 async def test_a_double_submitted_request_creates_one_deployment(world):
     first, second = await asyncio.gather(
-        create_deployment(world.admin, request(world, request_key="form-123")),
-        create_deployment(world.admin, request(world, request_key="form-123")),
+        create_deployment(world.admin, world.request(request_key="form-123")),
+        create_deployment(world.admin, world.request(request_key="form-123")),
     )
     assert first.id == second.id
     assert await Deployment.count().run() == 1
 
 
 async def test_lists_show_only_what_the_user_may_see(world):
-    await create_deployment(world.admin, request(world, name="a"))
+    await create_deployment(world.admin, world.request(name="a"))
     assert await list_deployments(world.user) == []
     await teams.grant(world.admin, world.team_id, "project", world.project_id, "read")
     listed = await list_deployments(world.user)
@@ -109,7 +99,7 @@ async def test_lists_show_only_what_the_user_may_see(world):
 
 
 async def test_spec_resolves_images_urls_and_limits(world):
-    dep = await create_deployment(world.admin, request(world))
+    dep = await create_deployment(world.admin, world.request())
     spec = await deployment_specs.build_spec(dep.id)
     assert [n.image for n in spec.nodes] == [
         "127.0.0.1:5999/shop/api:1.0",
@@ -126,12 +116,12 @@ async def test_sustained_cpu_load_keeps_deployments_away_but_one_spike_does_not(
     await Node.update(
         {Node.usage: {"cpu_busy_percent": 100, "memory_available_mb": 8192}}, force=True
     ).run()
-    spike = await create_deployment(world.admin, request(world, name="during-a-spike"))
+    spike = await create_deployment(world.admin, world.request(name="during-a-spike"))
     assert spike.node_id == world.node_id  # one busy heartbeat is not a full node
     for _ in range(5):
         await NodeSample.insert(NodeSample(node=world.node_id, cpu_used=3.9)).run()
     with pytest.raises(CapacityExceeded, match=r"0\.10 CPU"):
-        await create_deployment(world.admin, request(world, name="under-load"))
+        await create_deployment(world.admin, world.request(name="under-load"))
 
 
 async def test_memory_used_outside_shoal_counts_at_once(world):
@@ -141,4 +131,4 @@ async def test_memory_used_outside_shoal_counts_at_once(world):
         {Node.usage: {"cpu_busy_percent": 0, "memory_available_mb": 512}}, force=True
     ).run()
     with pytest.raises(CapacityExceeded, match="512 MB free"):
-        await create_deployment(world.admin, request(world))
+        await create_deployment(world.admin, world.request())

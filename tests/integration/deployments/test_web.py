@@ -46,17 +46,7 @@ async def test_api_create_answers_201_at_once_with_an_events_url(web_app, world,
 async def test_read_only_user_sees_the_page_without_actions_and_the_api_refuses(
     web_app, world, client, queue
 ):
-    from core.services.deployments import DeploymentInput, create_deployment
-
-    dep = await create_deployment(
-        world.admin,
-        DeploymentInput(
-            project_id=world.project_id,
-            environment_id=world.env_id,
-            name="shared",
-            tags={"web": "v1"},
-        ),
-    )
+    dep = await world.deploy("shared", tags={"web": "v1"})
     await teams.grant(world.admin, world.team_id, "environment", world.env_id, "read")
     await client.login("quinn", "quinn-password-1")
     page = await client.get(f"/deployments/{dep.id}")
@@ -73,17 +63,7 @@ async def test_read_only_user_sees_the_page_without_actions_and_the_api_refuses(
 
 
 async def test_guessing_ids_without_access_gets_404(web_app, world, client, queue):
-    from core.services.deployments import DeploymentInput, create_deployment
-
-    dep = await create_deployment(
-        world.admin,
-        DeploymentInput(
-            project_id=world.project_id,
-            environment_id=world.env_id,
-            name="private",
-            tags={"web": "v1"},
-        ),
-    )
+    dep = await world.deploy("private", tags={"web": "v1"})
     await client.login("quinn", "quinn-password-1")
     assert (await client.get(f"/deployments/{dep.id}")).status_code == 404
     async with await api_client(web_app, await user_view(world)) as api:
@@ -127,15 +107,9 @@ async def test_new_form_lists_tag_fields_and_a_bad_tag_rerenders_with_the_error(
 async def test_events_stream_carries_published_status_changes(web_app, world, queue):
     """The generator behind /events (httpx's in-process transport cannot stream, so the
     generator is driven directly; the route's access check is covered above)."""
-    from core.services.deployments import DeploymentInput, create_deployment
     from web import sse
 
-    dep = await create_deployment(
-        world.admin,
-        DeploymentInput(
-            project_id=world.project_id, environment_id=world.env_id, name="sse", tags={"web": "v1"}
-        ),
-    )
+    dep = await world.deploy("sse", tags={"web": "v1"})
     stream = sse.deployment_events(dep.id)
     hello = await asyncio.wait_for(anext(stream), 5)
     assert hello.event == "hello"
