@@ -27,15 +27,19 @@ async def _set(deployment_id: int, new_status: str, error: str = "") -> None:
     )
 
 
-async def run_deployment(ctx: dict, *, deployment_id: int) -> dict:
-    from core.hub import get_hub  # the hub owns the agent connections of this installation
-
-    row = (
+async def _node_and_status(deployment_id: int) -> dict | None:
+    return (
         await Deployment.select(Deployment.node, Deployment.status)
         .where(Deployment.id == deployment_id)
         .first()
         .run()
     )
+
+
+async def run_deployment(ctx: dict, *, deployment_id: int) -> dict:
+    from core.hub import get_hub  # the hub owns the agent connections of this installation
+
+    row = await _node_and_status(deployment_id)
     if row is None or row["status"] not in (status.PENDING, status.OFFLINE):
         return {"skipped": row["status"] if row else "gone"}
     try:
@@ -56,12 +60,7 @@ async def run_deployment(ctx: dict, *, deployment_id: int) -> dict:
 async def delete_deployment(ctx: dict, *, deployment_id: int) -> dict:
     from core.hub import get_hub
 
-    row = (
-        await Deployment.select(Deployment.node, Deployment.status)
-        .where(Deployment.id == deployment_id)
-        .first()
-        .run()
-    )
+    row = await _node_and_status(deployment_id)
     if row is None or row["status"] != status.DELETING:
         return {"skipped": row["status"] if row else "gone"}
     if row["node"] is None:
