@@ -6,6 +6,18 @@ GitLab, Harbor) means fetch a token from `realm` (with the credentials, if any) 
 it. Tag lists are paginated through `Link: <…?last=…>; rel="next"`. Every failure becomes a
 RegistryError whose `detail` says what happened in words an admin can act on.
 
+Where credentials may go (the registry's *origin* is its scheme, host and port):
+- Registry requests, basic auth included, go to the registry's own origin only. A `next` link
+  to another origin (another host or port, or http for an https registry) is refused, not
+  followed, and redirects are never followed (httpx's default).
+- The token `realm` may be another host: the Docker token spec puts the token service where
+  the registry says (auth.docker.io for Docker Hub). The realm is used, with the credentials,
+  only over https, or over plain http when the registry itself is plain http on the same
+  host (a registry and its token service on one machine). Any other realm is refused before
+  anything is sent to it, credentials or not.
+- An https URL that meets a plain-HTTP server is told so ("answers plain HTTP; use http://…")
+  after a probe of `http://` on the same host and port that carries no credentials.
+
     RegistryError (502)
     ├── RegistryUnreachable (503)   connection refused, DNS, TLS, timeout
     ├── RegistryAuthError   (502)   401/403: missing or wrong credentials
@@ -15,8 +27,8 @@ RegistryError whose `detail` says what happened in words an admin can act on.
 from __future__ import annotations
 
 import re
+import ssl
 import time
-from urllib.parse import urljoin
 
 import httpx
 
@@ -27,6 +39,21 @@ PAGE_SIZE = 1000
 MAX_PAGES = 100
 CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+DEFAULT_PORTS = {"http": 80, "https": 443}
+PLAIN_HTTP_PROBE_S = 3.0
+
+
+def origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    """Scheme, host, port (the default port spelled out): what credentials are bound to."""
+    return url.scheme, url.host, url.port or DEFAULT_PORTS.get(url.scheme)
+
+
+def realm_may_get_credentials(registry: httpx.URL, realm: httpx.URL) -> bool:
+    if not realm.host:
+        return False
+    if realm.scheme == "https":
+        return True
+    return realm.scheme == registry.scheme == "http" and realm.host == registry.host
 
 
 class RegistryError(ShoalError):
@@ -94,8 +121,19 @@ class RegistryClient:
             except (ValueError, AttributeError, TypeError) as exc:
                 raise RegistryError(f"{self.url} answered with something not a tag list.") from exc
             match = NEXT_LINK.search(answer.headers.get("link", ""))
-            url = urljoin(self.url + "/", match.group(1)) if match else None
+            url = self._next_page(answer.url, match.group(1)) if match else None
         raise RegistryError(f"'{image}' has more than {MAX_PAGES} pages of tags; stopped there.")
+
+    def _next_page(self, current: httpx.URL, link: str) -> str:
+        """The next page's URL, if it stays on the registry's origin (the credentials' scope)."""
+        target = current.join(link)
+        if origin(target) != origin(httpx.URL(self.url)):
+            elsewhere = f"{target.scheme}://{target.netloc.decode()}"
+            raise RegistryError(
+                f"{self.url} sent the next page of tags to another origin ({elsewhere}); "
+                "Shoal follows pages on the registry's own origin only and stopped there."
+            )
+        return str(target)
 
     async def _get(self, url: str, *, scope: str, image: str = "") -> httpx.Response:
         headers = {"Accept": "application/json"}
@@ -121,6 +159,11 @@ class RegistryClient:
         realm = params.pop("realm", "")
         if not realm.startswith(("http://", "https://")):
             raise RegistryAuthError(f"{self.url} asked for a token without a usable realm.")
+        if not realm_may_get_credentials(httpx.URL(self.url), httpx.URL(realm)):
+            raise RegistryAuthError(
+                f"{self.url} names {realm} as its token service; Shoal asks token services "
+                "over https only (plain http only on the host of a plain-http registry)."
+            )
         query = {"service": params.get("service", "")}
         # The registry's own scope wins (it knows its naming); ours is the fallback.
         if params.get("scope") or scope:
@@ -151,10 +194,37 @@ class RegistryClient:
             raise RegistryUnreachable(
                 f"{self.url} did not answer within {self.timeout_s:g} s."
             ) from exc
+        except httpx.ConnectError as exc:
+            raise await self._explained(exc) from exc
         except httpx.TransportError as exc:
             raise RegistryUnreachable(
                 f"Cannot reach {self.url}: {exc or type(exc).__name__}."
             ) from exc
+
+    async def _explained(self, exc: httpx.ConnectError) -> RegistryUnreachable:
+        """A connection error in words; a TLS failure checks whether plain HTTP answers."""
+        cause: BaseException | None = exc
+        while cause is not None and not isinstance(cause, ssl.SSLError):
+            cause = cause.__cause__ or cause.__context__
+        url = httpx.URL(self.url)
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            reason = cause.verify_message or cause.reason
+            return RegistryUnreachable(
+                f"The TLS certificate of {self.url} is not trusted: {reason}."
+            )
+        if cause is not None and url.scheme == "https":
+            plain = str(url.copy_with(scheme="http", port=url.port or 443))
+            if await self._answers_plain_http(plain):
+                return RegistryUnreachable(f"{self.url} answers plain HTTP; use {plain} instead.")
+            return RegistryUnreachable(f"The TLS handshake with {self.url} failed: {cause.reason}.")
+        return RegistryUnreachable(f"Cannot reach {self.url}: {exc or type(exc).__name__}.")
+
+    async def _answers_plain_http(self, plain_url: str) -> bool:
+        try:  # no credentials: this only asks whether an HTTP server is there
+            await self._http.get(f"{plain_url}/v2/", timeout=PLAIN_HTTP_PROBE_S)
+        except httpx.HTTPError:
+            return False
+        return True
 
     def _denied(self, who: str) -> str:
         if not self.username:
