@@ -1,5 +1,6 @@
 """Small field checks shared by services; each raises InvalidInput naming the field."""
 
+import ipaddress
 import re
 
 from core.errors import InvalidInput
@@ -42,3 +43,18 @@ def one_of(value: str, allowed: tuple[str, ...], field: str) -> str:
     if value not in allowed:
         raise InvalidInput(f"Must be one of: {', '.join(allowed)}.", field)
     return value
+
+
+def normal_host(value: str) -> str | None:
+    """`value` as a host name (RFC 1123 labels, lowercased, no trailing dot) or an IP address
+    (IPv6 without brackets), normalised; None if it is neither. Pure ASCII only: an
+    internationalised name must be typed in its xn-- form."""
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        pass
+    name = value.lower()
+    labels = name.split(".")
+    if not name.isascii() or len(name) > 253 or not all(DNS_LABEL.fullmatch(x) for x in labels):
+        return None
+    return None if labels[-1].isdigit() else name  # 1.2.3.999 is a broken address, not a name

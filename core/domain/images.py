@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from core import validation
 from core.errors import InvalidInput
 
 DOCKER_HUB_URL = "https://registry-1.docker.io"
@@ -21,28 +22,59 @@ DOCKER_HUB_HOSTS = {
 IMAGE = re.compile(
     r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$"
 )
-HOST = re.compile(r"^[A-Za-z0-9.-]+(?::\d{1,5})?$")
+PATH_PART = re.compile(r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$")
 
 
 def check_registry_url(value: str, field: str = "url") -> str:
-    """`https://host[:port][/path]`; a bare host gets https://. No credentials, query or tag."""
-    value = value.strip().rstrip("/")
+    """`https://host[:port][/path]`; a bare host gets https://. No credentials, query or tag.
+
+    Parsed by hand rather than with urlsplit, which silently drops tabs and newlines and
+    accepts any netloc: what is stored here becomes a request URL and a `docker pull` prefix."""
+    value = value.strip()
     if not value:
         raise InvalidInput("Enter the registry URL, e.g. https://ghcr.io.", field)
-    if "://" not in value:
-        value = f"https://{value}"
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https"):
-        raise InvalidInput("The URL must start with https:// (or http://).", field)
-    if parts.username or parts.password:
-        raise InvalidInput("Put credentials in the username/password fields, not the URL.", field)
-    if parts.query or parts.fragment or not parts.netloc or not HOST.fullmatch(parts.netloc):
-        raise InvalidInput("Use the form https://host[:port][/path].", field)
     if len(value) > 512:
         raise InvalidInput("At most 512 characters.", field)
-    if parts.hostname in DOCKER_HUB_HOSTS:
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise InvalidInput("The URL may not contain spaces or control characters.", field)
+    scheme, _, rest = value.rstrip("/").rpartition("://")
+    if not scheme and rest.lower().startswith(("http:", "https:")):
+        raise InvalidInput("Use the form https://host[:port][/path].", field)
+    scheme = scheme.lower() or "https"
+    if scheme not in ("http", "https"):
+        raise InvalidInput("The URL must start with https:// (or http://).", field)
+    netloc, _, path = rest.partition("/")
+    if "@" in netloc:
+        raise InvalidInput("Put credentials in the username/password fields, not the URL.", field)
+    if "?" in rest or "#" in rest:
+        raise InvalidInput("Use the form https://host[:port][/path], without ? or #.", field)
+    host, port = _host_and_port(netloc, field)
+    if path and not all(PATH_PART.fullmatch(part) for part in path.split("/")):
+        raise InvalidInput(
+            "The URL's path may only hold lowercase names separated by single '/' "
+            "(no '.', '..', '%' or empty parts).",
+            field,
+        )
+    if host in DOCKER_HUB_HOSTS:
         return DOCKER_HUB_URL
-    return value
+    return f"{scheme}://{host}{port}" + (f"/{path}" if path else "")
+
+
+def _host_and_port(netloc: str, field: str) -> tuple[str, str]:
+    """(host as it goes in a URL, ":port" or ""), both checked; IPv6 only in brackets."""
+    bracketed = netloc.startswith("[")
+    if bracketed:
+        inside, closed, after = netloc[1:].partition("]")
+        host = inside if closed and after[:1] in ("", ":") else ""
+    else:
+        host, colon, port = netloc.partition(":")
+        after = colon + port
+    normal = validation.normal_host(host) if host else None
+    if normal is None or bracketed != (":" in normal):
+        raise InvalidInput(f"'{netloc[:80]}' is not a valid host name or IP address.", field)
+    if after and not (re.fullmatch(r"[0-9]{1,5}", after[1:]) and 1 <= int(after[1:]) <= 65535):
+        raise InvalidInput("The port must be a number from 1 to 65535.", field)
+    return (f"[{normal}]" if bracketed else normal), (f":{int(after[1:])}" if after else "")
 
 
 def check_image(value: str, field: str = "image") -> str:

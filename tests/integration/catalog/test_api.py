@@ -73,6 +73,24 @@ async def test_wrong_credentials_and_unreachable_registry_are_explained(api, reg
     assert answer.status_code == 503 and "Cannot reach" in answer.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    "url", ["https://reg\n.example", "https://..", "ghcr.io/../x", "https://host:99999"]
+)
+async def test_registry_urls_are_validated_strictly(api, url):
+    answer = await api.post("/api/v1/registries", json={"name": "r", "url": url})
+    assert answer.status_code == 422
+    body = answer.json()
+    assert body["status_code"] == 422 and body["detail"]
+    assert (await api.get("/api/v1/registries")).json() == []
+
+
+async def test_create_saves_without_testing_the_connection(api):
+    """Documented API behaviour: scripts may register a registry before it is up; the
+    connection is tested by POST /registries/{id}/test."""
+    dead = {"name": "later", "url": f"http://127.0.0.1:{free_port()}"}
+    assert (await api.post("/api/v1/registries", json=dead)).status_code == 201
+
+
 async def test_services_and_their_tags(api, user_api, registry, app_image):
     made = await make_registry(api, registry)
     body = {

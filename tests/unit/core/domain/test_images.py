@@ -29,6 +29,48 @@ def test_bad_registry_urls(bad):
         images.check_registry_url(bad)
 
 
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("http://[::1]:5000", "http://[::1]:5000"),
+        ("HTTPS://Registry.Example.com", "https://registry.example.com"),
+        ("https://10.0.0.7:443/team-x", "https://10.0.0.7:443/team-x"),
+    ],
+)
+def test_registry_url_hosts_and_ports(typed, stored):
+    assert images.check_registry_url(typed) == stored
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("https://reg\n.example", "spaces or control characters"),
+        ("https://reg.example\r\n/x", "spaces or control characters"),
+        ("reg.exa\tmple:5000", "spaces or control characters"),
+        ("https://..", "not a valid host name"),
+        ("https://a..b", "not a valid host name"),
+        ("..:5000", "not a valid host name"),
+        ("https://.example", "not a valid host name"),
+        ("https://-bad.example", "not a valid host name"),
+        ("https://" + "a" * 64 + ".example", "not a valid host name"),
+        ("https://réseau.example", "not a valid host name"),
+        ("https://[::1", "not a valid host name"),
+        ("https://host:0", "port"),
+        ("https://host:99999", "port"),
+        ("https://host:", "port"),
+        ("https://host/../x", "path"),
+        ("https://host/a/./b", "path"),
+        ("https://host//a", "path"),
+        ("https://host/a%2f..", "path"),
+        ("https://evil\\.example", "not a valid host name"),
+    ],
+)
+def test_registry_urls_are_strict(bad, message):
+    with pytest.raises(InvalidInput, match=message) as caught:
+        images.check_registry_url(bad)
+    assert caught.value.field == "url"
+
+
 @pytest.mark.parametrize("good", ["nginx", "team/app", "a.b/c-d/e__f", "x1/y2/z3"])
 def test_image_names(good):
     assert images.check_image(good) == good
