@@ -1,5 +1,9 @@
 """Registries (admin): Docker Hub built in, private v2 registries with encrypted credentials,
 connection checks and cached tag listings. The password is write-only: no view carries it.
+
+Saving can be made to depend on a connection test (`test_first`, what the form does): a
+registry that fails it is refused with ConnectionTestFailed until the caller confirms. The
+API saves without testing (a script may register a registry before it is up).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from core.actor import Actor
 from core.domain import images
 from core.domain.tags import compile_pattern, sort_tags
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from core.registry_client import RegistryClient
+from core.registry_client import RegistryClient, RegistryError
 from core.services import tag_cache
 from core.services.audit import Target, audited
 from core.services.unique import name_must_be_free
@@ -42,6 +46,10 @@ class RegistryInput(msgspec.Struct, kw_only=True):
     password: str | None = None
     """None (or "" from a form) keeps the stored password; `clear_password` removes it."""
     clear_password: bool = False
+
+
+class ConnectionTestFailed(InvalidInput):
+    """Not saved: the values failed their connection test; saving untested needs a yes."""
 
 
 class TagListing(msgspec.Struct):
@@ -120,11 +128,28 @@ async def _store_password(registry_id: int, data: RegistryInput) -> None:
     )
 
 
-async def create_registry(actor: Actor, data: RegistryInput) -> RegistryView:
+async def _test_before_saving(registry_id: int | None, data: RegistryInput) -> None:
+    try:
+        await check_connection(registry_id, data)
+    except RegistryError as exc:
+        raise ConnectionTestFailed(f"Not saved: the connection test failed. {exc.detail}") from exc
+
+
+def _reaches_differently(old: dict, values: dict, data: RegistryInput) -> bool:
+    """Would these values talk to the registry differently from the stored ones?"""
+    changed = old["url"] != values["url"] or old["username"] != values["username"]
+    return changed or bool(data.password) or data.clear_password
+
+
+async def create_registry(
+    actor: Actor, data: RegistryInput, *, test_first: bool = False
+) -> RegistryView:
     _admin(actor)
     async with audited(actor, "registry.create", Target("registry", name=data.name[:64])) as audit:
         values = _clean(data)
         crypto.box()  # refuse before inserting anything if no key is configured
+        if test_first:
+            await _test_before_saving(None, data)
         async with Registry._meta.db.transaction():
             with name_must_be_free("A registry", values["name"]):
                 row = (await Registry.insert(Registry(**values)).returning(Registry.id).run())[0]
@@ -133,12 +158,18 @@ async def create_registry(actor: Actor, data: RegistryInput) -> RegistryView:
     return await get_registry(row["id"])
 
 
-async def update_registry(actor: Actor, registry_id: int, data: RegistryInput) -> RegistryView:
+async def update_registry(
+    actor: Actor, registry_id: int, data: RegistryInput, *, test_first: bool = False
+) -> RegistryView:
+    """`test_first` tests only values that reach the registry differently (a rename of a
+    registry that is down right now needs no confirmation)."""
     _admin(actor)
     old = await _row(registry_id)
     target = Target("registry", old["id"], old["name"])
     async with audited(actor, "registry.update", target) as audit:
         values = _clean(data)
+        if test_first and _reaches_differently(old, values, data):
+            await _test_before_saving(registry_id, data)
         if data.clear_password or data.password:
             audit.detail = "password removed" if data.clear_password else "password replaced"
         async with Registry._meta.db.transaction():

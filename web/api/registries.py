@@ -34,6 +34,11 @@ async def list_registries() -> list[RegistryView]:
 
 @post("/")
 async def create_registry(actor: Actor, data: RegistryInput) -> RegistryView:
+    """Saved without testing the connection, unlike the Registries page (a script may
+    register a registry before it is up): check it with `POST /registries/{id}/test`.
+    `url` is `https://host[:port][/path]` or `http://…`; a bare host gets `https://`.
+    A malformed URL (whitespace, control characters, a bad host or port, `.`/`..` in the
+    path, credentials, query) is a 422 whose `detail` names the problem."""
     return await registries.create_registry(actor, data)
 
 
@@ -44,7 +49,8 @@ async def get_registry(registry_id: int) -> RegistryView:
 
 @put("/{registry_id:int}")
 async def update_registry(actor: Actor, registry_id: int, data: RegistryInput) -> RegistryView:
-    """An omitted or empty `password` keeps the stored one; `clear_password` removes it."""
+    """An omitted or empty `password` keeps the stored one; `clear_password` removes it.
+    Saved without a connection test, as on create."""
     return await registries.update_registry(actor, registry_id, data)
 
 

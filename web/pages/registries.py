@@ -1,6 +1,9 @@
 """Registries (admin): list, add, edit, delete; test the connection; browse an image's tags.
 
 Passwords are write-only: the form never shows the stored one (an empty field keeps it).
+Saving tests the connection first; a registry that fails the test is saved only after the
+admin confirms with "Save anyway" (the form comes back with the reason and every field
+but the password, which is never sent back to the page).
 The connection test and the tag browser are HTMX fragments that render their own errors, so
 a registry that is down or slow leaves the page usable.
 """
@@ -31,6 +34,22 @@ def registry_input(data: dict[str, str]) -> registries.RegistryInput:
     )
 
 
+def refused_form(exc: ShoalError, data: dict[str, str]) -> dict[str, Any]:
+    """The re-render's context: what was typed (never the password), and whether to offer
+    saving untested."""
+    typed_password = bool(data.pop("password", None))  # never echoed, not even just typed
+    data.pop("save_untested", None)
+    return {
+        **refused(exc, data),
+        "untested": isinstance(exc, registries.ConnectionTestFailed),
+        "password_again": typed_password,
+    }
+
+
+def test_first(data: dict[str, str]) -> bool:
+    return data.get("save_untested") != "on"
+
+
 async def _index(request: Request, **extra: Any) -> Template:
     listed = await registries.list_registries()
     usage = {r.id: await registries.registry_usage(r.id) for r in listed}
@@ -56,10 +75,11 @@ async def index(request: Request) -> Template:
 async def create(request: Request, actor: Actor) -> Template | Redirect:
     data = await form_data(request)
     try:
-        made = await registries.create_registry(actor, registry_input(data))
+        made = await registries.create_registry(
+            actor, registry_input(data), test_first=test_first(data)
+        )
     except ShoalError as exc:
-        data.pop("password", None)  # never echoed back, not even the one just typed
-        return await _index(request, **refused(exc, data))
+        return await _index(request, **refused_form(exc, data))
     return redirect(f"/registries/{made.id}", f"Registry '{made.name}' added.")
 
 
@@ -72,10 +92,11 @@ async def detail(request: Request, registry_id: int) -> Template:
 async def update(request: Request, actor: Actor, registry_id: int) -> Template | Redirect:
     data = await form_data(request)
     try:
-        await registries.update_registry(actor, registry_id, registry_input(data))
+        await registries.update_registry(
+            actor, registry_id, registry_input(data), test_first=test_first(data)
+        )
     except ShoalError as exc:
-        data.pop("password", None)
-        return await _detail(request, registry_id, **refused(exc, data))
+        return await _detail(request, registry_id, **refused_form(exc, data))
     return redirect(f"/registries/{registry_id}", "Registry saved.")
 
 

@@ -27,6 +27,8 @@ async def add_registry(client, registry, password=None) -> int:
             "url": registry.url,
             "username": registry.username,
             "password": password or registry.password,
+            # A wrong password fails the connection test run on save: saved on purpose.
+            **({"save_untested": "on"} if password else {}),
         },
     )
     assert answer.status_code == 303, answer.text
@@ -47,6 +49,46 @@ async def test_failed_create_does_not_echo_the_password(signed_in):
         "/registries/", {"name": "Bad Name", "url": "https://x.example", "password": "typed-pw"}
     )
     assert answer.status_code == 422 and "typed-pw" not in answer.text
+
+
+async def test_a_registry_failing_its_test_is_saved_only_once_confirmed(signed_in, registry):
+    """Issue 16: a bare host:port became https, saved despite the failed test, with a raw
+    `[SSL: WRONG_VERSION_NUMBER]`. Now the form says what to type and asks first."""
+    typed = {
+        "name": "local",
+        "url": registry.host,
+        "username": registry.username,
+        "password": registry.password,
+    }
+    refused = await signed_in.form("/registries/", typed)
+    assert refused.status_code == 422
+    assert f"answers plain HTTP; use http://{registry.host} instead" in refused.text
+    assert "WRONG_VERSION_NUMBER" not in refused.text
+    assert 'name="save_untested"' in refused.text
+    assert 'value="local"' in refused.text and f'value="{registry.username}"' in refused.text
+    assert f'value="https://{registry.host}"' not in refused.text  # kept as typed
+    assert f'value="{registry.host}"' in refused.text
+    assert registry.password not in refused.text and "Type the password again" in refused.text
+    assert [r.name for r in await registries.list_registries()] == []
+
+    confirmed = await signed_in.form("/registries/", {**typed, "save_untested": "on"})
+    assert confirmed.status_code == 303, confirmed.text
+    registry_id = int(confirmed.headers["location"].rsplit("/", 1)[1])
+    fixed = {**typed, "url": registry.url}
+    saved = await signed_in.form(f"/registries/{registry_id}", fixed)
+    assert saved.status_code == 303, saved.text
+    broken = await signed_in.form(f"/registries/{registry_id}", {**fixed, "password": "wrong"})
+    assert broken.status_code == 422 and "wrong username or password" in broken.text
+    assert (await registries.credentials(registry_id))[2] == registry.password
+
+
+async def test_registry_url_with_a_newline_or_dots_is_refused_beside_the_field(signed_in):
+    for url in ("https://reg\n.example", "https://..", "https://a..b:5000"):
+        answer = await signed_in.form("/registries/", {"name": "r", "url": url})
+        assert answer.status_code == 422, url
+        assert 'aria-describedby="e-url"' in answer.text
+        assert re.search(r'id="e-url" class="error">[^<]*(control|not a valid host)', answer.text)
+    assert await registries.list_registries() == []
 
 
 async def test_tag_browser_fragment(signed_in, registry, app_image):

@@ -7,8 +7,9 @@ from core.actor import Actor
 from core.errors import Conflict, Forbidden, InvalidInput
 from core.registry_client import RegistryAuthError
 from core.services import audit, catalog, registries
-from core.services.registries import RegistryInput
+from core.services.registries import ConnectionTestFailed, RegistryInput
 from core.tables import Registry
+from shoaltest.ports import free_port
 
 pytestmark = pytest.mark.docker
 
@@ -150,3 +151,22 @@ async def test_connection_check_never_carries_the_stored_password_elsewhere(
     stored = httpx.BasicAuth("shoal", registry.password)._auth_header
     empty = httpx.BasicAuth("shoal", "")._auth_header
     assert bearer_registry.token_auth_headers == [empty] and stored != empty
+
+
+async def test_saving_after_a_failed_test_needs_a_yes_and_a_rename_needs_no_test(catalog_admin):
+    dead = RegistryInput(name="later", url=f"http://127.0.0.1:{free_port()}", username="u")
+    with pytest.raises(ConnectionTestFailed, match=r"Not saved: .*Cannot reach"):
+        await registries.create_registry(catalog_admin, dead, test_first=True)
+    assert [r.name for r in await registries.list_registries()] == []
+    made = await registries.create_registry(catalog_admin, dead)  # the API's way: untested
+    renamed = RegistryInput(name="renamed", url=dead.url, username="u")
+    await registries.update_registry(catalog_admin, made.id, renamed, test_first=True)
+    with pytest.raises(ConnectionTestFailed):
+        moved = RegistryInput(name="renamed", url=f"http://127.0.0.1:{free_port()}", username="u")
+        await registries.update_registry(catalog_admin, made.id, moved, test_first=True)
+    assert (await registries.get_registry(made.id)).url == dead.url
+    events = await audit.list_events(target_type="registry")
+    assert [(e.action, e.outcome) for e in events][:2] == [
+        ("registry.update", "refused"),
+        ("registry.update", "ok"),
+    ]
