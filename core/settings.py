@@ -6,6 +6,8 @@ keeps the three in step. The Litestar CLI does not read litestar.toml: the file 
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -35,9 +37,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     session_hours: int = 12
     """How long a login session lasts without activity."""
     login_max_failures: int = 5
-    """Failed logins per username (x4 per client address) within the window before 429."""
+    """Failed logins per username and client address (x4 per address) before 429."""
     login_window_minutes: int = 15
     """The window over which failed logins are counted."""
+    trusted_proxies: str = ""
+    """Comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed."""
     db_pool_size: int = 10
     """Connections in each of the two pools (asyncpg for the ORM, psycopg for the SAQ queue)."""
     worker_concurrency: int = 10
@@ -82,6 +86,28 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
 
 class SettingsError(Exception):
     """The settings file or an environment variable holds a value of the wrong shape."""
+
+    @property
+    def proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return networks(self.trusted_proxies)
+
+    def __post_init__(self) -> None:
+        networks(self.trusted_proxies)  # a typo must stop the program, not trust the wrong peer
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@functools.lru_cache(maxsize=8)
+def networks(text: str) -> tuple[IPNetwork, ...]:
+    """Comma-separated addresses or CIDRs → networks; ValueError naming a bad entry."""
+    found = []
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        try:
+            found.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(f"trusted_proxies: '{entry}' is not an address or CIDR") from None
+    return tuple(found)
 
 
 def field_names() -> list[str]:

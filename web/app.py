@@ -24,6 +24,7 @@ from litestar.template import TemplateConfig
 from core.settings import Settings
 from web import api, pages
 from web.auth import AuthMiddleware, csrf_guard
+from web.client_ip import ProxyHeadersMiddleware
 from web.deps import DEPENDENCIES
 from web.errors import EXCEPTION_HANDLERS
 from web.health import health_router
@@ -76,7 +77,7 @@ def create_app(
             MetricsController,
             create_static_files_router(path="/static", directories=[WEB_DIR / "static"]),
         ],
-        middleware=[AuthMiddleware(), prometheus.middleware],
+        middleware=[ProxyHeadersMiddleware(), AuthMiddleware(), prometheus.middleware],
         guards=[csrf_guard],
         dependencies=DEPENDENCIES,
         plugins=[HTMXPlugin()],

@@ -78,6 +78,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace, *, laptop: bool = Fa
         log_level="warning",
         lifespan="on",
         timeout_graceful_shutdown=5,
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1 (any local user); the app
+        # believes it only from `trusted_proxies` (web/client_ip.py).
+        proxy_headers=False,
         loop="uvloop",
         http="httptools",
     )

@@ -13,7 +13,7 @@ from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.services import sessions, throttle
 from core.services.audit import Target, audited
 from core.services.unique import name_must_be_free
-from core.tables import Session, User
+from core.tables import User
 
 
 class UserView(msgspec.Struct):
@@ -76,7 +76,7 @@ async def create_user(
                         username=name,
                         display_name=display,
                         email=mail,
-                        password_hash=passwords.hash_password(password),
+                        password_hash=await passwords.hash_async(password),
                         is_admin=is_admin,
                     )
                 )
@@ -115,8 +115,7 @@ async def update_user(
         if changes:
             await User.update(changes).where(User.id == user.id).run()
         if is_active is False:
-            await Session.delete().where(Session.user == user.id).run()
-            sessions.forget_user(user.id)
+            await sessions.end_user_sessions(user.id)
         audit.detail = ", ".join(f"{col._meta.name}={val}" for col, val in changes.items())
     return await get_user(user_id)
 
@@ -132,12 +131,11 @@ async def reset_password(actor: Actor, user_id: int, new_password: str | None = 
         if problem:
             raise InvalidInput(problem, "password")
         await (
-            User.update({User.password_hash: passwords.hash_password(password)})
+            User.update({User.password_hash: await passwords.hash_async(password)})
             .where(User.id == user.id)
             .run()
         )
-        await Session.delete().where(Session.user == user.id).run()
-        sessions.forget_user(user.id)
+        await sessions.end_user_sessions(user.id)
     return password
 
 
@@ -149,12 +147,12 @@ async def authenticate(username: str, password: str, address: str) -> UserView:
     name = username.strip().lower()[:64]
     await throttle.check(name, address)
     row = await User.select().where(User.username == name).first().run()
-    ok = passwords.verify_password(row["password_hash"] if row else None, password)
+    ok = await passwords.verify_async(row["password_hash"] if row else None, password)
     if not ok or row is None or not row["is_active"]:
         await throttle.record_failure(name, address)
         raise InvalidInput(GENERIC_LOGIN_ERROR)
     await User.update({User.last_login_at: datetime.now(UTC)}).where(User.id == row["id"]).run()
-    await throttle.clear(name)
+    await throttle.clear(name, address)
     return _view(row)
 
 
@@ -171,14 +169,19 @@ async def ensure_first_admin(username: str = "admin", password: str = "") -> str
     return password
 
 
-async def change_own_password(actor: Actor, current: str, new_password: str) -> None:
-    """A user changing their own password must prove the current one."""
+async def change_own_password(
+    actor: Actor, current: str, new_password: str, keep_session: str | None = None
+) -> None:
+    """A user changing their own password must prove the current one. Every other session of
+    theirs ends (a stolen cookie must not outlive the password); `keep_session`, the cookie of
+    the session that made the change, stays signed in."""
     row = await User.select(User.password_hash).where(User.id == actor.id).first().run()
-    if row is None or not passwords.verify_password(row["password_hash"], current):
+    if row is None or not await passwords.verify_async(row["password_hash"], current):
         raise InvalidInput("The current password is not right.", "current_password")
     problem = passwords.password_problem(new_password)
     if problem:
         raise InvalidInput(problem, "new_password")
     async with audited(actor, "user.change_password", Target("user", actor.id, actor.username)):
-        hashed = passwords.hash_password(new_password)
+        hashed = await passwords.hash_async(new_password)
         await User.update({User.password_hash: hashed}).where(User.id == actor.id).run()
+        await sessions.end_user_sessions(actor.id or 0, keep=keep_session)

@@ -61,10 +61,20 @@ async def resolve_session(token: str) -> SessionUser | None:
     return found
 
 
-def forget_user(user_id: int) -> None:
+def forget_user(user_id: int, keep: str | None = None) -> None:
+    kept = hash_token(keep) if keep else None
     for key, (_, user) in list(_cache.items()):
-        if user.user_id == user_id:
+        if user.user_id == user_id and key != kept:
             _cache.pop(key, None)
+
+
+async def end_user_sessions(user_id: int, keep: str | None = None) -> None:
+    """Sign the user out everywhere, except for the session whose cookie is `keep`."""
+    query = Session.delete().where(Session.user == user_id)
+    if keep:
+        query = query.where(Session.token_hash != hash_token(keep))
+    await query.run()
+    forget_user(user_id, keep)
 
 
 async def _resolve(token: str) -> SessionUser | None:

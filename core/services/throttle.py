@@ -1,6 +1,9 @@
-"""Login throttling: too many failures for a username, or from one address, → Throttled.
+"""Login throttling: too many failures for one username from one address, or from one
+address over all usernames, → Throttled.
 
-Counted in PostgreSQL so that several `serve` processes share one view.
+Never per username alone: that would let anyone lock a colleague (or every admin) out for the
+whole window by typing wrong passwords under their name. Counted in PostgreSQL so that several
+`serve` processes share one view.
 """
 
 from __future__ import annotations
@@ -25,12 +28,16 @@ async def check(username: str, address: str) -> None:
     since = datetime.now(UTC) - WINDOW
     by_name = (
         await LoginFailure.count()
-        .where((LoginFailure.username == username) & (LoginFailure.at > since))
+        .where(
+            (LoginFailure.username == username)
+            & (LoginFailure.address == address[:64])
+            & (LoginFailure.at > since)
+        )
         .run()
     )
     by_address = (
         await LoginFailure.count()
-        .where((LoginFailure.address == address) & (LoginFailure.at > since))
+        .where((LoginFailure.address == address[:64]) & (LoginFailure.at > since))
         .run()
     )
     if by_name >= MAX_FAILURES or by_address >= MAX_FAILURES * ADDRESS_FACTOR:
@@ -47,5 +54,10 @@ async def record_failure(username: str, address: str) -> None:
     await LoginFailure.delete().where(LoginFailure.at < datetime.now(UTC) - 2 * WINDOW).run()
 
 
-async def clear(username: str) -> None:
-    await LoginFailure.delete().where(LoginFailure.username == username).run()
+async def clear(username: str, address: str) -> None:
+    """A success forgets this address's failures for the user, not those of other places."""
+    await (
+        LoginFailure.delete()
+        .where((LoginFailure.username == username) & (LoginFailure.address == address[:64]))
+        .run()
+    )

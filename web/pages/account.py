@@ -10,6 +10,7 @@ from litestar.response import Redirect, Template
 from core.actor import Actor
 from core.errors import ShoalError
 from core.services import accounts, api_tokens
+from web.auth import SESSION_COOKIE
 from web.guards import requires_login
 from web.rendering import form_data, page, redirect, refused
 
@@ -50,11 +51,14 @@ async def change_password(request: Request, actor: Actor) -> Template | Redirect
     data = await form_data(request)
     try:
         await accounts.change_own_password(
-            actor, data.get("current_password", ""), data.get("new_password", "")
+            actor,
+            data.get("current_password", ""),
+            data.get("new_password", ""),
+            keep_session=request.cookies.get(SESSION_COOKIE),
         )
     except ShoalError as exc:
         return await _page(request, actor, **refused(exc))
-    return redirect("/account", "Password changed.")
+    return redirect("/account", "Password changed; your other sessions are signed out.")
 
 
 router = Router(

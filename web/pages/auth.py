@@ -23,6 +23,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def client_address(request: Request) -> str:
+    # Already the proxy-vouched client when the peer is a trusted proxy (web/client_ip.py).
     return request.client.host if request.client else "unknown"
 
 
