@@ -21,6 +21,16 @@ async def test_registry_service_and_tag_dropdown(shoal_up, browser, registry, bu
     )
 
     await page.goto("/registries")
+    # Issue 16: no scheme means https, and this registry is plain HTTP: saving asks first.
+    await page.fill("#f-name", "local")
+    await page.fill("#f-url", registry.host)
+    await page.fill("#f-username", registry.username)
+    await page.fill("#f-password", registry.password)
+    await page.click("text=Add registry")
+    await page.wait_for_selector(f"text=answers plain HTTP; use http://{registry.host} instead")
+    assert await page.input_value("#f-url") == registry.host
+    assert await page.input_value("#f-password") == ""  # never sent back to the page
+    assert await page.locator("button[name=save_untested]").is_visible()
     await page.fill("#f-name", "local")
     await page.fill("#f-url", registry.url)
     await page.fill("#f-username", registry.username)
