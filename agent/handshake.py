@@ -1,5 +1,8 @@
 """The handshake (see agent/protocol): Hello → Auth → Welcome | AuthFailed | Incompatible.
 
+The agent checks the control plane's proof here and answers with its own (in Welcome), so the
+control plane knows it reached the agent that holds the token, not whoever bound the port.
+
 Failures answer the same way whatever was wrong, and each failure from an address doubles the
 wait before the answer (up to MAX_DELAY_S), so guessing tokens is slow.
 """
@@ -7,7 +10,6 @@ wait before the answer (up to MAX_DELAY_S), so guessing tokens is slow.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import secrets
 import time
 
@@ -21,9 +23,11 @@ from agent.protocol import (
     AuthFailed,
     Hello,
     Incompatible,
+    agent_proof,
     auth_proof,
     decode,
     encode,
+    proofs_match,
 )
 
 AUTH_TIMEOUT_S = 10.0
@@ -49,8 +53,9 @@ class Throttle:
 
 async def authenticate(
     ws: ServerConnection, *, key: bytes, thumbprint: str, agent_id: str, throttle: Throttle
-) -> bool:
-    """Run the agent's side; True when the peer proved the token. Failures are answered here."""
+) -> str | None:
+    """Run the agent's side. When the peer proved the token, return this agent's own proof for
+    the Welcome; otherwise None (the failure was answered here)."""
     address = ws.remote_address[0] if ws.remote_address else "?"
     nonce = secrets.token_hex(32)
     hello = Hello(
@@ -73,12 +78,12 @@ async def authenticate(
         incompatible = Incompatible(agent_protocol_version=PROTOCOL_VERSION, message=message)
         await ws.send(encode(incompatible), text=True)
         await ws.close(4002, "incompatible protocol version")
-        return False
+        return None
     expected = auth_proof(key, nonce, auth.cp_nonce, thumbprint) if auth else ""
-    if auth is None or not hmac.compare_digest(expected.encode(), auth.proof.lower().encode()):
+    if auth is None or not proofs_match(expected, auth.proof):
         await asyncio.sleep(throttle.delay_for(address))
         await ws.send(encode(AuthFailed()), text=True)
         await ws.close(4001, "authentication failed")
-        return False
+        return None
     throttle.succeeded(address)
-    return True
+    return agent_proof(key, nonce, auth.cp_nonce, thumbprint)

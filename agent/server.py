@@ -59,18 +59,18 @@ async def handle_connection(app: App, ws: ServerConnection) -> None:
     # nobody unauthenticated gets to make us buffer the full transport limit.
     ws.protocol.max_message_size = HANDSHAKE_LIMIT_BYTES
     try:
-        proved = await authenticate(
+        proof = await authenticate(
             ws,
             key=app.keys.key,
             thumbprint=app.thumbprint,
             agent_id=app.config.agent_id,
             throttle=app.throttle,
         )
-        if not proved:
+        if proof is None:
             return
         ws.protocol.max_message_size = TRANSPORT_LIMIT_BYTES
         session = Session(ws)
-        session.send(welcome(app))  # first, before the events buffered while disconnected
+        session.send(welcome(app, proof))  # first, before the events buffered while disconnected
         previous = app.events.attach(session)
         if previous is not None:
             log.info("a newer control-plane session replaces the previous one")
@@ -87,8 +87,9 @@ async def handle_connection(app: App, ws: ServerConnection) -> None:
         pass
 
 
-def welcome(app: App) -> Welcome:
+def welcome(app: App, proof: str) -> Welcome:
     return Welcome(
+        proof=proof,
         agent_version=app.version,
         protocol_version=PROTOCOL_VERSION,
         agent_id=app.config.agent_id,

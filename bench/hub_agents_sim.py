@@ -76,6 +76,7 @@ class Simulator:
                 agent_id="sim",
                 publish_address="127.0.0.1",
                 capacity=CAPACITY,
+                proof=p.agent_proof(self.key, nonce, auth.cp_nonce, self.thumbprint),
             )
             await ws.send(p.encode(welcome), text=True)
             self.sessions += 1

@@ -64,6 +64,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """How long to wait for an agent's reply to a request."""
     registry_timeout_s: float = 10.0
     """Seconds to wait for a container registry when listing tags or testing a connection."""
+    hub_publish_networks: str = ""
+    """Addresses/CIDRs (comma-separated) agents may publish ports on besides their node host."""
     log_level: str = "info"
     """Logging level: debug, info, warning, error."""
 

@@ -13,7 +13,7 @@ certificate, hex lowercase; a different one means the node is ``untrusted``)::
 
     agent → CP   Hello{agent_version, protocol_version, nonce, thumbprint, agent_id}
     CP → agent   Auth{protocol_version, cp_nonce, proof}
-    agent → CP   Welcome{…}  |  AuthFailed{}  (then close)  |  Incompatible{…} (then close)
+    agent → CP   Welcome{…, proof}  |  AuthFailed{}  (then close)  |  Incompatible{…} (then close)
 
 ``key = sha256(token_utf8).digest()`` (the agent stores only this key, never the token; the CP
 stores it encrypted) and ``proof = HMAC-SHA256(key, b"shoal-auth-v1|" + nonce + b"|" +
@@ -23,6 +23,12 @@ the proof to this certificate, so it cannot be relayed through another TLS endpo
 proof gets ``AuthFailed`` without saying what was wrong, and repeated failures are slowed down.
 A protocol version the agent does not speak gets ``Incompatible`` and the connection is closed.
 A newer authenticated session replaces the older one (the old socket is closed, code 4000).
+
+The proof is mutual: ``Welcome.proof`` is the same HMAC under another label, ``b"shoal-agent-v1"``
+(see ``agent_proof``), over the same two nonces and thumbprint. The CP checks it before it pins
+the certificate, marks the node online or sends anything but ``Auth``: a process that took the
+node's port without knowing the token never gets a deployment, a secret or a route. The two
+labels differ so that neither side's proof can be reflected back as the other's.
 
 After ``Welcome`` the CP sends ``Sync`` with the node's full desired state; then any request.
 Every request carries an ``id`` chosen by the CP and gets exactly one reply with that ``id``
@@ -48,10 +54,11 @@ from agent.protocol.spec import *  # noqa: F403
 from agent.protocol.state import *  # noqa: F403
 
 # Bumped on any change an older peer could not read; the agent refuses other versions.
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: the agent proves the token too (Welcome.proof)
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 TRANSPORT_LIMIT_BYTES = 64 * 1024 * 1024
 AUTH_CONTEXT = b"shoal-auth-v1"
+AGENT_CONTEXT = b"shoal-agent-v1"
 
 
 def token_key(token: str) -> bytes:
@@ -60,7 +67,21 @@ def token_key(token: str) -> bytes:
 
 
 def auth_proof(key: bytes, nonce: str, cp_nonce: str, thumbprint: str) -> str:
-    message = b"|".join([AUTH_CONTEXT, nonce.encode(), cp_nonce.encode(), thumbprint.encode()])
+    """The control plane's proof that it knows the node token (in ``Auth``)."""
+    return _proof(AUTH_CONTEXT, key, nonce, cp_nonce, thumbprint)
+
+
+def agent_proof(key: bytes, nonce: str, cp_nonce: str, thumbprint: str) -> str:
+    """The agent's proof that it knows the node token (in ``Welcome``)."""
+    return _proof(AGENT_CONTEXT, key, nonce, cp_nonce, thumbprint)
+
+
+def proofs_match(expected: str, presented: str) -> bool:
+    return hmac.compare_digest(expected.encode(), presented.lower().encode())
+
+
+def _proof(context: bytes, key: bytes, nonce: str, cp_nonce: str, thumbprint: str) -> str:
+    message = b"|".join([context, nonce.encode(), cp_nonce.encode(), thumbprint.encode()])
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 

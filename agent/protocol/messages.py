@@ -32,6 +32,7 @@ class Welcome(Struct, tag="welcome", tag_field="type", kw_only=True):
     agent_id: str
     publish_address: str
     capacity: NodeCapacity
+    proof: str  # agent_proof(key, nonce, cp_nonce, thumbprint): the agent knows the token too
 
 
 class AuthFailed(Struct, tag="auth_failed", tag_field="type", kw_only=True):

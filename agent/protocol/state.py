@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from msgspec import Struct
+from msgspec import Meta, Struct
 
 from agent.protocol.spec import Limits
 
@@ -28,9 +28,14 @@ class DeploymentState(Struct, kw_only=True):
     steps: list[StepState] = []
 
 
+# What an agent may claim: a node larger than this is a lie meant to attract deployments.
+MAX_NODE_CPUS = 4096
+MAX_NODE_MEMORY_MB = 64 * 1024 * 1024  # 64 TiB
+
+
 class NodeCapacity(Struct, kw_only=True):
-    cpus: float
-    memory_mb: int
+    cpus: Annotated[float, Meta(gt=0, le=MAX_NODE_CPUS)]
+    memory_mb: Annotated[int, Meta(gt=0, le=MAX_NODE_MEMORY_MB)]
 
 
 class DeploymentUsage(Struct, kw_only=True):

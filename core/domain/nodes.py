@@ -61,6 +61,59 @@ def _is_ip(host: str) -> bool:
         return False
 
 
+def parse_networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """`hub_publish_networks`: comma-separated addresses or CIDRs; a bad one is a startup error."""
+    networks = []
+    for item in value.split(","):
+        if item.strip():
+            try:
+                networks.append(ipaddress.ip_network(item.strip(), strict=False))
+            except ValueError:
+                raise ValueError(
+                    f"hub_publish_networks: {item.strip()!r} is no address or CIDR"
+                ) from None
+    return tuple(networks)
+
+
+def publish_address_problem(
+    reported: str,
+    host: str,
+    peer: str,
+    networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = (),
+) -> str | None:
+    """Why an agent may not have the ingress send traffic to `reported`, or None when it may.
+
+    The ingress forwards deployment URLs to this address, so it must be the node itself: its
+    configured host, the address the control plane actually reached it at (`peer`), or an
+    address in the operator's `hub_publish_networks`. Anything else would let an agent point
+    public URLs at another machine, or at the control plane's own loopback services."""
+    address = reported.strip().lower().strip("[]")
+    if address and address in (host.lower(), peer.lower()):
+        return None
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        ip = None
+    if ip is not None and peer and _same_ip(ip, peer):
+        return None
+    if ip is not None and any(ip in network for network in networks):
+        return None
+    return (
+        f"the agent publishes deployment ports on {reported[:80]!r}, which is neither this "
+        f"node's host ({host}) nor the address it was reached at ({peer or 'unknown'}): start "
+        f"it with --publish-address {host}, or add that address to hub_publish_networks"
+    )
+
+
+def _same_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, other: str) -> bool:
+    try:
+        peer = ipaddress.ip_address(other)
+    except ValueError:
+        return False
+    mapped = getattr(peer, "ipv4_mapped", None)
+    return ip == peer or (mapped is not None and ip == mapped)
+
+
 def new_token() -> str:
     return secrets.token_urlsafe(32)
 

@@ -7,6 +7,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from core.domain.nodes import parse_networks
+
 # Any 64-bit number every control-plane process of one installation agrees on.
 DEFAULT_LOCK_KEY = 0x5340A1_4855_42
 # The role a process's hub takes when neither SHOAL_HUB_ROLE nor the settings say; tests set it
@@ -32,6 +34,8 @@ class HubConfig:
     # "auto": compete for leadership; "follower": never hold agent connections (web-only
     # processes, and tests that install their own hub).
     role: str = "auto"
+    # Where agents may publish ports besides their node's host (settings.hub_publish_networks).
+    publish_networks: tuple[Any, ...] = ()
 
     @property
     def channel(self) -> str:
@@ -58,4 +62,5 @@ def config_from(settings: Any, environ: dict[str, str] | None = None) -> HubConf
     role = environ.get("SHOAL_HUB_ROLE") or getattr(settings, "hub_role", None) or DEFAULT_ROLE
     if role not in ("auto", "follower"):
         raise ValueError(f"SHOAL_HUB_ROLE must be 'auto' or 'follower', not {role!r}")
-    return HubConfig(role=role, **values)
+    networks = parse_networks(str(getattr(settings, "hub_publish_networks", "") or ""))
+    return HubConfig(role=role, publish_networks=networks, **values)

@@ -12,31 +12,23 @@ from __future__ import annotations
 
 import asyncio
 import asyncio.sslproto
-import hashlib
 import itertools
 import logging
-import os
-import secrets
 import ssl
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.exceptions import InvalidHandshake, InvalidURI
 
 from agent import protocol as p
 from core.errors import AgentUnavailable
 from core.hub.config import HubConfig, backoff_delay
+from core.hub.handshake import Expected, Refused, describe, shake, version_of
 from core.hub.session import AgentRequestFailed, Session
 from core.hub.sink import Sink
 
 log = logging.getLogger("shoal.hub")
-
-AUTH_FAILED = (
-    "auth failed: the agent refused this node's token (start the agent with the token shown "
-    "when the node was added or last rotated)"
-)
 
 
 @dataclass(kw_only=True)
@@ -80,11 +72,6 @@ _SSL = client_ssl_context()
 # read calls on big frames.
 # (Process-wide on purpose: the class attribute is the only knob asyncio offers.)
 asyncio.sslproto.SSLProtocol.max_size = min(asyncio.sslproto.SSLProtocol.max_size, 4 * 1024)
-
-
-def peer_thumbprint(ws: ClientConnection) -> str:
-    der = ws.transport.get_extra_info("ssl_object").getpeercert(binary_form=True)
-    return hashlib.sha256(der).hexdigest()
 
 
 class NodeConnection:
@@ -153,7 +140,7 @@ class NodeConnection:
             )
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as error:
             await self._offline(
-                "offline", f"cannot connect to {target.host}:{target.port}: {_describe(error)}"
+                "offline", f"cannot connect to {target.host}:{target.port}: {describe(error)}"
             )
             return False
         try:
@@ -187,58 +174,44 @@ class NodeConnection:
 
     async def _handshake(self, ws: ClientConnection) -> tuple[p.Hello, p.Welcome, str]:
         target = self.target
+        expected = Expected(
+            key=target.key,
+            host=target.host,
+            thumbprint=target.thumbprint,
+            refused_version=target.incompatible_version,
+            publish_networks=self.config.publish_networks,
+        )
         try:
-            hello = p.decode(await asyncio.wait_for(ws.recv(), self.config.open_timeout_s), p.Hello)
-        except (TimeoutError, ConnectionClosed, msgspec.MsgspecError) as error:
-            await self._offline("offline", f"no valid Hello from the agent: {_describe(error)}")
-            raise Handshook(retry=True) from error
-        presented = peer_thumbprint(ws)
-        if hello.thumbprint != presented:
-            await self._offline("offline", "the agent's Hello names another certificate than TLS")
-            raise Handshook(retry=True)
-        if target.thumbprint and presented != target.thumbprint:
-            self.last_problem = "untrusted: the agent's certificate changed"
-            await self.sink.untrusted(self.node_id, presented)
-            raise Handshook(retry=False)
-        version = f"{hello.agent_version}/{hello.protocol_version}"
-        if hello.protocol_version != p.PROTOCOL_VERSION:
-            await self._incompatible(hello, version, "")
-        if target.incompatible_version == version:
-            raise Handshook(retry=True)  # still the refused version: do not try to log in
-        cp_nonce = secrets.token_hex(32)
-        proof = p.auth_proof(target.key, hello.nonce, cp_nonce, presented)
-        auth = p.Auth(protocol_version=p.PROTOCOL_VERSION, cp_nonce=cp_nonce, proof=proof)
-        try:
-            await ws.send(p.encode(auth), text=True)
-            # The agent slows down wrong proofs (up to 8 s): wait longer than that.
-            answer = p.decode(await asyncio.wait_for(ws.recv(), 20), p.Handshake)
-        except (TimeoutError, ConnectionClosed, msgspec.MsgspecError) as error:
-            await self._offline("offline", f"handshake broke off: {_describe(error)}")
-            raise Handshook(retry=True) from error
-        if isinstance(answer, p.AuthFailed):
-            await self._offline("auth_failed", AUTH_FAILED)
-            raise Handshook(retry=True)
-        if isinstance(answer, p.Incompatible):
-            await self._incompatible(hello, version, answer.message)
-        if not isinstance(answer, p.Welcome):
-            await self._offline("offline", f"unexpected handshake answer {type(answer).__name__}")
-            raise Handshook(retry=True)
-        target.thumbprint = presented
+            hello, welcome, thumbprint = await shake(ws, expected, self.config.open_timeout_s)
+        except Refused as refused:
+            await self._record_refusal(refused)
+            raise Handshook(retry=refused.retry) from None
+        target.thumbprint = thumbprint
         target.incompatible_version = ""
-        return hello, answer, presented
+        return hello, welcome, thumbprint
 
-    async def _incompatible(self, hello: p.Hello, version: str, message: str) -> None:
-        if self.target.incompatible_version != version:
-            self.target.incompatible_version = version
-            text = message or (
-                f"agent {hello.agent_version} speaks protocol version {hello.protocol_version}; "
-                f"this control plane speaks {p.PROTOCOL_VERSION}: upgrade the older side"
-            )
-            self.last_problem = f"incompatible: agent protocol {hello.protocol_version}"
-            await self.sink.incompatible(
-                self.node_id, hello.agent_version, hello.protocol_version, text
-            )
-        raise Handshook(retry=True)
+    async def _record_refusal(self, refused: Refused) -> None:
+        if refused.outcome == "untrusted":
+            self.last_problem = f"untrusted: {refused.message}"
+            await self.sink.untrusted(self.node_id, refused.presented)
+        elif refused.outcome == "incompatible" and refused.hello is not None:
+            await self._incompatible(refused.hello, refused.message)
+        elif refused.message:
+            await self._offline(refused.outcome, refused.message)
+
+    async def _incompatible(self, hello: p.Hello, message: str) -> None:
+        version = version_of(hello)
+        if self.target.incompatible_version == version:
+            return
+        self.target.incompatible_version = version
+        text = message or (
+            f"agent {hello.agent_version} speaks protocol version {hello.protocol_version}; "
+            f"this control plane speaks {p.PROTOCOL_VERSION}: upgrade the older side"
+        )
+        self.last_problem = f"incompatible: agent protocol {hello.protocol_version}"
+        await self.sink.incompatible(
+            self.node_id, hello.agent_version, hello.protocol_version, text
+        )
 
     async def _sync(self, session: Session) -> None:
         specs, plugins = await self.sink.desired(self.node_id)
@@ -275,11 +248,6 @@ class NodeConnection:
         return session.logs(request, lambda: next(self.ids))
 
 
-def _describe(error: BaseException) -> str:
-    if isinstance(error, TimeoutError):
-        return "timed out"
-    if isinstance(error, ssl.SSLError):
-        return f"TLS error: {error.reason or error}"
-    if isinstance(error, OSError) and error.errno:
-        return os.strerror(error.errno)  # "Connection refused", not asyncio's wrapper text
-    return str(error) or type(error).__name__
+def _peer_ip(ws: ClientConnection) -> str:
+    address = ws.remote_address
+    return str(address[0]) if address else ""

@@ -102,6 +102,10 @@ class AgentClient:
         if not isinstance(answer, p.Welcome):
             await ws.close()
             raise HandshakeRefused(answer)
+        expected = p.agent_proof(p.token_key(token), hello.nonce, cp_nonce, actual)
+        if not p.proofs_match(expected, answer.proof):
+            await ws.close()
+            raise HandshakeRefused("the agent's Welcome does not prove the token")
         return cls(ws, hello, answer)
 
     async def _read(self) -> None:

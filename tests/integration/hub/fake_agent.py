@@ -35,8 +35,12 @@ class FakeAgent:
         self.key = p.token_key(token)
         self.protocol_version = protocol_version
         self.agent_version = "9.9.9"
-        self.mode = "normal"  # normal | garbage_hello | garbage_after_welcome | drop_mid_frame
-        self.hellos = self.auths = self.welcomes = 0
+        # normal | garbage_hello | garbage_after_welcome | drop_mid_frame | impostor (takes any
+        # Auth and answers with a Welcome whose proof it cannot know)
+        self.mode = "normal"
+        self.publish_address = "127.0.0.1"
+        self.capacity = CAPACITY
+        self.hellos = self.auths = self.welcomes = self.requests = 0
         self._tmp = tempfile.TemporaryDirectory(prefix="shoal-fake-agent-")
         cert, key = tls.ensure_certificate(Path(self._tmp.name), ["127.0.0.1"])
         self.context = tls.server_context(cert, key)
@@ -44,8 +48,10 @@ class FakeAgent:
         self.server = None
         self.port = 0
 
-    async def start(self) -> FakeAgent:
-        self.server = await serve(self._handle, "127.0.0.1", 0, ssl=self.context, compression=None)
+    async def start(self, port: int = 0) -> FakeAgent:
+        self.server = await serve(
+            self._handle, "127.0.0.1", port, ssl=self.context, compression=None
+        )
         self.port = self.server.sockets[0].getsockname()[1]
         return self
 
@@ -74,15 +80,21 @@ class FakeAgent:
             await ws.send(p.encode(hello), text=True)
             auth = p.decode(await ws.recv(), p.Auth)
             self.auths += 1
-            if auth.proof != p.auth_proof(self.key, nonce, auth.cp_nonce, self.thumbprint):
+            impostor = self.mode == "impostor"
+            if not impostor and auth.proof != p.auth_proof(
+                self.key, nonce, auth.cp_nonce, self.thumbprint
+            ):
                 await ws.send(p.encode(p.AuthFailed()), text=True)
                 return
+            proof = p.agent_proof(self.key, nonce, auth.cp_nonce, self.thumbprint)
             welcome = p.Welcome(
                 agent_version=self.agent_version,
                 protocol_version=self.protocol_version,
                 agent_id="fake",
-                publish_address="127.0.0.1",
-                capacity=CAPACITY,
+                publish_address=self.publish_address,
+                capacity=self.capacity,
+                # An impostor's best try: the CP's own proof reflected back.
+                proof=auth.proof if impostor else proof,
             )
             await ws.send(p.encode(welcome), text=True)
             self.welcomes += 1
@@ -93,6 +105,7 @@ class FakeAgent:
         try:
             async for frame in ws:
                 request = p.decode(frame, p.Request)
+                self.requests += 1
                 if isinstance(request, p.Sync):
                     await ws.send(p.encode(p.DeploymentsReply(id=request.id, deployments=[])))
                     if self.mode == "garbage_after_welcome":

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from agent.protocol import token_key
+from agent.protocol import PROTOCOL_VERSION, token_key
 from core.services import nodes
 from shoaltest.hub import node_row, until, wait_status
 
@@ -17,8 +17,10 @@ from .fake_agent import FakeAgent
 async def fake_node(hub_env, name: str, mode: str = "normal", **fake_options):
     """A FakeAgent misbehaving as `mode`, added as node `name` with the token it was given."""
     admin, env_id = hub_env
+    publish_address = fake_options.pop("publish_address", "127.0.0.1")
     fake = FakeAgent("placeholder", **fake_options)
     fake.mode = mode
+    fake.publish_address = publish_address
     await fake.start()
     try:
         node = await nodes.add_node(
@@ -36,7 +38,7 @@ async def test_another_protocol_version_is_incompatible_until_the_agent_changes(
         assert "protocol version 99" in row["last_error"] and row["protocol_version"] == 99
         await asyncio.sleep(2.5)  # probes go on (Hello only), but no login is attempted
         assert fake.hellos >= 2 and fake.auths == 0
-        fake.protocol_version = 1  # the agent was upgraded
+        fake.protocol_version = PROTOCOL_VERSION  # the agent was upgraded
         await wait_status(node.id, "online", within=10)
         assert fake.auths >= 1 and fake.welcomes >= 1
 
@@ -86,3 +88,55 @@ async def test_a_garbage_hello_is_reported_and_retried(hub, hub_env):
         fake.mode = "normal"
         await wait_status(node.id, "online", within=10)
         assert fake.hellos > hellos
+
+
+async def test_an_agent_that_cannot_prove_the_token_is_never_online_nor_sent_anything(hub, hub_env):
+    async with fake_node(hub_env, "squatter", "impostor") as (fake, node):
+
+        async def refused_twice():
+            return fake.auths >= 2
+
+        await until(refused_twice, 15)  # it is retried, and refused each time
+        row = await node_row(node.id)
+        assert row["status"] == "auth_failed" and "could not prove" in row["last_error"]
+        assert row["thumbprint"] == "" and row["publish_address"] == ""  # nothing pinned
+        assert row["capacity"] in ({}, "{}") or not row["capacity"]
+        assert fake.requests == 0  # no Sync, so no deployment spec and no secret
+        assert not hub.connections[node.id].online
+        fake.mode = "normal"  # the real agent, which knows the token, is accepted
+        await wait_status(node.id, "online", within=15)
+
+
+async def test_a_changed_certificate_without_the_token_is_not_put_up_for_approval(hub, hub_env):
+    async with fake_node(hub_env, "pinned") as (fake, node):
+        pinned = (await wait_status(node.id, "online", within=10))["thumbprint"]
+        await fake.stop()
+        # Another process takes the agent's port, with its own certificate and no token.
+        impostor = await FakeAgent("not the token").start(port=fake.port)
+        impostor.mode = "impostor"
+        try:
+
+            async def refused():
+                row = await node_row(node.id)
+                return row if impostor.auths >= 1 and row["status"] == "auth_failed" else None
+
+            row = await until(refused, 15)
+            assert row["pending_thumbprint"] == "" and row["thumbprint"] == pinned
+            assert impostor.requests == 0
+        finally:
+            await impostor.stop()
+
+
+async def test_a_publish_address_that_is_not_the_node_is_refused(hub, hub_env):
+    async with fake_node(hub_env, "elsewhere", publish_address="10.9.8.7") as (fake, node):
+
+        async def refused():
+            row = await node_row(node.id)
+            return row if "publishes deployment ports on '10.9.8.7'" in row["last_error"] else None
+
+        row = await until(refused, 15)
+        assert row["status"] == "offline" and row["publish_address"] == ""
+        assert fake.requests == 0
+        fake.publish_address = "127.0.0.1"
+        row = await wait_status(node.id, "online", within=40)
+        assert row["publish_address"] == "127.0.0.1"

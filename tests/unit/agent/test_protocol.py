@@ -41,7 +41,7 @@ def test_the_message_set_is_pinned():
     assert tags(p.Reply) == REPLY_TAGS
     assert tags(p.Event) == EVENT_TAGS
     assert tags(p.Handshake) == HANDSHAKE_TAGS
-    assert p.PROTOCOL_VERSION == 1
+    assert p.PROTOCOL_VERSION == 2
 
 
 def test_auth_proof_matches_the_documented_formula():
@@ -49,6 +49,28 @@ def test_auth_proof_matches_the_documented_formula():
     expected = hmac.new(key, b"shoal-auth-v1|n1|n2|th", hashlib.sha256).hexdigest()
     assert p.token_key("tok") == key
     assert p.auth_proof(key, "n1", "n2", "th") == expected
+
+
+def test_the_agent_proof_uses_its_own_label_so_no_proof_can_be_reflected():
+    key = hashlib.sha256(b"tok").digest()
+    expected = hmac.new(key, b"shoal-agent-v1|n1|n2|th", hashlib.sha256).hexdigest()
+    assert p.agent_proof(key, "n1", "n2", "th") == expected
+    assert p.agent_proof(key, "n1", "n2", "th") != p.auth_proof(key, "n1", "n2", "th")
+    assert p.proofs_match(expected, expected.upper())
+    assert not p.proofs_match(expected, p.auth_proof(key, "n1", "n2", "th"))
+
+
+def test_a_node_claiming_an_absurd_capacity_is_not_readable():
+    welcome = {
+        "type": "welcome", "agent_version": "1", "protocol_version": 2, "agent_id": "a",
+        "publish_address": "127.0.0.1", "proof": "00",
+    }  # fmt: skip
+    for capacity in ({"cpus": 1e9, "memory_mb": 1024}, {"cpus": 2, "memory_mb": 2**60},
+                     {"cpus": -1, "memory_mb": 1024}, {"cpus": 0, "memory_mb": 0}):  # fmt: skip
+        with pytest.raises(msgspec.ValidationError):
+            p.decode(msgspec.json.encode({**welcome, "capacity": capacity}), p.Handshake)
+    fine = {**welcome, "capacity": {"cpus": 64, "memory_mb": 512 * 1024}}
+    assert p.decode(msgspec.json.encode(fine), p.Handshake).capacity.cpus == 64
 
 
 def test_a_deploy_round_trips_with_wire_names():
@@ -137,6 +159,7 @@ def test_the_public_surface_is_pinned():
         "Reply",
         "Request",
         # constants
+        "AGENT_CONTEXT",
         "AUTH_CONTEXT",
         "MAX_MESSAGE_BYTES",
         "PROTOCOL_VERSION",
