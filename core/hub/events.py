@@ -12,6 +12,7 @@ from typing import Any
 
 from agent import protocol as p
 from core import events
+from core.hub.ownership import Ownership
 from core.tables import Deployment, Node, NodeSample, PipelineRun, PipelineStep
 
 log = logging.getLogger("shoal.hub")
@@ -110,12 +111,11 @@ async def record_heartbeat(node_id: int, metrics: p.NodeMetrics) -> None:
     await publish_node(node_id, None, "heartbeat", status=rows[0]["status"], docker=metrics.docker)
 
 
+_ownership = Ownership()
+
+
 async def _owned(node_id: int, deployment_id: int) -> bool:
-    return (
-        await Deployment.exists()
-        .where((Deployment.id == deployment_id) & (Deployment.node == node_id))
-        .run()
-    )
+    return await _ownership.holds(node_id, deployment_id)
 
 
 async def _latest_run(deployment_id: int) -> int:
@@ -269,6 +269,11 @@ async def dispatch(node_id: int, event: Any) -> None:
         await record_step(node_id, event)
     elif isinstance(event, p.DeploymentStatus):
         await record_status(node_id, event.deployment_id, event.status, event.error, event.ports)
+    elif isinstance(event, (p.PullProgress, p.LogLine)) and not await _owned(
+        node_id, event.deployment_id
+    ):
+        log.info("node %s sent an event of deployment %s it does not hold", node_id,
+                 event.deployment_id)  # fmt: skip
     elif isinstance(event, p.PullProgress):
         await events.publish(
             f"deployment:{event.deployment_id}", kind="pull", image=event.image, status=event.status

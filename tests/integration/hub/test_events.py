@@ -100,3 +100,21 @@ async def test_offline_marks_live_deployments_and_says_it_once(hub_env):
         assert queue.empty()
     assert first["status"] == "offline" and first["error"] == "cannot connect"
     assert await _status(running) == "offline" and await _status(failed) == "failed"
+
+
+async def test_pull_and_log_events_about_another_nodes_deployment_are_dropped(hub_env):
+    _, env_id = hub_env
+    mine, other = await _node(hub_env, "10.0.0.7"), await _node(hub_env, "10.0.0.8")
+    deployment_id = await deployment_on(mine, env_id, status="deploying")
+    intruding = [
+        p.PullProgress(deployment_id=deployment_id, image="evil:1", status="Pulling"),
+        p.LogLine(deployment_id=deployment_id, step="web", line="password=hunter2"),
+    ]
+    async with live.subscribe(f"deployment:{deployment_id}") as queue:
+        for event in intruding:
+            await events.dispatch(other, event)
+        assert queue.empty()  # nothing reached the deployment's page from the other node
+        for event in intruding:
+            await events.dispatch(mine, event)
+        kinds = [(await queue.get())["kind"], (await queue.get())["kind"]]
+    assert kinds == ["pull", "log"]
