@@ -180,6 +180,9 @@ async def start_service_node(
             publish_address=app.config.publish_address,
             cpu=limits.cpu,
             memory_mb=limits.memory_mb,
+            cap_add=config.cap_add,
+            cap_drop=config.cap_drop,
+            user=config.user,
         )
     )
     name = container_name(app.config.agent_id, spec.id, node.id)

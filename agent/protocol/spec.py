@@ -20,6 +20,10 @@ class ServiceConfig(Struct, kw_only=True):
     health_check: HealthCheck | None = None
     cpu: float | None = None  # None: an equal share of what the project limit leaves
     memory_mb: int | None = None
+    # On top of the agent's defaults for services (no-new-privileges, a pids limit):
+    cap_add: list[str] = []  # Docker capability names, e.g. NET_ADMIN
+    cap_drop: list[str] = []  # ALL drops every capability
+    user: str = ""  # "user[:group]" or "uid[:gid]"; "" = the image's own user
 
 
 class PluginConfig(Struct, kw_only=True):

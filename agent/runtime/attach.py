@@ -1,5 +1,6 @@
-"""Run a container the way `docker run --rm -i` does: one document on stdin, stdout captured,
-stderr lines handed to a callback as they come, a hard timeout, then removal.
+"""Run a plugin container the way `docker run --rm -i` does: one document on stdin, stdout
+captured, stderr lines handed to a callback as they come, a hard timeout, then removal. It runs
+confined (hardening.plugin_options): `network=None` means no network at all.
 
 Blocking: call it from a worker thread. stdin is written from its own thread (writing and
 reading on one thread deadlocks once the pipes fill) and the timeout is our own timer, because
@@ -16,6 +17,7 @@ from typing import Any
 
 from agent.runtime import Docker, NotFound
 from agent.runtime.containers import limit_kwargs
+from agent.runtime.hardening import plugin_options
 
 STDOUT_LIMIT = 1024 * 1024
 STDERR_FORWARD_LIMIT = 1024 * 1024
@@ -83,9 +85,9 @@ def run_attached(
             image,
             name=name,
             labels=labels,
-            network=network,
             stdin_open=True,
             init=True,
+            **plugin_options(network, memory_mb),
             **limit_kwargs(cpu, memory_mb),
         )
     )

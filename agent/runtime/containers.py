@@ -3,11 +3,13 @@ own containers, remove them in parallel, and stream their logs."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from agent.runtime import LABEL_DEPLOYMENT, LABEL_STEP, Docker, NotFound
+from agent.runtime.hardening import service_options
 
 STOP_TIMEOUT_S = 2
 TEARDOWN_THREADS = 16
@@ -49,6 +51,9 @@ def start_service(
     publish_address: str,
     cpu: float | None,
     memory_mb: int | None,
+    cap_add: Sequence[str] = (),
+    cap_drop: Sequence[str] = (),
+    user: str = "",
 ) -> int | None:
     """Create and start a service container (replacing a leftover of the same name); return the
     host port Docker chose for `port`, or None when nothing is published."""
@@ -68,6 +73,7 @@ def start_service(
             init=True,
             stop_signal="SIGTERM",
             restart_policy={"Name": "unless-stopped"},
+            **service_options(cap_add, cap_drop, user),
             **limit_kwargs(cpu, memory_mb),
         )
     )

@@ -352,8 +352,21 @@ case "$doc" in
     ip=$(nslookup web 127.0.0.11 2>/dev/null | awk '/^Address/ && !/127.0.0.11/ {print $NF}')
     [ -n "$ip" ] && wget -q -O /dev/null "http://$ip:8080/" || {
       echo "web unreachable" >&2; exit 4; } ;;
+  *'"mode":"reach"'*)
+    url=$(echo "$doc" | sed -n 's/.*"url":"\([^"]*\)".*/\1/p')
+    # busybox wget -T crashes (static build); timeout bounds it instead
+    timeout 3 wget -q -O /dev/null "$url" 2>/dev/null && reached=yes || reached=no
+    extra="\"reached\": \"$reached\", " ;;
+  *'"mode":"sandbox"'*)
+    touch /written 2>/dev/null && root=yes || root=no
+    echo x >/tmp/written && tmp=yes || tmp=no
+    caps=$(awk '/^CapEff/ {print $2}' /proc/self/status)
+    nnp=$(awk '/^NoNewPrivs/ {print $2}' /proc/self/status)
+    nets=$(ls /sys/class/net | tr '\n' ' ')
+    extra="\"root_writable\": \"$root\", \"tmp_writable\": \"$tmp\", \"caps\": \"$caps\", "
+    extra="$extra\"no_new_privs\": \"$nnp\", \"interfaces\": \"$nets\", " ;;
 esac
-printf '{"outputs": {"greeting": "hello", "action": "%s", "doc": %s}}\n' "$action" "$doc"
+printf '{"outputs": {%s"greeting": "hello", "action": "%s", "doc": %s}}\n' "$extra" "$action" "$doc"
 """
 
 
@@ -371,7 +384,8 @@ def build_plugin_image(client: docker.DockerClient, base: str) -> str:
 def plugin_image(docker_client: docker.DockerClient, busybox_image: str) -> str:
     """A plugin made from busybox sh: reads the JSON document on stdin; `params.mode` picks
     a behaviour (ok, fail = exit 3, hang, nonjson, flood = 100 MB on stdout, slow = 3 s,
-    probe = fetch http://web:8080/ or exit 4)."""
+    probe = fetch http://web:8080/ or exit 4, reach = output whether `params.url` answered,
+    sandbox = output what the container may do: write / and /tmp, capabilities, network)."""
     return build_plugin_image(docker_client, busybox_image)
 
 
