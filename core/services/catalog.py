@@ -2,8 +2,11 @@
 
 A service names a registry and image and either pins one tag (`pinned`, shown locked) or
 lets users pick among the registry's tags that match a glob (`selectable`). It also carries
-the container port exposed through the ingress, environment, a health check and its default
-CPU/RAM share.
+the container port exposed through the ingress, environment, a health check, its default
+CPU/RAM share, and the capabilities and user its container runs with.
+
+Env values often hold credentials, so only admins read them: everyone else gets the names with
+empty values and `env_hidden` set (`get_service`/`list_services` take the viewer for that).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import msgspec
 from core import validation
 from core.actor import Actor
 from core.domain import images
+from core.domain.container_security import check_capabilities, check_user
 from core.domain.tags import check_tag, compile_pattern
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.services import registries
@@ -55,12 +59,16 @@ class ServiceInput(msgspec.Struct, kw_only=True):
     cpu: float = 0.5
     memory_mb: int = 256
     description: str = ""
+    cap_add: list[str] = []  # Linux capabilities beyond Docker's default set, e.g. NET_ADMIN
+    cap_drop: list[str] = []  # capabilities to take away; ALL drops every one
+    run_as: str = ""  # "user", "uid" or either with ":group"; "" = the image's own user
 
 
 class ServiceView(ServiceInput, kw_only=True):
     id: int
     registry_name: str
     created_at: datetime
+    env_hidden: bool = False  # True: env values left out (only admins read them)
 
 
 def check_resources(cpu: float, memory_mb: int) -> None:
@@ -121,6 +129,9 @@ async def _clean(data: ServiceInput) -> dict:
         "command": validation.text(data.command, "command", max_length=4000, required=False),
         "cpu": float(data.cpu),
         "memory_mb": data.memory_mb,
+        "cap_add": check_capabilities(data.cap_add, "cap_add", allow_all=False),
+        "cap_drop": check_capabilities(data.cap_drop, "cap_drop", allow_all=True),
+        "run_as": check_user(data.run_as),
     }
 
 
@@ -134,7 +145,18 @@ def _admin(actor: Actor) -> None:
         raise Forbidden("Only admins can manage services.")
 
 
-async def get_service(service_id: int) -> ServiceView:
+def _as_seen_by(viewer: Actor, view: ServiceView) -> ServiceView:
+    if viewer.is_admin:
+        return view
+    hidden = dict.fromkeys(view.env, "")
+    return msgspec.structs.replace(view, env=hidden, env_hidden=True)
+
+
+async def get_service(service_id: int, viewer: Actor) -> ServiceView:
+    return _as_seen_by(viewer, await _load(service_id))
+
+
+async def _load(service_id: int) -> ServiceView:
     row = (
         await Service.select(Service.all_columns(), Service.registry.name)
         .output(load_json=True)
@@ -147,14 +169,14 @@ async def get_service(service_id: int) -> ServiceView:
     return _view(row)
 
 
-async def list_services() -> list[ServiceView]:
+async def list_services(viewer: Actor) -> list[ServiceView]:
     rows = (
         await Service.select(Service.all_columns(), Service.registry.name)
         .output(load_json=True)
         .order_by(Service.name)
         .run()
     )
-    return [_view(r) for r in rows]
+    return [_as_seen_by(viewer, _view(r)) for r in rows]
 
 
 async def create_service(actor: Actor, data: ServiceInput) -> ServiceView:
@@ -164,22 +186,22 @@ async def create_service(actor: Actor, data: ServiceInput) -> ServiceView:
         with name_must_be_free("A service", values["name"]):
             row = (await Service.insert(Service(**values)).returning(Service.id).run())[0]
         audit.target = Target("service", row["id"], values["name"])
-    return await get_service(row["id"])
+    return await _load(row["id"])
 
 
 async def update_service(actor: Actor, service_id: int, data: ServiceInput) -> ServiceView:
     _admin(actor)
-    old = await get_service(service_id)
+    old = await _load(service_id)
     async with audited(actor, "service.update", Target("service", old.id, old.name)):
         values = await _clean(data)
         with name_must_be_free("A service", values["name"]):
             await Service.update(values).where(Service.id == service_id).run()
-    return await get_service(service_id)
+    return await _load(service_id)
 
 
 async def delete_service(actor: Actor, service_id: int) -> None:
     _admin(actor)
-    old = await get_service(service_id)
+    old = await _load(service_id)
     async with audited(actor, "service.delete", Target("service", old.id, old.name)):
         used_by = await pipelines_using("service", service_id)
         if used_by:
@@ -189,7 +211,7 @@ async def delete_service(actor: Actor, service_id: int) -> None:
 
 async def service_tags(service_id: int, *, refresh: bool = False) -> registries.TagListing:
     """What a user may pick: the pinned tag, or the registry's tags matching the pattern."""
-    service = await get_service(service_id)
+    service = await _load(service_id)
     if service.tag_mode == "pinned":
         return registries.TagListing(tags=[service.tag], fetched_at=service.created_at)
     return await registries.list_tags(

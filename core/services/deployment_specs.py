@@ -53,6 +53,10 @@ def _service_node(node: graphs.Node, service: dict, registry: dict, tag: str) ->
             health_check=_health(config.get("health_check"), service["health_check"] or {}),
             cpu=config.get("cpu") or service["cpu"],
             memory_mb=config.get("memory_mb") or service["memory_mb"],
+            # Catalog only: what a container may do is the admin's call, not the pipeline's.
+            cap_add=list(service.get("cap_add") or []),
+            cap_drop=list(service.get("cap_drop") or []),
+            user=service.get("run_as") or "",
         ),
     )
 

@@ -31,6 +31,9 @@ class Service(Table, tablename="services"):
     command = Text(default="")
     cpu = Float(default=0.5)
     memory_mb = Integer(default=256)
+    cap_add = JSONB(default="[]")
+    cap_drop = JSONB(default="[]")
+    run_as = Varchar(length=64, default="")  # "" = the image's own user
     created_at = Timestamptz(default=TimestamptzNow())
 
 

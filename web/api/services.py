@@ -1,4 +1,5 @@
-"""/api/v1/services: every signed-in user may read services and their tags; admins change them."""
+"""/api/v1/services: every signed-in user may read services and their tags; admins change them.
+Env values are for admins only: others get the names with empty values and `env_hidden: true`."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from web.guards import requires_login
 
 
 @get("/")
-async def list_services() -> list[ServiceView]:
-    return await catalog.list_services()
+async def list_services(actor: Actor) -> list[ServiceView]:
+    return await catalog.list_services(actor)
 
 
 @post("/")
@@ -22,8 +23,8 @@ async def create_service(actor: Actor, data: ServiceInput) -> ServiceView:
 
 
 @get("/{service_id:int}")
-async def get_service(service_id: int) -> ServiceView:
-    return await catalog.get_service(service_id)
+async def get_service(actor: Actor, service_id: int) -> ServiceView:
+    return await catalog.get_service(service_id, actor)
 
 
 @put("/{service_id:int}")

@@ -106,7 +106,8 @@ async def panel(request: Request, actor: Actor, project_id: int) -> Template:
                 context["fields"] = schema_fields(context["item"].param_schema, params)
                 context["params_text"] = json.dumps(params, indent=2) if params else ""
             elif node.kind == "service":
-                context["item"] = await catalog.get_service(int(config.get("service_id", 0)))
+                service_id = int(config.get("service_id", 0))
+                context["item"] = await catalog.get_service(service_id, actor)
                 env = config.get("env") if isinstance(config.get("env"), dict) else {}
                 context["env_text"] = "\n".join(f"{k}={v}" for k, v in env.items())
         except (NotFound, ValueError, TypeError):

@@ -39,13 +39,14 @@ async def latest_or_none(project_id: int) -> pipelines.VersionView | None:
 
 
 async def editor_data(
+    actor: Actor,
     project: projects.ProjectView,
     version: pipelines.VersionView | None,
     latest: int,
     readonly: bool,
 ) -> dict[str, Any]:
     """What pipeline-editor.js starts from: the graph, the catalog, where to save."""
-    services = await catalog.list_services()
+    services = await catalog.list_services(actor)
     plugin_list = await plugins.list_plugins()
     return {
         "project_id": project.id,
@@ -73,9 +74,11 @@ async def editor(request: Request, actor: Actor, project_id: int) -> Template:
         project=project,
         version=version,
         readonly=readonly,
-        services=await catalog.list_services(),
+        services=await catalog.list_services(actor),
         plugins=await plugins.list_plugins(),
-        data=await editor_data(project, version, version.version if version else 0, readonly),
+        data=await editor_data(
+            actor, project, version, version.version if version else 0, readonly
+        ),
     )
 
 
@@ -101,7 +104,7 @@ async def show_version(request: Request, actor: Actor, project_id: int, version:
         project=project,
         version=found,
         latest=latest,
-        data=await editor_data(project, found, latest, readonly=True),
+        data=await editor_data(actor, project, found, latest, readonly=True),
     )
 
 

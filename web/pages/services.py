@@ -1,11 +1,13 @@
 """Services: admins define them; every signed-in user may load a service's tag dropdown.
 
 The form previews the tags matching the pattern while it is typed (HTMX, `/services/preview`),
-and `/services/{id}/tag-select` is the dropdown fragment deployment forms load.
+and `/services/{id}/tag-select` is the dropdown fragment deployment forms load. The form warns
+about env values that look like credentials written out: they belong in project secrets.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import Request, Router, get, post
@@ -20,6 +22,21 @@ from web.rendering import as_float, as_int, form_data, page, redirect, refused
 
 ADMIN_NAV = ("Services", "/services", 31)
 HEALTH_KINDS = ("none", "http", "tcp", "command")
+CREDENTIAL_NAME = re.compile(r"PASS|SECRET|TOKEN|KEY|CREDENTIAL", re.IGNORECASE)
+
+
+def written_out_credentials(env: dict[str, str]) -> list[str]:
+    """Names that look like credentials but hold a literal value, not a secret reference."""
+    return [
+        name
+        for name, value in env.items()
+        if CREDENTIAL_NAME.search(name) and value and "secrets." not in value
+    ]
+
+
+def parse_names(text: str) -> list[str]:
+    """Capability names separated by commas, spaces or new lines."""
+    return [name for name in re.split(r"[\s,]+", text) if name]
 
 
 def parse_env(text: str) -> dict[str, str]:
@@ -59,29 +76,35 @@ def service_input(data: dict[str, str]) -> ServiceInput:
         command=data.get("command", ""),
         cpu=as_float(data.get("cpu"), 0.0) or 0.0,
         memory_mb=as_int(data.get("memory_mb"), 0) or 0,
+        cap_add=parse_names(data.get("cap_add", "")),
+        cap_drop=parse_names(data.get("cap_drop", "")),
+        run_as=data.get("run_as", ""),
     )
 
 
-async def _form_page(request: Request, service_id: int | None, **extra: Any) -> Template:
-    service = await catalog.get_service(service_id) if service_id else None
+async def _form_page(
+    request: Request, actor: Actor, service_id: int | None, **extra: Any
+) -> Template:
+    service = await catalog.get_service(service_id, actor) if service_id else None
     return page(
         request,
         "catalog/service.html",
         service=service,
         registries=await registries.list_registries(),
         health_kinds=HEALTH_KINDS,
+        written_out=written_out_credentials(service.env) if service else [],
         **extra,
     )
 
 
 @get("/", guards=[requires_admin])
-async def index(request: Request) -> Template:
-    return page(request, "catalog/services.html", services=await catalog.list_services())
+async def index(request: Request, actor: Actor) -> Template:
+    return page(request, "catalog/services.html", services=await catalog.list_services(actor))
 
 
 @get("/new", guards=[requires_admin])
-async def new(request: Request) -> Template:
-    return await _form_page(request, None)
+async def new(request: Request, actor: Actor) -> Template:
+    return await _form_page(request, actor, None)
 
 
 async def _save(request: Request, actor: Actor, service_id: int | None) -> Template | Redirect:
@@ -92,7 +115,7 @@ async def _save(request: Request, actor: Actor, service_id: int | None) -> Templ
         else:
             saved = await catalog.update_service(actor, service_id, service_input(data))
     except ShoalError as exc:
-        return await _form_page(request, service_id, **refused(exc, data))
+        return await _form_page(request, actor, service_id, **refused(exc, data))
     return redirect(f"/services/{saved.id}", f"Service '{saved.name}' saved.")
 
 
@@ -102,8 +125,8 @@ async def create(request: Request, actor: Actor) -> Template | Redirect:
 
 
 @get("/{service_id:int}", guards=[requires_admin])
-async def detail(request: Request, service_id: int) -> Template:
-    return await _form_page(request, service_id)
+async def detail(request: Request, actor: Actor, service_id: int) -> Template:
+    return await _form_page(request, actor, service_id)
 
 
 @post("/{service_id:int}", guards=[requires_admin])
@@ -116,7 +139,7 @@ async def delete(request: Request, actor: Actor, service_id: int) -> Template | 
     try:
         await catalog.delete_service(actor, service_id)
     except ShoalError as exc:
-        return await _form_page(request, service_id, **refused(exc))
+        return await _form_page(request, actor, service_id, **refused(exc))
     return redirect("/services", "Service deleted.")
 
 
@@ -143,10 +166,15 @@ async def preview(
 
 @get("/{service_id:int}/tag-select")
 async def tag_select(
-    request: Request, service_id: int, name: str = "tag", selected: str = "", refresh: bool = False
+    request: Request,
+    actor: Actor,
+    service_id: int,
+    name: str = "tag",
+    selected: str = "",
+    refresh: bool = False,
 ) -> Template:
     """HTMX: the tag dropdown for one service (locked when pinned), for any signed-in user."""
-    service = await catalog.get_service(service_id)
+    service = await catalog.get_service(service_id, actor)
     context: dict[str, Any] = {"service": service, "name": name, "selected": selected}
     try:
         context["listing"] = await catalog.service_tags(service_id, refresh=refresh)

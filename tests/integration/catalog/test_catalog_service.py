@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from core.actor import Actor
 from core.errors import Conflict, InvalidInput
 from core.services import audit, catalog, plugins
 from core.services.catalog import HealthCheck, ServiceInput
@@ -69,6 +70,11 @@ async def test_pinned_service_offers_only_its_tag(catalog_admin, private_registr
         ({"health_check": HealthCheck(kind="http", path="health")}, "health_check"),
         ({"health_check": HealthCheck(kind="command")}, "health_check"),
         ({"name": "Not A Label"}, "name"),
+        ({"cap_add": ["NET_ADMN"]}, "cap_add"),
+        ({"cap_add": ["ALL"]}, "cap_add"),
+        ({"cap_drop": ["cap_nope"]}, "cap_drop"),
+        ({"run_as": "root; rm -rf /"}, "run_as"),
+        ({"run_as": "99999999999"}, "run_as"),
     ],
 )
 async def test_bad_service_input_is_refused_with_its_field(
@@ -77,7 +83,7 @@ async def test_bad_service_input_is_refused_with_its_field(
     with pytest.raises(InvalidInput) as caught:
         await catalog.create_service(catalog_admin, service(private_registry.id, **changes))
     assert caught.value.field == field
-    assert await catalog.list_services() == []
+    assert await catalog.list_services(catalog_admin) == []
 
 
 async def test_unknown_registry_is_refused(catalog_admin):
@@ -96,10 +102,36 @@ async def test_service_round_trips_env_and_health_check(catalog_admin, private_r
             memory_mb=128,
         ),
     )
-    again = await catalog.get_service(made.id)
+    again = await catalog.get_service(made.id, catalog_admin)
     assert again.env == {"DB_URL": "${{ secrets.DB_URL }}"}
     assert again.health_check == HealthCheck(kind="http", path="/ready")
     assert (again.cpu, again.memory_mb) == (0.25, 128)
+
+
+async def test_service_container_settings_are_stored_canonical(catalog_admin, private_registry):
+    made = await catalog.create_service(
+        catalog_admin,
+        service(
+            private_registry.id,
+            cap_add=["cap_net_admin", "SYS_PTRACE", "NET_ADMIN"],
+            cap_drop=["ALL"],
+            run_as=" 1000:1000 ",
+        ),
+    )
+    again = await catalog.get_service(made.id, catalog_admin)
+    assert again.cap_add == ["NET_ADMIN", "SYS_PTRACE"] and again.cap_drop == ["ALL"]
+    assert again.run_as == "1000:1000"
+
+
+async def test_service_env_values_are_for_admins_only(catalog_admin, private_registry):
+    made = await catalog.create_service(
+        catalog_admin, service(private_registry.id, env={"DB_PASSWORD": "hunter2-literal"})
+    )
+    user = Actor(id=None, username="qa")
+    for seen in (await catalog.get_service(made.id, user), *await catalog.list_services(user)):
+        assert seen.env == {"DB_PASSWORD": ""} and seen.env_hidden
+    admin_view = await catalog.get_service(made.id, catalog_admin)
+    assert admin_view.env == {"DB_PASSWORD": "hunter2-literal"} and not admin_view.env_hidden
 
 
 async def test_service_in_use_cannot_be_deleted(catalog_admin, private_registry):
@@ -109,7 +141,7 @@ async def test_service_in_use_cannot_be_deleted(catalog_admin, private_registry)
         await catalog.delete_service(catalog_admin, made.id)
     other = await catalog.create_service(catalog_admin, service(private_registry.id, name="other"))
     await catalog.delete_service(catalog_admin, other.id)
-    assert [s.name for s in await catalog.list_services()] == ["web"]
+    assert [s.name for s in await catalog.list_services(catalog_admin)] == ["web"]
 
 
 SCHEMA = {

@@ -110,6 +110,22 @@ async def test_spec_resolves_images_urls_and_limits(world):
     assert [(e.source, e.target) for e in spec.edges] == [("api", "web")]
 
 
+async def test_spec_carries_the_catalog_container_settings(world):
+    from core.tables import Service
+
+    settings = {
+        Service.cap_add: ["NET_ADMIN"],
+        Service.cap_drop: ["ALL"],
+        Service.run_as: "1000:1000",
+    }
+    await Service.update(settings).where(Service.name == "api").run()
+    dep = await create_deployment(world.admin, world.request())
+    configs = {n.id: n.config for n in (await deployment_specs.build_spec(dep.id)).nodes}
+    api, web = configs["api"], configs["web"]
+    assert (api.cap_add, api.cap_drop, api.user) == (["NET_ADMIN"], ["ALL"], "1000:1000")
+    assert (web.cap_add, web.cap_drop, web.user) == ([], [], "")
+
+
 async def test_sustained_cpu_load_keeps_deployments_away_but_one_spike_does_not(world):
     from core.tables import Node, NodeSample
 
