@@ -85,10 +85,6 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     def data_path(self) -> Path:
         return Path(self.data_dir).expanduser().resolve()
 
-
-class SettingsError(Exception):
-    """The settings file or an environment variable holds a value of the wrong shape."""
-
     @property
     def proxy_networks(self) -> tuple[IPNetwork, ...]:
         return networks(self.trusted_proxies)
@@ -110,6 +106,10 @@ def networks(text: str) -> tuple[IPNetwork, ...]:
         except ValueError:
             raise ValueError(f"trusted_proxies: '{entry}' is not an address or CIDR") from None
     return tuple(found)
+
+
+class SettingsError(Exception):
+    """The settings file or an environment variable holds a value of the wrong shape."""
 
 
 def field_names() -> list[str]:
