@@ -42,6 +42,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """The window over which failed logins are counted."""
     trusted_proxies: str = ""
     """Comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed."""
+    metrics_token: str = ""
+    """Bearer token for /metrics (Prometheus); empty = only admins (session or API token)."""
     db_pool_size: int = 10
     """Connections in each of the two pools (asyncpg for the ORM, psycopg for the SAQ queue)."""
     worker_concurrency: int = 10

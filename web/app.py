@@ -15,21 +15,23 @@ from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusConfig
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from core.settings import Settings
 from web import api, pages
+from web.api_docs import LocalSwaggerUI
 from web.auth import AuthMiddleware, csrf_guard
 from web.client_ip import ProxyHeadersMiddleware
 from web.deps import DEPENDENCIES
 from web.errors import EXCEPTION_HANDLERS
 from web.health import health_router
 from web.lifespan import Lifespan
+from web.metrics import MetricsController
 from web.rendering import ADMIN_LINKS
+from web.security_headers import add_security_headers
 from web.templating import make_template_engine
 
 WEB_DIR = Path(__file__).parent
@@ -48,11 +50,6 @@ def discover_routers(package: object) -> list[Router]:
         if isinstance(router, Router):
             found.append(router)
     return found
-
-
-class MetricsController(PrometheusController):
-    path = "/metrics"
-    openmetrics_format = False
 
 
 def create_app(
@@ -83,12 +80,13 @@ def create_app(
         plugins=[HTMXPlugin()],
         template_config=TemplateConfig(engine=make_template_engine(WEB_DIR / "templates")),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        before_send=[add_security_headers],
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="Shoal",
             version="1",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[LocalSwaggerUI()],
         ),
         compression_config=CompressionConfig(backend="gzip", minimum_size=2048),
         state=State({"settings": settings, "lifespan": lifespan}),

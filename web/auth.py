@@ -64,22 +64,7 @@ class AuthMiddleware(ASGIMiddleware):
     exclude_path_pattern = ("^/static/", "^/health/", "^/metrics$")
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        principal = Principal()
-        bearer = _header(scope, b"authorization")
-        if bearer.lower().startswith("bearer "):
-            actor = await api_tokens.resolve_token(bearer[7:].strip())
-            if actor is None:
-                raise NotAuthorizedException("Invalid or revoked API token.")
-            principal = Principal(actor=actor, via="token", display_name=actor.username)
-        elif token := _cookie(scope, SESSION_COOKIE):
-            found = await sessions.resolve_session(token)
-            if found:
-                principal = Principal(
-                    actor=Actor(found.user_id, found.username, found.is_admin),
-                    via="session",
-                    csrf_token=found.csrf_token,
-                    display_name=found.display_name or found.username,
-                )
+        principal = await identify(scope)
         if principal.actor is None:
             principal.csrf_token = _cookie(scope, ANON_CSRF_COOKIE)
             if not principal.csrf_token:
@@ -87,6 +72,31 @@ class AuthMiddleware(ASGIMiddleware):
                 principal.new_anon_csrf = True
         scope.setdefault("state", {})["principal"] = principal
         await next_app(scope, receive, send)
+
+
+async def identify(scope: Scope) -> Principal:
+    """The API token's or session's user; an anonymous Principal when there is neither."""
+    bearer = bearer_token(scope)
+    if bearer is not None:
+        actor = await api_tokens.resolve_token(bearer)
+        if actor is None:
+            raise NotAuthorizedException("Invalid or revoked API token.")
+        return Principal(actor=actor, via="token", display_name=actor.username)
+    if token := _cookie(scope, SESSION_COOKIE):
+        found = await sessions.resolve_session(token)
+        if found:
+            return Principal(
+                actor=Actor(found.user_id, found.username, found.is_admin),
+                via="session",
+                csrf_token=found.csrf_token,
+                display_name=found.display_name or found.username,
+            )
+    return Principal()
+
+
+def bearer_token(scope: Scope) -> str | None:
+    value = _header(scope, b"authorization")
+    return value[7:].strip() if value.lower().startswith("bearer ") else None
 
 
 def principal_of(connection: ASGIConnection) -> Principal:

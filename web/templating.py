@@ -10,7 +10,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 
 from web.row_cache import RowCache
 
-STATIC_VERSION = "1"
+STATIC_VERSION = "2"  # bump when app.js or app.css change what pages rely on
 
 # Everything a deployment list row shows, and so its cache key (see web/row_cache.py).
 DEPLOYMENT_ROW_FIELDS = (

@@ -1,7 +1,11 @@
-// Small behaviours that need no build step: confirmations and live countdowns.
+// Small behaviours that need no build step: confirmations, filters that apply on change, and
+// live countdowns. (No inline on…= handlers in templates: the Content-Security-Policy forbids them.)
 document.addEventListener("submit", (event) => {
   const message = event.target.getAttribute("data-confirm");
   if (message && !window.confirm(message)) event.preventDefault();
+});
+document.addEventListener("change", (event) => {
+  if (event.target.matches("[data-autosubmit]") && event.target.form) event.target.form.submit();
 });
 
 function describe(ms) {

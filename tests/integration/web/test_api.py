@@ -102,9 +102,10 @@ async def test_openapi_schema_lists_the_public_api(web_app, client):
         assert path in schema["paths"]
 
 
-async def test_health_and_metrics(client):
+async def test_health_and_metrics(web_app, client, admin):
     assert (await client.get("/health/live")).json() == {"status": "ok"}
     ready = (await client.get("/health/ready")).json()
     assert ready == {"status": "ok", "checks": {"database": "ok", "queue": "ok"}}
-    metrics = await client.get("/metrics")
+    async with await api_client(web_app, admin) as api:  # metrics are for admins (issue 14)
+        metrics = await api.get("/metrics")
     assert metrics.status_code == 200 and "# TYPE" in metrics.text

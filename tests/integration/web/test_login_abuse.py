@@ -13,8 +13,6 @@ import time
 from pathlib import Path
 
 import httpx
-import msgspec
-import pytest
 
 from core import crypto
 from core.actor import Actor
@@ -29,18 +27,6 @@ from shoaltest.web import ADMIN_PASSWORD, WebClient
 def client_from(web_app, address: str) -> WebClient:
     transport = httpx.ASGITransport(app=web_app, client=(address, 40000))  # type: ignore[arg-type]
     return WebClient(transport=transport, base_url="http://testserver")
-
-
-@pytest.fixture
-def settings_of(web_app):
-    """Swap the running app's settings for one test (the app reads them per request)."""
-    original = web_app.state.settings
-
-    def apply(**changes):
-        web_app.state.settings = msgspec.structs.replace(original, **changes)
-
-    yield apply
-    web_app.state.settings = original
 
 
 async def test_health_stays_fast_during_parallel_failed_logins(web_app, admin):
