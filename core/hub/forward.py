@@ -5,7 +5,8 @@ leader LISTENs there, runs the op and NOTIFYs the follower's own reply channel w
 result | error | item | end}. A log stream is many `item`s then `end`; a follower whose
 consumer goes away sends `cancel`. Payloads are sealed with the master key (a deploy carries
 secrets, and NOTIFY payloads may touch the database's disk) and cut into chunks below
-PostgreSQL's 8,000-byte limit, reassembled by message id and index.
+PostgreSQL's 8,000-byte limit, reassembled by message id and index; a message that is not
+sealed, is stale or was seen before is dropped (core.hub.envelope).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from agent import protocol as p
-from core import crypto
 from core.errors import AgentUnavailable, ShoalError
+from core.hub.envelope import Reassembler, ReplayGuard, chunks, seal, unseal
 from core.hub.session import AgentRequestFailed
 
 if TYPE_CHECKING:
@@ -30,51 +30,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("shoal.hub")
 
-CHUNK = 7000
 ACK_WITHIN_S = 3.0  # the leader acknowledges at once; silence means there is no leader
-CONTEXT = "hub.forward"
-MAX_PARTIAL = 1000
 ERRORS: dict[str, type[ShoalError]] = {
     "AgentUnavailable": AgentUnavailable,
     "AgentRequestFailed": AgentRequestFailed,
 }
-
-
-def seal(message: dict[str, Any]) -> str:
-    text = msgspec.json.encode(message).decode()
-    try:
-        return "e" + crypto.box().encrypt(text, CONTEXT)
-    except crypto.KeyConfigError:  # no master key in this process (some tests): plain
-        return "p" + text
-
-
-def unseal(sealed: str) -> dict[str, Any]:
-    text = crypto.box().decrypt(sealed[1:], CONTEXT) if sealed[0] == "e" else sealed[1:]
-    return json.loads(text)
-
-
-def chunks(message_id: str, sealed: str) -> list[str]:
-    parts = [sealed[i : i + CHUNK] for i in range(0, len(sealed), CHUNK)] or [""]
-    return [f"{message_id}|{i}|{len(parts)}|{part}" for i, part in enumerate(parts)]
-
-
-class Reassembler:
-    def __init__(self) -> None:
-        self.partial: dict[str, dict[int, str]] = {}
-
-    def add(self, payload: str) -> str | None:
-        """The whole sealed message once its last chunk arrived, else None."""
-        message_id, index, count, part = payload.split("|", 3)
-        if count == "1":
-            return part
-        parts = self.partial.setdefault(message_id, {})
-        parts[int(index)] = part
-        if len(parts) < int(count):
-            if len(self.partial) > MAX_PARTIAL:  # chunks of a message that never completed
-                self.partial.pop(next(iter(self.partial)))
-            return None
-        del self.partial[message_id]
-        return "".join(parts[i] for i in range(int(count)))
 
 
 async def _notify(channel: str, message: dict[str, Any], message_id: str) -> None:
@@ -93,6 +53,7 @@ class Forwarder:
         self.waiting: dict[int, asyncio.Queue] = {}
         self.serving: dict[tuple[str, int], asyncio.Task] = {}
         self.requests, self.replies = Reassembler(), Reassembler()
+        self.guard = ReplayGuard()
         self.listening = asyncio.Event()
 
     @property
@@ -182,7 +143,7 @@ class Forwarder:
         try:
             whole = self.replies.add(payload)
             if whole is not None:
-                reply = unseal(whole)
+                reply = unseal(whole, self.guard)
                 queue = self.waiting.get(reply["rid"])
                 if queue is not None:
                     queue.put_nowait(reply)
@@ -196,9 +157,9 @@ class Forwarder:
             whole = self.requests.add(payload)
             if whole is None:
                 return
-            message = unseal(whole)
-        except Exception:
-            log.warning("hub: ignored an unreadable request notification")
+            message = unseal(whole, self.guard)
+        except Exception as error:  # unsealed, stale, replayed or broken: never acted on
+            log.warning("hub: ignored a request notification (%s)", error or type(error).__name__)
             return
         if message["op"] == "cancel":
             key = (message["args"]["sender"], message["args"]["rid"])

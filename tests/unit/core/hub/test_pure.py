@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import random
 import shlex
+import time
 
+import msgspec
 import pytest
 
 from agent import protocol as p
 from core import crypto
 from core.domain import nodes as rules
 from core.errors import InvalidInput
-from core.hub import events
+from core.hub import envelope, events
 from core.hub.config import HubConfig, backoff_delay, config_from
-from core.hub.forward import CHUNK, Reassembler, chunks, seal, unseal
+from core.hub.envelope import CHUNK, Reassembler, ReplayGuard, chunks, seal, unseal
 
 
 def test_backoff_doubles_is_capped_and_jittered():
@@ -127,6 +129,22 @@ def test_forwarded_messages_are_sealed_chunked_and_reassembled_in_any_order():
     assert results[:-1] == [None] * (len(parts) - 1)
     assert unseal(results[-1]) == message
     assert not joiner.partial
+
+
+def test_forwarded_messages_that_are_unsealed_stale_or_replayed_are_refused(monkeypatch):
+    crypto.configure(crypto.generate_key())
+    guard = ReplayGuard()
+    sealed = seal({"op": "deploy", "args": {}})
+    assert unseal(sealed, guard) == {"op": "deploy", "args": {}}
+    with pytest.raises(envelope.Refused, match="replayed"):
+        unseal(sealed, guard)  # the same NOTIFY played again
+    plain = "p" + msgspec.json.encode({"at": time.time(), "n": "x", "m": {"op": "x"}}).decode()
+    with pytest.raises(envelope.Refused, match="not sealed"):
+        unseal(plain, guard)  # anyone with SQL access could send this
+    later = time.time() + envelope.MAX_AGE_S + 1
+    monkeypatch.setattr(envelope.time, "time", lambda: later)
+    with pytest.raises(envelope.Refused, match="stale"):
+        unseal(sealed, ReplayGuard())  # captured a minute ago, replayed to a fresh process
 
 
 def test_step_statuses_cover_apply_and_rollback():
