@@ -17,6 +17,17 @@ if TYPE_CHECKING:
 LINE_LIMIT = 8192
 
 
+def take_lines(partial: bytes, chunk: bytes) -> tuple[list[bytes], bytes]:
+    """The complete lines in `partial + chunk`, and the unfinished rest. An unfinished line is
+    cut every LINE_LIMIT bytes: a container that never writes a newline must not make the
+    agent hold its whole output in memory."""
+    *lines, rest = (partial + chunk).split(b"\n")
+    while len(rest) > LINE_LIMIT:
+        lines.append(rest[:LINE_LIMIT])
+        rest = rest[LINE_LIMIT:]
+    return lines, rest
+
+
 class LogStreams:
     def __init__(self, app: App) -> None:
         self.app = app
@@ -56,7 +67,7 @@ class LogStreams:
         partial, reason = b"", "end of log"
         try:
             for chunk in stream:
-                *lines, partial = (partial + chunk).split(b"\n")
+                lines, partial = take_lines(partial, chunk)
                 for line in lines:
                     self._send(loop, session, request, line)
         except Exception:  # closed by stop(), or the container went away

@@ -71,8 +71,25 @@ async def test_a_replayed_proof_is_refused(agent):
         hello = p.decode(await ws.recv(), p.Hello)
         assert hello.nonce != first_nonce
         stale = p.auth_proof(p.token_key(agent.token), first_nonce, "cp", hello.thumbprint)
-        await ws.send(p.encode(p.Auth(protocol_version=1, cp_nonce="cp", proof=stale)))
+        auth = p.Auth(protocol_version=p.PROTOCOL_VERSION, cp_nonce="cp", proof=stale)
+        await ws.send(p.encode(auth))
         assert isinstance(p.decode(await ws.recv(), p.Handshake), p.AuthFailed)
+
+
+async def test_before_the_proof_a_large_frame_ends_the_connection_not_the_agent(agent):
+    from websockets.asyncio.client import connect
+
+    from shoaltest.agent import client_ssl_context
+
+    async with connect(agent.url, ssl=client_ssl_context(), max_size=None) as ws:
+        p.decode(await ws.recv(), p.Hello)
+        await ws.send("x" * (1024 * 1024))  # nobody unauthenticated makes the agent buffer 1 MB
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+    client = await agent.client()  # the agent serves the next connection as before
+    await client.close()
+    assert agent.process.poll() is None
 
 
 async def test_incompatible_protocol_version_gets_a_clear_reply(agent):
