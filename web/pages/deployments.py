@@ -9,7 +9,6 @@ from typing import Any
 from litestar import Request, Router, get, post
 from litestar.response import Redirect, ServerSentEvent, Template
 
-from core import events
 from core.actor import Actor
 from core.domain import pipeline as graphs
 from core.domain import status
@@ -217,9 +216,9 @@ async def usage(request: Request, actor: Actor, deployment_id: int) -> Template:
 
 
 @get("/stream-all")
-async def stream_all() -> ServerSentEvent:
-    """Status changes of every deployment; the list re-fetches its rows (access-filtered)."""
-    return ServerSentEvent(sse.topic_events(events.ALL_DEPLOYMENTS))
+async def stream_all(actor: Actor) -> ServerSentEvent:
+    """Status changes of the deployments the actor may see; the list re-fetches its rows."""
+    return ServerSentEvent(sse.all_deployment_events(actor))
 
 
 @post("/{deployment_id:int}/extend")

@@ -1,0 +1,59 @@
+"""Who gets what, one row per endpoint: the status each kind of caller receives.
+
+Callers: `anonymous`; `user` (signed in, no grant anywhere); `admin` (signed in by session);
+`admin_token` (an admin's API token). Streams that stay open when allowed are listed only with
+the callers they refuse; what they send when allowed is tested beside them
+(deployments/test_stream_access.py). Add a row for every endpoint whose access rule changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from core.actor import Actor
+from core.services import accounts
+from shoaltest.web import ADMIN_PASSWORD, WebClient, api_client
+
+ROWS: list[tuple[str, str, dict[str, int]]] = [
+    ("GET", "/metrics", {"anonymous": 401, "user": 403, "admin": 200, "admin_token": 200}),
+    ("GET", "/deployments/stream-all", {"anonymous": 302}),
+    ("GET", "/schema/swagger", {"anonymous": 200, "user": 200, "admin": 200}),
+    ("GET", "/schema/openapi.json", {"anonymous": 200, "user": 200}),
+    ("GET", "/health/live", {"anonymous": 200}),
+    ("POST", "/account/password", {"anonymous": 302}),
+]
+
+
+@contextlib.asynccontextmanager
+async def caller(web_app, admin, who: str) -> AsyncIterator[WebClient]:
+    if who == "admin_token":
+        async with await api_client(web_app, admin) as client:
+            yield client
+        return
+    transport = httpx.ASGITransport(app=web_app)  # type: ignore[arg-type]
+    async with WebClient(transport=transport, base_url="http://testserver") as client:
+        if who == "user":
+            actor = Actor(id=admin.id, username="admin", is_admin=True)
+            await accounts.create_user(actor, username="nogrant", password="nogrant-password")
+            assert (await client.login("nogrant", "nogrant-password")).status_code == 303
+        elif who == "admin":
+            assert (await client.login("admin", ADMIN_PASSWORD)).status_code == 303
+        yield client
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "who", "expected"),
+    [(m, p, who, code) for m, p, table in ROWS for who, code in table.items()],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+async def test_access_table(web_app, admin, method, path, who, expected):
+    async with caller(web_app, admin, who) as client:
+        if method == "GET":
+            response = await client.get(path)
+        else:  # with the page's CSRF token, as a browser would send it
+            response = await client.form(path, {})
+    assert response.status_code == expected, response.text[:300]
