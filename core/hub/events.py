@@ -38,8 +38,11 @@ def request_ingress_sync() -> None:
 def usage_of(metrics: p.NodeMetrics) -> dict[str, Any]:
     """The numbers the node page and the scheduler read (CPU in cores, memory in MB)."""
     capacity = metrics.capacity
+    cpu_used = capacity.cpus * metrics.cpu_busy_percent / 100
+    shoal_cpu = sum(d.cpu_percent for d in metrics.deployments.values()) / 100
     return {
-        "cpu_used": round(capacity.cpus * metrics.cpu_busy_percent / 100, 3),
+        "cpu_used": round(cpu_used, 3),
+        "cpu_outside": round(max(cpu_used - shoal_cpu, 0.0), 3),  # other work on the host
         "cpu_busy_percent": round(metrics.cpu_busy_percent, 1),  # as the agent names it
         "memory_used_mb": max(capacity.memory_mb - metrics.memory_available_mb, 0),
         "memory_available_mb": metrics.memory_available_mb,
@@ -99,6 +102,7 @@ async def record_heartbeat(node_id: int, metrics: p.NodeMetrics) -> None:
             node=node_id,
             at=now,
             cpu_used=usage["cpu_used"],
+            cpu_outside=usage["cpu_outside"],
             memory_used_mb=usage["memory_used_mb"],
             cpu_allocated=usage["cpu_allocated"],
             memory_allocated_mb=usage["memory_allocated_mb"],

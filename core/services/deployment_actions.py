@@ -79,7 +79,7 @@ async def retry(actor: Actor, deployment_id: int) -> DeploymentView:
         project = await Project.select().where(Project.id == dep.project_id).first().run()
         async with Deployment._meta.db.transaction():
             node_id = await choose_node_locked(
-                dep.environment_id, project["cpu"], project["memory_mb"]
+                dep.environment_id, project["cpu"], project["memory_mb"], actor.id
             )
             await _touch(
                 dep.id,

@@ -192,7 +192,9 @@ async def _insert(
 ) -> int:
     try:
         async with Deployment._meta.db.transaction():
-            node_id = await choose_node_locked(env["id"], project["cpu"], project["memory_mb"])
+            node_id = await choose_node_locked(
+                env["id"], project["cpu"], project["memory_mb"], actor.id
+            )
             row = (
                 await Deployment.insert(
                     Deployment(

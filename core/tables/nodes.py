@@ -31,6 +31,8 @@ class Node(Table, tablename="nodes"):
     pending_thumbprint = Varchar(length=95, default="")
     enabled = Boolean(default=True)
     schedulable = Boolean(default=True)
+    cpu_reserve = Float(default=0.5)  # sustained host CPU load up to this does not cost room
+    cpu_overcommit = Float(default=1.0)  # schedulable CPU = capacity x this
     status = Varchar(length=16, default="offline")
     last_error = Text(default="")
     agent_version = Varchar(length=32, default="")
@@ -49,6 +51,7 @@ class NodeSample(Table, tablename="node_samples"):
     node = ForeignKey(references=Node, on_delete=OnDelete.cascade, index=True)
     at = Timestamptz(default=TimestamptzNow(), index=True)
     cpu_used = Float(default=0.0)
+    cpu_outside = Float(default=0.0)  # busy cores not used by Shoal's deployments
     memory_used_mb = Integer(default=0)
     cpu_allocated = Float(default=0.0)
     memory_allocated_mb = Integer(default=0)

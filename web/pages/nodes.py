@@ -20,8 +20,8 @@ from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage,
 
 from core import events
 from core.actor import Actor
-from core.errors import ShoalError
-from core.services import access, environments, nodes
+from core.errors import InvalidInput, ShoalError
+from core.services import access, environments, nodes, scheduling
 from core.tables import NodeSample
 from web import charts
 from web.guards import requires_login
@@ -52,7 +52,8 @@ async def _visible(actor: Actor, node_id: int) -> nodes.NodeView:
     return node
 
 
-async def _charts(node: nodes.NodeView) -> dict[str, Any]:
+async def _health(node: nodes.NodeView) -> dict[str, Any]:
+    """The health card's figures: the last hour's charts and the room the scheduler sees."""
     since = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
     rows = (
         await NodeSample.select()
@@ -65,6 +66,7 @@ async def _charts(node: nodes.NodeView) -> dict[str, Any]:
     memory_used = [(r["at"], float(r["memory_used_mb"])) for r in rows]
     memory_allocated = [(r["at"], float(r["memory_allocated_mb"])) for r in rows]
     return {
+        "room": await scheduling.load_of_node(node.id),
         "cpu_chart": charts.usage_chart(
             "CPU", "cores", cpu_used, cpu_allocated, float(node.capacity.get("cpus", 0))
         ),
@@ -82,7 +84,7 @@ async def _detail(request: Request, actor: Actor, node_id: int, **extra: Any) ->
         node=node,
         environment=await environments.get_environment(node.environment_id),
         deployments=await nodes.live_deployments(node.id),
-        **await _charts(node),
+        **await _health(node),
         **extra,
     )
 
@@ -100,7 +102,7 @@ async def badge(request: Request, actor: Actor, node_id: int) -> Template:
 @get("/nodes/{node_id:int}/health")
 async def health(request: Request, actor: Actor, node_id: int) -> Template:
     node = await _visible(actor, node_id)
-    return page(request, "partials/nodes/health.html", node=node, **await _charts(node))
+    return page(request, "partials/nodes/health.html", node=node, **await _health(node))
 
 
 async def _stream(topic: str, name_of: Any) -> AsyncIterator[ServerSentEventMessage]:
@@ -172,16 +174,34 @@ async def approve(actor: Actor, node_id: int) -> Redirect:
 async def switches(request: Request, actor: Actor, node_id: int) -> Template | Redirect:
     await _visible(actor, node_id)
     data = await form_data(request)
-    change = nodes.NodeSwitches(
-        schedulable=data.get("schedulable") == "on", enabled=data.get("enabled") == "on"
-    )
     try:
+        change = nodes.NodeSwitches(
+            schedulable=data.get("schedulable") == "on",
+            enabled=data.get("enabled") == "on",
+            cpu_reserve=_number(data, "cpu_reserve"),
+            cpu_overcommit=_number(data, "cpu_overcommit"),
+        )
         await nodes.set_switches(actor, node_id, change)
     except ShoalError as error:
         return await _detail(
-            request, actor, node_id, errors=field_errors(error), status_code=error.status_code
+            request,
+            actor,
+            node_id,
+            errors=field_errors(error),
+            status_code=error.status_code,
+            form=data,
         )
     return redirect(f"/nodes/{node_id}", "Node saved.")
+
+
+def _number(data: dict[str, Any], name: str) -> float | None:
+    text = str(data.get(name, "")).strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise InvalidInput(f"'{text[:20]}' is not a number.", name) from None
 
 
 @post("/nodes/{node_id:int}/delete")

@@ -10,7 +10,7 @@ from litestar.response import Redirect, Template
 
 from core.actor import Actor
 from core.errors import ShoalError
-from core.services import access, projects, teams
+from core.services import access, project_defaults, projects, teams
 from web.guards import requires_login
 from web.rendering import as_float, as_int, form_data, page, redirect, refused
 
@@ -27,7 +27,13 @@ def project_input(data: dict[str, str]) -> projects.ProjectInput:
 
 async def _index(request: Request, actor: Actor, **extra: Any) -> Template:
     ids, _ = await access.visible_ids(actor)
-    return page(request, "projects/index.html", projects=await projects.list_projects(ids), **extra)
+    return page(
+        request,
+        "projects/index.html",
+        projects=await projects.list_projects(ids),
+        suggested=await project_defaults.suggested() if actor.is_admin else None,
+        **extra,
+    )
 
 
 async def _detail(request: Request, actor: Actor, project_id: int, **extra: Any) -> Template:

@@ -134,10 +134,34 @@ async def test_sustained_cpu_load_keeps_deployments_away_but_one_spike_does_not(
     ).run()
     spike = await create_deployment(world.admin, world.request(name="during-a-spike"))
     assert spike.node_id == world.node_id  # one busy heartbeat is not a full node
-    for _ in range(5):
-        await NodeSample.insert(NodeSample(node=world.node_id, cpu_used=3.9)).run()
-    with pytest.raises(CapacityExceeded, match=r"0\.10 CPU"):
-        await create_deployment(world.admin, world.request(name="under-load"))
+    await teams.grant(world.admin, world.team_id, "project", world.project_id, "full")
+    for _ in range(5):  # a node saturated by other work: 3.9 of 4 cores, sustained
+        await NodeSample.insert(NodeSample(node=world.node_id, cpu_outside=3.9)).run()
+    with pytest.raises(CapacityExceeded) as refused:
+        await create_deployment(world.user, world.request(name="under-load"))
+    text = refused.value.detail
+    assert "deployments hold 1.00, other work on the host 3.90" in text
+    assert "3.40 counts beyond its 0.5 CPU reserve" in text and "needs 1 CPU" in text
+    assert "Delete" not in text  # quinn has no deployment here to delete
+
+
+async def test_a_busy_small_host_still_takes_a_deployment_that_fits_its_reserve(world):
+    """The newcomer's case: a 2-core machine busy with other work refused a 1-CPU project."""
+    from core.tables import Node, NodeSample
+
+    await teams.grant(world.admin, world.team_id, "project", world.project_id, "full")
+    capacity = {"cpus": 2.0, "memory_mb": 8192}
+    await Node.update({Node.capacity: capacity}).where(Node.id == world.node_id).run()
+    for _ in range(5):  # 1.2 cores busy outside Shoal, sustained
+        await NodeSample.insert(NodeSample(node=world.node_id, cpu_outside=1.2)).run()
+    first = await create_deployment(world.user, world.request(name="busy-laptop"))
+    assert first.node_id == world.node_id  # 2 - 0 - (1.2 - 0.5) = 1.3 free >= 1
+    with pytest.raises(CapacityExceeded) as refused:  # 2 - 1 - 0.7 = 0.3 free
+        await create_deployment(world.user, world.request(name="one-more"))
+    assert "Delete one of your deployments here" in refused.value.detail
+    await Node.update({Node.cpu_reserve: 1.5}).where(Node.id == world.node_id).run()
+    second = await create_deployment(world.user, world.request(name="bigger-reserve"))
+    assert second.node_id == world.node_id  # 2 - 1 - 0 = 1 free
 
 
 async def test_memory_used_outside_shoal_counts_at_once(world):

@@ -194,3 +194,40 @@ async def test_the_node_page_shows_old_and_new_thumbprints_and_approves(web_app,
     again = await client.form(f"/nodes/{node['id']}/approve-thumbprint", {})
     assert again.status_code == 303  # nothing pending: a flash message, nothing changes
     assert (await Node.select().where(Node.id == node["id"]).first().run())["thumbprint"] == new
+
+
+async def test_the_node_page_explains_its_room_and_takes_a_host_reserve(web_app, client, admin):
+    env_id = await _environment(admin)
+    node = await Node.insert(
+        Node(
+            environment=env_id,
+            name="laptop",
+            host="10.0.0.9",
+            status="online",
+            capacity={"cpus": 2.0, "memory_mb": 4096},
+            usage={"cpu_used": 1.4, "cpu_outside": 1.2, "memory_available_mb": 3000},
+        )
+    ).run()
+    node_id = node[0]["id"]
+    await client.login("admin", ADMIN_PASSWORD)
+    page = await client.page(f"/nodes/{node_id}")
+    assert "Room for new deployments" in page.text and "How this is counted" in page.text
+    assert "1.2 by other work on the host" in page.text and "host reserve" in page.text
+    refused = await client.form(
+        f"/nodes/{node_id}/switches",
+        {"schedulable": "on", "enabled": "on", "cpu_reserve": "1.5", "cpu_overcommit": "9"},
+    )
+    assert refused.status_code == 422 and "between 1 and 4" in refused.text
+    assert 'value="1.5"' in refused.text and 'value="9"' in refused.text  # what was typed stays
+    saved = await client.form(
+        f"/nodes/{node_id}/switches",
+        {"schedulable": "on", "enabled": "on", "cpu_reserve": "1.5", "cpu_overcommit": "1.5"},
+    )
+    assert saved.status_code == 303
+    row = await Node.select(Node.cpu_reserve, Node.cpu_overcommit).first().run()
+    assert (row["cpu_reserve"], row["cpu_overcommit"]) == (1.5, 1.5)
+    async with await api_client(web_app, admin) as api:
+        bad = await api.patch(f"/api/v1/nodes/{node_id}", json={"cpu_reserve": -1})
+        assert bad.status_code in (400, 422) and "reserve" in bad.json()["detail"]
+        good = await api.patch(f"/api/v1/nodes/{node_id}", json={"cpu_overcommit": 1})
+        assert good.status_code == 200 and good.json()["cpu_overcommit"] == 1.0
