@@ -3,7 +3,8 @@
 Callers: `anonymous`; `user` (signed in, no grant anywhere); `admin` (signed in by session);
 `admin_token` (an admin's API token). Streams that stay open when allowed are listed only with
 the callers they refuse; what they send when allowed is tested beside them
-(deployments/test_stream_access.py). Add a row for every endpoint whose access rule changes.
+(deployments/test_stream_access.py), as is what a user sees of a service's env values
+(web/test_service_env_access.py). Add a row for every endpoint whose access rule changes.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/schema/openapi.json", {"anonymous": 200, "user": 200}),
     ("GET", "/health/live", {"anonymous": 200}),
     ("POST", "/account/password", {"anonymous": 302}),
+    # Services: users may list them but never read env values (web/test_service_env_access.py).
+    ("GET", "/services/", {"anonymous": 302, "user": 404, "admin": 200}),
+    ("GET", "/api/v1/services", {"anonymous": 401, "user": 200, "admin_token": 200}),
 ]
 
 
