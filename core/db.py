@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from core import embedded_postgres
 from core.errors import Unavailable
 from core.fair_pool import FairPool
 from core.settings import Settings
@@ -33,8 +34,12 @@ def start_embedded(data_dir: Path) -> str:
     import pgserver  # imported here: only the embedded mode needs it
 
     data_dir.mkdir(parents=True, exist_ok=True)
+    pgdata = (data_dir / "postgres").resolve()
+    done = embedded_postgres.take_over(pgdata)
+    if done:
+        log.warning("embedded PostgreSQL: %s", done)
     try:
-        server = pgserver.get_server(data_dir / "postgres", cleanup_mode="stop")
+        server = pgserver.get_server(pgdata, cleanup_mode="stop")
     except Exception as exc:  # pgserver raises bare subprocess errors; keep the cause
         raise Unavailable(f"could not start the embedded PostgreSQL in {data_dir}: {exc}") from exc
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DATABASE}';")
@@ -44,13 +49,15 @@ def start_embedded(data_dir: Path) -> str:
     return server.get_uri(EMBEDDED_DATABASE)
 
 
-def stop_embedded() -> None:
-    """Stop the embedded PostgreSQL this process started (pgserver also does so at exit)."""
+def stop_embedded() -> list[int]:
+    """Stop the embedded PostgreSQL this process started or joined, unless other Shoal processes
+    still use it: their pids are returned (pgserver would also try at exit, but only at a
+    normal exit, and never once a killed process is left in its list)."""
     global _embedded_server
-    if _embedded_server is not None:
-        with contextlib.suppress(Exception):
-            _embedded_server.cleanup()
-        _embedded_server = None
+    server, _embedded_server = _embedded_server, None
+    if server is None:
+        return []
+    return embedded_postgres.stop(server, server.pgdata)
 
 
 def resolve_dsn(settings: Settings) -> str:

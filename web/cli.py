@@ -17,7 +17,7 @@ import tempfile
 from core import db
 from core.errors import ShoalError
 from core.settings import Settings, SettingsError, load_settings
-from web import bootstrap
+from web import bootstrap, shutdown
 
 log = logging.getLogger("shoal")
 
@@ -86,6 +86,15 @@ def cmd_serve(settings: Settings, args: argparse.Namespace, *, laptop: bool = Fa
     )
 
 
+def cmd_up(settings: Settings, args: argparse.Namespace) -> None:
+    """`serve` on a laptop; whatever way it ends (but SIGKILL), it stops what it started."""
+    shutdown.exit_on_signals()
+    try:
+        cmd_serve(settings, args, laptop=True)
+    finally:
+        shutdown.finish(settings)
+
+
 def cmd_worker(settings: Settings, _: argparse.Namespace) -> None:
     dsn = _prepare(settings)
     asyncio.run(bootstrap.run_worker(settings, dsn))
@@ -146,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2) from exc
     _setup_logging(settings)
     commands = {
-        "up": lambda s, a: cmd_serve(s, a, laptop=True),
+        "up": cmd_up,
         "serve": cmd_serve,
         "worker": cmd_worker,
         "migrate": cmd_migrate,

@@ -25,6 +25,7 @@ from core.tables import Environment, Node
 ENVIRONMENT = "local"
 BASE_DOMAIN = "localhost"
 TOKEN_FILE = "local-agent.token"
+_process: subprocess.Popen | None = None  # the agent this process started, for stop_local_agent
 
 
 def docker_reachable() -> bool:
@@ -114,12 +115,24 @@ def start_local_agent(settings: Settings) -> None:
         env={**os.environ},
         preexec_fn=_die_with_parent,  # spawned from the main thread, before uvicorn starts
     )
+    global _process
+    _process = process
     atexit.register(_stop, process)
     print(
         f"Local agent for this host on {settings.local_agent_listen} (environment "
         f"'{ENVIRONMENT}', log: {settings.data_path / 'local-agent.log'})",
         flush=True,
     )
+
+
+def stop_local_agent() -> bool:
+    """Stop the agent `start_local_agent` started; False when none was started."""
+    global _process
+    process, _process = _process, None
+    if process is None:
+        return False
+    _stop(process)
+    return True
 
 
 def _die_with_parent() -> None:
