@@ -4,7 +4,7 @@ and bursts of simultaneous requests on one node.
 Starts its own `shoal up` (embedded PostgreSQL, Caddy, a local agent on dockerd) in a temp
 dir and a local docker-registry, builds a 3-service busybox project offline, then measures
 through the public API and the ingress only. Prints numbers:
-    python bench/deploy_click_to_reachable.py [--runs 10]
+    python bench/deploy_click_to_reachable.py [--runs 10] [--only-logs]
 """
 
 from __future__ import annotations
@@ -291,8 +291,11 @@ def burst(bench: Bench, prefix: str, count: int) -> tuple[list[int], list[str], 
     return created, refused, time.monotonic() - start
 
 
-def measure(bench: Bench, registry_host: str, runs: int) -> None:
+def measure(bench: Bench, registry_host: str, runs: int, only_logs: bool = False) -> None:
     bench.set_up(registry_host)
+    if only_logs:
+        report_log_stream(bench)
+        return
     _, warm_id = bench.click_to_reachable("warm")  # pulls the images once: the rest is warm
     bench.teardown(warm_id)
     reach, tear = [], []
@@ -336,6 +339,10 @@ def measure(bench: Bench, registry_host: str, runs: int) -> None:
     for dep_id in created:
         bench.api.delete(f"/deployments/{dep_id}")
     wait(lambda: all(bench.status(i)["status"] == "deleted" for i in created), 180, 0.5)
+    report_log_stream(bench)
+
+
+def report_log_stream(bench: Bench) -> None:
     rate, lags = log_stream(bench, 10)
     print(
         f"log streaming of one chatty service over SSE: {rate:.0f} lines/s received, lag "
@@ -347,6 +354,7 @@ def measure(bench: Bench, registry_host: str, runs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--only-logs", action="store_true", help="only the log streaming step")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="shoal-bench-deploy-"))
     registry, host = start_registry(tmp)
@@ -358,7 +366,7 @@ def main() -> None:
             SHOAL_LOG_LEVEL="warning",
         ) as shoal:
             token = shoal.create_admin("bench", "bench-password-1")
-            measure(Bench(shoal.url, token, shoal.ingress_port), host, args.runs)
+            measure(Bench(shoal.url, token, shoal.ingress_port), host, args.runs, args.only_logs)
     finally:
         registry.terminate()
         shutil.rmtree(tmp, ignore_errors=True)
