@@ -13,6 +13,7 @@ from typing import Any
 from agent import protocol as p
 from core import events
 from core.hub.ownership import Ownership
+from core.services import lifecycle
 from core.tables import Deployment, Node, NodeSample, PipelineRun, PipelineStep
 
 log = logging.getLogger("shoal.hub")
@@ -20,7 +21,6 @@ log = logging.getLogger("shoal.hub")
 # Deployments in these states are shown `offline` while their node is.
 LIVE_STATUSES = ("deploying", "running")
 SAMPLE_WINDOW = datetime.timedelta(hours=1)
-TERMINAL_RUN_STATUS = {"running": "succeeded", "failed": "failed", "deleted": "succeeded"}
 
 
 def _now() -> datetime.datetime:
@@ -185,55 +185,11 @@ async def record_step(node_id: int, event: p.StepStarted | p.StepFinished) -> No
 async def record_status(
     node_id: int, deployment_id: int, status: str, error: str = "", ports: dict | None = None
 ) -> bool:
-    """Store what the agent says a deployment is; False when it is not this node's."""
-    now = _now()
-    values: dict[Any, Any] = {
-        Deployment.status: status,
-        Deployment.error: error,
-        Deployment.updated_at: now,
-    }
-    if ports is not None and status != "deleted":
-        values[Deployment.ports] = ports
-    if status == "deleted":
-        values[Deployment.deleted_at] = now
-    rows = (
-        await Deployment.update(values)
-        .where(
-            (Deployment.id == deployment_id)
-            & (Deployment.node == node_id)
-            & (Deployment.status != "deleted")
-        )
-        .returning(Deployment.id)
-        .run()
-    )
-    if not rows:
-        return False
-    finished = TERMINAL_RUN_STATUS.get(status)
-    if finished is not None:
-        run = (
-            PipelineRun.select(PipelineRun.id)
-            .where((PipelineRun.deployment == deployment_id) & PipelineRun.finished_at.is_null())
-            .order_by(PipelineRun.id, ascending=False)
-            .first()
-        )
-        latest = await run.run()
-        if latest is not None:
-            await (
-                PipelineRun.update(
-                    {
-                        PipelineRun.status: finished,
-                        PipelineRun.finished_at: now,
-                        PipelineRun.error: error,
-                    }
-                )
-                .where(PipelineRun.id == latest["id"])
-                .run()
-            )
-    await events.publish(
-        f"deployment:{deployment_id}", kind="status", status=status, error=error, ports=ports or {}
-    )
-    request_ingress_sync()
-    return True
+    """Move a deployment to what its agent says it is; False when it is not this node's, or
+    the lifecycle does not allow it (a late report never brings back a deleted deployment,
+    nor a running one that is being deleted)."""
+    values = {Deployment.ports: ports} if ports is not None and status != "deleted" else {}
+    return await lifecycle.move(deployment_id, status, error=error, node_id=node_id, values=values)
 
 
 async def record_states(node_id: int, states: list[p.DeploymentState]) -> None:
@@ -254,14 +210,7 @@ async def mark_node_offline(node_id: int, status: str, error: str) -> None:
     )
     if not rows:  # no such node, or nothing new to say (a retry failing the same way)
         return
-    gone = (
-        await Deployment.update({Deployment.status: "offline", Deployment.updated_at: _now()})
-        .where((Deployment.node == node_id) & Deployment.status.is_in(list(LIVE_STATUSES)))
-        .returning(Deployment.id)
-        .run()
-    )
-    for row in gone:
-        await events.publish(f"deployment:{row['id']}", kind="status", status="offline", error="")
+    await lifecycle.move_node_deployments(node_id, "offline", list(LIVE_STATUSES))
     await publish_node(node_id, rows[0]["environment"], "status", status=status, error=error)
     request_ingress_sync()
 

@@ -7,24 +7,17 @@ from __future__ import annotations
 
 import logging
 
-from core import events
 from core.domain import status
 from core.errors import AgentUnavailable, ShoalError
-from core.services import deployment_actions, deployment_specs
+from core.services import deployment_actions, deployment_specs, lifecycle
 from core.tables import Deployment
 
 log = logging.getLogger("shoal.jobs")
 
 
-async def _set(deployment_id: int, new_status: str, error: str = "") -> None:
-    await (
-        Deployment.update({Deployment.status: new_status, Deployment.error: error})
-        .where(Deployment.id == deployment_id)
-        .run()
-    )
-    await events.publish(
-        f"deployment:{deployment_id}", kind="status", status=new_status, error=error
-    )
+async def _set(deployment_id: int, new_status: str, error: str = "") -> bool:
+    """False when the deployment moved on meanwhile (a delete won the race): leave it be."""
+    return await lifecycle.move(deployment_id, new_status, error=error)
 
 
 async def _node_and_status(deployment_id: int) -> dict | None:
@@ -47,7 +40,8 @@ async def run_deployment(ctx: dict, *, deployment_id: int) -> dict:
     except ShoalError as exc:
         await _set(deployment_id, status.FAILED, exc.detail)
         return {"failed": exc.detail}
-    await _set(deployment_id, status.DEPLOYING)
+    if not await _set(deployment_id, status.DEPLOYING):
+        return {"skipped": "changed meanwhile"}
     try:
         await get_hub().deploy(row["node"], spec)
     except AgentUnavailable as exc:

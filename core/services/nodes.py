@@ -20,6 +20,7 @@ from core.domain.capacity import MAX_OVERCOMMIT
 from core.errors import AgentUnavailable, Conflict, Forbidden, InvalidInput, NotFound
 from core.hub import get_hub
 from core.hub.events import mark_node_offline
+from core.services import lifecycle
 from core.services.audit import Target, audited
 from core.tables import Deployment, Environment, Node
 
@@ -303,18 +304,8 @@ async def remove_node(actor: Actor, node_id: int, force: bool = False) -> None:
             with contextlib.suppress(Exception):
                 await get_hub().delete(node_id, deployment["id"])
         if live:
-            now = datetime.datetime.now(datetime.UTC)
-            await (
-                Deployment.update(
-                    {
-                        Deployment.status: "deleted",
-                        Deployment.deleted_at: now,
-                        Deployment.updated_at: now,
-                    }
-                )
-                .where(Deployment.id.is_in([d["id"] for d in live]))
-                .run()
-            )
+            for deployment in live:
+                await lifecycle.move(deployment["id"], "deleted")
             audit.detail = f"forced: deleted {len(live)} deployment(s)"
         await Node.delete().where(Node.id == node_id).run()
     await _tell_hub(node_id)
