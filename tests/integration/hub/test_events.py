@@ -118,3 +118,14 @@ async def test_pull_and_log_events_about_another_nodes_deployment_are_dropped(hu
             await events.dispatch(mine, event)
         kinds = [(await queue.get())["kind"], (await queue.get())["kind"]]
     assert kinds == ["pull", "log"]
+
+
+async def test_a_late_report_never_undoes_a_delete_in_progress(hub_env):
+    _, env_id = hub_env
+    node_id = await _node(hub_env, "10.0.0.9")
+    deployment_id = await deployment_on(node_id, env_id, status="deleting")
+    assert not await events.record_status(node_id, deployment_id, "running", ports={"web": 1})
+    assert await _status(deployment_id) == "deleting"
+    assert await events.record_status(node_id, deployment_id, "deleted")
+    assert not await events.record_status(node_id, deployment_id, "deploying")
+    assert await _status(deployment_id) == "deleted"
