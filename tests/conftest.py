@@ -1,4 +1,4 @@
-"""Root test configuration: puts tests/ on sys.path and loads the shared fixtures."""
+"""Root test configuration: puts tests/ on sys.path and registers the shared fixture modules."""
 
 import logging
 import os
@@ -14,12 +14,16 @@ _runtime = Path(tempfile.gettempdir()) / f"shoal-runtime-{os.getuid()}"
 _runtime.mkdir(mode=0o700, exist_ok=True)
 os.environ.setdefault("XDG_RUNTIME_DIR", str(_runtime))
 
-from shoaltest.agent import *  # noqa: F403
-from shoaltest.browser import *  # noqa: F403
-from shoaltest.caddy import *  # noqa: F403
-from shoaltest.db import *  # noqa: F403
-from shoaltest.docker import *  # noqa: F403
-from shoaltest.hub import *  # noqa: F403
-from shoaltest.plugins import *  # noqa: F403
-from shoaltest.registry import *  # noqa: F403
-from shoaltest.web import *  # noqa: F403
+# Each shared fixture module is a plugin, so a fixture name leads to its module
+# (tests/README.md lists them). Plugins are global: plugins-sdk/tests see them as well.
+pytest_plugins = [
+    "shoaltest.agent",
+    "shoaltest.browser",
+    "shoaltest.caddy",
+    "shoaltest.db",
+    "shoaltest.docker",
+    "shoaltest.hub",
+    "shoaltest.plugins",
+    "shoaltest.registry",
+    "shoaltest.web",
+]

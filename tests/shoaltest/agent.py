@@ -323,17 +323,6 @@ def agent(agent_factory: Callable[..., AgentProcess]) -> AgentProcess:
     return agent_factory()
 
 
-__all__ = [
-    "AgentClient",
-    "AgentProcess",
-    "HandshakeRefused",
-    "agent",
-    "agent_factory",
-    "labelled",
-    "remove_labelled",
-]
-
-
 # ---- deployment specs and a test plugin image ------------------------------------------------
 
 PLUGIN_IMAGE = "shoal-test/agent-plugin:latest"
@@ -427,6 +416,3 @@ def make_spec(
         edges=[p.Edge(source=a, target=b) for a, b in edges],
         **fields,
     )
-
-
-__all__ += ["build_plugin_image", "httpd_service", "make_spec", "plugin_image", "plugin_node"]

@@ -148,6 +148,3 @@ async def browser() -> AsyncIterator[object]:
         )
         yield instance
         await instance.close()
-
-
-__all__ = ["browser", "shoal_up"]

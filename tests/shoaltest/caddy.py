@@ -67,6 +67,3 @@ async def caddy() -> AsyncIterator[CaddyUnderTest]:
             yield CaddyUnderTest(process, quiet_ports(2))
         finally:
             await process.stop()
-
-
-__all__ = ["CaddyUnderTest", "caddy"]

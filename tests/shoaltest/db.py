@@ -64,6 +64,3 @@ async def db(database: str) -> AsyncIterator[str]:
     """A database with every Shoal table empty (migrations stay applied)."""
     await truncate_all()
     yield database
-
-
-__all__ = ["database", "database_url", "db"]

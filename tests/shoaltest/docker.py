@@ -58,6 +58,3 @@ def busybox_image(docker_client: docker.DockerClient) -> str:
         capture_output=True,
     )
     return BUSYBOX_IMAGE
-
-
-__all__ = ["busybox_image", "docker_client"]

@@ -139,6 +139,3 @@ async def deployment_on(node_id: int, environment_id: int, status: str = "runnin
             status=status,
         )
     )
-
-
-__all__ = ["hub", "hub_env"]

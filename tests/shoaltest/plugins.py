@@ -57,6 +57,3 @@ def shipped_plugins(sdk_base_images: dict[str, str]) -> dict[str, str]:
     images = done.stdout.split()
     assert images == [f"shoal-test/plugin-{name}:dev" for name in SHIPPED], images
     return dict(zip(SHIPPED, images, strict=True))
-
-
-__all__ = ["sdk_base_images", "shipped_plugins"]

@@ -130,6 +130,3 @@ def registry(docker_client: docker.DockerClient) -> Iterator[RegistryServer]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-__all__ = ["PushError", "RegistryServer", "registry"]

@@ -80,6 +80,3 @@ async def api_client(web_app: Litestar, user: accounts.UserView) -> WebClient:
         base_url="http://testserver",
         headers={"Authorization": f"Bearer {token}"},
     )
-
-
-__all__ = ["admin", "client", "web_app"]

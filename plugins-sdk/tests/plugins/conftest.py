@@ -1,5 +1,6 @@
 """Fixtures for the shipped plugins' container tests: a fresh network per test and a PostgreSQL
-service; the images come from tests/shoaltest/plugins.py (shared with the agent pipeline test)."""
+service; the images come from tests/shoaltest/plugins.py (shared with the agent pipeline test),
+registered in ../conftest.py."""
 
 from __future__ import annotations
 
@@ -12,15 +13,9 @@ from pathlib import Path
 import docker
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from plugin_containers import PG_PASSWORD, SESSION_LABEL, remove_session_leftovers, start_service  # noqa: E402
-
-from shoaltest.docker import *  # noqa: E402, F403  (docker_client, busybox_image)
-from shoaltest.plugins import *  # noqa: E402, F403  (sdk_base_images, shipped_plugins)
-from shoaltest.registry import registry  # noqa: E402, F401
+from plugin_containers import PG_PASSWORD, SESSION_LABEL, remove_session_leftovers, start_service
 
 
 @pytest.fixture(scope="session", autouse=True)
