@@ -2,8 +2,8 @@
 
 Idempotent by deployment id: a deploy for a deployment already deploying or running the same
 pipeline version returns its state and starts nothing (no duplicate containers). Work on one
-deployment is serialised by its lock. Secrets and registry credentials stay in memory only,
-for as long as the deployment lives here (plugin rollbacks at deletion need them).
+deployment is serialised by its lock. Secrets, registry credentials and the real step outputs
+stay in memory only, for as long as the deployment lives here (plugin rollbacks need them).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from agent.protocol import (
     RegistryCredential,
     StepState,
 )
+from agent.run_memory import RunMemory
 from agent.runtime import DockerUnavailable
 from agent.teardown import teardown
 
@@ -44,6 +45,8 @@ class Deployments:
         self.locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.secrets: dict[int, dict[str, str]] = {}
         self.credentials: dict[int, list[RegistryCredential]] = {}
+        self.runs = RunMemory()
+        self.synced = False  # the control plane sent its desired state to this process
 
     def busy(self, deployment_id: int) -> bool:
         task = self.tasks.get(deployment_id)
@@ -58,6 +61,7 @@ class Deployments:
             self.secrets[spec.id] = dict(spec.secrets)
         if spec.registry_credentials:
             self.credentials[spec.id] = list(spec.registry_credentials)
+        self.runs.adopt(spec.id, spec.outputs)
 
     def deploy(self, spec: DeploymentSpec) -> DeploymentState:
         self.remember(spec)
@@ -90,6 +94,7 @@ class Deployments:
 
     def sync(self, specs: list[DeploymentSpec]) -> None:
         """Make the desired set exactly `specs`: deploy what is missing, delete the rest."""
+        self.synced = True
         wanted = {spec.id for spec in specs}
         for record in self.app.store.all():
             deleting = record.status == "deleting" and self.busy(record.spec.id)
@@ -168,6 +173,7 @@ class Deployments:
             try:
                 await teardown(self.app, spec.id, previous)  # leftovers of an older version/crash
                 self.app.store.clear_steps(spec.id)
+                self.runs.start(spec.id)
                 ports = await PipelineRun(self.app, in_memory).run()
             except asyncio.CancelledError:
                 # Whoever cancelled (a delete, a newer version) owns the status from here on.
@@ -209,6 +215,7 @@ class Deployments:
             self.app.store.forget(deployment_id)
             self.secrets.pop(deployment_id, None)
             self.credentials.pop(deployment_id, None)
+            self.runs.forget(deployment_id)
             self.app.events.emit(DeploymentStatus(deployment_id=deployment_id, status="deleted"))
 
     def _set_status(self, deployment_id: int, status: str) -> None:

@@ -24,7 +24,9 @@ from agent.protocol import (
     StepFinished,
     StepStarted,
 )
-from agent.references import UnresolvedReference, redact, resolve, resolve_text, scope_for
+from agent.protocol.redaction import insensitive_outputs, secret_texts
+from agent.references import UnresolvedReference, resolve, resolve_text, scope_for
+from agent.run_memory import Applied
 from agent.runtime import APIError, DockerUnavailable
 from agent.runtime.containers import container_name, start_service
 from agent.runtime.images import ImagePullError, ensure_image
@@ -54,6 +56,8 @@ class PipelineRun:
     def __init__(self, app: App, spec: DeploymentSpec) -> None:
         self.app, self.spec = app, spec
         self.outputs: dict[str, dict[str, Any]] = {}
+        self.applied: dict[str, Applied] = {}
+        self.secret_texts: list[str] = []  # values of earlier steps' secret outputs
         self.ports: dict[str, int] = {}
         self.network = ""
 
@@ -112,8 +116,14 @@ class PipelineRun:
             )
             raise StepFailed(message) from error
         self.outputs[node.id] = outputs
-        # Secrets never reach the disk, even when a plugin echoes one back in its outputs.
-        app.store.record_step(spec.id, node.id, kind, "succeeded", redact(outputs, spec.secrets))
+        secret_keys = node.config.secret_outputs if isinstance(node, PluginNode) else []
+        self.secret_texts.extend(secret_texts(outputs, secret_keys))
+        # The real outputs live in memory (rollbacks need them); the disk gets only those that
+        # hold no secret, even when a plugin echoes one back inside a URL.
+        app.deployments.runs.record(spec.id, node.id, outputs, self.applied.get(node.id))
+        sensitive = [*spec.secrets.values(), *self.secret_texts]
+        kept = insensitive_outputs(outputs, secret_keys, sensitive)
+        app.store.record_step(spec.id, node.id, kind, "succeeded", kept)
         app.events.emit(
             StepFinished(
                 deployment_id=spec.id,
@@ -146,6 +156,7 @@ class PipelineRun:
         scope = scope_for(self.spec, self.outputs)
         params = resolve(node.config.params, scope)
         inputs = {pred: self.outputs.get(pred, {}) for pred in predecessors(self.spec, node.id)}
+        self.applied[node.id] = Applied(params, inputs)  # what its rollback will get
         document = plugin_document(self.spec, "apply", params, inputs)
         return await run_plugin(self.app, self.spec, node, "apply", document, limits, self.network)
 

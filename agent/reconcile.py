@@ -1,7 +1,9 @@
 """Desired vs actual, after each full sync and periodically.
 
 - a run or delete cut short by a crash (status deploying/deleting, no task): roll back and mark
-  failed (the next sync re-deploys it when still desired), or finish the delete;
+  failed (the next sync re-deploys it when still desired), or finish the delete; only once the
+  control plane has sent its desired state, since the rollbacks need the secrets and real
+  outputs that only it holds after a restart (the sync itself usually does this first);
 - a running deployment: start its stopped service containers, recreate missing ones;
 - containers and networks with this agent's label that no live deployment owns: removed.
 Deployments with a task in flight are left alone; their task owns them.
@@ -38,6 +40,8 @@ async def reconcile(app: App) -> None:
         record = app.store.get(deployment_id)
         if record is None or deployments.busy(deployment_id):
             continue
+        if record.status in ("deploying", "deleting") and not deployments.synced:
+            continue
         if record.status == "deploying":
             async with deployments.locks[deployment_id]:
                 record = app.store.get(deployment_id)
@@ -70,6 +74,7 @@ async def _repair(app: App, record: DeploymentRecord) -> None:
         c.step: c for c in await app.docker.call(lambda _c: list_own(app.docker, spec.id))
     }
     outputs = {s.step: s.outputs for s in app.store.steps(spec.id) if s.status == "succeeded"}
+    outputs.update(app.deployments.runs.outputs(spec.id))  # the real values, not the disk's
     limits = plan_limits(spec, layers(spec))
     ports = dict(record.ports)
     for node in spec.nodes:

@@ -1,5 +1,6 @@
 """Persisted state under the data dir (stdlib sqlite3): deployments with their specs (never
-secrets or registry credentials), their step history and their network subnets.
+secrets, registry credentials or step outputs), their step history (with only the outputs that
+hold no secret) and their network subnets.
 
 A missing or corrupt file means: start empty (the corrupt file is kept aside for inspection)
 and rely on the control plane's next full sync. Never a crash loop.
@@ -88,7 +89,7 @@ class Store:
     # ---- deployments
 
     def save_deployment(self, spec: DeploymentSpec, status: str, *, desired: bool = True) -> None:
-        stripped = msgspec.structs.replace(spec, secrets={}, registry_credentials=[])
+        stripped = msgspec.structs.replace(spec, secrets={}, registry_credentials=[], outputs={})
         self.db.execute(
             "INSERT INTO deployments VALUES (?, ?, ?, '', '{}', ?, 0, ?) ON CONFLICT(id) DO UPDATE"
             " SET spec=excluded.spec, status=excluded.status, error='', desired=excluded.desired,"

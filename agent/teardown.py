@@ -1,7 +1,11 @@
 """Roll back and remove a deployment: plugin `rollback` calls for the plugin steps that had
 succeeded, newest first, then every container, network and anonymous volume it owns (found
 by label, so leftovers of a crashed run go too). Best effort and idempotent: a failing rollback
-call is reported and the removal goes on."""
+call is reported and the removal goes on.
+
+A rollback gets exactly the params and inputs its apply got (run_memory.py). After an agent
+restart they are resolved again from the real outputs the control plane sent back: the disk
+holds only the steps' statuses and their insensitive outputs."""
 
 from __future__ import annotations
 
@@ -38,7 +42,9 @@ async def rollback_plugins(app: App, spec: DeploymentSpec) -> None:
     secrets = app.deployments.secrets.get(spec.id, {})
     spec = msgspec.structs.replace(spec, secrets=secrets)
     steps = app.store.steps(spec.id)
+    memory = app.deployments.runs
     outputs = {step.step: step.outputs for step in steps if step.status == "succeeded"}
+    outputs.update(memory.outputs(spec.id))  # the real values over the disk's partial copy
     nodes = {node.id: node for node in spec.nodes}
     network = network_name(app.config.agent_id, spec.id)
     for step in reversed(steps):
@@ -48,8 +54,12 @@ async def rollback_plugins(app: App, spec: DeploymentSpec) -> None:
         app.events.emit(StepStarted(deployment_id=spec.id, step=node.id, action="rollback"))
         started, error = time.monotonic(), ""
         try:
-            params = resolve(node.config.params, scope_for(spec, outputs))
-            inputs = {pred: outputs.get(pred, {}) for pred in predecessors(spec, node.id)}
+            applied = memory.applied(spec.id, node.id)
+            if applied is not None:
+                params, inputs = applied.params, applied.inputs
+            else:
+                params = resolve(node.config.params, scope_for(spec, outputs))
+                inputs = {pred: outputs.get(pred, {}) for pred in predecessors(spec, node.id)}
             document = plugin_document(spec, "rollback", params, inputs)
             limits = NodeLimits(
                 min(node.config.cpu or DEFAULT_PLUGIN_CPU, spec.limits.cpu),

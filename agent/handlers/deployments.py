@@ -21,6 +21,7 @@ async def deploy(app: App, session: Session, request: Deploy) -> DeploymentsRepl
 async def delete(app: App, session: Session, request: Delete) -> DeploymentsReply:
     if request.secrets:
         app.deployments.secrets[request.deployment_id] = dict(request.secrets)
+    app.deployments.runs.adopt(request.deployment_id, request.outputs)
     state = app.deployments.delete(request.deployment_id)
     return DeploymentsReply(id=request.id, deployments=[state])
 

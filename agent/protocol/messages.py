@@ -54,11 +54,13 @@ class Deploy(Struct, tag="deploy", tag_field="type", kw_only=True):
 
 class Delete(Struct, tag="delete", tag_field="type", kw_only=True):
     """Delete a deployment; during a run this cancels the current step and rolls back.
-    `secrets` is for plugin rollbacks when the agent restarted since the deploy (memory only)."""
+    `secrets` and `outputs` (the real outputs of the steps that succeeded) are for plugin
+    rollbacks when the agent restarted since the deploy (memory only)."""
 
     id: int
     deployment_id: int
     secrets: dict[str, str] = {}
+    outputs: dict[str, dict[str, Any]] = {}
 
 
 class Sync(Struct, tag="sync", tag_field="type", kw_only=True):

@@ -32,6 +32,8 @@ class PluginConfig(Struct, kw_only=True):
     cpu: float | None = None
     memory_mb: int | None = None
     join_network: bool = False
+    # Output keys the plugin's schema marks secret ("x-secret-outputs"): never on the agent's disk.
+    secret_outputs: list[str] = []
 
 
 class ServiceNode(Struct, tag="service", tag_field="kind", kw_only=True):
@@ -73,6 +75,10 @@ class DeploymentSpec(Struct, kw_only=True):
     urls: dict[str, str] = {}  # service node id → public URL, for ${{ urls.x }}
     secrets: dict[str, str] = {}  # memory only on the agent
     registry_credentials: list[RegistryCredential] = []
+    # The real outputs of the steps of the current run that succeeded, as the CP recorded them:
+    # what a rollback or a restored service needs after an agent restart. Memory only, like
+    # secrets (the agent prefers what it saw itself during this process's life).
+    outputs: dict[str, dict[str, Any]] = {}
 
 
 class PluginInfo(Struct, kw_only=True):

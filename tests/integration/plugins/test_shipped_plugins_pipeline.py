@@ -1,12 +1,18 @@
 """The shipped plugins inside real pipelines, run by the real agent over TLS: PostgreSQL service →
 postgres-database → sql-script → busybox web → http-wait → shell; then deletion rolls the plugin
-steps back newest first; and a failing script rolls back the database it followed."""
+steps back newest first; a failing script rolls back the database it followed; and the rollback
+of a script given the database's secret URL gets the real URL, also after an agent restart,
+while no secret ever reaches the agent's data dir."""
 
 from __future__ import annotations
+
+import asyncio
+from pathlib import Path
 
 import pytest
 
 from agent import protocol as p
+from agent.protocol.redaction import secret_forms
 from shoaltest.agent import httpd_service, labelled, make_spec
 
 pytestmark = pytest.mark.docker
@@ -35,8 +41,12 @@ def postgres_service(image: str) -> p.ServiceNode:
     return p.ServiceNode(id="db", image=image, config=config)
 
 
-def plugin(node_id: str, image: str, **params: object) -> p.PluginNode:
-    config = p.PluginConfig(params=params, join_network=True, timeout_s=120)
+def plugin(
+    node_id: str, image: str, secret_outputs: tuple[str, ...] = (), **params: object
+) -> p.PluginNode:
+    config = p.PluginConfig(
+        params=params, join_network=True, timeout_s=120, secret_outputs=list(secret_outputs)
+    )
     return p.PluginNode(id=node_id, image=image, config=config)
 
 
@@ -165,3 +175,106 @@ def agent_container(agent, deployment_id: int, step: str):
     import docker
 
     return docker.from_env().containers.get(f"shoal-{agent.agent_id}-{deployment_id}-{step}")
+
+
+# Plain characters on purpose: the URL then holds the password as is, which the agent's disk
+# copy used to blank out, handing rollbacks "postgresql://app:[secret]@db…".
+APP_PASSWORD = "app-pw-4711-plain"
+PG_SECRET_OUTPUTS = ("url", "password")
+
+
+def database_then_script(deployment_id: int, shipped_plugins, sdk_base_images, **db_params):
+    return make_spec(
+        deployment_id,
+        [
+            postgres_service(sdk_base_images["postgres"]),
+            plugin(
+                "appdb",
+                shipped_plugins["postgres-database"],
+                PG_SECRET_OUTPUTS,
+                host="db",
+                admin_password="${{ secrets.PG_ADMIN }}",
+                **db_params,
+            ),
+            plugin(
+                "seed",
+                shipped_plugins["sql-script"],
+                url="${{ nodes.appdb.outputs.url }}",
+                sql=SEED_SQL,
+                rollback_sql="DROP TABLE items;",
+            ),
+        ],
+        [("db", "appdb"), ("appdb", "seed")],
+        secrets={"PG_ADMIN": ADMIN_PASSWORD, "APP_PW": APP_PASSWORD},
+    )
+
+
+def data_dir_leaks(data_dir: Path, secrets: list[str]) -> list[str]:
+    """Files of the agent's data dir holding any form of any secret (raw bytes, sqlite WAL too)."""
+    forms = [form.encode() for form in secret_forms(secrets)]
+    return [
+        f"{path.name}: {form!r}"
+        for path in data_dir.rglob("*")
+        if path.is_file()
+        for form in forms
+        if form in path.read_bytes()
+    ]
+
+
+async def test_a_script_rollback_gets_the_secret_url_and_the_disk_never_sees_it(
+    agent, shipped_plugins, sdk_base_images
+):
+    spec = database_then_script(
+        33, shipped_plugins, sdk_base_images, password="${{ secrets.APP_PW }}"
+    )
+    client = await agent.client()
+    try:
+        await client.request(p.Deploy, spec=spec)
+        status = await client.wait_status(33, "running", "failed", within=180)
+        assert status.status == "running", status.error
+        url = finished(client, 33)["appdb"].outputs["url"]
+        assert f":{APP_PASSWORD}@db:5432/" in url  # the control plane gets the real outputs
+        assert data_dir_leaks(agent.data_dir, [APP_PASSWORD, ADMIN_PASSWORD]) == []
+
+        await client.request(p.Delete, deployment_id=33)
+        await client.wait_status(33, "deleted", within=120)
+        rollbacks = finished(client, 33, "rollback")
+        assert list(rollbacks) == ["seed", "appdb"]
+        assert rollbacks["seed"].ok, rollbacks["seed"].error
+        assert rollbacks["appdb"].ok, rollbacks["appdb"].error
+        assert labelled(agent.agent_id) == ([], [])
+    finally:
+        await client.close()
+    assert data_dir_leaks(agent.data_dir, [APP_PASSWORD, ADMIN_PASSWORD]) == []
+    assert APP_PASSWORD not in agent.log_text()
+
+
+async def test_after_an_agent_restart_the_delete_brings_the_real_outputs_back(
+    agent, shipped_plugins, sdk_base_images
+):
+    spec = database_then_script(34, shipped_plugins, sdk_base_images)  # a random password
+    client = await agent.client()
+    try:
+        await client.request(p.Deploy, spec=spec)
+        status = await client.wait_status(34, "running", "failed", within=180)
+        assert status.status == "running", status.error
+        recorded = {step: e.outputs for step, e in finished(client, 34).items()}
+    finally:
+        await client.close()
+    generated = recorded["appdb"]["password"]
+    assert data_dir_leaks(agent.data_dir, [generated]) == []
+
+    await asyncio.to_thread(agent.kill)  # memory gone: only the control plane has the URL now
+    await asyncio.to_thread(agent.start)
+    client = await agent.client()
+    try:
+        # What the control plane sends: the project's secrets and the steps' real outputs.
+        await client.request(p.Delete, deployment_id=34, secrets=spec.secrets, outputs=recorded)
+        await client.wait_status(34, "deleted", within=120)
+        rollbacks = finished(client, 34, "rollback")
+        assert list(rollbacks) == ["seed", "appdb"]
+        assert all(step.ok for step in rollbacks.values()), rollbacks
+        assert labelled(agent.agent_id) == ([], [])
+    finally:
+        await client.close()
+    assert data_dir_leaks(agent.data_dir, [generated]) == []
