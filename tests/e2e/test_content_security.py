@@ -31,10 +31,12 @@ async def test_pages_run_under_the_policy_without_refusals(shoal_up, browser):
         lambda r: offsite.append(r.url) if not r.url.startswith(shoal_up.url) else None,
     )
     project = await api.call("POST", "/projects", {"name": "csp-check", "cpu": 1, "memory_mb": 512})
+    web = next(s for s in await api.call("GET", "/services") if s["name"] == "e2e-web")
+    node = {"id": "web", "kind": "service", "config": {"service_id": web["id"]}}
     await api.call(
         "PUT",
         f"/projects/{project['id']}/pipeline",
-        {"nodes": [], "edges": [], "layout": {}, "message": "empty"},
+        {"nodes": [node], "edges": [], "layout": {}, "message": "one service"},
     )
     for path in (
         "/",

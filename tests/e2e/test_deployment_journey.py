@@ -220,10 +220,8 @@ async def test_log_viewer_follows_a_chatty_service_and_stays_bounded(shoal_with_
     await page.goto(f"/deployments/{dep['id']}")
     await page.wait_for_selector(".deployment-status .badge.running", timeout=90_000)
     await page.reload()  # the viewer follows the service from the page's start
-    await page.wait_for_function(
-        "document.querySelector('.logs-lines').textContent.includes('earlier lines skipped')",
-        timeout=60_000,
-    )
+    # a locator, not wait_for_function: the page's CSP forbids the eval that one needs
+    await page.locator(".logs-lines", has_text="earlier lines skipped").wait_for(timeout=60_000)
     text = await page.locator(".logs-lines").text_content()
     kept = text.splitlines()
     assert kept[0].startswith("… ") and len(kept) <= 5001
