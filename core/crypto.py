@@ -176,6 +176,10 @@ def node_token_context(node_id: int) -> str:
     return f"node.token:{node_id}"
 
 
+def step_outputs_context(run_id: int, node_id: str) -> str:
+    return f"pipeline_step.outputs:{run_id}:{node_id}"
+
+
 def box() -> SecretBox:
     if _box is None:
         raise KeyConfigError("The master key is not configured in this process.")

@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 from msgspec import Struct
 
-from core.domain import references
+from core.domain import plugin_outputs, references
 from core.domain.pipeline import (
     KINDS,
     MAX_EDGES,
@@ -58,8 +58,7 @@ class PluginFacts(Struct, kw_only=True):
     @property
     def outputs(self) -> list[str] | None:
         """Declared in the schema as "x-outputs": [...]; None = undeclared, any key goes."""
-        declared = self.param_schema.get("x-outputs")
-        return [str(k) for k in declared] if isinstance(declared, list) else None
+        return plugin_outputs.declared_outputs(self.param_schema)
 
 
 class Facts(Struct, kw_only=True):

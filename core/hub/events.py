@@ -13,7 +13,7 @@ from typing import Any
 from agent import protocol as p
 from core import events
 from core.hub.ownership import Ownership
-from core.services import lifecycle
+from core.services import lifecycle, step_outputs
 from core.tables import Deployment, Node, NodeSample, PipelineRun, PipelineStep
 
 log = logging.getLogger("shoal.hub")
@@ -163,7 +163,12 @@ async def record_step(node_id: int, event: p.StepStarted | p.StepFinished) -> No
     else:
         values.update({PipelineStep.finished_at: now, PipelineStep.error: event.error})
         if event.action == "apply":
-            values[PipelineStep.outputs] = event.outputs
+            # Never stored in clear when they hold a secret: a masked copy and a sealed one.
+            shown, sealed = await step_outputs.protect(
+                event.deployment_id, run_id, event.step, event.outputs
+            )
+            values[PipelineStep.outputs] = shown
+            values[PipelineStep.sealed_outputs] = sealed
     where = (PipelineStep.run == run_id) & (PipelineStep.node_id == event.step)
     updated = await PipelineStep.update(values).where(where).returning(PipelineStep.id).run()
     if not updated:

@@ -34,6 +34,7 @@ from core.hub.connection import NodeConnection, Target
 from core.hub.forward import Forwarder
 from core.hub.recorder import DatabaseSink
 from core.hub.sink import Sink
+from core.services import step_outputs
 from core.tables import Node
 
 log = logging.getLogger("shoal.hub")
@@ -199,7 +200,12 @@ class Hub:
 
     async def delete(self, node_id: int, deployment_id: int) -> None:
         if self.is_leader:
-            await self.local(node_id).request(p.Delete, deployment_id=deployment_id)
+            connection = self.local(node_id)
+            # An agent restarted since the deploy has neither: its rollbacks would fail.
+            secrets, outputs = await step_outputs.rollback_inputs(deployment_id)
+            await connection.request(
+                p.Delete, deployment_id=deployment_id, secrets=secrets, outputs=outputs
+            )
         else:
             await self.forwarder.call("delete", node_id=node_id, deployment_id=deployment_id)
 

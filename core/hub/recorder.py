@@ -3,17 +3,38 @@ deployments on them), then published for the live pages. See core.hub.sink for t
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from agent import protocol as p
+from core.errors import ShoalError
 from core.hub import events
-from core.tables import Node
+from core.tables import Deployment, Node
+
+log = logging.getLogger("shoal.hub")
+
+
+async def _send_waiting_deletes(hub: Any, node_id: int) -> None:
+    """Deletes that waited for this node go out before its desired state, each with the secrets
+    and real step outputs its plugin rollbacks need: the Sync that leaves the deployment out
+    would have the agent (perhaps restarted meanwhile, so knowing neither) roll back without."""
+    rows = await (
+        Deployment.select(Deployment.id)
+        .where((Deployment.node == node_id) & (Deployment.status == "deleting"))
+        .run()
+    )
+    for row in rows:
+        try:
+            await hub.delete(node_id, row["id"])
+        except ShoalError as error:  # the Sync still removes it, without the rollback inputs
+            log.warning("node %s: delete of deployment %s not sent: %s", node_id, row["id"], error)
 
 
 class DatabaseSink:
     async def desired(self, node_id: int) -> tuple[list[p.DeploymentSpec], list[p.PluginInfo]]:
         import core.hub as hub  # looked up at call time: the lead installs the providers
 
+        await _send_waiting_deletes(hub.get_hub(), node_id)
         specs = await hub.desired_state_provider(node_id)
         plugins = await hub.plugins_provider()
         return list(specs), list(plugins)

@@ -1,7 +1,8 @@
 """Resolve a deployment into the agent's DeploymentSpec: catalog defaults + the node's own
 settings + the chosen tags, image references with registry credentials, public URLs, secrets.
 
-Secrets and registry passwords are decrypted here, only for the message sent to the agent.
+Secrets, registry passwords and the real outputs of the current run's steps (which a rollback
+after an agent restart needs) are decrypted here, only for the message sent to the agent.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from urllib.parse import urlsplit
 
 from agent import protocol
 from core import context, ingress
-from core.domain import images
+from core.domain import images, plugin_outputs
 from core.domain import pipeline as graphs
 from core.errors import Conflict
-from core.services import registries, secrets
+from core.services import registries, secrets, step_outputs
 from core.tables import Deployment, Environment, Plugin, Registry, Service
 
 # The catalog's health-check kinds mapped onto what the agent checks.
@@ -76,6 +77,7 @@ def _plugin_node(node: graphs.Node, plugin: dict, registry: dict) -> Any:
             cpu=plugin["cpu"],
             memory_mb=plugin["memory_mb"],
             join_network=plugin["join_network"],
+            secret_outputs=plugin_outputs.secret_outputs(plugin["param_schema"] or {}),
         ),
     )
 
@@ -169,4 +171,5 @@ async def build_spec(deployment_id: int, *, with_secrets: bool = True) -> protoc
         urls=urls,
         secrets=await secrets.reveal_secrets(dep["project"]) if with_secrets else {},
         registry_credentials=credentials,
+        outputs=await step_outputs.current_outputs(dep["id"]) if with_secrets else {},
     )

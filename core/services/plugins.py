@@ -16,7 +16,7 @@ from jsonschema.validators import Draft202012Validator, validator_for
 
 from core import validation
 from core.actor import Actor
-from core.domain import images
+from core.domain import images, plugin_outputs
 from core.domain.tags import check_tag
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.services.audit import Target, audited
@@ -65,6 +65,9 @@ def check_schema(schema: object) -> dict:
         raise InvalidInput(
             f"Invalid JSON Schema at {where}: {exc.message}", "param_schema"
         ) from exc
+    problem = plugin_outputs.declaration_problem(schema)
+    if problem:
+        raise InvalidInput(problem, "param_schema")
     return schema
 
 

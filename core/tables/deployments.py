@@ -53,11 +53,15 @@ class PipelineRun(Table, tablename="pipeline_runs"):
 
 
 class PipelineStep(Table, tablename="pipeline_steps"):
+    """`outputs` is what a read-level user may see: where an output holds a secret it is masked,
+    and the real outputs are in `sealed_outputs` (JSON under the master key; "" = none hidden)."""
+
     run = ForeignKey(references=PipelineRun, on_delete=OnDelete.cascade, index=True)
     node_id = Varchar(length=63)
     kind = Varchar(length=16)
     status = Varchar(length=16, default="pending")
     outputs = JSONB(default="{}")
+    sealed_outputs = Text(default="")
     error = Text(default="")
     log = Text(default="")
     started_at = Timestamptz(null=True, default=None)

@@ -89,7 +89,7 @@ async def test_rotation_re_encrypts_everything_under_the_new_key(
     )
     new_key = crypto.generate_key()
     counts = await key_rotation.rotate_all([secret_key], new_key)
-    assert counts == {"registries": 1, "secrets": 2, "nodes": 0}
+    assert counts == {"registries": 1, "secrets": 2, "nodes": 0, "step outputs": 0}
     # Only the new key is needed now; the old one alone opens nothing.
     crypto.configure(new_key)
     assert await secrets.reveal_secrets(project.id) == {"A": "alpha", "B": "beta"}
@@ -102,6 +102,7 @@ async def test_rotation_re_encrypts_everything_under_the_new_key(
         "registries": 0,
         "secrets": 0,
         "nodes": 0,
+        "step outputs": 0,
     }
 
 
