@@ -3,6 +3,10 @@
 A target is a plugin folder (holding ``plugin.py`` or ``plugin.sh``), a plugin file, or a module
 name; ``TARGET:ClassName`` names the params class when it is not called ``Params``. A plugin
 not written in Python keeps its schema in ``schema.json`` beside its code.
+
+A Python plugin declares its outputs in module constants, which join its schema: ``OUTPUTS``
+(the keys it writes, ``"x-outputs"``) and ``SECRET_OUTPUTS`` (those holding a secret,
+``"x-secret-outputs"``: stored sealed, masked for read-level users, kept off the agent's disk).
 """
 
 from __future__ import annotations
@@ -94,6 +98,22 @@ def target_schema(target: str) -> dict[str, Any]:
     if not isinstance(params_class, type):
         raise TargetError(f"{location} has no params class {class_name or 'Params'}")
     try:
-        return params_schema(params_class)
+        schema = params_schema(params_class)
     except TypeError as exc:
         raise TargetError(f"{params_class.__name__}: {exc}") from None
+    return {**schema, **_output_keywords(module)}
+
+
+def _output_keywords(module: ModuleType) -> dict[str, list[str]]:
+    keywords: dict[str, list[str]] = {}
+    for constant, keyword in (("OUTPUTS", "x-outputs"), ("SECRET_OUTPUTS", "x-secret-outputs")):
+        names = getattr(module, constant, None)
+        if names is None:
+            continue
+        if isinstance(names, str) or not all(isinstance(n, str) and n for n in names):
+            raise TargetError(f"{constant} must be a list of output names")
+        keywords[keyword] = list(names)
+    unknown = set(keywords.get("x-secret-outputs", [])) - set(keywords.get("x-outputs", []))
+    if "x-outputs" in keywords and unknown:
+        raise TargetError(f"SECRET_OUTPUTS names outputs missing from OUTPUTS: {sorted(unknown)}")
+    return keywords

@@ -11,6 +11,11 @@ stdout, one JSON object: ``{"outputs": {...}}`` on success, or on failure
 ``{"error": {"type": str, "message": str, "fields": {name: problem}}}`` ("fields" only for
 invalid input). Logs go to stderr. Exit codes are below; anything but 0 fails the step, as do
 invalid JSON on stdout, an output that is not an object, and a timeout.
+
+Outputs are declared beside the params schema: ``"x-outputs"`` (the keys) and
+``"x-secret-outputs"`` (the keys holding a secret, masked for read-level users and kept off the
+agent's disk; a Python plugin sets ``OUTPUTS`` and ``SECRET_OUTPUTS`` in its module).
+``rollback`` gets the params and ``inputs`` its ``apply`` got, secret values included.
 """
 
 from __future__ import annotations

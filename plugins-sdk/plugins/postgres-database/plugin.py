@@ -18,6 +18,10 @@ from dataclasses import dataclass
 from shoal_plugin import Context, InvalidInput, PluginError, param, run, wait_for_tcp
 
 NAME_PATTERN = r"^([A-Za-z_][A-Za-z0-9_]{0,62})?$"
+OUTPUTS = ["url", "host", "port", "database", "user", "password"]
+# The password, and the URL that carries it: sealed on the control plane, masked for read-level
+# users, never on the agent's disk; rollbacks of later steps still get the real values.
+SECRET_OUTPUTS = ["url", "password"]
 
 CREATE_SQL = """\
 SELECT format('CREATE ROLE %I LOGIN', :'user')
