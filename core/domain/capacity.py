@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import msgspec
 
+from core.errors import InvalidInput
+
 DEFAULT_CPU_RESERVE = 0.5
 MAX_OVERCOMMIT = 4.0
 
@@ -114,3 +116,20 @@ def suggested_limits(cpus: float, memory_mb: int) -> tuple[float, int]:
     cpu = min(2.0, max(0.25, int(cpus / 2 * 4) / 4))
     memory = min(2048, max(256, int(memory_mb / 4 / 128) * 128))
     return cpu, memory
+
+
+def check_scheduling(cpu_reserve: float | None, cpu_overcommit: float | None) -> dict[str, float]:
+    """A node's scheduling knobs, checked: {column: value} for those given."""
+    values: dict[str, float] = {}
+    if cpu_reserve is not None:
+        if not 0 <= cpu_reserve <= 4096:
+            raise InvalidInput("The host CPU reserve must be 0 or more cores.", "cpu_reserve")
+        values["cpu_reserve"] = round(float(cpu_reserve), 2)
+    if cpu_overcommit is not None:
+        if not 1.0 <= cpu_overcommit <= MAX_OVERCOMMIT:
+            raise InvalidInput(
+                f"The CPU overcommit factor must be between 1 and {MAX_OVERCOMMIT:g}.",
+                "cpu_overcommit",
+            )
+        values["cpu_overcommit"] = round(float(cpu_overcommit), 2)
+    return values

@@ -12,11 +12,10 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from agent.protocol.state import MAX_NODE_CPUS
 from core import crypto, validation
 from core.actor import Actor
 from core.domain import nodes as rules
-from core.domain.capacity import MAX_OVERCOMMIT
+from core.domain.capacity import check_scheduling
 from core.errors import AgentUnavailable, Conflict, Forbidden, InvalidInput, NotFound
 from core.hub import get_hub
 from core.hub.events import mark_node_offline
@@ -74,22 +73,6 @@ class NodeSwitches(msgspec.Struct, kw_only=True):
     enabled: bool | None = None
     cpu_reserve: float | None = None  # CPU the host's own work may use without costing room
     cpu_overcommit: float | None = None  # schedulable CPU = capacity x this (1 to 4)
-
-
-def _scheduling_values(data: NodeSwitches) -> dict[Any, Any]:
-    values: dict[Any, Any] = {}
-    if data.cpu_reserve is not None:
-        if not 0 <= data.cpu_reserve <= MAX_NODE_CPUS:
-            raise InvalidInput("The host CPU reserve must be 0 or more cores.", "cpu_reserve")
-        values[Node.cpu_reserve] = round(float(data.cpu_reserve), 2)
-    if data.cpu_overcommit is not None:
-        if not 1.0 <= data.cpu_overcommit <= MAX_OVERCOMMIT:
-            raise InvalidInput(
-                f"The CPU overcommit factor must be between 1 and {MAX_OVERCOMMIT:g}.",
-                "cpu_overcommit",
-            )
-        values[Node.cpu_overcommit] = round(float(data.cpu_overcommit), 2)
-    return values
 
 
 def _view(row: dict[str, Any]) -> NodeView:
@@ -263,7 +246,8 @@ async def set_switches(actor: Actor, node_id: int, data: NodeSwitches) -> NodeVi
             values[Node.schedulable] = data.schedulable
         if data.enabled is not None:
             values[Node.enabled] = data.enabled
-        values.update(_scheduling_values(data))
+        knobs = check_scheduling(data.cpu_reserve, data.cpu_overcommit)
+        values.update({getattr(Node, name): value for name, value in knobs.items()})
         if not values:
             raise InvalidInput(
                 "Nothing to change: send schedulable, enabled, cpu_reserve or cpu_overcommit."

@@ -1,6 +1,14 @@
 import pytest
 
-from core.domain.capacity import NodeLoad, fits, pick_node, shortfall, suggested_limits
+from core.domain.capacity import (
+    NodeLoad,
+    check_scheduling,
+    fits,
+    pick_node,
+    shortfall,
+    suggested_limits,
+)
+from core.errors import InvalidInput
 
 
 def node(node_id=1, cpu=4.0, mem=8192, cpu_alloc=0.0, mem_alloc=0, outside=0.0, mem_used=0, **rest):
@@ -97,3 +105,14 @@ def test_a_new_projects_default_limits_fit_the_node(cpus, memory, expected):
     assert (cpu, memory_mb) == expected
     if cpus:
         assert fits(node(cpu=cpus, mem=memory), cpu, memory_mb)
+
+
+def test_a_nodes_scheduling_knobs_are_checked():
+    assert check_scheduling(1.25, 1.5) == {"cpu_reserve": 1.25, "cpu_overcommit": 1.5}
+    assert check_scheduling(None, None) == {}
+    for reserve, overcommit, field in [(-1, None, "cpu_reserve"), (None, 0.5, "cpu_overcommit"),
+                                       (None, 9, "cpu_overcommit"), (float("nan"), None,
+                                       "cpu_reserve")]:  # fmt: skip
+        with pytest.raises(InvalidInput) as refused:
+            check_scheduling(reserve, overcommit)
+        assert refused.value.field == field
