@@ -22,12 +22,14 @@ log = logging.getLogger("shoal.jobs")
 QUEUE_NAME = "shoal"
 FUNCTIONS: list[Any] = [
     housekeeping.purge_sessions,
+    housekeeping.protect_step_outputs,
     deployments.run_deployment,
     deployments.delete_deployment,
     deployments.sweep_expired,
 ]
 CRON_JOBS = [
     CronJob(housekeeping.purge_sessions, cron="*/10 * * * *"),
+    CronJob(housekeeping.protect_step_outputs, cron="* * * * *"),
     CronJob(deployments.sweep_expired, cron="* * * * *"),
 ]
 

@@ -1,9 +1,14 @@
-"""Periodic clean-up of short-lived rows: expired browser sessions."""
+"""Periodic clean-up of short-lived rows (expired browser sessions) and the sealing of step
+outputs written before outputs were protected."""
 
 from __future__ import annotations
 
-from core.services import sessions
+from core.services import sessions, step_outputs
 
 
 async def purge_sessions(ctx: dict) -> dict:
     return {"purged": await sessions.purge_expired()}
+
+
+async def protect_step_outputs(ctx: dict) -> dict:
+    return {"protected": await step_outputs.protect_legacy()}

@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from agent.protocol.redaction import MASK
 from core.actor import Actor
 from core.errors import Forbidden, NotFound
 from core.services import audit, deployments, step_outputs
@@ -71,6 +72,8 @@ async def latest_run(deployment_id: int) -> RunView | None:
 def _step_view(row: dict[str, Any]) -> StepView:
     view = msgspec.convert(row, StepView, strict=False)
     view.hidden = bool(row.get("sealed_outputs"))
+    if row.get("sealed_outputs") == step_outputs.LEGACY:  # in clear until the job sealed it
+        view.outputs = {key: MASK for key in view.outputs}
     return view
 
 

@@ -24,6 +24,10 @@ from core.tables import Deployment, PipelineRun, PipelineStep, Plugin
 
 log = logging.getLogger(__name__)
 
+# `sealed_outputs` of a row written before outputs were protected: `outputs` is in clear, shown
+# fully masked until `protect_legacy` has sealed it.
+LEGACY = "legacy"
+
 
 async def secret_keys(deployment_id: int) -> tuple[int | None, dict[str, list[str]]]:
     """The deployment's project and, per plugin node of its pipeline, the secret output keys
@@ -57,7 +61,7 @@ async def secret_keys(deployment_id: int) -> tuple[int | None, dict[str, list[st
 
 def real_outputs(run_id: int, node_id: str, shown: dict[str, Any], sealed: str) -> dict[str, Any]:
     """A step row's real outputs: the sealed ones when something was masked."""
-    if not sealed:
+    if not sealed or sealed == LEGACY:
         return shown
     return json.loads(crypto.box().decrypt(sealed, crypto.step_outputs_context(run_id, node_id)))
 
@@ -66,18 +70,20 @@ async def _earlier_secret_texts(run_id: int, node_id: str, keys: dict[str, list[
     """The values of the other steps' secret outputs in this run: a later step that echoes a
     generated password must not show it either."""
     rows = await (
-        PipelineStep.select(PipelineStep.node_id, PipelineStep.sealed_outputs)
+        PipelineStep.select(PipelineStep.node_id, PipelineStep.outputs, PipelineStep.sealed_outputs)
         .where(
             (PipelineStep.run == run_id)
             & (PipelineStep.node_id != node_id)
             & (PipelineStep.sealed_outputs != "")
         )
+        .output(load_json=True)
         .run()
     )
     texts: list[str] = []
     for row in rows:
         if keys.get(row["node_id"]):
-            real = real_outputs(run_id, row["node_id"], {}, row["sealed_outputs"])
+            shown = row["outputs"] or {}
+            real = real_outputs(run_id, row["node_id"], shown, row["sealed_outputs"])
             texts.extend(secret_texts(real, keys[row["node_id"]]))
     return texts
 
@@ -133,3 +139,31 @@ async def rollback_inputs(deployment_id: int) -> tuple[dict[str, str], dict[str,
     if row is None:
         return {}, {}
     return await reveal_secrets(row["project"]), await current_outputs(deployment_id)
+
+
+async def protect_legacy(limit: int = 200) -> int:
+    """Seal (and mask) up to `limit` rows written before outputs were protected."""
+    rows = await (
+        PipelineStep.select(
+            PipelineStep.id,
+            PipelineStep.run,
+            PipelineStep.run.deployment.as_alias("deployment"),
+            PipelineStep.node_id,
+            PipelineStep.outputs,
+        )
+        .where(PipelineStep.sealed_outputs == LEGACY)
+        .limit(limit)
+        .output(load_json=True)
+        .run()
+    )
+    for row in rows:
+        outputs = row["outputs"] or {}
+        if isinstance(outputs, str):  # JSONB beside a joined column comes back as text
+            outputs = json.loads(outputs)
+        shown, sealed = await protect(row["deployment"], row["run"], row["node_id"], outputs)
+        await (
+            PipelineStep.update({PipelineStep.outputs: shown, PipelineStep.sealed_outputs: sealed})
+            .where(PipelineStep.id == row["id"])
+            .run()
+        )
+    return len(rows)

@@ -14,6 +14,7 @@ from agent.protocol.redaction import MASK, secret_forms
 from core import crypto, db
 from core.errors import InvalidInput
 from core.hub import events
+from core.jobs import housekeeping
 from core.services import (
     accounts,
     deployment_specs,
@@ -23,7 +24,7 @@ from core.services import (
     step_outputs,
     teams,
 )
-from core.tables import AuditEvent, Deployment, PipelineVersion, Registry
+from core.tables import AuditEvent, Deployment, PipelineStep, PipelineVersion, Registry
 from shoaltest.db import insert_row
 from shoaltest.web import api_client
 
@@ -182,6 +183,32 @@ async def test_key_rotation_reseals_step_outputs(world, queue):
     counts = await key_rotation.rotate_all([old], new)
     assert counts["step outputs"] == 3
     crypto.configure(new)
+    assert await step_outputs.current_outputs(deployment_id) == REPORTED
+
+
+async def test_outputs_written_before_sealing_are_masked_until_the_job_seals_them(
+    world, client, queue
+):
+    deployment_id = await _deployment(world)
+    # What the migration leaves of a row an older release wrote: in clear, marked legacy.
+    await (
+        PipelineStep.update(
+            {PipelineStep.outputs: REPORTED["appdb"], PipelineStep.sealed_outputs: "legacy"}
+        )
+        .where(PipelineStep.node_id == "appdb")
+        .run()
+    )
+    await _user(world, "reader", "read")
+    await client.login("reader", "reader-password-1")
+    page = await client.get(f"/deployments/{deployment_id}/live")
+    assert _leaks(page.text) == [] and page.text.count(MASK) >= 4
+    assert await step_outputs.current_outputs(deployment_id) == REPORTED
+
+    assert await housekeeping.protect_step_outputs({}) == {"protected": 1}
+    assert await housekeeping.protect_step_outputs({}) == {"protected": 0}
+    stored = await db.fetch("SELECT outputs::text, sealed_outputs FROM pipeline_steps")
+    assert _leaks(" ".join(r[0] + r[1] for r in stored)) == []
+    assert "legacy" not in [r[1] for r in stored]
     assert await step_outputs.current_outputs(deployment_id) == REPORTED
 
 
