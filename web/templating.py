@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from litestar.plugins.jinja import JinjaTemplateEngine
+from markupsafe import Markup
 
 from web.row_cache import RowCache
 
@@ -39,6 +41,14 @@ def ago(value: datetime | None) -> str:
     return "just now"
 
 
+@pass_context
+def csrf_field(context: Context) -> Markup:
+    """The hidden CSRF input every form that posts carries: `{{ csrf_field() }}`."""
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(
+        context.get("csrf_token", "")
+    )
+
+
 def when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
@@ -55,6 +65,7 @@ def make_template_engine(directory: Path) -> JinjaTemplateEngine:
     )
     environment.filters.update(ago=ago, when=when)
     environment.globals.update(
+        csrf_field=csrf_field,
         static_version=STATIC_VERSION,
         deployment_rows=RowCache(
             environment,
