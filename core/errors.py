@@ -16,6 +16,10 @@ core code raises these and never builds HTTP responses itself.
 
 from __future__ import annotations
 
+# What a value PostgreSQL refuses to store (NUL in text, a number beyond its column) is
+# answered with, wherever it is caught: by the audit of a refused action or by the web layer.
+UNSTORABLE = "A value is out of range or contains a character that cannot be stored (such as NUL)."
+
 
 class ShoalError(Exception):
     status_code = 500

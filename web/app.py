@@ -30,6 +30,7 @@ from web.errors import EXCEPTION_HANDLERS
 from web.health import health_router
 from web.lifespan import Lifespan
 from web.metrics import MetricsController
+from web.openapi import ErrorResponses
 from web.rendering import ADMIN_LINKS
 from web.security_headers import add_security_headers
 from web.templating import make_template_engine
@@ -77,7 +78,7 @@ def create_app(
         middleware=[ProxyHeadersMiddleware(), AuthMiddleware(), prometheus.middleware],
         guards=[csrf_guard],
         dependencies=DEPENDENCIES,
-        plugins=[HTMXPlugin()],
+        plugins=[HTMXPlugin(), ErrorResponses()],
         template_config=TemplateConfig(engine=make_template_engine(WEB_DIR / "templates")),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         before_send=[add_security_headers],

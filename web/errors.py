@@ -16,7 +16,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from core.errors import ShoalError, Throttled
+from core.errors import UNSTORABLE, ShoalError, Throttled
 from web.rendering import page
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,13 @@ def http_error(request: Request, exc: HTTPException) -> Response:
     return _respond(request, exc.status_code, detail, exc.headers)
 
 
+def unstorable_value(request: Request, exc: asyncpg.DataError) -> Response:
+    """A value PostgreSQL refused (NUL in text, a number beyond its column) that no check
+    caught earlier: the request's fault, so a 400, never a 500."""
+    log.warning("refused value during %s %s: %s", request.method, request.url.path, exc)
+    return _respond(request, 400, UNSTORABLE)
+
+
 def unexpected_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, DB_DOWN):
         log.error("database unavailable during %s %s: %s", request.method, request.url.path, exc)
@@ -117,5 +124,6 @@ def unexpected_error(request: Request, exc: Exception) -> Response:
 EXCEPTION_HANDLERS = {
     ShoalError: shoal_error,
     HTTPException: http_error,
+    asyncpg.DataError: unstorable_value,
     Exception: unexpected_error,
 }

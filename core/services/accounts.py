@@ -58,9 +58,9 @@ async def create_user(
     email: str = "",
     is_admin: bool = False,
 ) -> UserView:
-    if actor.id is not None:  # the system actor bootstraps the first admin
-        _require_admin(actor)
     async with audited(actor, "user.create", Target("user", name=username[:64])) as audit:
+        if actor.id is not None:  # the system actor bootstraps the first admin
+            _require_admin(actor)
         name = validation.username(username)
         display = validation.text(display_name, "display_name", max_length=128, required=False)
         mail = validation.text(email, "email", max_length=254, required=False)
@@ -96,9 +96,10 @@ async def update_user(
     is_active: bool | None = None,
     display_name: str | None = None,
 ) -> UserView:
-    _require_admin(actor)
-    user = await get_user(user_id)
-    async with audited(actor, "user.update", Target("user", user.id, user.username)) as audit:
+    async with audited(actor, "user.update", Target("user", user_id)) as audit:
+        _require_admin(actor)
+        user = await get_user(user_id)
+        audit.target = Target("user", user.id, user.username)
         changes: dict = {}
         if is_admin is not None and is_admin != user.is_admin:
             if user.id == actor.id and not is_admin:
@@ -122,10 +123,11 @@ async def update_user(
 
 async def reset_password(actor: Actor, user_id: int, new_password: str | None = None) -> str:
     """Set a new password (random when none is given) and end the user's sessions."""
-    if actor.id != user_id:
-        _require_admin(actor)
-    user = await get_user(user_id)
-    async with audited(actor, "user.reset_password", Target("user", user.id, user.username)):
+    async with audited(actor, "user.reset_password", Target("user", user_id)) as audit:
+        if actor.id != user_id:
+            _require_admin(actor)
+        user = await get_user(user_id)
+        audit.target = Target("user", user.id, user.username)
         password = new_password or secrets.token_urlsafe(12)
         problem = passwords.password_problem(password)
         if problem:
@@ -175,13 +177,13 @@ async def change_own_password(
     """A user changing their own password must prove the current one. Every other session of
     theirs ends (a stolen cookie must not outlive the password); `keep_session`, the cookie of
     the session that made the change, stays signed in."""
-    row = await User.select(User.password_hash).where(User.id == actor.id).first().run()
-    if row is None or not await passwords.verify_async(row["password_hash"], current):
-        raise InvalidInput("The current password is not right.", "current_password")
-    problem = passwords.password_problem(new_password)
-    if problem:
-        raise InvalidInput(problem, "new_password")
     async with audited(actor, "user.change_password", Target("user", actor.id, actor.username)):
+        row = await User.select(User.password_hash).where(User.id == actor.id).first().run()
+        if row is None or not await passwords.verify_async(row["password_hash"], current):
+            raise InvalidInput("The current password is not right.", "current_password")
+        problem = passwords.password_problem(new_password)
+        if problem:
+            raise InvalidInput(problem, "new_password")
         hashed = await passwords.hash_async(new_password)
         await User.update({User.password_hash: hashed}).where(User.id == actor.id).run()
         await sessions.end_user_sessions(actor.id or 0, keep=keep_session)

@@ -56,10 +56,11 @@ async def list_tokens(user_id: int) -> list[TokenView]:
 
 
 async def revoke_token(actor: Actor, token_id: int) -> None:
-    row = await ApiToken.select().where(ApiToken.id == token_id).first().run()
-    if row is None or (row["user"] != actor.id and not actor.is_admin):
-        raise NotFound("No such token.")
-    async with audited(actor, "api_token.revoke", Target("user", row["user"], row["name"])):
+    async with audited(actor, "api_token.revoke", Target("user", actor.id, actor.username)) as a:
+        row = await ApiToken.select().where(ApiToken.id == token_id).first().run()
+        if row is None or (row["user"] != actor.id and not actor.is_admin):
+            raise NotFound("No such token.")
+        a.target = Target("user", row["user"], row["name"])
         await (
             ApiToken.update({ApiToken.revoked_at: datetime.now(UTC)})
             .where(ApiToken.id == token_id)

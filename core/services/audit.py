@@ -6,10 +6,12 @@ import contextlib
 from collections.abc import AsyncIterator
 from datetime import datetime
 
+import asyncpg
 import msgspec
 
 from core.actor import Actor
-from core.errors import ShoalError
+from core.errors import UNSTORABLE, InvalidInput, ShoalError
+from core.fields import INT32_MAX
 from core.tables import AuditEvent
 
 
@@ -21,6 +23,19 @@ class Target(msgspec.Struct, frozen=True):
     environment_id: int | None = None
 
 
+# A refused attempt is recorded with what was sent, and what was sent may be what got it
+# refused: a NUL PostgreSQL cannot store, or an id beyond its `integer` columns.
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20))}
+
+
+def _storable(text: str, limit: int) -> str:
+    return text.translate(_CONTROL)[:limit]
+
+
+def _row_id(value: int | None) -> int | None:
+    return value if value is not None and 0 < value <= INT32_MAX else None
+
+
 async def record(
     actor: Actor, action: str, target: Target, outcome: str = "ok", detail: str = ""
 ) -> None:
@@ -29,35 +44,40 @@ async def record(
             actor=actor.id,
             actor_name=actor.username,
             action=action,
-            target_type=target.type,
-            target_id=target.id,
-            target_name=target.name[:256],
+            target_type=_storable(target.type, 32),
+            target_id=_row_id(target.id),
+            target_name=_storable(target.name, 256),
             outcome=outcome,
-            detail=detail[:2000],
-            project_id=target.project_id,
-            environment_id=target.environment_id,
+            detail=_storable(detail, 2000),
+            project_id=_row_id(target.project_id),
+            environment_id=_row_id(target.environment_id),
         )
     )
 
 
-class _Audited:
+class Audited:
     """Lets the body name the target once it knows it (e.g. the id of what it created)."""
 
-    def __init__(self, target: Target) -> None:
+    def __init__(self, action: str, target: Target) -> None:
+        self.action = action  # the body may name it more precisely (delete → cancel)
         self.target = target
         self.detail = ""
 
 
 @contextlib.asynccontextmanager
-async def audited(actor: Actor, action: str, target: Target) -> AsyncIterator[_Audited]:
+async def audited(actor: Actor, action: str, target: Target) -> AsyncIterator[Audited]:
     """Record `action` with outcome ok, or with the error's text when a ShoalError escapes."""
-    box = _Audited(target)
+    box = Audited(action, target)
     try:
         yield box
     except ShoalError as exc:
-        await record(actor, action, box.target, outcome="refused", detail=exc.detail)
+        await record(actor, box.action, box.target, outcome="refused", detail=exc.detail)
         raise
-    await record(actor, action, box.target, detail=box.detail)
+    except asyncpg.DataError as exc:  # a value the database cannot store, e.g. NUL in text
+        refusal = InvalidInput(UNSTORABLE)
+        await record(actor, box.action, box.target, outcome="refused", detail=refusal.detail)
+        raise refusal from exc
+    await record(actor, box.action, box.target, detail=box.detail)
 
 
 class AuditRow(msgspec.Struct):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -22,8 +22,9 @@ from core import validation
 from core.actor import Actor
 from core.domain import images
 from core.domain.container_security import check_capabilities, check_user
-from core.domain.tags import check_tag, compile_pattern
+from core.domain.tags import MAX_PATTERN, check_tag, compile_pattern
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.fields import Between, Id, MaxLen, Text
 from core.services import registries
 from core.services.audit import Target, audited
 from core.services.catalog_usage import pipelines_using
@@ -46,22 +47,22 @@ class HealthCheck(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class ServiceInput(msgspec.Struct, kw_only=True):
-    name: str
-    registry_id: int
-    image: str
-    tag_mode: str = "pinned"
-    tag: str = ""
-    tag_pattern: str = ""
-    port: int | None = None
-    env: dict[str, str] = {}
+    name: Annotated[Text, MaxLen(63)]
+    registry_id: Id
+    image: Annotated[Text, MaxLen(256)]
+    tag_mode: Text = "pinned"  # pinned | selectable
+    tag: Annotated[Text, MaxLen(128)] = ""
+    tag_pattern: Annotated[Text, MaxLen(MAX_PATTERN)] = ""
+    port: Annotated[int, Between(1, 65535)] | None = None
+    env: dict[str, str] = {}  # values may hold any character but NUL (checked below)
     health_check: HealthCheck = msgspec.field(default_factory=HealthCheck)
-    command: str = ""
-    cpu: float = 0.5
-    memory_mb: int = 256
-    description: str = ""
-    cap_add: list[str] = []  # Linux capabilities beyond Docker's default set, e.g. NET_ADMIN
-    cap_drop: list[str] = []  # capabilities to take away; ALL drops every one
-    run_as: str = ""  # "user", "uid" or either with ":group"; "" = the image's own user
+    command: Annotated[Text, MaxLen(4000)] = ""
+    cpu: Annotated[float, Between(0.01, MAX_CPU)] = 0.5
+    memory_mb: Annotated[int, Between(4, MAX_MEMORY_MB)] = 256
+    description: Annotated[Text, MaxLen(2000)] = ""
+    cap_add: list[Text] = []  # Linux capabilities beyond Docker's default set, e.g. NET_ADMIN
+    cap_drop: list[Text] = []  # capabilities to take away; ALL drops every one
+    run_as: Text = ""  # "user", "uid" or either with ":group"; "" = the image's own user
 
 
 class ServiceView(ServiceInput, kw_only=True):
@@ -180,8 +181,8 @@ async def list_services(viewer: Actor) -> list[ServiceView]:
 
 
 async def create_service(actor: Actor, data: ServiceInput) -> ServiceView:
-    _admin(actor)
     async with audited(actor, "service.create", Target("service", name=data.name[:63])) as audit:
+        _admin(actor)
         values = await _clean(data)
         with name_must_be_free("A service", values["name"]):
             row = (await Service.insert(Service(**values)).returning(Service.id).run())[0]
@@ -190,9 +191,10 @@ async def create_service(actor: Actor, data: ServiceInput) -> ServiceView:
 
 
 async def update_service(actor: Actor, service_id: int, data: ServiceInput) -> ServiceView:
-    _admin(actor)
-    old = await _load(service_id)
-    async with audited(actor, "service.update", Target("service", old.id, old.name)):
+    async with audited(actor, "service.update", Target("service", service_id)) as audit:
+        _admin(actor)
+        old = await _load(service_id)
+        audit.target = Target("service", old.id, old.name)
         values = await _clean(data)
         with name_must_be_free("A service", values["name"]):
             await Service.update(values).where(Service.id == service_id).run()
@@ -200,9 +202,10 @@ async def update_service(actor: Actor, service_id: int, data: ServiceInput) -> S
 
 
 async def delete_service(actor: Actor, service_id: int) -> None:
-    _admin(actor)
-    old = await _load(service_id)
-    async with audited(actor, "service.delete", Target("service", old.id, old.name)):
+    async with audited(actor, "service.delete", Target("service", service_id)) as audit:
+        _admin(actor)
+        old = await _load(service_id)
+        audit.target = Target("service", old.id, old.name)
         used_by = await pipelines_using("service", service_id)
         if used_by:
             raise Conflict(f"'{old.name}' is still used by {', '.join(used_by)}.")

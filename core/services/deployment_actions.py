@@ -10,9 +10,9 @@ from core import context, hub
 from core.actor import Actor
 from core.domain import images, status
 from core.domain.access import Level
-from core.errors import Conflict
+from core.errors import Conflict, Forbidden
 from core.services import deployment_specs
-from core.services.audit import Target, audited
+from core.services.audit import Audited, Target, audited
 from core.services.deployment_inputs import expiry_for, latest_pipeline
 from core.services.deployments import (
     DeploymentInput,
@@ -34,6 +34,16 @@ def _target(dep: DeploymentView) -> Target:
     )
 
 
+async def _for_change(actor: Actor, deployment_id: int, audit: Audited) -> DeploymentView:
+    """The deployment, if the actor may change it. Called inside the audited block so that a
+    refusal (invisible, or read-only access) is recorded against the deployment too."""
+    dep = await get_deployment(actor, deployment_id, Level.READ)
+    audit.target = _target(dep)
+    if Level.parse(dep.level) < Level.FULL:
+        raise Forbidden("You have read-only access to this deployment.")
+    return dep
+
+
 async def _touch(deployment_id: int, **changes: object) -> None:
     values = {getattr(Deployment, k): v for k, v in changes.items()}
     values[Deployment.updated_at] = datetime.now(UTC)
@@ -41,8 +51,8 @@ async def _touch(deployment_id: int, **changes: object) -> None:
 
 
 async def extend(actor: Actor, deployment_id: int) -> DeploymentView:
-    dep = await get_deployment(actor, deployment_id, Level.FULL)
-    async with audited(actor, "deployment.extend", _target(dep)) as audit:
+    async with audited(actor, "deployment.extend", Target("deployment", deployment_id)) as audit:
+        dep = await _for_change(actor, deployment_id, audit)
         if not status.can_extend(dep.status):
             raise Conflict(f"A {dep.status} deployment cannot be extended.")
         project = await Project.select().where(Project.id == dep.project_id).first().run()
@@ -55,9 +65,10 @@ async def extend(actor: Actor, deployment_id: int) -> DeploymentView:
 
 async def delete(actor: Actor, deployment_id: int, *, reason: str = "") -> DeploymentView:
     """Delete, or cancel while deploying: the agent stops the run and rolls everything back."""
-    dep = await get_deployment(actor, deployment_id, Level.FULL)
-    action = "deployment.cancel" if dep.status in status.IN_PROGRESS else "deployment.delete"
-    async with audited(actor, action, _target(dep)) as audit:
+    async with audited(actor, "deployment.delete", Target("deployment", deployment_id)) as audit:
+        dep = await _for_change(actor, deployment_id, audit)
+        if dep.status in status.IN_PROGRESS:
+            audit.action = "deployment.cancel"
         if dep.status in (status.DELETING, status.DELETED):
             return dep
         if not status.can_delete(dep.status):
@@ -71,8 +82,8 @@ async def delete(actor: Actor, deployment_id: int, *, reason: str = "") -> Deplo
 
 async def retry(actor: Actor, deployment_id: int) -> DeploymentView:
     """Run a failed deployment again, with the project's latest pipeline version."""
-    dep = await get_deployment(actor, deployment_id, Level.FULL)
-    async with audited(actor, "deployment.retry", _target(dep)) as audit:
+    async with audited(actor, "deployment.retry", Target("deployment", deployment_id)) as audit:
+        dep = await _for_change(actor, deployment_id, audit)
         if not status.can_retry(dep.status):
             raise Conflict("Only a failed deployment can be retried.")
         version = await latest_pipeline(dep.project_id)
@@ -100,16 +111,18 @@ async def clone(
     actor: Actor, deployment_id: int, name: str, tags: dict[str, str] | None = None
 ) -> DeploymentView:
     """A new deployment of the same project and environment, latest pipeline, tags editable."""
-    dep = await get_deployment(actor, deployment_id, Level.FULL)
-    return await create_deployment(
-        actor,
-        DeploymentInput(
-            project_id=dep.project_id,
-            environment_id=dep.environment_id,
-            name=name,
-            tags={**dep.tags, **(tags or {})},
-        ),
-    )
+    async with audited(actor, "deployment.clone", Target("deployment", deployment_id)) as audit:
+        dep = await _for_change(actor, deployment_id, audit)
+        audit.detail = f"as {name[:63]}"
+        return await create_deployment(
+            actor,
+            DeploymentInput(
+                project_id=dep.project_id,
+                environment_id=dep.environment_id,
+                name=name,
+                tags={**dep.tags, **(tags or {})},
+            ),
+        )
 
 
 async def sweep_expired(now: datetime | None = None) -> list[int]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import msgspec
@@ -19,6 +19,7 @@ from core.domain import pipeline as graphs
 from core.domain import status
 from core.domain.access import Level
 from core.errors import Conflict, NotFound
+from core.fields import Id, MaxLen, Text
 from core.services import access
 from core.services.audit import Target, audited
 from core.services.deployment_inputs import check_tags, expiry_for, latest_pipeline
@@ -31,11 +32,12 @@ class DuplicateRequest(Exception):
 
 
 class DeploymentInput(msgspec.Struct, kw_only=True):
-    project_id: int
-    environment_id: int
-    name: str
-    tags: dict[str, str] = {}
-    request_key: str | None = None  # a double-submitted form or API call creates one deployment
+    project_id: Id
+    environment_id: Id
+    name: Annotated[Text, MaxLen(63)]
+    tags: dict[Text, Annotated[Text, MaxLen(128)]] = {}
+    # A double-submitted form or API call creates one deployment; a key is the caller's own.
+    request_key: Text | None = None
 
 
 class DeploymentView(msgspec.Struct, kw_only=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Annotated
 
 import asyncpg
 import msgspec
@@ -11,6 +12,7 @@ import msgspec
 from core import validation
 from core.actor import Actor
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.fields import Between, MaxLen, Text
 from core.services.audit import Target, audited
 from core.services.unique import name_must_be_free
 from core.tables import Deployment, Environment, Node
@@ -31,11 +33,11 @@ class EnvironmentView(msgspec.Struct):
 
 
 class EnvironmentInput(msgspec.Struct, kw_only=True):
-    name: str
-    base_domain: str
-    cleanup_hours: int = 168
-    description: str = ""
-    tls_mode: str = "off"
+    name: Annotated[Text, MaxLen(63)]
+    base_domain: Annotated[Text, MaxLen(200)]
+    cleanup_hours: Annotated[int, Between(1, MAX_CLEANUP_HOURS)] = 168
+    description: Annotated[Text, MaxLen(2000)] = ""
+    tls_mode: Text = "off"  # off | internal | acme
 
 
 def check_base_domain(value: str) -> str:
@@ -82,10 +84,10 @@ async def list_environments(ids: set[int] | None = None) -> list[EnvironmentView
 
 
 async def create_environment(actor: Actor, data: EnvironmentInput) -> EnvironmentView:
-    if not actor.is_admin:
-        raise Forbidden("Only admins can create environments.")
     target = Target("environment", name=data.name[:63])
     async with audited(actor, "environment.create", target) as audit:
+        if not actor.is_admin:
+            raise Forbidden("Only admins can create environments.")
         values = _clean(data)
         with name_must_be_free("An environment", values["name"]):
             row = (await Environment.insert(Environment(**values)).returning(Environment.id).run())[
@@ -98,11 +100,11 @@ async def create_environment(actor: Actor, data: EnvironmentInput) -> Environmen
 async def update_environment(
     actor: Actor, environment_id: int, data: EnvironmentInput
 ) -> EnvironmentView:
-    if not actor.is_admin:
-        raise Forbidden("Only admins can change environments.")
-    old = await get_environment(environment_id)
-    target = Target("environment", old.id, old.name, environment_id=old.id)
-    async with audited(actor, "environment.update", target):
+    async with audited(actor, "environment.update", Target("environment", environment_id)) as a:
+        if not actor.is_admin:
+            raise Forbidden("Only admins can change environments.")
+        old = await get_environment(environment_id)
+        a.target = Target("environment", old.id, old.name, environment_id=old.id)
         values = _clean(data)
         with name_must_be_free("An environment", values["name"]):
             await Environment.update(values).where(Environment.id == environment_id).run()
@@ -110,11 +112,11 @@ async def update_environment(
 
 
 async def delete_environment(actor: Actor, environment_id: int) -> None:
-    if not actor.is_admin:
-        raise Forbidden("Only admins can delete environments.")
-    old = await get_environment(environment_id)
-    target = Target("environment", old.id, old.name, environment_id=old.id)
-    async with audited(actor, "environment.delete", target):
+    async with audited(actor, "environment.delete", Target("environment", environment_id)) as a:
+        if not actor.is_admin:
+            raise Forbidden("Only admins can delete environments.")
+        old = await get_environment(environment_id)
+        a.target = Target("environment", old.id, old.name, environment_id=old.id)
         live = (
             await Deployment.count()
             .where((Deployment.environment == environment_id) & (Deployment.status != "deleted"))

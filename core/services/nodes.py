@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import logging
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import msgspec
@@ -17,10 +17,11 @@ from core.actor import Actor
 from core.domain import nodes as rules
 from core.domain.capacity import check_scheduling
 from core.errors import AgentUnavailable, Conflict, Forbidden, InvalidInput, NotFound
+from core.fields import Between, MaxLen, Text
 from core.hub import get_hub
 from core.hub.events import mark_node_offline
 from core.services import lifecycle
-from core.services.audit import Target, audited
+from core.services.audit import Audited, Target, audited
 from core.tables import Deployment, Environment, Node
 
 log = logging.getLogger(__name__)
@@ -63,9 +64,9 @@ class NodeWithToken(NodeView, kw_only=True):
 
 
 class NodeInput(msgspec.Struct, kw_only=True):
-    host: str
-    port: int = 5000
-    name: str = ""
+    host: Annotated[Text, MaxLen(253)]
+    port: Annotated[int, Between(1, 65535)] = 5000
+    name: Annotated[Text, MaxLen(63)] = ""
 
 
 class NodeSwitches(msgspec.Struct, kw_only=True):
@@ -90,6 +91,14 @@ def _admin(actor: Actor) -> None:
 
 def _target(node: NodeView) -> Target:
     return Target("node", node.id, node.name, environment_id=node.environment_id)
+
+
+async def _admin_node(actor: Actor, node_id: int, audit: Audited) -> NodeView:
+    """Inside the audited block, so a refusal (not an admin, no such node) is recorded too."""
+    _admin(actor)
+    node = await get_node(node_id)
+    audit.target = _target(node)
+    return node
 
 
 async def _tell_hub(node_id: int) -> None:
@@ -128,17 +137,17 @@ def _with_token(node: NodeView, token: str, pushed: bool = False) -> NodeWithTok
 
 
 async def add_node(actor: Actor, environment_id: int, data: NodeInput) -> NodeWithToken:
-    _admin(actor)
-    environment = (
-        await Environment.select(Environment.name)
-        .where(Environment.id == environment_id)
-        .first()
-        .run()
-    )
-    if environment is None:
-        raise NotFound("No such environment.")
     target = Target("node", name=data.host[:63], environment_id=environment_id)
     async with audited(actor, "node.create", target) as audit:
+        _admin(actor)
+        environment = (
+            await Environment.select(Environment.name)
+            .where(Environment.id == environment_id)
+            .first()
+            .run()
+        )
+        if environment is None:
+            raise NotFound("No such environment.")
         host, port = rules.check_host(data.host), rules.check_port(data.port)
         name = validation.dns_label(data.name or rules.name_from_host(host))
         clash = (
@@ -178,9 +187,8 @@ async def add_node(actor: Actor, environment_id: int, data: NodeInput) -> NodeWi
 async def rotate_token(actor: Actor, node_id: int) -> NodeWithToken:
     """A new token, shown once. Pushed over the live session so the agent keeps working; the
     old token stops working at once. Also how a revoked node is given a token again."""
-    _admin(actor)
-    node = await get_node(node_id)
-    async with audited(actor, "node.rotate_token", _target(node)) as audit:
+    async with audited(actor, "node.rotate_token", Target("node", node_id)) as audit:
+        node = await _admin_node(actor, node_id, audit)
         token = rules.new_token()
         pushed = False
         if node.status == "online":  # else nothing to push to (and no wait)
@@ -197,9 +205,8 @@ async def rotate_token(actor: Actor, node_id: int) -> NodeWithToken:
 
 async def revoke(actor: Actor, node_id: int) -> NodeView:
     """Disconnect at once and forget the token; the agent is told to forget it too."""
-    _admin(actor)
-    node = await get_node(node_id)
-    async with audited(actor, "node.revoke", _target(node)):
+    async with audited(actor, "node.revoke", Target("node", node_id)) as audit:
+        node = await _admin_node(actor, node_id, audit)
         if node.status == "online":
             with contextlib.suppress(Exception):  # best effort: the link may just have dropped
                 await get_hub().rotate_token(node_id, rules.key_hex(rules.new_token()))
@@ -214,9 +221,8 @@ async def revoke(actor: Actor, node_id: int) -> NodeView:
 
 
 async def approve_thumbprint(actor: Actor, node_id: int) -> NodeView:
-    _admin(actor)
-    node = await get_node(node_id)
-    async with audited(actor, "node.approve_thumbprint", _target(node)) as audit:
+    async with audited(actor, "node.approve_thumbprint", Target("node", node_id)) as audit:
+        node = await _admin_node(actor, node_id, audit)
         if not node.pending_thumbprint:
             raise Conflict("There is no new certificate waiting for approval on this node.")
         audit.detail = f"{node.thumbprint[:16]}… → {node.pending_thumbprint[:16]}…"
@@ -238,9 +244,8 @@ async def approve_thumbprint(actor: Actor, node_id: int) -> NodeView:
 
 async def set_switches(actor: Actor, node_id: int, data: NodeSwitches) -> NodeView:
     """schedulable off = drain (no new deployments); enabled off = the hub lets go."""
-    _admin(actor)
-    node = await get_node(node_id)
-    async with audited(actor, "node.update", _target(node)) as audit:
+    async with audited(actor, "node.update", Target("node", node_id)) as audit:
+        node = await _admin_node(actor, node_id, audit)
         values: dict[Any, Any] = {}
         if data.schedulable is not None:
             values[Node.schedulable] = data.schedulable
@@ -274,9 +279,8 @@ async def live_deployments(node_id: int) -> list[dict[str, Any]]:
 async def remove_node(actor: Actor, node_id: int, force: bool = False) -> None:
     """Refused while deployments live on the node, unless `force`: then they are deleted
     (the agent is asked to remove them when it is connected) and marked deleted."""
-    _admin(actor)
-    node = await get_node(node_id)
-    async with audited(actor, "node.delete", _target(node)) as audit:
+    async with audited(actor, "node.delete", Target("node", node_id)) as audit:
+        node = await _admin_node(actor, node_id, audit)
         live = await live_deployments(node_id)
         if live and not force:
             names = ", ".join(d["name"] for d in live[:5])

@@ -182,11 +182,12 @@ async def save_pipeline(
 ) -> VersionView:
     """Validate and store as a new version. `keep_frozen_tags` = restore: the plugin image and
     tag stay those of the restored version (what it ran with), not today's catalog."""
-    if not actor.is_admin:
-        raise Forbidden("Only admins can change pipelines.")
-    project = await get_project(project_id)
-    target = Target("pipeline", project_id, project.name, project_id=project_id)
+    target = Target("pipeline", project_id, project_id=project_id)
     async with audited(actor, "pipeline.save", target) as audit:
+        if not actor.is_admin:
+            raise Forbidden("Only admins can change pipelines.")
+        project = await get_project(project_id)
+        audit.target = Target("pipeline", project_id, project.name, project_id=project_id)
         message = (message or "").strip()
         if len(message) > MAX_MESSAGE or any(ord(c) < 32 and c not in "\t\n" for c in message):
             raise InvalidInput(f"A message is text of at most {MAX_MESSAGE} characters.", "message")

@@ -8,6 +8,7 @@ the pipeline editor; `check_params` validates a step's parameters against it.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import jsonschema
 import msgspec
@@ -19,8 +20,9 @@ from core.actor import Actor
 from core.domain import images, plugin_outputs
 from core.domain.tags import check_tag
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.fields import Between, Id, MaxLen, Text
 from core.services.audit import Target, audited
-from core.services.catalog import check_resources
+from core.services.catalog import MAX_CPU, MAX_MEMORY_MB, check_resources
 from core.services.catalog_usage import pipelines_using
 from core.services.unique import name_must_be_free
 from core.tables import Plugin, Registry
@@ -30,15 +32,15 @@ MAX_SCHEMA_BYTES = 64 * 1024
 
 
 class PluginInput(msgspec.Struct, kw_only=True):
-    name: str
-    registry_id: int
-    image: str
-    tag: str
-    description: str = ""
+    name: Annotated[Text, MaxLen(63)]
+    registry_id: Id
+    image: Annotated[Text, MaxLen(256)]
+    tag: Annotated[Text, MaxLen(128)]
+    description: Annotated[Text, MaxLen(4000)] = ""
     param_schema: dict = {}
-    timeout_s: int = 300
-    cpu: float = 0.5
-    memory_mb: int = 256
+    timeout_s: Annotated[int, Between(1, MAX_TIMEOUT_S)] = 300
+    cpu: Annotated[float, Between(0.01, MAX_CPU)] = 0.5
+    memory_mb: Annotated[int, Between(4, MAX_MEMORY_MB)] = 256
     join_network: bool = False
 
 
@@ -124,8 +126,8 @@ async def list_plugins() -> list[PluginView]:
 
 
 async def create_plugin(actor: Actor, data: PluginInput) -> PluginView:
-    _admin(actor)
     async with audited(actor, "plugin.create", Target("plugin", name=data.name[:63])) as audit:
+        _admin(actor)
         values = await _clean(data)
         with name_must_be_free("A plugin", values["name"]):
             row = (await Plugin.insert(Plugin(**values)).returning(Plugin.id).run())[0]
@@ -134,9 +136,10 @@ async def create_plugin(actor: Actor, data: PluginInput) -> PluginView:
 
 
 async def update_plugin(actor: Actor, plugin_id: int, data: PluginInput) -> PluginView:
-    _admin(actor)
-    old = await get_plugin(plugin_id)
-    async with audited(actor, "plugin.update", Target("plugin", old.id, old.name)):
+    async with audited(actor, "plugin.update", Target("plugin", plugin_id)) as audit:
+        _admin(actor)
+        old = await get_plugin(plugin_id)
+        audit.target = Target("plugin", old.id, old.name)
         values = await _clean(data)
         with name_must_be_free("A plugin", values["name"]):
             await Plugin.update(values).where(Plugin.id == plugin_id).run()
@@ -144,9 +147,10 @@ async def update_plugin(actor: Actor, plugin_id: int, data: PluginInput) -> Plug
 
 
 async def delete_plugin(actor: Actor, plugin_id: int) -> None:
-    _admin(actor)
-    old = await get_plugin(plugin_id)
-    async with audited(actor, "plugin.delete", Target("plugin", old.id, old.name)):
+    async with audited(actor, "plugin.delete", Target("plugin", plugin_id)) as audit:
+        _admin(actor)
+        old = await get_plugin(plugin_id)
+        audit.target = Target("plugin", old.id, old.name)
         used_by = await pipelines_using("plugin", plugin_id)
         if used_by:
             raise Conflict(f"'{old.name}' is still used by {', '.join(used_by)}.")

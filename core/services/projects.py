@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import asyncpg
 import msgspec
@@ -10,6 +11,7 @@ import msgspec
 from core import validation
 from core.actor import Actor
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.fields import Between, MaxLen, Text
 from core.services.audit import Target, audited
 from core.services.unique import name_must_be_free
 from core.tables import Deployment, Project
@@ -30,11 +32,11 @@ class ProjectView(msgspec.Struct):
 
 
 class ProjectInput(msgspec.Struct, kw_only=True):
-    name: str
-    description: str = ""
-    cpu: float = 2.0
-    memory_mb: int = 2048
-    cleanup_hours: int | None = None
+    name: Annotated[Text, MaxLen(63)]
+    description: Annotated[Text, MaxLen(2000)] = ""
+    cpu: Annotated[float, Between(0.05, MAX_CPU)] = 2.0
+    memory_mb: Annotated[int, Between(16, MAX_MEMORY_MB)] = 2048
+    cleanup_hours: Annotated[int, Between(1, MAX_CLEANUP_HOURS)] | None = None
 
 
 def check_limits(cpu: float, memory_mb: int, cleanup_hours: int | None) -> None:
@@ -79,9 +81,9 @@ async def list_projects(ids: set[int] | None = None) -> list[ProjectView]:
 
 
 async def create_project(actor: Actor, data: ProjectInput) -> ProjectView:
-    if not actor.is_admin:
-        raise Forbidden("Only admins can create projects.")
     async with audited(actor, "project.create", Target("project", name=data.name[:63])) as audit:
+        if not actor.is_admin:
+            raise Forbidden("Only admins can create projects.")
         values = _clean(data)
         with name_must_be_free("A project", values["name"]):
             row = (await Project.insert(Project(**values)).returning(Project.id).run())[0]
@@ -90,11 +92,11 @@ async def create_project(actor: Actor, data: ProjectInput) -> ProjectView:
 
 
 async def update_project(actor: Actor, project_id: int, data: ProjectInput) -> ProjectView:
-    if not actor.is_admin:
-        raise Forbidden("Only admins can change projects.")
-    old = await get_project(project_id)
-    target = Target("project", old.id, old.name, project_id=old.id)
-    async with audited(actor, "project.update", target):
+    async with audited(actor, "project.update", Target("project", project_id)) as audit:
+        if not actor.is_admin:
+            raise Forbidden("Only admins can change projects.")
+        old = await get_project(project_id)
+        audit.target = Target("project", old.id, old.name, project_id=old.id)
         values = _clean(data)
         with name_must_be_free("A project", values["name"]):
             await Project.update(values).where(Project.id == project_id).run()
@@ -102,10 +104,11 @@ async def update_project(actor: Actor, project_id: int, data: ProjectInput) -> P
 
 
 async def delete_project(actor: Actor, project_id: int) -> None:
-    if not actor.is_admin:
-        raise Forbidden("Only admins can delete projects.")
-    old = await get_project(project_id)
-    async with audited(actor, "project.delete", Target("project", old.id, old.name, old.id)):
+    async with audited(actor, "project.delete", Target("project", project_id)) as audit:
+        if not actor.is_admin:
+            raise Forbidden("Only admins can delete projects.")
+        old = await get_project(project_id)
+        audit.target = Target("project", old.id, old.name, old.id)
         live = (
             await Deployment.count()
             .where((Deployment.project == project_id) & (Deployment.status != "deleted"))

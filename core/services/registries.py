@@ -9,6 +9,7 @@ API saves without testing (a script may register a registry before it is up).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import asyncpg
 import msgspec
@@ -18,6 +19,7 @@ from core.actor import Actor
 from core.domain import images
 from core.domain.tags import compile_pattern, sort_tags
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.fields import MaxLen, Text
 from core.registry_client import RegistryClient, RegistryError
 from core.services import tag_cache
 from core.services.audit import Target, audited
@@ -40,10 +42,10 @@ class RegistryView(msgspec.Struct):
 
 
 class RegistryInput(msgspec.Struct, kw_only=True):
-    name: str
-    url: str
-    username: str = ""
-    password: str | None = None
+    name: Annotated[Text, MaxLen(63)]
+    url: Text
+    username: Annotated[Text, MaxLen(256)] = ""
+    password: Annotated[str, MaxLen(4096)] | None = None  # stored encrypted: any character
     """None (or "" from a form) keeps the stored password; `clear_password` removes it."""
     clear_password: bool = False
 
@@ -144,8 +146,8 @@ def _reaches_differently(old: dict, values: dict, data: RegistryInput) -> bool:
 async def create_registry(
     actor: Actor, data: RegistryInput, *, test_first: bool = False
 ) -> RegistryView:
-    _admin(actor)
     async with audited(actor, "registry.create", Target("registry", name=data.name[:64])) as audit:
+        _admin(actor)
         values = _clean(data)
         crypto.box()  # refuse before inserting anything if no key is configured
         if test_first:
@@ -163,10 +165,10 @@ async def update_registry(
 ) -> RegistryView:
     """`test_first` tests only values that reach the registry differently (a rename of a
     registry that is down right now needs no confirmation)."""
-    _admin(actor)
-    old = await _row(registry_id)
-    target = Target("registry", old["id"], old["name"])
-    async with audited(actor, "registry.update", target) as audit:
+    async with audited(actor, "registry.update", Target("registry", registry_id)) as audit:
+        _admin(actor)
+        old = await _row(registry_id)
+        audit.target = Target("registry", old["id"], old["name"])
         values = _clean(data)
         if test_first and _reaches_differently(old, values, data):
             await _test_before_saving(registry_id, data)
@@ -188,9 +190,10 @@ async def registry_usage(registry_id: int) -> list[str]:
 
 
 async def delete_registry(actor: Actor, registry_id: int) -> None:
-    _admin(actor)
-    old = await _row(registry_id)
-    async with audited(actor, "registry.delete", Target("registry", old["id"], old["name"])):
+    async with audited(actor, "registry.delete", Target("registry", registry_id)) as audit:
+        _admin(actor)
+        old = await _row(registry_id)
+        audit.target = Target("registry", old["id"], old["name"])
         if old["is_default"]:
             raise Conflict("Docker Hub is built in and cannot be deleted.")
         used_by = await registry_usage(registry_id)

@@ -59,10 +59,11 @@ async def list_secrets(project_id: int) -> list[SecretView]:
 
 async def set_secret(actor: Actor, project_id: int, name: str, value: str) -> SecretView:
     """Create or replace; the audit log says which, never the value."""
-    _admin(actor)
-    project = await get_project(project_id)
-    target = Target("secret", None, f"{project.name}/{name.strip()[:64]}", project_id=project_id)
+    target = Target("secret", None, name.strip()[:64], project_id=project_id)
     async with audited(actor, "secret.set", target) as audit:
+        _admin(actor)
+        project = await get_project(project_id)
+        audit.target = msgspec.structs.replace(target, name=f"{project.name}/{target.name}")
         name = check_name(name)
         if not value:
             raise InvalidInput("Enter a value (to remove a secret, delete it).", "value")
@@ -98,10 +99,11 @@ async def set_secret(actor: Actor, project_id: int, name: str, value: str) -> Se
 
 
 async def delete_secret(actor: Actor, project_id: int, name: str) -> None:
-    _admin(actor)
-    project = await get_project(project_id)
-    target = Target("secret", None, f"{project.name}/{name[:64]}", project_id=project_id)
-    async with audited(actor, "secret.delete", target):
+    target = Target("secret", None, name[:64], project_id=project_id)
+    async with audited(actor, "secret.delete", target) as audit:
+        _admin(actor)
+        project = await get_project(project_id)
+        audit.target = msgspec.structs.replace(target, name=f"{project.name}/{target.name}")
         where = (Secret.project == project_id) & (Secret.name == name)
         if not await Secret.exists().where(where).run():
             raise NotFound(f"Project '{project.name}' has no secret named '{name}'.")

@@ -64,8 +64,8 @@ async def list_teams() -> list[TeamView]:
 
 
 async def create_team(actor: Actor, name: str, description: str = "") -> TeamView:
-    _admin(actor)
     async with audited(actor, "team.create", Target("team", name=name[:64])) as audit:
+        _admin(actor)
         clean = validation.text(name, "name", max_length=64)
         about = validation.text(description, "description", max_length=1000, required=False)
         with name_must_be_free("A team", clean):
@@ -79,9 +79,10 @@ async def create_team(actor: Actor, name: str, description: str = "") -> TeamVie
 async def rename_team(
     actor: Actor, team_id: int, name: str, description: str | None = None
 ) -> TeamView:
-    _admin(actor)
-    team = await get_team(team_id)
-    async with audited(actor, "team.rename", Target("team", team.id, team.name)) as audit:
+    async with audited(actor, "team.rename", Target("team", team_id)) as audit:
+        _admin(actor)
+        team = await get_team(team_id)
+        audit.target = Target("team", team.id, team.name)
         clean = validation.text(name, "name", max_length=64)
         changes: dict = {Team.name: clean}
         if description is not None:
@@ -95,9 +96,10 @@ async def rename_team(
 
 
 async def delete_team(actor: Actor, team_id: int) -> None:
-    _admin(actor)
-    team = await get_team(team_id)
-    async with audited(actor, "team.delete", Target("team", team.id, team.name)):
+    async with audited(actor, "team.delete", Target("team", team_id)) as audit:
+        _admin(actor)
+        team = await get_team(team_id)
+        audit.target = Target("team", team.id, team.name)
         await Team.delete().where(Team.id == team_id).run()
 
 
@@ -116,9 +118,10 @@ async def list_members(team_id: int) -> list[MemberView]:
 
 
 async def add_member(actor: Actor, team_id: int, user_id: int) -> None:
-    _admin(actor)
-    team = await get_team(team_id)
-    async with audited(actor, "team.add_member", Target("team", team.id, team.name)) as audit:
+    async with audited(actor, "team.add_member", Target("team", team_id)) as audit:
+        _admin(actor)
+        team = await get_team(team_id)
+        audit.target = Target("team", team.id, team.name)
         user = await User.select(User.username).where(User.id == user_id).first().run()
         if user is None:
             raise NotFound("No such user.")
@@ -130,9 +133,10 @@ async def add_member(actor: Actor, team_id: int, user_id: int) -> None:
 
 
 async def remove_member(actor: Actor, team_id: int, user_id: int) -> None:
-    _admin(actor)
-    team = await get_team(team_id)
-    async with audited(actor, "team.remove_member", Target("team", team.id, team.name)) as audit:
+    async with audited(actor, "team.remove_member", Target("team", team_id)) as audit:
+        _admin(actor)
+        team = await get_team(team_id)
+        audit.target = Target("team", team.id, team.name)
         deleted = (
             await Membership.delete()
             .where((Membership.team == team_id) & (Membership.user == user_id))
@@ -154,13 +158,14 @@ async def _target_name(target: str, target_id: int) -> str:
 
 async def grant(actor: Actor, team_id: int, target: str, target_id: int, level: str) -> GrantView:
     """Create or change the team's grant on the target (one grant per team and target)."""
-    _admin(actor)
-    team = await get_team(team_id)
-    validation.one_of(target, TARGETS, "target")
-    validation.one_of(level, LEVELS, "level")
-    name = await _target_name(target, target_id)
-    scope = {"project_id": target_id} if target == "project" else {"environment_id": target_id}
-    async with audited(actor, "grant.set", Target(target, target_id, name, **scope)) as audit:
+    async with audited(actor, "grant.set", Target("grant", name=target[:32])) as audit:
+        _admin(actor)
+        team = await get_team(team_id)
+        validation.one_of(target, TARGETS, "target")
+        validation.one_of(level, LEVELS, "level")
+        name = await _target_name(target, target_id)
+        scope = {"project_id": target_id} if target == "project" else {"environment_id": target_id}
+        audit.target = Target(target, target_id, name, **scope)
         audit.detail = f"team '{team.name}': {level}"
         column = Grant.project if target == "project" else Grant.environment
         existing = (
@@ -180,17 +185,18 @@ async def grant(actor: Actor, team_id: int, target: str, target_id: int, level: 
 
 
 async def revoke_grant(actor: Actor, grant_id: int) -> None:
-    _admin(actor)
-    grants = await list_grants(grant_id=grant_id)
-    if not grants:
-        raise NotFound("No such grant.")
-    g = grants[0]
-    scope = (
-        {"project_id": g.target_id} if g.target == "project" else {"environment_id": g.target_id}
-    )
-    async with audited(
-        actor, "grant.revoke", Target(g.target, g.target_id, g.target_name, **scope)
-    ) as a:
+    async with audited(actor, "grant.revoke", Target("grant", grant_id)) as a:
+        _admin(actor)
+        grants = await list_grants(grant_id=grant_id)
+        if not grants:
+            raise NotFound("No such grant.")
+        g = grants[0]
+        scope = (
+            {"project_id": g.target_id}
+            if g.target == "project"
+            else {"environment_id": g.target_id}
+        )
+        a.target = Target(g.target, g.target_id, g.target_name, **scope)
         a.detail = f"team '{g.team_name}': {g.level}"
         await Grant.delete().where(Grant.id == grant_id).run()
 

@@ -9,13 +9,14 @@ from core.actor import Actor
 from core.services import access, audit
 from core.services.audit import AuditRow
 from web.guards import requires_login
+from web.params import OptionalIdParam, OptionalTextParam
 
 
 @get("/")
 async def list_events(
     actor: Actor,
-    before: int | None = None,
-    target_type: str | None = None,
+    before: OptionalIdParam = None,
+    target_type: OptionalTextParam = None,
     limit: int = Parameter(default=100, ge=1, le=1000),
 ) -> list[AuditRow]:
     project_ids, environment_ids = await access.visible_ids(actor)

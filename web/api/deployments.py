@@ -3,6 +3,8 @@ and follow events or logs as server-sent events. CI systems create one per pull 
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 from litestar import Request, Response, Router, delete, get, post
 from litestar.params import Parameter
@@ -10,11 +12,13 @@ from litestar.response import ServerSentEvent
 
 from core.actor import Actor
 from core.domain.access import Level
+from core.fields import MaxLen, Text
 from core.services import deployment_actions as actions
 from core.services import deployment_list, deployments
 from core.services.deployments import DeploymentInput, DeploymentView
 from web import sse
 from web.guards import requires_login
+from web.params import IdParam, OptionalIdParam, OptionalTextParam
 
 
 class DeploymentCreated(DeploymentView, kw_only=True):
@@ -22,16 +26,16 @@ class DeploymentCreated(DeploymentView, kw_only=True):
 
 
 class CloneInput(msgspec.Struct, kw_only=True):
-    name: str
-    tags: dict[str, str] = {}
+    name: Annotated[Text, MaxLen(63)]
+    tags: dict[Text, Annotated[Text, MaxLen(128)]] = {}
 
 
 @get("/")
 async def list_deployments(
     actor: Actor,
-    project_id: int | None = None,
-    environment_id: int | None = None,
-    status: str | None = None,
+    project_id: OptionalIdParam = None,
+    environment_id: OptionalIdParam = None,
+    status: OptionalTextParam = None,
     mine: bool = False,
     limit: int = Parameter(default=200, ge=1, le=1000),
 ) -> list[DeploymentView]:
@@ -58,32 +62,32 @@ async def create_deployment(
 
 
 @get("/{deployment_id:int}")
-async def get_deployment(actor: Actor, deployment_id: int) -> DeploymentView:
+async def get_deployment(actor: Actor, deployment_id: IdParam) -> DeploymentView:
     return await deployments.get_deployment(actor, deployment_id)
 
 
 @post("/{deployment_id:int}/extend", status_code=200)
-async def extend(actor: Actor, deployment_id: int) -> DeploymentView:
+async def extend(actor: Actor, deployment_id: IdParam) -> DeploymentView:
     return await actions.extend(actor, deployment_id)
 
 
 @post("/{deployment_id:int}/clone")
-async def clone(actor: Actor, deployment_id: int, data: CloneInput) -> DeploymentView:
+async def clone(actor: Actor, deployment_id: IdParam, data: CloneInput) -> DeploymentView:
     return await actions.clone(actor, deployment_id, data.name, data.tags)
 
 
 @post("/{deployment_id:int}/retry", status_code=200)
-async def retry(actor: Actor, deployment_id: int) -> DeploymentView:
+async def retry(actor: Actor, deployment_id: IdParam) -> DeploymentView:
     return await actions.retry(actor, deployment_id)
 
 
 @delete("/{deployment_id:int}", status_code=202)
-async def delete_deployment(actor: Actor, deployment_id: int) -> DeploymentView:
+async def delete_deployment(actor: Actor, deployment_id: IdParam) -> DeploymentView:
     return await actions.delete(actor, deployment_id)
 
 
 @get("/{deployment_id:int}/events")
-async def events(actor: Actor, deployment_id: int) -> ServerSentEvent:
+async def events(actor: Actor, deployment_id: IdParam) -> ServerSentEvent:
     await deployments.get_deployment(actor, deployment_id, Level.READ)
     return ServerSentEvent(sse.deployment_events(deployment_id))
 
@@ -91,8 +95,8 @@ async def events(actor: Actor, deployment_id: int) -> ServerSentEvent:
 @get("/{deployment_id:int}/logs")
 async def logs(
     actor: Actor,
-    deployment_id: int,
-    service: str | None = None,
+    deployment_id: IdParam,
+    service: OptionalTextParam = None,
     follow: bool = False,
     tail: int = Parameter(default=200, ge=0, le=5000),
 ) -> ServerSentEvent | Response:

@@ -9,6 +9,7 @@ from core.actor import Actor
 from core.services import access, environments
 from core.services.environments import EnvironmentInput, EnvironmentView
 from web.guards import requires_login
+from web.params import IdParam
 
 
 async def _visible(actor: Actor, environment_id: int) -> EnvironmentView:
@@ -29,20 +30,20 @@ async def create_environment(actor: Actor, data: EnvironmentInput) -> Environmen
 
 
 @get("/{environment_id:int}")
-async def get_environment(actor: Actor, environment_id: int) -> EnvironmentView:
+async def get_environment(actor: Actor, environment_id: IdParam) -> EnvironmentView:
     return await _visible(actor, environment_id)
 
 
 @put("/{environment_id:int}")
 async def update_environment(
-    actor: Actor, environment_id: int, data: EnvironmentInput
+    actor: Actor, environment_id: IdParam, data: EnvironmentInput
 ) -> EnvironmentView:
     await _visible(actor, environment_id)
     return await environments.update_environment(actor, environment_id, data)
 
 
 @delete("/{environment_id:int}")
-async def delete_environment(actor: Actor, environment_id: int) -> None:
+async def delete_environment(actor: Actor, environment_id: IdParam) -> None:
     await _visible(actor, environment_id)
     await environments.delete_environment(actor, environment_id)
 

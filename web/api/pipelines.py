@@ -7,7 +7,7 @@ the latest answers 409 and stores nothing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import MediaType, Response, Router, get, post, put
@@ -16,21 +16,27 @@ from litestar.params import Parameter
 
 from core.actor import Actor
 from core.domain.pipeline_diff import GraphDiff
+from core.fields import INT32_MAX, MaxLen, Text
 from core.services import access, pipelines
 from core.services.pipelines import PipelineInvalid, VersionSummary, VersionView
 from web.guards import requires_login
+from web.params import IdParam
+
+# The version an edit started from: 0 when the project had none yet.
+BaseVersion = Annotated[int, msgspec.Meta(ge=0, le=INT32_MAX)]
 
 
 class PipelineWrite(msgspec.Struct, kw_only=True):
     nodes: list[dict[str, Any]] = []
     edges: list[dict[str, Any]] = []
     layout: dict[str, Any] = {}
-    message: str = ""
-    base_version: int | None = None  # the version this graph was edited from; None = no check
+    message: Annotated[Text, MaxLen(pipelines.MAX_MESSAGE)] = ""
+    # The version this graph was edited from; None = no check.
+    base_version: BaseVersion | None = None
 
 
 class RestoreBody(msgspec.Struct, kw_only=True):
-    base_version: int | None = None
+    base_version: BaseVersion | None = None
 
 
 async def visible(actor: Actor, project_id: int) -> None:
@@ -48,13 +54,13 @@ def invalid_response(exc: PipelineInvalid) -> Response:
 
 
 @get("/")
-async def get_latest(actor: Actor, project_id: int) -> VersionView:
+async def get_latest(actor: Actor, project_id: IdParam) -> VersionView:
     await visible(actor, project_id)
     return await pipelines.get_version(project_id)
 
 
 @put("/")
-async def save(actor: Actor, project_id: int, data: PipelineWrite) -> VersionView | Response:
+async def save(actor: Actor, project_id: IdParam, data: PipelineWrite) -> VersionView | Response:
     await visible(actor, project_id)
     graph = {"nodes": data.nodes, "edges": data.edges, "layout": data.layout}
     try:
@@ -66,20 +72,20 @@ async def save(actor: Actor, project_id: int, data: PipelineWrite) -> VersionVie
 
 
 @get("/versions")
-async def list_versions(actor: Actor, project_id: int) -> list[VersionSummary]:
+async def list_versions(actor: Actor, project_id: IdParam) -> list[VersionSummary]:
     await visible(actor, project_id)
     return await pipelines.list_versions(project_id)
 
 
 @get("/versions/{version:int}")
-async def get_version(actor: Actor, project_id: int, version: int) -> VersionView:
+async def get_version(actor: Actor, project_id: IdParam, version: IdParam) -> VersionView:
     await visible(actor, project_id)
     return await pipelines.get_version(project_id, version)
 
 
 @post("/versions/{version:int}/restore", status_code=201)
 async def restore(
-    actor: Actor, project_id: int, version: int, data: RestoreBody | None = None
+    actor: Actor, project_id: IdParam, version: IdParam, data: RestoreBody | None = None
 ) -> VersionView | Response:
     await visible(actor, project_id)
     base = data.base_version if data else None
@@ -92,9 +98,9 @@ async def restore(
 @get("/diff")
 async def diff(
     actor: Actor,
-    project_id: int,
-    old: int = Parameter(query="from"),
-    new: int = Parameter(query="to"),
+    project_id: IdParam,
+    old: int = Parameter(query="from", ge=1, le=INT32_MAX),
+    new: int = Parameter(query="to", ge=1, le=INT32_MAX),
 ) -> GraphDiff:
     await visible(actor, project_id)
     return await pipelines.diff_versions(project_id, old, new)

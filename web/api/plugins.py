@@ -9,6 +9,7 @@ from core.actor import Actor
 from core.services import plugins
 from core.services.plugins import PluginInput, PluginView
 from web.guards import requires_login
+from web.params import IdParam
 
 
 @get("/")
@@ -22,17 +23,17 @@ async def create_plugin(actor: Actor, data: PluginInput) -> PluginView:
 
 
 @get("/{plugin_id:int}")
-async def get_plugin(plugin_id: int) -> PluginView:
+async def get_plugin(plugin_id: IdParam) -> PluginView:
     return await plugins.get_plugin(plugin_id)
 
 
 @put("/{plugin_id:int}")
-async def update_plugin(actor: Actor, plugin_id: int, data: PluginInput) -> PluginView:
+async def update_plugin(actor: Actor, plugin_id: IdParam, data: PluginInput) -> PluginView:
     return await plugins.update_plugin(actor, plugin_id, data)
 
 
 @delete("/{plugin_id:int}")
-async def delete_plugin(actor: Actor, plugin_id: int) -> None:
+async def delete_plugin(actor: Actor, plugin_id: IdParam) -> None:
     await plugins.delete_plugin(actor, plugin_id)
 
 

@@ -9,6 +9,7 @@ from core.actor import Actor
 from core.services import access, projects
 from core.services.projects import ProjectInput, ProjectView
 from web.guards import requires_login
+from web.params import IdParam
 
 
 async def _visible(actor: Actor, project_id: int) -> ProjectView:
@@ -29,18 +30,18 @@ async def create_project(actor: Actor, data: ProjectInput) -> ProjectView:
 
 
 @get("/{project_id:int}")
-async def get_project(actor: Actor, project_id: int) -> ProjectView:
+async def get_project(actor: Actor, project_id: IdParam) -> ProjectView:
     return await _visible(actor, project_id)
 
 
 @put("/{project_id:int}")
-async def update_project(actor: Actor, project_id: int, data: ProjectInput) -> ProjectView:
+async def update_project(actor: Actor, project_id: IdParam, data: ProjectInput) -> ProjectView:
     await _visible(actor, project_id)
     return await projects.update_project(actor, project_id, data)
 
 
 @delete("/{project_id:int}")
-async def delete_project(actor: Actor, project_id: int) -> None:
+async def delete_project(actor: Actor, project_id: IdParam) -> None:
     await _visible(actor, project_id)
     await projects.delete_project(actor, project_id)
 

@@ -14,6 +14,7 @@ from core.actor import Actor
 from core.services import registries
 from core.services.registries import RegistryInput, RegistryView
 from web.guards import requires_admin_api
+from web.params import IdParam, TextParam
 
 
 class TagsAnswer(msgspec.Struct):
@@ -43,31 +44,31 @@ async def create_registry(actor: Actor, data: RegistryInput) -> RegistryView:
 
 
 @get("/{registry_id:int}")
-async def get_registry(registry_id: int) -> RegistryView:
+async def get_registry(registry_id: IdParam) -> RegistryView:
     return await registries.get_registry(registry_id)
 
 
 @put("/{registry_id:int}")
-async def update_registry(actor: Actor, registry_id: int, data: RegistryInput) -> RegistryView:
+async def update_registry(actor: Actor, registry_id: IdParam, data: RegistryInput) -> RegistryView:
     """An omitted or empty `password` keeps the stored one; `clear_password` removes it.
     Saved without a connection test, as on create."""
     return await registries.update_registry(actor, registry_id, data)
 
 
 @delete("/{registry_id:int}")
-async def delete_registry(actor: Actor, registry_id: int) -> None:
+async def delete_registry(actor: Actor, registry_id: IdParam) -> None:
     await registries.delete_registry(actor, registry_id)
 
 
 @post("/{registry_id:int}/test", status_code=200)
-async def test_registry(registry_id: int) -> CheckAnswer:
+async def test_registry(registry_id: IdParam) -> CheckAnswer:
     """Connect with the stored credentials; a failure is an error answer naming the cause."""
     return CheckAnswer(ok=True, detail=await registries.check_connection(registry_id))
 
 
 @get("/{registry_id:int}/tags")
 async def list_tags(
-    registry_id: int, image: str, pattern: str = "", refresh: bool = False
+    registry_id: IdParam, image: TextParam, pattern: TextParam = "", refresh: bool = False
 ) -> TagsAnswer:
     """Tags of `image`, filtered by the glob `pattern` if given, highest version first."""
     listing = await registries.list_tags(registry_id, image, pattern, refresh=refresh)

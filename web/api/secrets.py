@@ -12,6 +12,7 @@ from core.actor import Actor
 from core.services import access, secrets
 from core.services.secrets import SecretView
 from web.guards import requires_login
+from web.params import IdParam
 
 
 class SecretValue(msgspec.Struct):
@@ -29,13 +30,13 @@ async def _visible(actor: Actor, project_id: int) -> None:
 
 
 @get("/")
-async def list_secrets(actor: Actor, project_id: int) -> list[SecretView]:
+async def list_secrets(actor: Actor, project_id: IdParam) -> list[SecretView]:
     await _visible(actor, project_id)
     return await secrets.list_secrets(project_id)
 
 
 @put("/{name:str}")
-async def set_secret(actor: Actor, project_id: int, name: str, data: SecretValue) -> SecretSet:
+async def set_secret(actor: Actor, project_id: IdParam, name: str, data: SecretValue) -> SecretSet:
     """Create or replace; the answer never carries the value."""
     await _visible(actor, project_id)
     saved = await secrets.set_secret(actor, project_id, name, data.value)
@@ -43,7 +44,7 @@ async def set_secret(actor: Actor, project_id: int, name: str, data: SecretValue
 
 
 @delete("/{name:str}")
-async def delete_secret(actor: Actor, project_id: int, name: str) -> None:
+async def delete_secret(actor: Actor, project_id: IdParam, name: str) -> None:
     await _visible(actor, project_id)
     await secrets.delete_secret(actor, project_id, name)
 

@@ -10,6 +10,7 @@ from core.services import catalog
 from core.services.catalog import ServiceInput, ServiceView
 from web.api.registries import TagsAnswer
 from web.guards import requires_login
+from web.params import IdParam
 
 
 @get("/")
@@ -23,22 +24,22 @@ async def create_service(actor: Actor, data: ServiceInput) -> ServiceView:
 
 
 @get("/{service_id:int}")
-async def get_service(actor: Actor, service_id: int) -> ServiceView:
+async def get_service(actor: Actor, service_id: IdParam) -> ServiceView:
     return await catalog.get_service(service_id, actor)
 
 
 @put("/{service_id:int}")
-async def update_service(actor: Actor, service_id: int, data: ServiceInput) -> ServiceView:
+async def update_service(actor: Actor, service_id: IdParam, data: ServiceInput) -> ServiceView:
     return await catalog.update_service(actor, service_id, data)
 
 
 @delete("/{service_id:int}")
-async def delete_service(actor: Actor, service_id: int) -> None:
+async def delete_service(actor: Actor, service_id: IdParam) -> None:
     await catalog.delete_service(actor, service_id)
 
 
 @get("/{service_id:int}/tags")
-async def list_tags(service_id: int, refresh: bool = False) -> TagsAnswer:
+async def list_tags(service_id: IdParam, refresh: bool = False) -> TagsAnswer:
     """The tags a user may deploy: the pinned one, or those matching the service's pattern."""
     listing = await catalog.service_tags(service_id, refresh=refresh)
     return TagsAnswer(tags=listing.tags, fetched_at=listing.fetched_at, hint=listing.hint)

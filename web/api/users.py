@@ -2,32 +2,40 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 from litestar import Router, delete, get, patch, post
 
+from core import passwords
 from core.actor import Actor
+from core.fields import MaxLen, MinLen, Text
 from core.services import accounts, api_tokens
 from core.services.accounts import UserView
 from core.services.api_tokens import NewToken, TokenView
 from web.guards import requires_admin_api, requires_login
+from web.params import IdParam
+
+# Passwords are only hashed, never stored as text, so any character may be in one.
+Password = Annotated[str, MinLen(passwords.MIN_LENGTH), MaxLen(passwords.MAX_LENGTH)]
 
 
 class UserCreate(msgspec.Struct, kw_only=True):
-    username: str
-    password: str
-    display_name: str = ""
-    email: str = ""
+    username: Annotated[Text, MaxLen(64)]
+    password: Password
+    display_name: Annotated[Text, MaxLen(128)] = ""
+    email: Annotated[Text, MaxLen(254)] = ""
     is_admin: bool = False
 
 
 class UserPatch(msgspec.Struct, kw_only=True):
-    display_name: str | None = None
+    display_name: Annotated[Text, MaxLen(128)] | None = None
     is_admin: bool | None = None
     is_active: bool | None = None
 
 
 class PasswordReset(msgspec.Struct, kw_only=True):
-    password: str | None = None
+    password: Password | None = None
 
 
 class NewPassword(msgspec.Struct):
@@ -35,7 +43,7 @@ class NewPassword(msgspec.Struct):
 
 
 class TokenCreate(msgspec.Struct):
-    name: str
+    name: Annotated[Text, MaxLen(64)]
 
 
 @get("/users")
@@ -49,17 +57,17 @@ async def create_user(actor: Actor, data: UserCreate) -> UserView:
 
 
 @get("/users/{user_id:int}")
-async def get_user(user_id: int) -> UserView:
+async def get_user(user_id: IdParam) -> UserView:
     return await accounts.get_user(user_id)
 
 
 @patch("/users/{user_id:int}")
-async def update_user(actor: Actor, user_id: int, data: UserPatch) -> UserView:
+async def update_user(actor: Actor, user_id: IdParam, data: UserPatch) -> UserView:
     return await accounts.update_user(actor, user_id, **msgspec.structs.asdict(data))
 
 
 @post("/users/{user_id:int}/reset-password")
-async def reset_password(actor: Actor, user_id: int, data: PasswordReset) -> NewPassword:
+async def reset_password(actor: Actor, user_id: IdParam, data: PasswordReset) -> NewPassword:
     return NewPassword(await accounts.reset_password(actor, user_id, data.password))
 
 
@@ -87,7 +95,7 @@ async def create_token(actor: Actor, data: TokenCreate) -> NewToken:
 
 
 @delete("/me/tokens/{token_id:int}")
-async def revoke_token(actor: Actor, token_id: int) -> None:
+async def revoke_token(actor: Actor, token_id: IdParam) -> None:
     await api_tokens.revoke_token(actor, token_id)
 
 
