@@ -8,7 +8,7 @@ import os
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from agent.protocol import DeploymentUsage, Limits, NodeCapacity, NodeMetrics
+from agent.protocol import DeploymentUsage, Limits, NodeCapacity, NodeMetrics, ServiceUsage
 from agent.runtime import DockerUnavailable
 from agent.runtime.containers import list_own
 from agent.runtime.stats import ContainerStats
@@ -86,6 +86,7 @@ class Metrics:
         except DockerUnavailable:
             return {}
         totals: dict[int, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+        services: dict[int, dict[str, ServiceUsage]] = defaultdict(dict)
         for container in running:
             usage = sampled.get(container.id)
             if usage is None or container.deployment_id is None:
@@ -94,12 +95,17 @@ class Metrics:
             entry[0] += 1
             entry[1] += usage.cpu_percent
             entry[2] += usage.memory_mb
+            if container.step:  # one container per service: its pipeline node id
+                services[container.deployment_id][container.step] = ServiceUsage(
+                    cpu_percent=usage.cpu_percent, memory_mb=usage.memory_mb
+                )
         return {
             record.spec.id: DeploymentUsage(
                 containers=int(totals[record.spec.id][0]),
                 cpu_percent=round(totals[record.spec.id][1], 2),
                 memory_mb=round(totals[record.spec.id][2], 1),
                 limits=record.spec.limits,
+                services=services.get(record.spec.id, {}),
             )
             for record in records
         }

@@ -38,11 +38,19 @@ class NodeCapacity(Struct, kw_only=True):
     memory_mb: Annotated[int, Meta(gt=0, le=MAX_NODE_MEMORY_MB)]
 
 
+class ServiceUsage(Struct, kw_only=True):
+    cpu_percent: float  # 100 = one full CPU
+    memory_mb: float
+
+
 class DeploymentUsage(Struct, kw_only=True):
     containers: int
     cpu_percent: float  # 100 = one full CPU
     memory_mb: float
     limits: Limits
+    # Per service container (pipeline node id). Defaults to empty, so agents that do not send
+    # it and control planes that do not read it still understand each other.
+    services: dict[str, ServiceUsage] = {}
 
 
 class NodeMetrics(Struct, kw_only=True):
@@ -63,5 +71,6 @@ __all__ = [
     "DeploymentUsage",
     "NodeCapacity",
     "NodeMetrics",
+    "ServiceUsage",
     "StepState",
 ]

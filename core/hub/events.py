@@ -13,6 +13,7 @@ from typing import Any
 from agent import protocol as p
 from core import events
 from core.hub.ownership import Ownership
+from core.hub.usage_samples import UsageSamples
 from core.services import lifecycle, step_outputs
 from core.tables import Deployment, Node, NodeSample, PipelineRun, PipelineStep
 
@@ -67,6 +68,7 @@ SAMPLE_EVERY = datetime.timedelta(seconds=15)
 TRIM_EVERY = datetime.timedelta(minutes=1)
 _last_sample: dict[int, datetime.datetime] = {}
 _last_trim: dict[int, datetime.datetime] = {}
+_service_samples = UsageSamples()  # each service's own chart, on the deployment page
 
 
 def forget_node(node_id: int) -> None:
@@ -108,10 +110,12 @@ async def record_heartbeat(node_id: int, metrics: p.NodeMetrics) -> None:
             memory_allocated_mb=usage["memory_allocated_mb"],
         )
         await NodeSample.insert(sample).run()
+        await _service_samples.record(node_id, metrics, now)
     if now - _last_trim.get(node_id, now - TRIM_EVERY) >= TRIM_EVERY:
         _last_trim[node_id] = now
         old = (NodeSample.node == node_id) & (NodeSample.at < now - SAMPLE_WINDOW)
         await NodeSample.delete().where(old).run()
+        await _service_samples.trim(now)
     await publish_node(node_id, None, "heartbeat", status=rows[0]["status"], docker=metrics.docker)
 
 

@@ -3,7 +3,7 @@
 from core.tables.accounts import ApiToken, LoginFailure, Session, User
 from core.tables.audit import AuditEvent
 from core.tables.catalog import Plugin, Service
-from core.tables.deployments import Deployment, PipelineRun, PipelineStep
+from core.tables.deployments import Deployment, PipelineRun, PipelineStep, ServiceSample
 from core.tables.environments import Environment
 from core.tables.nodes import Node, NodeSample
 from core.tables.pipelines import PipelineVersion
@@ -31,6 +31,7 @@ ALL_TABLES = [
     Deployment,
     PipelineRun,
     PipelineStep,
+    ServiceSample,
     AuditEvent,
 ]
 

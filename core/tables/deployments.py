@@ -66,3 +66,14 @@ class PipelineStep(Table, tablename="pipeline_steps"):
     log = Text(default="")
     started_at = Timestamptz(null=True, default=None)
     finished_at = Timestamptz(null=True, default=None)
+
+
+class ServiceSample(Table, tablename="service_samples"):
+    """One service's CPU and memory at one heartbeat, kept an hour for the deployment page's
+    charts (core.hub.usage_samples writes and trims them)."""
+
+    deployment = ForeignKey(references=Deployment, on_delete=OnDelete.cascade, index=True)
+    service = Varchar(length=63)  # the pipeline's service node id
+    at = Timestamptz(default=TimestamptzNow(), index=True)
+    cpu_percent = Float(default=0.0)  # 100 = one full CPU
+    memory_mb = Float(default=0.0)

@@ -34,6 +34,9 @@ async def test_metrics_and_heartbeats_report_the_node_and_deployments(agent, bus
         assert metrics.disk_total_mb >= metrics.disk_free_mb > 0
         usage = metrics.deployments[21]
         assert usage.containers == 1 and 0 < usage.memory_mb < 256 and usage.cpu_percent >= 0
+        web = usage.services["web"]  # per service too, for the deployment page's charts
+        assert list(usage.services) == ["web"] and web.memory_mb == usage.memory_mb
+        assert web.cpu_percent == usage.cpu_percent
     finally:
         await client.close()
 

@@ -8,7 +8,7 @@ from agent import protocol as p
 from core import events as live
 from core.hub import events
 from core.services import nodes
-from core.tables import Deployment, Node, NodeSample, PipelineRun, PipelineStep
+from core.tables import Deployment, Node, NodeSample, PipelineRun, PipelineStep, ServiceSample
 from shoaltest.hub import deployment_on
 
 
@@ -86,6 +86,55 @@ async def test_heartbeat_fills_the_node_and_keeps_one_hour_of_samples(hub_env):
     assert len(samples) == 1 and samples[0]["memory_used_mb"] == 3000
     await events.record_heartbeat(node_id, metrics)  # within 15 s: no second chart point
     assert await NodeSample.count().where(NodeSample.node == node_id).run() == 1
+
+
+async def test_heartbeat_keeps_an_hour_of_samples_per_service_of_its_own_deployments(hub_env):
+    _, env_id = hub_env
+    node_id, other = await _node(hub_env, "10.0.0.14"), await _node(hub_env, "10.0.0.15")
+    events.forget_node(node_id)
+    mine = await deployment_on(node_id, env_id, status="running")
+    theirs = await deployment_on(other, env_id, status="running")
+    old = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=2)
+    await ServiceSample.insert(ServiceSample(deployment=theirs, service="db", at=old)).run()
+    limits = p.Limits(cpu=1, memory_mb=256)
+
+    def usage(**services: tuple[float, float]) -> p.DeploymentUsage:
+        return p.DeploymentUsage(
+            containers=len(services),
+            cpu_percent=sum(cpu for cpu, _ in services.values()),
+            memory_mb=sum(mb for _, mb in services.values()),
+            limits=limits,
+            services={
+                name: p.ServiceUsage(cpu_percent=c, memory_mb=m)
+                for name, (c, m) in services.items()
+            },
+        )
+
+    metrics = p.NodeMetrics(
+        capacity=p.NodeCapacity(cpus=2, memory_mb=4000),
+        cpu_busy_percent=10,
+        memory_available_mb=3000,
+        disk_total_mb=1,
+        disk_free_mb=1,
+        docker="ok",
+        allocated=limits,
+        # `theirs` is another node's: an agent is not believed about it
+        deployments={mine: usage(web=(12.5, 40.0), api=(3.0, 90.5)), theirs: usage(db=(1.0, 1.0))},
+    )
+    events._service_samples._last_trim = None  # the trim runs at most once a minute per process
+    await events.record_heartbeat(node_id, metrics)
+    rows = await ServiceSample.select().order_by(ServiceSample.service).run()
+    assert [(r["deployment"], r["service"], r["cpu_percent"], r["memory_mb"]) for r in rows] == [
+        (mine, "api", 3.0, 90.5),
+        (mine, "web", 12.5, 40.0),
+    ]  # and the two-hour-old sample of `theirs` was trimmed
+    await events.record_heartbeat(node_id, metrics)  # within 15 s: no second point
+    assert await ServiceSample.count().run() == 2
+    # An agent of the old protocol sends no per-service figures: nothing breaks, nothing kept.
+    old_agent = p.decode(
+        p.encode(p.Heartbeat(metrics=metrics)).replace(b'"services"', b'"x-unknown"'), p.Event
+    )
+    assert old_agent.metrics.deployments[mine].services == {}
 
 
 async def test_offline_marks_live_deployments_and_says_it_once(hub_env):

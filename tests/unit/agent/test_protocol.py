@@ -126,6 +126,7 @@ def test_the_public_surface_is_pinned():
         "DeploymentUsage",
         "NodeCapacity",
         "NodeMetrics",
+        "ServiceUsage",
         "StepState",
         # messages and unions
         "Auth",
