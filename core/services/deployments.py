@@ -25,6 +25,7 @@ from core.services.audit import Target, audited
 from core.services.deployment_inputs import check_tags, expiry_for, latest_pipeline
 from core.services.scheduling import choose_node_locked
 from core.tables import Deployment, Environment, PipelineRun, PipelineVersion, Project, Service
+from core.tokens import hash_token
 
 
 class DuplicateRequest(Exception):
@@ -147,21 +148,22 @@ async def get_deployment(
 
 
 async def create_deployment(actor: Actor, data: DeploymentInput) -> DeploymentView:
-    await access.require_deployment_level(actor, data.project_id, data.environment_id, Level.FULL)
-    if data.request_key:
-        existing = (
-            await Deployment.select(Deployment.id)
-            .where(Deployment.request_key == data.request_key[:64])
-            .first()
-            .run()
-        )
-        if existing:
-            return await get_deployment(actor, existing["id"])
-    project = await Project.select().where(Project.id == data.project_id).first().run()
-    env = await Environment.select().where(Environment.id == data.environment_id).first().run()
     scope = {"project_id": data.project_id, "environment_id": data.environment_id}
     target = Target("deployment", name=data.name[:63], **scope)
+    key = request_key(actor, data.request_key)
     async with audited(actor, "deployment.create", target) as audit:
+        await access.require_deployment_level(
+            actor, data.project_id, data.environment_id, Level.FULL
+        )
+        earlier = await _created_for(key)
+        if earlier is not None:
+            audit.target = Target("deployment", earlier, data.name[:63], **scope)
+            audit.detail = "the same request again: nothing new was created"
+            return await get_deployment(actor, earlier)
+        project = await Project.select().where(Project.id == data.project_id).first().run()
+        env = await Environment.select().where(Environment.id == data.environment_id).first().run()
+        if project is None or env is None:
+            raise NotFound("No such project." if project is None else "No such environment.")
         name = validation.dns_label(data.name)
         version = await latest_pipeline(data.project_id)
         graph = graphs.decode(version["graph"])
@@ -170,23 +172,29 @@ async def create_deployment(actor: Actor, data: DeploymentInput) -> DeploymentVi
                 ingress.check_hostname(node.id, name, env["name"], env["base_domain"])
         tags = await check_tags(graph, data.tags)
         try:
-            deployment_id = await _insert(
-                actor, project, env, version, name, tags, data.request_key
-            )
+            deployment_id = await _insert(actor, project, env, version, name, tags, key)
         except DuplicateRequest:
-            row = (
-                await Deployment.select(Deployment.id)
-                .where(
-                    Deployment.request_key == data.request_key[:64]  # type: ignore[index]
-                )
-                .first()
-                .run()
-            )
-            return await get_deployment(actor, row["id"])
+            earlier = await _created_for(key)
+            audit.target = Target("deployment", earlier, name, **scope)
+            audit.detail = "the same request again: nothing new was created"
+            return await get_deployment(actor, earlier)  # type: ignore[arg-type]
         audit.target = Target("deployment", deployment_id, name, **scope)
         audit.detail = ", ".join(f"{k}={v}" for k, v in tags.items())
     await context.queue().enqueue("run_deployment", deployment_id=deployment_id, timeout=0)
     return await get_deployment(actor, deployment_id)
+
+
+def request_key(actor: Actor, key: str | None) -> str | None:
+    """What the request key is stored as: a hash of the actor and the key, so one user's key
+    never finds (or blocks) another user's deployment, and a key of any length fits."""
+    return hash_token(f"{actor.id}:{key}") if key else None
+
+
+async def _created_for(key: str | None) -> int | None:
+    if not key:
+        return None
+    row = await Deployment.select(Deployment.id).where(Deployment.request_key == key).first().run()
+    return row["id"] if row else None
 
 
 async def _insert(
@@ -209,7 +217,7 @@ async def _insert(
                         tags=tags,
                         cpu=project["cpu"],
                         memory_mb=project["memory_mb"],
-                        request_key=key[:64] if key else None,
+                        request_key=key,
                         created_by=actor.id,
                         expires_at=await expiry_for(project, env),
                     )
