@@ -12,6 +12,7 @@ from core.errors import ShoalError
 from core.services import accounts, api_tokens
 from web.auth import SESSION_COOKIE
 from web.guards import requires_login
+from web.params import IdParam
 from web.rendering import form_data, page, redirect, refused
 
 
@@ -41,7 +42,7 @@ async def create_token(request: Request, actor: Actor) -> Template:
 
 
 @post("/tokens/{token_id:int}/revoke")
-async def revoke_token(actor: Actor, token_id: int) -> Redirect:
+async def revoke_token(actor: Actor, token_id: IdParam) -> Redirect:
     await api_tokens.revoke_token(actor, token_id)
     return redirect("/account", "Token revoked; it stops working at once.")
 

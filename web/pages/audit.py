@@ -8,6 +8,7 @@ from litestar.response import Template
 from core.actor import Actor
 from core.services import access, audit
 from web.guards import requires_login
+from web.params import OptionalIdParam, OptionalTextParam
 from web.rendering import page
 
 PAGE_SIZE = 100
@@ -15,7 +16,10 @@ PAGE_SIZE = 100
 
 @get("/")
 async def index(
-    request: Request, actor: Actor, before: int | None = None, target_type: str | None = None
+    request: Request,
+    actor: Actor,
+    before: OptionalIdParam = None,
+    target_type: OptionalTextParam = None,
 ) -> Template:
     project_ids, environment_ids = await access.visible_ids(actor)
     events = await audit.list_events(

@@ -27,6 +27,7 @@ from core.services import deployment_actions as actions
 from core.tables import PipelineVersion
 from web import sse
 from web.guards import requires_login
+from web.params import IdParam, OptionalIdParam
 from web.rendering import as_int, form_data, page, redirect, refused
 
 
@@ -103,12 +104,14 @@ async def _form(request: Request, actor: Actor, **extra: Any) -> Template:
 
 
 @get("/new")
-async def new(request: Request, actor: Actor, project_id: int | None = None) -> Template:
+async def new(request: Request, actor: Actor, project_id: OptionalIdParam = None) -> Template:
     return await _form(request, actor, form={"project_id": str(project_id or "")})
 
 
 @get("/new/tags")
-async def tag_fields(request: Request, actor: Actor, project_id: int | None = None) -> Template:
+async def tag_fields(
+    request: Request, actor: Actor, project_id: OptionalIdParam = None
+) -> Template:
     """HTMX: one tag field per service node of the project's latest pipeline."""
     nodes: list[dict[str, Any]] = []
     problem = ""
@@ -181,12 +184,12 @@ async def _detail_context(actor: Actor, deployment_id: int) -> dict[str, Any]:
 
 
 @get("/{deployment_id:int}")
-async def detail(request: Request, actor: Actor, deployment_id: int) -> Template:
+async def detail(request: Request, actor: Actor, deployment_id: IdParam) -> Template:
     return page(request, "deployments/detail.html", **await _detail_context(actor, deployment_id))
 
 
 @get("/{deployment_id:int}/live")
-async def live(request: Request, actor: Actor, deployment_id: int) -> Template:
+async def live(request: Request, actor: Actor, deployment_id: IdParam) -> Template:
     """HTMX: the status card and steps, re-rendered when an SSE event says something changed."""
     return page(
         request, "partials/deployments/live.html", **await _detail_context(actor, deployment_id)
@@ -194,13 +197,13 @@ async def live(request: Request, actor: Actor, deployment_id: int) -> Template:
 
 
 @get("/{deployment_id:int}/stream")
-async def stream(actor: Actor, deployment_id: int) -> ServerSentEvent:
+async def stream(actor: Actor, deployment_id: IdParam) -> ServerSentEvent:
     await deployments.get_deployment(actor, deployment_id)
     return ServerSentEvent(sse.deployment_events(deployment_id))
 
 
 @get("/{deployment_id:int}/usage")
-async def usage(request: Request, actor: Actor, deployment_id: int) -> Template:
+async def usage(request: Request, actor: Actor, deployment_id: IdParam) -> Template:
     """HTMX, refreshed every few seconds: what the deployment uses now against its limits."""
     from core.hub import get_hub
 
@@ -222,13 +225,13 @@ async def stream_all(actor: Actor) -> ServerSentEvent:
 
 
 @post("/{deployment_id:int}/extend")
-async def extend(actor: Actor, deployment_id: int) -> Redirect:
+async def extend(actor: Actor, deployment_id: IdParam) -> Redirect:
     dep = await actions.extend(actor, deployment_id)
     return redirect(f"/deployments/{dep.id}", "Extended: the auto-cleanup countdown starts again.")
 
 
 @post("/{deployment_id:int}/delete")
-async def delete(actor: Actor, deployment_id: int) -> Redirect:
+async def delete(actor: Actor, deployment_id: IdParam) -> Redirect:
     dep = await actions.delete(actor, deployment_id)
     return redirect(
         f"/deployments/{dep.id}", f"Deleting '{dep.name}': everything it ran is being removed."
@@ -236,13 +239,13 @@ async def delete(actor: Actor, deployment_id: int) -> Redirect:
 
 
 @post("/{deployment_id:int}/retry")
-async def retry(actor: Actor, deployment_id: int) -> Redirect:
+async def retry(actor: Actor, deployment_id: IdParam) -> Redirect:
     dep = await actions.retry(actor, deployment_id)
     return redirect(f"/deployments/{dep.id}", f"Retrying with pipeline v{dep.pipeline_version}.")
 
 
 @get("/{deployment_id:int}/clone")
-async def clone_form(request: Request, actor: Actor, deployment_id: int) -> Template:
+async def clone_form(request: Request, actor: Actor, deployment_id: IdParam) -> Template:
     dep = await deployments.get_deployment(actor, deployment_id, Level.FULL)
     form = {
         "project_id": str(dep.project_id),

@@ -12,6 +12,7 @@ from core.actor import Actor
 from core.errors import ShoalError
 from core.services import access, environments, teams
 from web.guards import requires_login
+from web.params import IdParam
 from web.rendering import as_int, form_data, page, redirect, refused
 
 # Extra sections other areas add to the detail page: async (actor, environment id) -> context.
@@ -72,12 +73,12 @@ async def create(request: Request, actor: Actor) -> Template | Redirect:
 
 
 @get("/{environment_id:int}")
-async def detail(request: Request, actor: Actor, environment_id: int) -> Template:
+async def detail(request: Request, actor: Actor, environment_id: IdParam) -> Template:
     return await _detail(request, actor, environment_id)
 
 
 @post("/{environment_id:int}")
-async def update(request: Request, actor: Actor, environment_id: int) -> Template | Redirect:
+async def update(request: Request, actor: Actor, environment_id: IdParam) -> Template | Redirect:
     data = await form_data(request)
     try:
         await environments.update_environment(actor, environment_id, environment_input(data))
@@ -87,13 +88,13 @@ async def update(request: Request, actor: Actor, environment_id: int) -> Templat
 
 
 @post("/{environment_id:int}/delete")
-async def delete(actor: Actor, environment_id: int) -> Redirect:
+async def delete(actor: Actor, environment_id: IdParam) -> Redirect:
     await environments.delete_environment(actor, environment_id)
     return redirect("/environments", "Environment deleted.")
 
 
 @post("/{environment_id:int}/grants")
-async def add_grant(request: Request, actor: Actor, environment_id: int) -> Template | Redirect:
+async def add_grant(request: Request, actor: Actor, environment_id: IdParam) -> Template | Redirect:
     data = await form_data(request)
     try:
         team_id = as_int(data.get("team_id"), 0) or 0

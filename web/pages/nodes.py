@@ -26,12 +26,13 @@ from core.tables import NodeSample
 from web import charts
 from web.guards import requires_login
 from web.pages import environments as environment_pages
+from web.params import IdParam
 from web.rendering import as_int, field_errors, form_data, page, redirect
 
 KEEPALIVE_S = 15.0
 
 
-async def environment_section(actor: Actor, environment_id: int) -> dict[str, Any]:
+async def environment_section(actor: Actor, environment_id: IdParam) -> dict[str, Any]:
     return {
         "environment_sections": ["partials/nodes/section.html"],
         "nodes": await nodes.list_nodes(environment_id),
@@ -90,17 +91,17 @@ async def _detail(request: Request, actor: Actor, node_id: int, **extra: Any) ->
 
 
 @get("/nodes/{node_id:int}")
-async def detail(request: Request, actor: Actor, node_id: int) -> Template:
+async def detail(request: Request, actor: Actor, node_id: IdParam) -> Template:
     return await _detail(request, actor, node_id)
 
 
 @get("/nodes/{node_id:int}/badge")
-async def badge(request: Request, actor: Actor, node_id: int) -> Template:
+async def badge(request: Request, actor: Actor, node_id: IdParam) -> Template:
     return page(request, "partials/nodes/badge.html", node=await _visible(actor, node_id))
 
 
 @get("/nodes/{node_id:int}/health")
-async def health(request: Request, actor: Actor, node_id: int) -> Template:
+async def health(request: Request, actor: Actor, node_id: IdParam) -> Template:
     node = await _visible(actor, node_id)
     return page(request, "partials/nodes/health.html", node=node, **await _health(node))
 
@@ -118,7 +119,7 @@ async def _stream(topic: str, name_of: Any) -> AsyncIterator[ServerSentEventMess
 
 
 @get("/environments/{environment_id:int}/nodes/stream")
-async def environment_stream(actor: Actor, environment_id: int) -> ServerSentEvent:
+async def environment_stream(actor: Actor, environment_id: IdParam) -> ServerSentEvent:
     if not (await access.access_for(actor)).can_see_environment(environment_id):
         raise NotFoundException("No such environment.")
     topic = f"environment:{environment_id}"
@@ -126,13 +127,13 @@ async def environment_stream(actor: Actor, environment_id: int) -> ServerSentEve
 
 
 @get("/nodes/{node_id:int}/stream")
-async def node_stream(actor: Actor, node_id: int) -> ServerSentEvent:
+async def node_stream(actor: Actor, node_id: IdParam) -> ServerSentEvent:
     await _visible(actor, node_id)
     return ServerSentEvent(_stream(f"node:{node_id}", lambda item: f"node-{node_id}"))
 
 
 @post("/environments/{environment_id:int}/nodes")
-async def add(request: Request, actor: Actor, environment_id: int) -> Template | Redirect:
+async def add(request: Request, actor: Actor, environment_id: IdParam) -> Template | Redirect:
     data = await form_data(request)
     node_input = nodes.NodeInput(
         name=data.get("name", ""),
@@ -147,21 +148,21 @@ async def add(request: Request, actor: Actor, environment_id: int) -> Template |
 
 
 @post("/nodes/{node_id:int}/rotate-token")
-async def rotate(request: Request, actor: Actor, node_id: int) -> Template:
+async def rotate(request: Request, actor: Actor, node_id: IdParam) -> Template:
     await _visible(actor, node_id)
     rotated = await nodes.rotate_token(actor, node_id)
     return page(request, "nodes/token.html", node=rotated, created=False)
 
 
 @post("/nodes/{node_id:int}/revoke")
-async def revoke(actor: Actor, node_id: int) -> Redirect:
+async def revoke(actor: Actor, node_id: IdParam) -> Redirect:
     await _visible(actor, node_id)
     await nodes.revoke(actor, node_id)
     return redirect(f"/nodes/{node_id}", "Token revoked: the node is disconnected.")
 
 
 @post("/nodes/{node_id:int}/approve-thumbprint")
-async def approve(actor: Actor, node_id: int) -> Redirect:
+async def approve(actor: Actor, node_id: IdParam) -> Redirect:
     await _visible(actor, node_id)
     try:
         await nodes.approve_thumbprint(actor, node_id)
@@ -171,7 +172,7 @@ async def approve(actor: Actor, node_id: int) -> Redirect:
 
 
 @post("/nodes/{node_id:int}/switches")
-async def switches(request: Request, actor: Actor, node_id: int) -> Template | Redirect:
+async def switches(request: Request, actor: Actor, node_id: IdParam) -> Template | Redirect:
     await _visible(actor, node_id)
     data = await form_data(request)
     try:
@@ -205,7 +206,7 @@ def _number(data: dict[str, Any], name: str) -> float | None:
 
 
 @post("/nodes/{node_id:int}/delete")
-async def remove(request: Request, actor: Actor, node_id: int) -> Redirect:
+async def remove(request: Request, actor: Actor, node_id: IdParam) -> Redirect:
     node = await _visible(actor, node_id)
     data = await form_data(request)
     try:

@@ -23,6 +23,7 @@ from core.errors import NotFound
 from core.services import catalog, plugins, secrets
 from web.guards import requires_login
 from web.pages.pipelines import visible
+from web.params import IdParam
 from web.rendering import form_data, page
 
 SIMPLE_TYPES = {"string", "integer", "number", "boolean"}
@@ -85,7 +86,7 @@ def reference_choices(graph: Graph, node_id: str, secret_names: list[str]) -> li
 
 
 @post("/panel")
-async def panel(request: Request, actor: Actor, project_id: int) -> Template:
+async def panel(request: Request, actor: Actor, project_id: IdParam) -> Template:
     await visible(actor, project_id)
     data = await form_data(request)
     try:

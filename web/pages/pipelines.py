@@ -20,8 +20,10 @@ from litestar.response import Redirect, Template
 
 from core.actor import Actor
 from core.errors import NotFound, ShoalError
+from core.fields import INT32_MAX
 from core.services import access, catalog, pipeline_files, pipelines, plugins, projects
 from web.guards import requires_login
+from web.params import IdParam
 from web.rendering import page, redirect
 
 
@@ -31,7 +33,7 @@ async def visible(actor: Actor, project_id: int) -> projects.ProjectView:
     return await projects.get_project(project_id)
 
 
-async def latest_or_none(project_id: int) -> pipelines.VersionView | None:
+async def latest_or_none(project_id: IdParam) -> pipelines.VersionView | None:
     try:
         return await pipelines.get_version(project_id)
     except NotFound:
@@ -64,7 +66,7 @@ async def editor_data(
 
 
 @get("/")
-async def editor(request: Request, actor: Actor, project_id: int) -> Template:
+async def editor(request: Request, actor: Actor, project_id: IdParam) -> Template:
     project = await visible(actor, project_id)
     version = await latest_or_none(project_id)
     readonly = not actor.is_admin
@@ -83,7 +85,7 @@ async def editor(request: Request, actor: Actor, project_id: int) -> Template:
 
 
 @get("/versions")
-async def versions(request: Request, actor: Actor, project_id: int) -> Template:
+async def versions(request: Request, actor: Actor, project_id: IdParam) -> Template:
     project = await visible(actor, project_id)
     return page(
         request,
@@ -94,7 +96,9 @@ async def versions(request: Request, actor: Actor, project_id: int) -> Template:
 
 
 @get("/versions/{version:int}")
-async def show_version(request: Request, actor: Actor, project_id: int, version: int) -> Template:
+async def show_version(
+    request: Request, actor: Actor, project_id: IdParam, version: IdParam
+) -> Template:
     project = await visible(actor, project_id)
     found = await pipelines.get_version(project_id, version)
     latest = await pipelines.latest_number(project_id)
@@ -112,9 +116,9 @@ async def show_version(request: Request, actor: Actor, project_id: int, version:
 async def diff(
     request: Request,
     actor: Actor,
-    project_id: int,
-    old: int = Parameter(query="from"),
-    new: int = Parameter(query="to"),
+    project_id: IdParam,
+    old: int = Parameter(query="from", ge=1, le=INT32_MAX),
+    new: int = Parameter(query="to", ge=1, le=INT32_MAX),
 ) -> Template:
     project = await visible(actor, project_id)
     return page(
@@ -127,7 +131,9 @@ async def diff(
 
 
 @post("/versions/{version:int}/restore")
-async def restore(request: Request, actor: Actor, project_id: int, version: int) -> Redirect:
+async def restore(
+    request: Request, actor: Actor, project_id: IdParam, version: IdParam
+) -> Redirect:
     await visible(actor, project_id)
     form = await request.form()
     base = str(form.get("base_version", ""))
@@ -146,7 +152,7 @@ async def restore(request: Request, actor: Actor, project_id: int, version: int)
 @get("/export")
 async def export(
     actor: Actor,
-    project_id: int,
+    project_id: IdParam,
     fmt: str = Parameter(query="format", default="yaml"),
     version: int | None = None,
 ) -> Response:
@@ -163,7 +169,7 @@ async def export(
 @post("/import")
 async def import_file(
     actor: Actor,
-    project_id: int,
+    project_id: IdParam,
     data: dict[str, Any] = Body(media_type=RequestEncodingType.MULTI_PART),
 ) -> Redirect:
     await visible(actor, project_id)

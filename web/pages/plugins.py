@@ -13,6 +13,7 @@ from core.errors import InvalidInput, ShoalError
 from core.services import plugins, registries
 from core.services.plugins import PluginInput
 from web.guards import requires_admin
+from web.params import IdParam
 from web.rendering import as_float, as_int, form_data, page, redirect, refused
 
 ADMIN_NAV = ("Plugins", "/plugins", 32)
@@ -85,17 +86,17 @@ async def create(request: Request, actor: Actor) -> Template | Redirect:
 
 
 @get("/{plugin_id:int}")
-async def detail(request: Request, plugin_id: int) -> Template:
+async def detail(request: Request, plugin_id: IdParam) -> Template:
     return await _form_page(request, plugin_id)
 
 
 @post("/{plugin_id:int}")
-async def update(request: Request, actor: Actor, plugin_id: int) -> Template | Redirect:
+async def update(request: Request, actor: Actor, plugin_id: IdParam) -> Template | Redirect:
     return await _save(request, actor, plugin_id)
 
 
 @post("/{plugin_id:int}/delete")
-async def delete(request: Request, actor: Actor, plugin_id: int) -> Template | Redirect:
+async def delete(request: Request, actor: Actor, plugin_id: IdParam) -> Template | Redirect:
     try:
         await plugins.delete_plugin(actor, plugin_id)
     except ShoalError as exc:

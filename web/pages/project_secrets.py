@@ -17,6 +17,7 @@ from core.actor import Actor
 from core.errors import ShoalError
 from core.services import access, projects, secrets
 from web.guards import requires_login
+from web.params import IdParam
 from web.rendering import form_data, page, redirect, refused
 
 
@@ -37,12 +38,12 @@ def _back(project_id: int, data: dict[str, str]) -> str:
 
 
 @get("/")
-async def index(request: Request, actor: Actor, project_id: int) -> Template:
+async def index(request: Request, actor: Actor, project_id: IdParam) -> Template:
     return page(request, "catalog/project_secrets.html", **await _context(actor, project_id))
 
 
 @get("/panel")
-async def panel(request: Request, actor: Actor, project_id: int) -> Template:
+async def panel(request: Request, actor: Actor, project_id: IdParam) -> Template:
     context = await _context(actor, project_id)
     return page(
         request, "partials/catalog/secrets_panel.html", next=f"/projects/{project_id}", **context
@@ -50,7 +51,7 @@ async def panel(request: Request, actor: Actor, project_id: int) -> Template:
 
 
 @post("/")
-async def set_secret(request: Request, actor: Actor, project_id: int) -> Template | Redirect:
+async def set_secret(request: Request, actor: Actor, project_id: IdParam) -> Template | Redirect:
     data = await form_data(request)
     context = await _context(actor, project_id)
     try:
@@ -70,7 +71,7 @@ async def set_secret(request: Request, actor: Actor, project_id: int) -> Templat
 
 @post("/{name:str}/delete")
 async def delete_secret(
-    request: Request, actor: Actor, project_id: int, name: str
+    request: Request, actor: Actor, project_id: IdParam, name: str
 ) -> Template | Redirect:
     data = await form_data(request)
     await _context(actor, project_id)

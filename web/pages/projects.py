@@ -12,6 +12,7 @@ from core.actor import Actor
 from core.errors import ShoalError
 from core.services import access, project_defaults, projects, teams
 from web.guards import requires_login
+from web.params import IdParam
 from web.rendering import as_float, as_int, form_data, page, redirect, refused
 
 
@@ -67,12 +68,12 @@ async def create(request: Request, actor: Actor) -> Template | Redirect:
 
 
 @get("/{project_id:int}")
-async def detail(request: Request, actor: Actor, project_id: int) -> Template:
+async def detail(request: Request, actor: Actor, project_id: IdParam) -> Template:
     return await _detail(request, actor, project_id)
 
 
 @post("/{project_id:int}")
-async def update(request: Request, actor: Actor, project_id: int) -> Template | Redirect:
+async def update(request: Request, actor: Actor, project_id: IdParam) -> Template | Redirect:
     data = await form_data(request)
     try:
         await projects.update_project(actor, project_id, project_input(data))
@@ -82,13 +83,13 @@ async def update(request: Request, actor: Actor, project_id: int) -> Template | 
 
 
 @post("/{project_id:int}/delete")
-async def delete(actor: Actor, project_id: int) -> Redirect:
+async def delete(actor: Actor, project_id: IdParam) -> Redirect:
     await projects.delete_project(actor, project_id)
     return redirect("/projects", "Project deleted.")
 
 
 @post("/{project_id:int}/grants")
-async def add_grant(request: Request, actor: Actor, project_id: int) -> Template | Redirect:
+async def add_grant(request: Request, actor: Actor, project_id: IdParam) -> Template | Redirect:
     data = await form_data(request)
     try:
         team_id = as_int(data.get("team_id"), 0) or 0

@@ -19,6 +19,7 @@ from core.actor import Actor
 from core.errors import ShoalError
 from core.services import registries
 from web.guards import requires_admin
+from web.params import IdParam
 from web.rendering import as_int, form_data, page, redirect, refused
 
 ADMIN_NAV = ("Registries", "/registries", 30)
@@ -84,12 +85,12 @@ async def create(request: Request, actor: Actor) -> Template | Redirect:
 
 
 @get("/{registry_id:int}")
-async def detail(request: Request, registry_id: int) -> Template:
+async def detail(request: Request, registry_id: IdParam) -> Template:
     return await _detail(request, registry_id)
 
 
 @post("/{registry_id:int}")
-async def update(request: Request, actor: Actor, registry_id: int) -> Template | Redirect:
+async def update(request: Request, actor: Actor, registry_id: IdParam) -> Template | Redirect:
     data = await form_data(request)
     try:
         await registries.update_registry(
@@ -101,7 +102,7 @@ async def update(request: Request, actor: Actor, registry_id: int) -> Template |
 
 
 @post("/{registry_id:int}/delete")
-async def delete(request: Request, actor: Actor, registry_id: int) -> Template | Redirect:
+async def delete(request: Request, actor: Actor, registry_id: IdParam) -> Template | Redirect:
     try:
         await registries.delete_registry(actor, registry_id)
     except ShoalError as exc:
@@ -124,14 +125,18 @@ async def test_connection(request: Request) -> Template:
 
 @get("/{registry_id:int}/tags")
 async def tags(
-    request: Request, registry_id: int, image: str = "", pattern: str = "", refresh: bool = False
+    request: Request,
+    registry_id: IdParam,
+    image: str = "",
+    pattern: str = "",
+    refresh: bool = False,
 ) -> Template:
     """HTMX: the tag browser's list (errors and hints rendered inside it)."""
     return await tag_list_fragment(request, registry_id, image, pattern, refresh)
 
 
 async def tag_list_fragment(
-    request: Request, registry_id: int, image: str, pattern: str, refresh: bool
+    request: Request, registry_id: IdParam, image: str, pattern: str, refresh: bool
 ) -> Template:
     context: dict[str, Any] = {"registry_id": registry_id, "image": image, "pattern": pattern}
     if image.strip():

@@ -18,6 +18,7 @@ from core.errors import InvalidInput, ShoalError
 from core.services import catalog, registries
 from core.services.catalog import HealthCheck, ServiceInput
 from web.guards import requires_admin, requires_login
+from web.params import IdParam
 from web.rendering import as_float, as_int, form_data, page, redirect, refused
 
 ADMIN_NAV = ("Services", "/services", 31)
@@ -125,17 +126,17 @@ async def create(request: Request, actor: Actor) -> Template | Redirect:
 
 
 @get("/{service_id:int}", guards=[requires_admin])
-async def detail(request: Request, actor: Actor, service_id: int) -> Template:
+async def detail(request: Request, actor: Actor, service_id: IdParam) -> Template:
     return await _form_page(request, actor, service_id)
 
 
 @post("/{service_id:int}", guards=[requires_admin])
-async def update(request: Request, actor: Actor, service_id: int) -> Template | Redirect:
+async def update(request: Request, actor: Actor, service_id: IdParam) -> Template | Redirect:
     return await _save(request, actor, service_id)
 
 
 @post("/{service_id:int}/delete", guards=[requires_admin])
-async def delete(request: Request, actor: Actor, service_id: int) -> Template | Redirect:
+async def delete(request: Request, actor: Actor, service_id: IdParam) -> Template | Redirect:
     try:
         await catalog.delete_service(actor, service_id)
     except ShoalError as exc:
@@ -146,7 +147,7 @@ async def delete(request: Request, actor: Actor, service_id: int) -> Template | 
 @get("/preview", guards=[requires_admin])
 async def preview(
     request: Request,
-    registry_id: int = 0,
+    registry_id: IdParam = 0,
     image: str = "",
     tag_mode: str = "pinned",
     tag_pattern: str = "",
@@ -168,7 +169,7 @@ async def preview(
 async def tag_select(
     request: Request,
     actor: Actor,
-    service_id: int,
+    service_id: IdParam,
     name: str = "tag",
     selected: str = "",
     refresh: bool = False,

@@ -9,6 +9,7 @@ from litestar.response import Template
 from core.actor import Actor
 from core.services import deployment_history
 from web.guards import requires_login
+from web.params import IdParam
 from web.rendering import page
 
 
@@ -16,7 +17,7 @@ from web.rendering import page
     "/{deployment_id:int}/steps/{node_id:str}/reveal",
     cache_control=CacheControlHeader(no_store=True),  # a revealed secret is kept nowhere
 )
-async def reveal(request: Request, actor: Actor, deployment_id: int, node_id: str) -> Template:
+async def reveal(request: Request, actor: Actor, deployment_id: IdParam, node_id: str) -> Template:
     revealed = await deployment_history.reveal_outputs(actor, deployment_id, node_id)
     return page(request, "partials/deployments/step_outputs.html", revealed=revealed)
 

@@ -16,6 +16,7 @@ from core.actor import Actor
 from core.errors import ShoalError
 from core.services import accounts, environments, projects, teams
 from web.guards import requires_admin
+from web.params import IdParam
 from web.rendering import as_int, form_data, page, redirect, refused
 
 
@@ -53,12 +54,12 @@ async def create(request: Request, actor: Actor) -> Template | Redirect:
 
 
 @get("/{team_id:int}")
-async def detail(request: Request, team_id: int) -> Template:
+async def detail(request: Request, team_id: IdParam) -> Template:
     return await _detail(request, team_id)
 
 
 @post("/{team_id:int}")
-async def rename(request: Request, actor: Actor, team_id: int) -> Template | Redirect:
+async def rename(request: Request, actor: Actor, team_id: IdParam) -> Template | Redirect:
     data = await form_data(request)
     try:
         team = await teams.rename_team(
@@ -70,14 +71,14 @@ async def rename(request: Request, actor: Actor, team_id: int) -> Template | Red
 
 
 @post("/{team_id:int}/delete")
-async def delete(actor: Actor, team_id: int) -> Redirect:
+async def delete(actor: Actor, team_id: IdParam) -> Redirect:
     team = await teams.get_team(team_id)
     await teams.delete_team(actor, team_id)
     return redirect("/teams", f"Team '{team.name}' deleted.")
 
 
 @post("/{team_id:int}/members")
-async def add_member(request: Request, actor: Actor, team_id: int) -> Template | Redirect:
+async def add_member(request: Request, actor: Actor, team_id: IdParam) -> Template | Redirect:
     data = await form_data(request)
     try:
         await teams.add_member(actor, team_id, as_int(data.get("user_id"), 0) or 0)
@@ -87,13 +88,13 @@ async def add_member(request: Request, actor: Actor, team_id: int) -> Template |
 
 
 @post("/{team_id:int}/members/{user_id:int}/remove")
-async def remove_member(actor: Actor, team_id: int, user_id: int) -> Redirect:
+async def remove_member(actor: Actor, team_id: IdParam, user_id: IdParam) -> Redirect:
     await teams.remove_member(actor, team_id, user_id)
     return redirect(f"/teams/{team_id}", "Member removed.")
 
 
 @post("/{team_id:int}/grants")
-async def add_grant(request: Request, actor: Actor, team_id: int) -> Template | Redirect:
+async def add_grant(request: Request, actor: Actor, team_id: IdParam) -> Template | Redirect:
     data = await form_data(request)
     target, _, raw_id = data.get("target", "").partition(":")
     try:
@@ -104,7 +105,7 @@ async def add_grant(request: Request, actor: Actor, team_id: int) -> Template | 
 
 
 @post("/{team_id:int}/grants/{grant_id:int}/revoke")
-async def revoke_grant(actor: Actor, team_id: int, grant_id: int) -> Redirect:
+async def revoke_grant(actor: Actor, team_id: IdParam, grant_id: IdParam) -> Redirect:
     await teams.revoke_grant(actor, grant_id)
     return redirect(f"/teams/{team_id}", "Access revoked.")
 

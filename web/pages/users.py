@@ -11,6 +11,7 @@ from core.actor import Actor
 from core.errors import ShoalError
 from core.services import accounts, teams
 from web.guards import requires_admin
+from web.params import IdParam
 from web.rendering import form_data, page, redirect, refused
 
 
@@ -51,12 +52,12 @@ async def create(request: Request, actor: Actor) -> Template | Redirect:
 
 
 @get("/{user_id:int}")
-async def detail(request: Request, user_id: int) -> Template:
+async def detail(request: Request, user_id: IdParam) -> Template:
     return await _detail(request, user_id)
 
 
 @post("/{user_id:int}")
-async def update(request: Request, actor: Actor, user_id: int) -> Template | Redirect:
+async def update(request: Request, actor: Actor, user_id: IdParam) -> Template | Redirect:
     data = await form_data(request)
     try:
         await accounts.update_user(
@@ -72,7 +73,7 @@ async def update(request: Request, actor: Actor, user_id: int) -> Template | Red
 
 
 @post("/{user_id:int}/reset-password")
-async def reset_password(request: Request, actor: Actor, user_id: int) -> Template:
+async def reset_password(request: Request, actor: Actor, user_id: IdParam) -> Template:
     password = await accounts.reset_password(actor, user_id)
     return await _detail(request, user_id, new_password=password)
 
