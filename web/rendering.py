@@ -52,11 +52,13 @@ def _anon_csrf_cookie(request: Request, value: str) -> Cookie:
     )
 
 
-def redirect(url: str, message: str = "", level: str = "success") -> Redirect:
-    """Post/redirect/get with an optional one-time flash message."""
+def redirect(url: str, message: str = "", level: str = "success", about: str = "") -> Redirect:
+    """Post/redirect/get with an optional one-time flash message. `about` names what the
+    message reports on (`deployment-7`), so the page can make it follow that thing's state."""
     cookies = []
     if message:
-        payload = quote(json.dumps({"level": level, "message": message}))
+        flash = {"level": level, "message": message, **({"about": about} if about else {})}
+        payload = quote(json.dumps(flash))
         cookies.append(Cookie(key=FLASH_COOKIE, value=payload, max_age=60, path="/"))
     return Redirect(url, status_code=303, cookies=cookies)
 

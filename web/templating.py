@@ -10,6 +10,7 @@ from jinja2.runtime import Context
 from litestar.plugins.jinja import JinjaTemplateEngine
 from markupsafe import Markup
 
+from core.domain import deploy_errors
 from web.row_cache import RowCache
 
 STATIC_VERSION = "2"  # bump when app.js or app.css change what pages rely on
@@ -63,7 +64,7 @@ def make_template_engine(directory: Path) -> JinjaTemplateEngine:
         # mtime on each render cost a few percent of the hottest pages.
         auto_reload=False,
     )
-    environment.filters.update(ago=ago, when=when)
+    environment.filters.update(ago=ago, when=when, explain_error=deploy_errors.explain)
     environment.globals.update(
         csrf_field=csrf_field,
         static_version=STATIC_VERSION,

@@ -9,11 +9,12 @@ from agent import protocol
 from core import context, hub
 from core.actor import Actor
 from core.domain import images, status
+from core.domain import pipeline as graphs
 from core.domain.access import Level
 from core.errors import Conflict, Forbidden
 from core.services import deployment_specs
 from core.services.audit import Audited, Target, audited
-from core.services.deployment_inputs import expiry_for, latest_pipeline
+from core.services.deployment_inputs import check_tags, expiry_for, latest_pipeline
 from core.services.deployments import (
     DeploymentInput,
     DeploymentView,
@@ -80,13 +81,18 @@ async def delete(actor: Actor, deployment_id: int, *, reason: str = "") -> Deplo
     return await get_deployment(actor, deployment_id)
 
 
-async def retry(actor: Actor, deployment_id: int) -> DeploymentView:
-    """Run a failed deployment again, with the project's latest pipeline version."""
+async def retry(
+    actor: Actor, deployment_id: int, tags: dict[str, str] | None = None
+) -> DeploymentView:
+    """Run a failed deployment again, with the project's latest pipeline version. `tags`
+    changes some tags on the way ("Change tags and retry"): the same deployment, name and
+    URLs, a new run; the tags are checked against that version as at creation."""
     async with audited(actor, "deployment.retry", Target("deployment", deployment_id)) as audit:
         dep = await _for_change(actor, deployment_id, audit)
         if not status.can_retry(dep.status):
             raise Conflict("Only a failed deployment can be retried.")
         version = await latest_pipeline(dep.project_id)
+        chosen = await check_tags(graphs.decode(version["graph"]), {**dep.tags, **(tags or {})})
         project = await Project.select().where(Project.id == dep.project_id).first().run()
         async with Deployment._meta.db.transaction():
             node_id = await choose_node_locked(
@@ -98,19 +104,31 @@ async def retry(actor: Actor, deployment_id: int) -> DeploymentView:
                 error="",
                 node=node_id,
                 pipeline_version=version["id"],
+                tags=chosen,
                 cpu=project["cpu"],
                 memory_mb=project["memory_mb"],
             )
             await PipelineRun.insert(PipelineRun(deployment=dep.id, action="deploy")).run()
-        audit.detail = f"pipeline v{version['version']}"
+        moved = [
+            f"{k} {dep.tags.get(k, '-')}→{v}" for k, v in chosen.items() if dep.tags.get(k) != v
+        ]
+        audit.detail = f"pipeline v{version['version']}" + (
+            f"; {', '.join(moved)}" if moved else ""
+        )
     await context.queue().enqueue("run_deployment", deployment_id=dep.id, timeout=0)
     return await get_deployment(actor, deployment_id)
 
 
 async def clone(
-    actor: Actor, deployment_id: int, name: str, tags: dict[str, str] | None = None
+    actor: Actor,
+    deployment_id: int,
+    name: str,
+    tags: dict[str, str] | None = None,
+    *,
+    request_key: str | None = None,
 ) -> DeploymentView:
-    """A new deployment of the same project and environment, latest pipeline, tags editable."""
+    """A new deployment of the same project and environment, latest pipeline, tags editable.
+    `request_key` as for a create: a form sent twice makes one clone."""
     async with audited(actor, "deployment.clone", Target("deployment", deployment_id)) as audit:
         dep = await _for_change(actor, deployment_id, audit)
         audit.detail = f"as {name[:63]}"
@@ -121,6 +139,7 @@ async def clone(
                 environment_id=dep.environment_id,
                 name=name,
                 tags={**dep.tags, **(tags or {})},
+                request_key=request_key,
             ),
         )
 

@@ -39,6 +39,7 @@ class StepView(msgspec.Struct, kw_only=True):
 
 class RunView(msgspec.Struct, kw_only=True):
     id: int
+    number: int = 0  # 1, 2, 3… among this deployment's runs (ids count every deployment's)
     action: str
     status: str
     error: str
@@ -66,6 +67,8 @@ async def latest_run(deployment_id: int) -> RunView | None:
     )
     run = msgspec.convert(row, RunView, strict=False)
     run.steps = [_step_view(s) for s in steps]
+    earlier = (PipelineRun.deployment == deployment_id) & (PipelineRun.id <= row["id"])
+    run.number = await PipelineRun.count().where(earlier).run()
     return run
 
 

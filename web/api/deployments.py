@@ -30,6 +30,10 @@ class CloneInput(msgspec.Struct, kw_only=True):
     tags: dict[Text, Annotated[Text, MaxLen(128)]] = {}
 
 
+class RetryInput(msgspec.Struct, kw_only=True):
+    tags: dict[Text, Annotated[Text, MaxLen(128)]] = {}
+
+
 @get("/")
 async def list_deployments(
     actor: Actor,
@@ -77,8 +81,11 @@ async def clone(actor: Actor, deployment_id: IdParam, data: CloneInput) -> Deplo
 
 
 @post("/{deployment_id:int}/retry", status_code=200)
-async def retry(actor: Actor, deployment_id: IdParam) -> DeploymentView:
-    return await actions.retry(actor, deployment_id)
+async def retry(
+    actor: Actor, deployment_id: IdParam, data: RetryInput | None = None
+) -> DeploymentView:
+    """Run a failed deployment again (latest pipeline); `tags` changes some on the way."""
+    return await actions.retry(actor, deployment_id, data.tags if data else None)
 
 
 @delete("/{deployment_id:int}", status_code=202)

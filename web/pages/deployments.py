@@ -1,9 +1,8 @@
-"""Deployments: the list, the one-click form, and each deployment's live page."""
+"""Deployments: the list and each deployment's live page (the forms: deployment_forms.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import secrets
 from typing import Any
 
 from litestar import Request, Router, get, post
@@ -12,42 +11,21 @@ from litestar.response import Redirect, ServerSentEvent, Template
 from core.actor import Actor
 from core.domain import pipeline as graphs
 from core.domain import status
-from core.domain.access import Level
 from core.errors import ShoalError
 from core.services import (
     access,
     deployment_history,
-    deployment_inputs,
     deployment_list,
     deployments,
-    environments,
-    projects,
 )
 from core.services import deployment_actions as actions
 from core.tables import PipelineVersion
+from web import deployment_notices as notices
 from web import sse
 from web.guards import requires_login
-from web.params import IdParam, OptionalIdParam
+from web.pages import deployment_forms
+from web.params import IdParam
 from web.rendering import as_int, form_data, page, redirect, refused
-
-
-async def _choices(actor: Actor) -> tuple[list, list]:
-    """Projects and environments in which the actor may create (full access somewhere)."""
-    acl = await access.access_for(actor)
-    all_projects = await projects.list_projects(
-        None if acl.is_admin else set(acl.projects) or set()
-    )
-    all_envs = await environments.list_environments(None if acl.is_admin else set(acl.environments))
-    if acl.is_admin:
-        return all_projects, all_envs
-    env_full = {e for e, lvl in acl.environments.items() if lvl == Level.FULL}
-    proj_full = {p for p, lvl in acl.projects.items() if lvl == Level.FULL}
-    usable_projects = [p for p in await projects.list_projects() if p.id in proj_full or env_full]
-    usable_envs = [
-        e for e in await environments.list_environments() if e.id in env_full or proj_full
-    ]
-    return usable_projects, usable_envs
-
 
 PAGE_SIZE = 50
 
@@ -88,57 +66,9 @@ async def index(request: Request, actor: Actor) -> Template:
     )
 
 
-async def _form(request: Request, actor: Actor, **extra: Any) -> Template:
-    usable_projects, usable_envs = await _choices(actor)
-    form = extra.pop("form", {})
-    form.setdefault("name", f"qa-{secrets.token_hex(2)}")
-    form.setdefault("request_key", secrets.token_urlsafe(16))
-    return page(
-        request,
-        "deployments/new.html",
-        projects=usable_projects,
-        environments=usable_envs,
-        form=form,
-        **extra,
-    )
-
-
-@get("/new")
-async def new(request: Request, actor: Actor, project_id: OptionalIdParam = None) -> Template:
-    return await _form(request, actor, form={"project_id": str(project_id or "")})
-
-
-@get("/new/tags")
-async def tag_fields(
-    request: Request, actor: Actor, project_id: OptionalIdParam = None
-) -> Template:
-    """HTMX: one tag field per service node of the project's latest pipeline."""
-    nodes: list[dict[str, Any]] = []
-    problem = ""
-    if project_id and (await access.access_for(actor)).can_see_project(project_id):
-        try:
-            version = await deployment_inputs.latest_pipeline(project_id)
-            graph = graphs.decode(version["graph"])
-            nodes = [
-                {"id": n.id, "service_id": n.config["service_id"]}
-                for n in graph.nodes
-                if n.kind == "service"
-            ]
-        except ShoalError as exc:
-            problem = exc.detail
-    return page(
-        request,
-        "partials/deployments/tag_fields.html",
-        nodes=nodes,
-        problem=problem,
-        selected=dict(request.query_params),
-    )
-
-
 @post("/")
 async def create(request: Request, actor: Actor) -> Template | Redirect:
     data = await form_data(request)
-    tags = {k[4:]: v for k, v in data.items() if k.startswith("tag_")}
     try:
         dep = await deployments.create_deployment(
             actor,
@@ -146,13 +76,17 @@ async def create(request: Request, actor: Actor) -> Template | Redirect:
                 project_id=as_int(data.get("project_id"), 0) or 0,
                 environment_id=as_int(data.get("environment_id"), 0) or 0,
                 name=data.get("name", ""),
-                tags=tags,
+                tags=deployment_forms.tags_of(data),
                 request_key=data.get("request_key") or None,
             ),
         )
     except ShoalError as exc:
-        return await _form(request, actor, **refused(exc, data))
-    return redirect(f"/deployments/{dep.id}", f"Deployment '{dep.name}' is on its way.")
+        return await deployment_forms.form_page(request, actor, **refused(exc, data))
+    return redirect(
+        f"/deployments/{dep.id}",
+        f"Deployment '{dep.name}' is on its way.",
+        about=notices.about(dep.id),
+    )
 
 
 async def _detail_context(actor: Actor, deployment_id: int) -> dict[str, Any]:
@@ -168,9 +102,11 @@ async def _detail_context(actor: Actor, deployment_id: int) -> dict[str, Any]:
         .run()
     )
     graph = graphs.decode(graph_row["graph"]) if graph_row else graphs.Graph()
+    run = await deployment_history.latest_run(dep.id)
     return {
         "dep": dep,
-        "run": await deployment_history.latest_run(dep.id),
+        "run": run,
+        "idle_step": notices.idle_step(run, dep),
         "order": [node for layer in graphs.layers(graph) for node in layer],
         "services": [n.id for n in graph.nodes if n.kind == "service"],
         "history": await deployment_history.history(dep.id),
@@ -185,15 +121,25 @@ async def _detail_context(actor: Actor, deployment_id: int) -> dict[str, Any]:
 
 @get("/{deployment_id:int}")
 async def detail(request: Request, actor: Actor, deployment_id: IdParam) -> Template:
-    return page(request, "deployments/detail.html", **await _detail_context(actor, deployment_id))
+    context = await _detail_context(actor, deployment_id)
+    response = page(request, "deployments/detail.html", **context)
+    # An action's toast ("on its way") says what the state is by now (failed, running…).
+    response.context["flash"] = notices.followed_flash(
+        response.context.get("flash"), context["dep"]
+    )
+    return response
 
 
 @get("/{deployment_id:int}/live")
-async def live(request: Request, actor: Actor, deployment_id: IdParam) -> Template:
-    """HTMX: the status card and steps, re-rendered when an SSE event says something changed."""
-    return page(
-        request, "partials/deployments/live.html", **await _detail_context(actor, deployment_id)
-    )
+async def live(
+    request: Request, actor: Actor, deployment_id: IdParam, toast: str | None = None
+) -> Template:
+    """HTMX: the status card and steps, re-rendered when an SSE event says something changed;
+    with the page's toast about this deployment (`toast`), a replacement once it is outdated."""
+    context = await _detail_context(actor, deployment_id)
+    if toast == notices.about(deployment_id):
+        context["toast"] = notices.follow(context["dep"])
+    return page(request, "partials/deployments/live.html", **context)
 
 
 @get("/{deployment_id:int}/stream")
@@ -234,34 +180,16 @@ async def extend(actor: Actor, deployment_id: IdParam) -> Redirect:
 async def delete(actor: Actor, deployment_id: IdParam) -> Redirect:
     dep = await actions.delete(actor, deployment_id)
     return redirect(
-        f"/deployments/{dep.id}", f"Deleting '{dep.name}': everything it ran is being removed."
+        f"/deployments/{dep.id}",
+        f"Deleting '{dep.name}': everything it ran is being removed.",
+        about=notices.about(dep.id),
     )
-
-
-@post("/{deployment_id:int}/retry")
-async def retry(actor: Actor, deployment_id: IdParam) -> Redirect:
-    dep = await actions.retry(actor, deployment_id)
-    return redirect(f"/deployments/{dep.id}", f"Retrying with pipeline v{dep.pipeline_version}.")
-
-
-@get("/{deployment_id:int}/clone")
-async def clone_form(request: Request, actor: Actor, deployment_id: IdParam) -> Template:
-    dep = await deployments.get_deployment(actor, deployment_id, Level.FULL)
-    form = {
-        "project_id": str(dep.project_id),
-        "environment_id": str(dep.environment_id),
-        "name": f"{dep.name}-copy"[:63],
-        **{f"tag_{k}": v for k, v in dep.tags.items()},
-    }
-    return await _form(request, actor, form=form, clone_of=dep)
 
 
 router = Router(
     path="/deployments",
     route_handlers=[
         index,
-        new,
-        tag_fields,
         create,
         detail,
         live,
@@ -270,8 +198,6 @@ router = Router(
         usage,
         extend,
         delete,
-        retry,
-        clone_form,
     ],
     guards=[requires_login],
     include_in_schema=False,

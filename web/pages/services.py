@@ -174,9 +174,12 @@ async def tag_select(
     selected: str = "",
     refresh: bool = False,
 ) -> Template:
-    """HTMX: the tag dropdown for one service (locked when pinned), for any signed-in user."""
+    """HTMX: the tag dropdown for one service (locked when pinned), for any signed-in user.
+    `selected` is the tag to pick; a refresh also sends the dropdown's current value under
+    its own `name`, which wins (the user's latest choice)."""
     service = await catalog.get_service(service_id, actor)
-    context: dict[str, Any] = {"service": service, "name": name, "selected": selected}
+    wanted = request.query_params.get(name) or selected
+    context: dict[str, Any] = {"service": service, "name": name, "selected": wanted}
     try:
         context["listing"] = await catalog.service_tags(service_id, refresh=refresh)
     except ShoalError as exc:

@@ -197,7 +197,9 @@ def form_pages(ids: dict[str, Any]) -> dict[str, set[str]]:
         f"/nodes/{ids['node']}": set(),
         "/deployments/new": {"name", "project_id", "environment_id"},
         f"/deployments/new/tags?project_id={ids['project']}": set(),
-        f"/deployments/{ids['deployment']}/clone": {"name", "project_id", "environment_id"},
+        # A clone or retry keeps its source's project and environment (hidden, shown locked).
+        f"/deployments/{ids['deployment']}/clone": {"name"},
+        f"/deployments/{ids['deployment']}/retry": set(),
         f"/deployments/{ids['deployment']}": set(),
         "/deployments/": set(),
         "/audit": set(),
