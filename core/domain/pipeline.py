@@ -76,10 +76,16 @@ class PluginSettings(Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class Issue(Struct, frozen=True):
-    """One reason a graph cannot be saved; `node` = the node id it is about (None = the graph)."""
+    """One reason a graph cannot be saved; `node` = the node id it is about (None = the graph).
+
+    `field` is where in that node, as the editor's panel names its inputs (`id`, `config.port`,
+    `config.env.DB_URL`, `config.params.script`); `edge` the edge it is about, if any.
+    """
 
     node: str | None
     message: str
+    field: str | None = None
+    edge: Edge | None = None
 
 
 SETTINGS = {"service": ServiceSettings, "plugin": PluginSettings}

@@ -103,13 +103,16 @@ def _identity(node: Node, seen: set[str]) -> list[Issue]:
                 node.id,
                 f"'{node.id}' is not a valid node id: use 1-63 lowercase letters, digits or '-', "
                 "not starting or ending with '-' (it becomes a host name).",
+                "id",
             )
         )
     if node.id in seen:
-        found.append(Issue(node.id, f"Two nodes are named '{node.id}'; node ids must be unique."))
+        text = f"Two nodes are named '{node.id}'; node ids must be unique."
+        found.append(Issue(node.id, text, "id"))
     seen.add(node.id)
     if node.kind not in KINDS:
-        found.append(Issue(node.id, f"Unknown node kind '{node.kind}': use service or plugin."))
+        text = f"Unknown node kind '{node.kind}': use service or plugin."
+        found.append(Issue(node.id, text, "kind"))
     return found
 
 
@@ -122,14 +125,15 @@ def _settings(
     try:
         typed = msgspec.convert(node.config, kind_type)
     except msgspec.ValidationError as exc:
-        issues.append(Issue(node.id, f"Invalid settings: {exc}"))
+        issues.append(Issue(node.id, f"Invalid settings: {exc}", _config_path(exc)))
         return None
     if isinstance(typed, ServiceSettings):
         issues.extend(_service_issues(node.id, typed, facts))
         return typed
     plugin = facts.plugins.get(typed.plugin_id)
     if plugin is None:
-        issues.append(Issue(node.id, f"Unknown plugin (id {typed.plugin_id}); it was deleted?"))
+        text = f"Unknown plugin (id {typed.plugin_id}); it was deleted?"
+        issues.append(Issue(node.id, text, "config.plugin_id"))
         return typed
     typed.image, typed.tag = plugin.image, plugin.tag  # frozen into this version
     typed.registry_id = plugin.registry_id
@@ -137,25 +141,35 @@ def _settings(
     for problem in check_params(plugin.param_schema, typed.params):
         path = problem.split(": ", 1)[0]
         if path not in hidden:
-            issues.append(Issue(node.id, f"Parameter {problem}"))
+            where = "" if path == "(root)" else "." + path.replace("/", ".")
+            issues.append(Issue(node.id, f"Parameter {problem}", f"config.params{where}"))
     return typed
+
+
+def _config_path(exc: msgspec.ValidationError) -> str:
+    """`config.port` from msgspec's "… - at `$.port`"; `config` when it names no path."""
+    found = re.search(r"at `\$((?:\.|\[)[^`]*)`", str(exc))
+    return "config" + found.group(1) if found else "config"
 
 
 def _service_issues(node_id: str, typed: ServiceSettings, facts: Facts) -> list[Issue]:
     found = []
     if typed.service_id not in facts.services:
-        found.append(Issue(node_id, f"Unknown service (id {typed.service_id}); it was deleted?"))
+        text = f"Unknown service (id {typed.service_id}); it was deleted?"
+        found.append(Issue(node_id, text, "config.service_id"))
     if typed.port is not None and not 1 <= typed.port <= 65535:
-        found.append(Issue(node_id, "The port must be between 1 and 65535."))
+        found.append(Issue(node_id, "The port must be between 1 and 65535.", "config.port"))
     if typed.cpu is not None and not 0.01 <= typed.cpu <= 256:
-        found.append(Issue(node_id, "CPU must be between 0.01 and 256 cores."))
+        found.append(Issue(node_id, "CPU must be between 0.01 and 256 cores.", "config.cpu"))
     if typed.memory_mb is not None and not 8 <= typed.memory_mb <= 1024 * 1024:
-        found.append(Issue(node_id, "Memory must be between 8 MB and 1 TB."))
+        found.append(Issue(node_id, "Memory must be between 8 MB and 1 TB.", "config.memory_mb"))
     if typed.health_check and not typed.health_check.path.startswith("/"):
-        found.append(Issue(node_id, "The health check path must start with '/'."))
+        text = "The health check path must start with '/'."
+        found.append(Issue(node_id, text, "config.health_check.path"))
     for name in typed.env:
         if not ENV_NAME.fullmatch(name):
-            found.append(Issue(node_id, f"'{name}' is not a valid environment variable name."))
+            text = f"'{name}' is not a valid environment variable name."
+            found.append(Issue(node_id, text, "config.env"))
     return found
 
 
@@ -176,7 +190,7 @@ def _edges(graph: Graph, issues: list[Issue]) -> list[Edge]:
         if missing:
             known = next((end for end in (edge.source, edge.target) if end in ids), None)
             text = f"The edge {edge.source} → {edge.target} names no node '{missing[0]}'."
-            issues.append(Issue(known, text))
+            issues.append(Issue(known, text, edge=edge))
         elif edge not in kept:  # a repeated edge means nothing more
             kept.append(edge)
     return kept
@@ -202,12 +216,16 @@ def _references(
     found: list[Issue] = []
     for node in graph.nodes:
         refs, problems = references.scan(node.config)
-        found.extend(Issue(node.id, problem) for problem in problems)
+        found.extend(Issue(node.id, text, _config_field(where)) for where, text in problems)
         for where, ref in refs:
             message = _reference_problem(node.id, ref, kinds, before, settings, facts)
             if message:
-                found.append(Issue(node.id, f"{where}: {message}"))
+                found.append(Issue(node.id, f"{where}: {message}", _config_field(where)))
     return found
+
+
+def _config_field(where: str) -> str:
+    return f"config.{where}" if where else "config"
 
 
 def _reference_problem(

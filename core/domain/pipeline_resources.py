@@ -45,7 +45,11 @@ def resource_issues(graph: Graph, settings: dict, facts: Facts) -> list[Issue]:
             if total > peak[index]:
                 peak[index], heaviest[index] = total, running
     issues: list[Issue] = []
-    for index, limit, unit in ((0, facts.cpu, "CPU"), (1, facts.memory_mb, "MB RAM")):
+    resources = (
+        (0, facts.cpu, "CPU", "config.cpu"),
+        (1, facts.memory_mb, "MB RAM", "config.memory_mb"),
+    )
+    for index, limit, unit, setting in resources:
         asked = sum(share[n][index] for n in services)
         if asked + peak[index] <= limit + 1e-9:
             continue
@@ -54,7 +58,7 @@ def resource_issues(graph: Graph, settings: dict, facts: Facts) -> list[Issue]:
             f"running together {peak[index]:g}), over the project's limit of {limit:g} {unit}"
         )
         for node_id in [*services, *heaviest[index]]:
-            issues.append(
-                Issue(node_id, f"{message}; this node asks {share[node_id][index]:g} {unit}.")
-            )
+            text = f"{message}; this node asks {share[node_id][index]:g} {unit}."
+            # a service node may set its own share; a plugin's comes from the catalog
+            issues.append(Issue(node_id, text, setting if node_id in services else None))
     return issues

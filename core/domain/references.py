@@ -97,13 +97,13 @@ def walk_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
             yield from walk_strings(item, f"{path}[{index}]")
 
 
-def scan(value: Any) -> tuple[list[tuple[str, Reference]], list[str]]:
-    """(references with where they were found, problems) for a whole config value."""
+def scan(value: Any) -> tuple[list[tuple[str, Reference]], list[tuple[str, str]]]:
+    """(references with where they were found, problems with where) for a whole config value."""
     references: list[tuple[str, Reference]] = []
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     for path, text in walk_strings(value):
         try:
             references.extend((path, ref) for ref in parse_text(text))
         except MalformedReference as exc:
-            problems.append(f"{path}: {exc}" if path else str(exc))
+            problems.append((path, f"{path}: {exc}" if path else str(exc)))
     return references, problems

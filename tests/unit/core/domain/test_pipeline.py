@@ -271,3 +271,29 @@ def test_plugins_in_sequence_do_not_add_up():
 def test_layers_leave_out_a_cycle():
     graph = Graph(nodes=[Node(id="a", kind="service"), Node(id="b", kind="service")])
     assert layers(graph) == [["a", "b"]]
+
+
+@pytest.mark.parametrize(
+    ("nodes", "edges", "where"),
+    [
+        ([svc("Bad")], [], [("Bad", "id", None)]),
+        ([svc("web", port="x")], [], [("web", "config.port", None)]),
+        ([svc("web", port=0)], [], [("web", "config.port", None)]),
+        ([svc("web", service_id=99)], [], [("web", "config.service_id", None)]),
+        ([svc("web", env={"A": "${{ secrets.NOPE }}"})], [], [("web", "config.env.A", None)]),
+        ([svc("web", env={"A": "${{ oops }}"})], [], [("web", "config.env.A", None)]),
+        ([plug("p", script="")], [], [("p", "config.params.script", None)]),
+        ([plug("p", plugin_id=9)], [], [("p", "config.plugin_id", None)]),
+        ([svc("db")], [("db", "gone")], [("db", None, ("db", "gone"))]),
+        (
+            [svc("a", cpu=1.9), plug("p")],
+            [("a", "p")],
+            [("a", "config.cpu", None), ("p", None, None)],
+        ),
+    ],
+)
+def test_each_issue_says_where_in_the_node_it_is(nodes, edges, where):
+    """What the editor marks: the panel input (`field`, as its data-path) or the edge."""
+    _, issues = run(nodes, edges)
+    found = [(i.node, i.field, (i.edge.source, i.edge.target) if i.edge else None) for i in issues]
+    assert found == where

@@ -53,4 +53,5 @@ def test_scan_walks_nested_config_and_reports_where():
         ("env.A", "secrets"),
         ("list[0]", "urls"),
     ]
-    assert len(problems) == 1 and problems[0].startswith("env.B: '${{ oops }}'")
+    assert len(problems) == 1 and problems[0][0] == "env.B"
+    assert problems[0][1].startswith("env.B: '${{ oops }}'")
