@@ -10,8 +10,20 @@ from core.domain.tags import check_tag, compile_pattern
 from core.errors import Conflict, InvalidInput
 from core.tables import PipelineVersion, Service
 
+# Why a project cannot be deployed, said the same way on its page and wherever it is refused.
+NO_PIPELINE = (
+    "No pipeline yet: this project cannot be deployed until an admin saves one in the "
+    "pipeline editor."
+)
+EMPTY_PIPELINE = (
+    "The pipeline is empty: this project cannot be deployed until an admin adds services to "
+    "it in the pipeline editor."
+)
+
 
 async def latest_pipeline(project_id: int) -> dict[str, Any]:
+    """The version a new deployment (or a retry) runs; refused when there is nothing to run
+    (an empty version may predate the rule that refuses saving one)."""
     row = (
         await PipelineVersion.select()
         .where(PipelineVersion.project == project_id)
@@ -21,8 +33,19 @@ async def latest_pipeline(project_id: int) -> dict[str, Any]:
         .run()
     )
     if row is None:
-        raise Conflict("This project has no pipeline yet; an admin must create one first.")
+        raise Conflict(NO_PIPELINE, "project_id")
+    if not (row["graph"] or {}).get("nodes"):
+        raise Conflict(EMPTY_PIPELINE, "project_id")
     return row
+
+
+async def deploy_blocker(project_id: int) -> str:
+    """Why the project cannot be deployed now ("" when it can), for its page and the form."""
+    try:
+        await latest_pipeline(project_id)
+    except Conflict as refused:
+        return refused.detail
+    return ""
 
 
 async def check_tags(graph: graphs.Graph, chosen: dict[str, str]) -> dict[str, str]:

@@ -30,14 +30,22 @@ from core.tables import PipelineVersion, Plugin, Service
 MAX_MESSAGE = 500
 
 
+EMPTY = "The pipeline is empty: add at least one service."
+EMPTY_DETAIL = (
+    "The pipeline was not saved: it is empty. Add at least one service first; a project whose "
+    "pipeline is empty cannot be deployed."
+)
+
+
 class PipelineInvalid(InvalidInput):
     """The graph breaks rules; `issues` says which, each on its node."""
 
-    def __init__(self, issues: list[Issue]) -> None:
+    def __init__(self, issues: list[Issue], detail: str = "") -> None:
         first = issues[0]
         where = f"node '{first.node}': " if first.node else ""
         more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
-        super().__init__(f"The pipeline was not saved: {where}{first.message}{more}", "graph")
+        detail = detail or f"The pipeline was not saved: {where}{first.message}{more}"
+        super().__init__(detail, "graph")
         self.issues = issues
 
 
@@ -194,6 +202,8 @@ async def save_pipeline(
         graph, issues = await validate_graph(project_id, raw)
         if issues:
             raise PipelineInvalid(issues)
+        if not graph["nodes"]:  # it would become the version new deployments run: nothing
+            raise PipelineInvalid([Issue(None, EMPTY)], EMPTY_DETAIL)
         if keep_frozen_tags:
             _keep_tags(graph, raw)
         latest = await latest_number(project_id)

@@ -1,5 +1,6 @@
 """The pipeline editor in headless Chromium against a real `shoal up`: drag two plugins and a
-service onto the canvas, connect them, fill a schema form, save (→ version 2 in the API); then
+service onto the canvas, connect them, fill a schema form, save (→ version 1 in the API: saving
+the empty canvas first is refused, as an empty pipeline cannot be deployed); then
 add a cycle: the error shows on the offending node and nothing is saved; a conflicting save
 from another admin is refused and the canvas can still be downloaded; leaving warns."""
 
@@ -25,12 +26,16 @@ async def test_build_save_and_refuse_a_cycle(shoal_up, browser):
         "POST", "/projects", {"name": "e2e-pipeline", "cpu": 2, "memory_mb": 2048}
     )
     url = f"/projects/{project['id']}/pipeline"
-    first = await api.call("PUT", url, {"nodes": [], "edges": [], "layout": {}, "message": "empty"})
-    assert first["version"] == 1
 
     await page.goto(f"/projects/{project['id']}")
+    assert "No pipeline yet: this project cannot be deployed" in await page.text_content(
+        "#project-blocker"
+    )
     await page.click("#project-pipeline-link")
     await page.wait_for_selector("#pl-canvas")
+    await page.click("#pl-save")  # the empty canvas: refused, nothing stored
+    await page.wait_for_selector("#pl-errors >> text=The pipeline was not saved: it is empty.")
+    assert await api.call("GET", f"{url}/versions") == []
     await drop_from_palette(page, "e2e-web", 120, 120)
     await drop_from_palette(page, "e2e-shell", 420, 80)
     await drop_from_palette(page, "e2e-wait", 720, 160)
@@ -51,11 +56,11 @@ async def test_build_save_and_refuse_a_cycle(shoal_up, browser):
 
     await page.fill("#pl-message", "web, setup, wait")
     await page.click("#pl-save")
-    await page.wait_for_selector("#pl-status:text-is('saved as version 2')")
-    await page.wait_for_selector("#pl-version-list tr[data-version='2']")
+    await page.wait_for_selector("#pl-status:text-is('saved as version 1')")
+    await page.wait_for_selector("#pl-version-list tr[data-version='1']")
 
     saved = await api.call("GET", url)
-    assert (saved["version"], saved["message"]) == (2, "web, setup, wait")
+    assert (saved["version"], saved["message"]) == (1, "web, setup, wait")
     nodes = {n["id"]: n for n in saved["nodes"]}
     assert set(nodes) == {"e2e-web", "e2e-shell", "e2e-wait"}
     assert nodes["e2e-shell"]["config"]["params"] == {
@@ -80,7 +85,7 @@ async def test_build_save_and_refuse_a_cycle(shoal_up, browser):
         await error.inner_text()
     )
     assert "in a cycle" in await page.text_content("#pl-errors")
-    assert [v["version"] for v in await api.call("GET", f"{url}/versions")] == [2, 1]
+    assert [v["version"] for v in await api.call("GET", f"{url}/versions")] == [1]
 
     # deleting the edge (select it, Delete key) makes the graph valid again
     midpoint = await page.eval_on_selector(
@@ -102,17 +107,17 @@ async def test_build_save_and_refuse_a_cycle(shoal_up, browser):
     assert await page.locator("path.pl-edge-hit[data-edge='e2e-wait->e2e-web']").count() == 0
 
     # another admin saves meanwhile: our save is refused with a clear conflict, nothing lost
-    await api.call("PUT", url, {**saved, "message": "someone else", "base_version": 2})
+    await api.call("PUT", url, {**saved, "message": "someone else", "base_version": 1})
     await page.click("#pl-save")
     await page.wait_for_selector(
-        "#pl-errors >> text=You edited version 2, but admin saved version 3"
+        "#pl-errors >> text=You edited version 1, but admin saved version 2"
     )
     async with page.expect_download() as download_info:
         await page.click("#pl-download")
     download = await download_info.value
     kept = json.loads(await asyncio.to_thread(Path(await download.path()).read_text))
     assert kept["shoal_pipeline"] == 1 and len(kept["nodes"]) == 3 and len(kept["edges"]) == 2
-    assert kept["catalog"]["plugins"] and kept["version"] == 2
+    assert kept["catalog"]["plugins"] and kept["version"] == 1
     dialogs = []
 
     async def on_dialog(dialog):
@@ -124,5 +129,5 @@ async def test_build_save_and_refuse_a_cycle(shoal_up, browser):
     await page.close(run_before_unload=True)
     await page.wait_for_event("close")
     assert dialogs == ["beforeunload"]  # unsaved changes are never dropped silently
-    assert (await api.call("GET", url))["version"] == 3
+    assert (await api.call("GET", url))["version"] == 2
     await context.close()

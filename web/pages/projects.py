@@ -10,7 +10,7 @@ from litestar.response import Redirect, Template
 
 from core.actor import Actor
 from core.errors import ShoalError
-from core.services import access, project_defaults, projects, teams
+from core.services import access, deployment_inputs, project_defaults, projects, teams
 from web.guards import requires_login
 from web.params import IdParam
 from web.rendering import as_float, as_int, form_data, page, redirect, refused
@@ -45,6 +45,7 @@ async def _detail(request: Request, actor: Actor, project_id: int, **extra: Any)
         request,
         "projects/detail.html",
         project=await projects.get_project(project_id),
+        blocker=await deployment_inputs.deploy_blocker(project_id),
         level=acl.project_level(project_id).label,
         grants=await teams.list_grants(project_id=project_id) if actor.is_admin else [],
         all_teams=await teams.list_teams() if actor.is_admin else [],
