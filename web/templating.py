@@ -24,7 +24,11 @@ DEPLOYMENT_ROW_FIELDS = (
     "status",
     "expires_at",
     "created_by",
+    "tags",
+    "urls",
 )
+# The fields among them that hold a dict (the cache key holds them as sorted pairs).
+DEPLOYMENT_ROW_MAPPINGS = ("tags", "urls")
 
 
 def ago(value: datetime | None) -> str:
@@ -73,6 +77,7 @@ def make_template_engine(directory: Path) -> JinjaTemplateEngine:
             "partials/deployments/row.html",
             fields=DEPLOYMENT_ROW_FIELDS,
             size=10_000,
+            mappings=DEPLOYMENT_ROW_MAPPINGS,
         ),
     )
     return JinjaTemplateEngine(engine_instance=environment)

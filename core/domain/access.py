@@ -63,6 +63,11 @@ class AccessMap(msgspec.Struct, frozen=True):
     def environment_level(self, environment_id: int) -> Level:
         return Level.FULL if self.is_admin else self.environments.get(environment_id, Level.NONE)
 
+    def may_deploy(self) -> bool:
+        """Full access to some project or environment: enough to create a deployment there."""
+        levels = (*self.projects.values(), *self.environments.values())
+        return self.is_admin or Level.FULL in levels
+
 
 def build_access(is_admin: bool, grants: Iterable[GrantFact]) -> AccessMap:
     """Fold a user's grants into the highest level per project and per environment."""

@@ -187,3 +187,14 @@ async def change_own_password(
         hashed = await passwords.hash_async(new_password)
         await User.update({User.password_hash: hashed}).where(User.id == actor.id).run()
         await sessions.end_user_sessions(actor.id or 0, keep=keep_session)
+
+
+async def admin_names() -> list[str]:
+    """Who grants access, as a user would name them: the active admins."""
+    rows = (
+        await User.select(User.username, User.display_name)
+        .where((User.is_admin == True) & (User.is_active == True))  # noqa: E712 (SQL)
+        .order_by(User.username)
+        .run()
+    )
+    return [row["display_name"] or row["username"] for row in rows]

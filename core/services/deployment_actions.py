@@ -3,18 +3,18 @@ auto-cleanup, and the desired state the hub sends to a node."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from agent import protocol
 from core import context, hub
 from core.actor import Actor
-from core.domain import images, status
+from core.domain import extension, images, status
 from core.domain import pipeline as graphs
 from core.domain.access import Level
 from core.errors import Conflict, Forbidden
 from core.services import deployment_specs
 from core.services.audit import Audited, Target, audited
-from core.services.deployment_inputs import check_tags, expiry_for, latest_pipeline
+from core.services.deployment_inputs import check_tags, latest_pipeline
 from core.services.deployments import (
     DeploymentInput,
     DeploymentView,
@@ -51,16 +51,34 @@ async def _touch(deployment_id: int, **changes: object) -> None:
     await Deployment.update(values).where(Deployment.id == deployment_id).run()
 
 
-async def extend(actor: Actor, deployment_id: int) -> DeploymentView:
+async def cleanup_period(dep: DeploymentView) -> int:
+    """Hours the deployment may live without activity: its project's, else its environment's."""
+    project = (
+        await Project.select(Project.cleanup_hours)
+        .where(Project.id == dep.project_id)
+        .first()
+        .run()
+    )
+    env = (
+        await Environment.select(Environment.cleanup_hours)
+        .where(Environment.id == dep.environment_id)
+        .first()
+        .run()
+    )
+    return (project or {}).get("cleanup_hours") or (env or {}).get("cleanup_hours") or 1
+
+
+async def extend(actor: Actor, deployment_id: int, hours: int | None = None) -> DeploymentView:
+    """Restart the cleanup countdown at `hours` from now: 1 up to the cleanup period, which is
+    also the default (core.domain.extension)."""
     async with audited(actor, "deployment.extend", Target("deployment", deployment_id)) as audit:
         dep = await _for_change(actor, deployment_id, audit)
         if not status.can_extend(dep.status):
             raise Conflict(f"A {dep.status} deployment cannot be extended.")
-        project = await Project.select().where(Project.id == dep.project_id).first().run()
-        env = await Environment.select().where(Environment.id == dep.environment_id).first().run()
-        expires = await expiry_for(project, env)
+        chosen = extension.check_hours(hours, await cleanup_period(dep))
+        expires = datetime.now(UTC) + timedelta(hours=chosen)
         await _touch(dep.id, expires_at=expires)
-        audit.detail = f"until {expires:%Y-%m-%d %H:%M} UTC"
+        audit.detail = f"by {extension.label(chosen)}, until {expires:%Y-%m-%d %H:%M} UTC"
     return await get_deployment(actor, deployment_id)
 
 

@@ -30,6 +30,10 @@ class CloneInput(msgspec.Struct, kw_only=True):
     tags: dict[Text, Annotated[Text, MaxLen(128)]] = {}
 
 
+class ExtendInput(msgspec.Struct, kw_only=True):
+    hours: int | None = None  # the service bounds it by the cleanup period
+
+
 class RetryInput(msgspec.Struct, kw_only=True):
     tags: dict[Text, Annotated[Text, MaxLen(128)]] = {}
 
@@ -71,8 +75,12 @@ async def get_deployment(actor: Actor, deployment_id: IdParam) -> DeploymentView
 
 
 @post("/{deployment_id:int}/extend", status_code=200)
-async def extend(actor: Actor, deployment_id: IdParam) -> DeploymentView:
-    return await actions.extend(actor, deployment_id)
+async def extend(
+    actor: Actor, deployment_id: IdParam, data: ExtendInput | None = None
+) -> DeploymentView:
+    """Restart the cleanup countdown: `hours` from now (1 up to the cleanup period, its
+    default); anything beyond is a 422."""
+    return await actions.extend(actor, deployment_id, data.hours if data else None)
 
 
 @post("/{deployment_id:int}/clone")

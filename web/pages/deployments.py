@@ -11,7 +11,7 @@ from litestar.response import Redirect, ServerSentEvent, Template
 from core.actor import Actor
 from core.domain import pipeline as graphs
 from core.domain import status
-from core.errors import ShoalError
+from core.errors import InvalidInput, ShoalError
 from core.services import (
     access,
     deployment_history,
@@ -21,7 +21,7 @@ from core.services import (
 from core.services import deployment_actions as actions
 from core.tables import PipelineVersion
 from web import deployment_notices as notices
-from web import sse
+from web import deployment_page, sse
 from web.guards import requires_login
 from web.pages import deployment_forms
 from web.params import IdParam
@@ -38,6 +38,7 @@ def _filters(data: dict[str, Any]) -> dict[str, Any]:
         "environment_id": as_int(data.get("environment_id")),
         "status_filter": data.get("status") or None,
         "mine": data.get("mine") == "1",
+        "name_contains": (data.get("q") or "").strip()[:63] or None,  # names are 63 at most
     }
 
 
@@ -110,6 +111,7 @@ async def _detail_context(actor: Actor, deployment_id: int) -> dict[str, Any]:
         "order": [node for layer in graphs.layers(graph) for node in layer],
         "services": [n.id for n in graph.nodes if n.kind == "service"],
         "history": await deployment_history.history(dep.id),
+        **await deployment_page.extras(actor, dep),
         "can": {
             "act": dep.level == "full",
             "extend": dep.level == "full" and status.can_extend(dep.status),
@@ -161,7 +163,14 @@ async def usage(request: Request, actor: Actor, deployment_id: IdParam) -> Templ
             found = reply.metrics.deployments.get(dep.id)
         except (ShoalError, TimeoutError) as exc:
             problem = getattr(exc, "detail", "") or "The node did not answer in time."
-    return page(request, "partials/deployments/usage.html", dep=dep, usage=found, problem=problem)
+    return page(
+        request,
+        "partials/deployments/usage.html",
+        dep=dep,
+        usage=found,
+        problem=problem,
+        charts=await deployment_page.service_charts(dep),
+    )
 
 
 @get("/stream-all")
@@ -171,8 +180,13 @@ async def stream_all(actor: Actor) -> ServerSentEvent:
 
 
 @post("/{deployment_id:int}/extend")
-async def extend(actor: Actor, deployment_id: IdParam) -> Redirect:
-    dep = await actions.extend(actor, deployment_id)
+async def extend(request: Request, actor: Actor, deployment_id: IdParam) -> Redirect:
+    raw = (await form_data(request)).get("hours", "")
+    hours = as_int(raw, 0) if raw else None  # 0 (refused) for anything but a number
+    try:
+        dep = await actions.extend(actor, deployment_id, hours)
+    except InvalidInput as exc:
+        return redirect(f"/deployments/{deployment_id}", exc.detail, level="error")
     return redirect(f"/deployments/{dep.id}", "Extended: the auto-cleanup countdown starts again.")
 
 

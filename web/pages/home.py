@@ -6,7 +6,7 @@ from litestar import Request, Router, get
 from litestar.response import Template
 
 from core.actor import Actor
-from core.services import access, environments, projects, teams
+from core.services import access, accounts, environments, projects, teams
 from core.tables import Environment, Node, Project, Registry, Service, User
 from web.guards import requires_login
 from web.rendering import page
@@ -32,7 +32,7 @@ async def _checklist() -> list[dict]:
         },
         {
             "label": "Add a registry and services",
-            "href": "/services",
+            "href": "/registries",  # services pull from a registry: it comes first
             "done": await Service.count().run() > 0 or await Registry.count().run() > 1,
         },
         {
@@ -45,8 +45,12 @@ async def _checklist() -> list[dict]:
 
 @get("/", include_in_schema=False)
 async def home(request: Request, actor: Actor) -> Template:
-    project_ids, environment_ids = await access.visible_ids(actor)
+    acl = await access.access_for(actor)
+    project_ids, environment_ids = (
+        (None, None) if acl.is_admin else (set(acl.projects), set(acl.environments))
+    )
     my_teams = [] if actor.is_admin else await teams.teams_of_user(actor.id or 0)
+    may_deploy = acl.may_deploy()
     return page(
         request,
         "home/index.html",
@@ -54,6 +58,8 @@ async def home(request: Request, actor: Actor) -> Template:
         environments=await environments.list_environments(environment_ids),
         my_teams=my_teams,
         checklist=await _checklist() if actor.is_admin else [],
+        may_deploy=may_deploy,
+        admins=[] if may_deploy else await accounts.admin_names(),  # who to ask for access
     )
 
 

@@ -1,4 +1,5 @@
-"""Users (admin): create, disable/enable, admin flag, reset password (new one shown once)."""
+"""Users (admin): create, disable/enable, admin flag, reset password (new one shown once),
+and the teams they are in (the same membership the team page edits, from the user's side)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from core.errors import ShoalError
 from core.services import accounts, teams
 from web.guards import requires_admin
 from web.params import IdParam
-from web.rendering import form_data, page, redirect, refused
+from web.rendering import as_int, form_data, page, redirect, refused
 
 
 async def _index(request: Request, **extra: Any) -> Template:
@@ -25,6 +26,7 @@ async def _detail(request: Request, user_id: int, **extra: Any) -> Template:
         "users/detail.html",
         user=await accounts.get_user(user_id),
         user_teams=await teams.teams_of_user(user_id),
+        all_teams=await teams.list_teams(),
         **extra,
     )
 
@@ -78,9 +80,29 @@ async def reset_password(request: Request, actor: Actor, user_id: IdParam) -> Te
     return await _detail(request, user_id, new_password=password)
 
 
+@post("/{user_id:int}/teams")
+async def join_team(request: Request, actor: Actor, user_id: int) -> Template | Redirect:
+    team_id = as_int((await form_data(request)).get("team_id"), 0) or 0
+    try:
+        await teams.add_member(actor, team_id, user_id)
+    except ShoalError as exc:
+        return await _detail(
+            request, user_id, **{**refused(exc), "errors": {"team_id": exc.detail}}
+        )
+    team = await teams.get_team(team_id)
+    return redirect(f"/users/{user_id}", f"Added to the team '{team.name}'.")
+
+
+@post("/{user_id:int}/teams/{team_id:int}/leave")
+async def leave_team(actor: Actor, user_id: int, team_id: int) -> Redirect:
+    await teams.remove_member(actor, team_id, user_id)
+    team = await teams.get_team(team_id)
+    return redirect(f"/users/{user_id}", f"Removed from the team '{team.name}'.")
+
+
 router = Router(
     path="/users",
-    route_handlers=[index, create, detail, update, reset_password],
+    route_handlers=[index, create, detail, update, reset_password, join_team, leave_team],
     guards=[requires_admin],
     include_in_schema=False,
 )

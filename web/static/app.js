@@ -28,3 +28,11 @@ function tick() {
 setInterval(tick, 1000);
 document.addEventListener("DOMContentLoaded", tick);
 document.addEventListener("htmx:afterSwap", tick);
+
+// The menu on narrow screens: the button folds the links open and shut (app.css hides them
+// and shows the button below its breakpoint; wide screens ignore both).
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest(".menu-toggle");
+  if (!toggle) return;
+  toggle.setAttribute("aria-expanded", String(toggle.getAttribute("aria-expanded") !== "true"));
+});

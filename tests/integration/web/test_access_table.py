@@ -50,6 +50,10 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/deployments/1/retry", {"anonymous": 302, "user": 404, "admin": 404}),
     ("POST", "/deployments/1/retry", {"anonymous": 302, "user": 404}),
     ("POST", "/deployments/1/clone", {"anonymous": 302, "user": 404}),
+    # A user's teams from the user page: admins only (the page itself is admin-only). The
+    # admin is user 1 and team 0 does not exist, so the page says so (404).
+    ("POST", "/users/1/teams", {"anonymous": 302, "user": 404, "admin": 404}),
+    ("POST", "/users/1/teams/1/leave", {"anonymous": 302, "user": 404, "admin": 404}),
 ]
 
 

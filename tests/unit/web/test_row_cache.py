@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from markupsafe import Markup
 
-from web.templating import DEPLOYMENT_ROW_FIELDS, make_template_engine
+from web.templating import DEPLOYMENT_ROW_FIELDS, DEPLOYMENT_ROW_MAPPINGS, make_template_engine
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "web" / "templates"
 
@@ -21,6 +21,8 @@ def deployment(**changes):
         "status": "running",
         "expires_at": datetime(2026, 11, 30, 12, 0, tzinfo=UTC),
         "created_by": "quinn",
+        "tags": {"web": "v2", "api": "1.4"},
+        "urls": {"web": "http://web.pr-7.qa.localhost:8880"},
     }
     return SimpleNamespace(**{**values, **changes})
 
@@ -50,11 +52,32 @@ def test_an_unchanged_row_is_reused_and_any_shown_field_makes_a_new_one():
     assert rows.cached == 5
 
 
+def test_each_service_shows_its_tag_and_its_url_when_it_has_one():
+    html = rows_function()([deployment()])
+    assert 'href="http://web.pr-7.qa.localhost:8880"' in html and "<code>v2</code>" in html
+    assert 'data-copy="http://web.pr-7.qa.localhost:8880"' in html  # its copy button
+    assert "api <code>1.4</code>" in html  # no URL: the name alone
+
+
+def test_a_changed_tag_or_url_makes_a_new_row_and_key_order_does_not():
+    rows = rows_function()
+    first = rows([deployment()])
+    assert rows([deployment(tags={"api": "1.4", "web": "v2"})]) == first  # same pairs
+    assert rows.cached == 1
+    assert "<code>v3</code>" in rows([deployment(tags={"web": "v3", "api": "1.4"})])
+    assert "web.pr-7.qa.example.com" in rows(
+        [deployment(urls={"web": "http://web.pr-7.qa.example.com"})]
+    )
+    assert "http://web" not in rows([deployment(urls={})])
+    assert rows.cached == 4
+
+
 def test_the_key_is_every_field_the_row_template_reads():
     # A field the row shows but the key lacks would serve stale rows: keep them in step.
     row_template = (TEMPLATES / "partials" / "deployments" / "row.html").read_text()
     used = set(re.findall(r"row\.(\w+)", row_template))
     assert used == set(DEPLOYMENT_ROW_FIELDS)
+    assert set(DEPLOYMENT_ROW_MAPPINGS) <= used
 
 
 def test_the_cache_is_bounded():
@@ -67,6 +90,7 @@ def test_the_cache_is_bounded():
         "partials/deployments/row.html",
         fields=DEPLOYMENT_ROW_FIELDS,
         size=3,
+        mappings=DEPLOYMENT_ROW_MAPPINGS,
     )
     rows([deployment(id=i) for i in range(10)])
     assert rows.cached == 3

@@ -1,0 +1,69 @@
+"""What the deployment page shows around its live state: where it sits (breadcrumbs), how
+long Extend may keep it (durations up to its cleanup period) and each service's CPU and
+memory over the last hour (from the samples heartbeats leave, core.hub.usage_samples)."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from typing import Any
+
+from core.actor import Actor
+from core.domain import extension
+from core.services import access
+from core.services import deployment_actions as actions
+from core.services.deployments import DeploymentView
+from core.tables import Deployment, ServiceSample
+from web import breadcrumbs, charts
+
+Series = list[tuple[datetime.datetime, float]]
+
+
+async def extras(actor: Actor, dep: DeploymentView) -> dict[str, Any]:
+    acl = await access.access_for(actor)
+    return {
+        "trail": breadcrumbs.of_deployment(acl, dep),
+        "extend_choices": extension.choices(await actions.cleanup_period(dep)),
+    }
+
+
+async def service_charts(dep: DeploymentView) -> list[dict[str, Any]]:
+    """Per service (by name): its CPU (% of one CPU) and memory charts, each scaled to the
+    deployment's limit, which all its services share."""
+    now = datetime.datetime.now(datetime.UTC)
+    rows = (
+        await ServiceSample.select(
+            ServiceSample.service,
+            ServiceSample.at,
+            ServiceSample.cpu_percent,
+            ServiceSample.memory_mb,
+        )
+        .where((ServiceSample.deployment == dep.id) & (ServiceSample.at >= now - charts.WINDOW))
+        .order_by(ServiceSample.at)
+        .run()
+    )
+    if not rows:
+        return []
+    limits = (
+        await Deployment.select(Deployment.cpu, Deployment.memory_mb)
+        .where(Deployment.id == dep.id)
+        .first()
+        .run()
+    ) or {}
+    cpu: dict[str, Series] = defaultdict(list)
+    memory: dict[str, Series] = defaultdict(list)
+    for row in rows:
+        cpu[row["service"]].append((row["at"], row["cpu_percent"]))
+        memory[row["service"]].append((row["at"], row["memory_mb"]))
+    cpu_top = float(limits.get("cpu") or 0) * 100
+    memory_top = float(limits.get("memory_mb") or 0)
+    return [
+        {
+            "service": service,
+            "cpu": charts.line_chart(f"{service} CPU", "%", cpu[service], cpu_top, now),
+            "memory": charts.line_chart(
+                f"{service} memory", "MB", memory[service], memory_top, now
+            ),
+        }
+        for service in sorted(cpu)
+    ]
