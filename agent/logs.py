@@ -4,6 +4,7 @@ stopped by `logs_stop` or when the session ends. Each stream reads on its own th
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from agent.app import App
 
 LINE_LIMIT = 8192
+STAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)")
 
 
 def take_lines(partial: bytes, chunk: bytes) -> tuple[list[bytes], bytes]:
@@ -26,6 +28,15 @@ def take_lines(partial: bytes, chunk: bytes) -> tuple[list[bytes], bytes]:
         lines.append(rest[:LINE_LIMIT])
         rest = rest[LINE_LIMIT:]
     return lines, rest
+
+
+def split_stamp(line: bytes) -> tuple[str, bytes]:
+    """Docker's `2024-05-01T10:00:00.123456789Z ` prefix, and the line without it. A piece
+    take_lines cut off a long line has no prefix of its own: then the stamp is ""."""
+    stamp, space, rest = line.partition(b" ")
+    if space and STAMP.fullmatch(stamp):
+        return stamp.decode(), rest
+    return "", line
 
 
 class LogStreams:
@@ -44,7 +55,14 @@ class LogStreams:
                 message=f"deployment {request.deployment_id} has no container for {request.step!r}",
             )
         stream = await docker_.call(
-            lambda _c: open_logs(docker_, found[0].id, tail=request.tail, follow=request.follow)
+            lambda _c: open_logs(
+                docker_,
+                found[0].id,
+                tail=request.tail,
+                follow=request.follow,
+                since=request.since,
+                timestamps=request.timestamps,
+            )
         )
         key = (id(session), request.id)
         self.open[key] = stream
@@ -81,9 +99,16 @@ class LogStreams:
     def _send(
         loop: asyncio.AbstractEventLoop, session: Session, request: Logs, line: bytes
     ) -> None:
+        stamp = ""
+        if request.timestamps:
+            stamp, line = split_stamp(line)
         text = line[:LINE_LIMIT].decode(errors="replace").rstrip("\r")
         event = LogLine(
-            deployment_id=request.deployment_id, step=request.step, line=text, stream_id=request.id
+            deployment_id=request.deployment_id,
+            step=request.step,
+            line=text,
+            stream_id=request.id,
+            time=stamp,
         )
         loop.call_soon_threadsafe(session.send, event)
 

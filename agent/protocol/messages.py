@@ -84,6 +84,9 @@ class Logs(Struct, tag="logs", tag_field="type", kw_only=True):
     step: str
     tail: int = 100
     follow: bool = False
+    # Both added after protocol 2, with defaults, so either side may be older.
+    since: float = 0.0  # Unix seconds: only lines stamped at or after it (then `tail` is ignored)
+    timestamps: bool = False  # stamp each LogLine with Docker's time of the line
 
 
 class LogsStop(Struct, tag="logs_stop", tag_field="type", kw_only=True):
@@ -175,6 +178,7 @@ class LogLine(Struct, tag="log", tag_field="type", kw_only=True):
     line: str
     source: Literal["stdout", "stderr"] = "stdout"
     stream_id: int | None = None  # the Logs request id; None for live plugin stderr
+    time: str = ""  # Docker's RFC 3339 stamp (UTC, nanoseconds) when the request asked for them
 
 
 class LogsEnded(Struct, tag="logs_end", tag_field="type", kw_only=True):

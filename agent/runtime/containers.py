@@ -135,10 +135,27 @@ def remove_containers(docker_: Docker, container_ids: list[str]) -> None:
         list(pool.map(remove, container_ids))
 
 
-def open_logs(docker_: Docker, container_id: str, *, tail: int, follow: bool) -> Any:
-    """A closable iterator of raw log chunks (close() ends a follow from another thread)."""
+def open_logs(
+    docker_: Docker,
+    container_id: str,
+    *,
+    tail: int,
+    follow: bool,
+    since: float = 0.0,
+    timestamps: bool = False,
+) -> Any:
+    """A closable iterator of raw log chunks (close() ends a follow from another thread).
+    With `since` (Unix seconds) every line stamped at or after it, whatever `tail` says: a
+    stream resumed after a restart must not lose what the service wrote meanwhile."""
     return docker_.run(
         lambda c: c.api.logs(
-            container_id, stream=True, follow=follow, tail=max(tail, 0), stdout=True, stderr=True
+            container_id,
+            stream=True,
+            follow=follow,
+            tail="all" if since > 0 else max(tail, 0),
+            since=since if since > 0 else None,
+            timestamps=timestamps,
+            stdout=True,
+            stderr=True,
         )
     )

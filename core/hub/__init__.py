@@ -3,7 +3,7 @@
     hub = get_hub()                      # the process-wide Hub (leader or follower)
     await hub.deploy(node_id, spec)      # Deploy; AgentUnavailable when not connected
     await hub.delete(node_id, deployment_id)
-    async for line in hub.logs(node_id, deployment_id, service, tail, follow): ...
+    async for line in hub.logs(node_id, deployment_id, service, tail, follow, since=…): ...
     await hub.metrics(node_id)           # -> MetricsReply
     await hub.node_changed(node_id)      # after any change to a node row
     await hub.rotate_token(node_id, new_key_hex)
@@ -25,9 +25,10 @@ from collections.abc import Awaitable, Callable
 from agent.protocol import DeploymentSpec, PluginInfo
 from core.hub.config import HubConfig, backoff_delay, config_from
 from core.hub.hub import Hub
-from core.hub.session import AgentRequestFailed
+from core.hub.session import AgentNotFound, AgentRequestFailed
 
 __all__ = [
+    "AgentNotFound",
     "AgentRequestFailed",
     "Hub",
     "HubConfig",

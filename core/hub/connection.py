@@ -238,12 +238,26 @@ class NodeConnection:
             message_type(id=next(self.ids), **fields), within or self.config.request_timeout_s
         )
 
-    def open_logs(self, deployment_id: int, step: str, tail: int, follow: bool) -> Any:
+    def open_logs(
+        self,
+        deployment_id: int,
+        step: str,
+        tail: int,
+        follow: bool,
+        since: float = 0.0,
+        timestamps: bool = False,
+    ) -> Any:
         session = self.session
         if session is None or session.closed:
             raise AgentUnavailable(f"The agent of node {self.node_id} is not connected.")
         request = p.Logs(
-            id=next(self.ids), deployment_id=deployment_id, step=step, tail=tail, follow=follow
+            id=next(self.ids),
+            deployment_id=deployment_id,
+            step=step,
+            tail=tail,
+            follow=follow,
+            since=since,
+            timestamps=timestamps,
         )
         return session.logs(request, lambda: next(self.ids))
 

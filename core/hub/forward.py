@@ -23,7 +23,7 @@ import msgspec
 from agent import protocol as p
 from core.errors import AgentUnavailable, ShoalError
 from core.hub.envelope import Reassembler, ReplayGuard, chunks, seal, unseal
-from core.hub.session import AgentRequestFailed
+from core.hub.session import AgentNotFound, AgentRequestFailed
 
 if TYPE_CHECKING:
     from core.hub.hub import Hub
@@ -34,6 +34,7 @@ ACK_WITHIN_S = 3.0  # the leader acknowledges at once; silence means there is no
 ERRORS: dict[str, type[ShoalError]] = {
     "AgentUnavailable": AgentUnavailable,
     "AgentRequestFailed": AgentRequestFailed,
+    "AgentNotFound": AgentNotFound,
 }
 
 

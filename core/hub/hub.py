@@ -230,14 +230,24 @@ class Hub:
         return pushed
 
     async def logs(
-        self, node_id: int, deployment_id: int, service: str | None, tail: int, follow: bool
+        self,
+        node_id: int,
+        deployment_id: int,
+        service: str | None,
+        tail: int,
+        follow: bool,
+        since: float = 0.0,
+        timestamps: bool = False,
     ) -> AsyncIterator[p.LogLine]:
+        """A service's log lines; `since` (Unix seconds) resumes a stream, see agent Logs."""
         if not self.is_leader:
             args = {"node_id": node_id, "deployment_id": deployment_id, "service": service}
+            args |= {"since": since, "timestamps": timestamps}
             async for line in self.forwarder.stream("logs", tail=tail, follow=follow, **args):
                 yield line
             return
-        stream = self.local(node_id).open_logs(deployment_id, service or "", tail, follow)
+        connection = self.local(node_id)
+        stream = connection.open_logs(deployment_id, service or "", tail, follow, since, timestamps)
         try:
             async for line in stream:
                 yield line

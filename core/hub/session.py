@@ -35,6 +35,10 @@ class AgentRequestFailed(ShoalError):
     status_code = 502
 
 
+class AgentNotFound(AgentRequestFailed):
+    """The agent answered `not_found`: for logs, the service has no container (yet)."""
+
+
 class Session:
     def __init__(self, ws: ClientConnection, config: HubConfig) -> None:
         self.ws, self.config = ws, config
@@ -143,7 +147,8 @@ class Session:
         finally:
             self.pending.pop(message.id, None)
         if isinstance(reply, p.ErrorReply):
-            raise AgentRequestFailed(
+            error = AgentNotFound if reply.code == "not_found" else AgentRequestFailed
+            raise error(
                 f"The agent refused {type(message).__name__}: {reply.message} ({reply.code})."
             )
         return reply
@@ -153,7 +158,11 @@ class Session:
         self.streams[request.id] = queue
         ended = False
         try:
-            await self.request(request, self.config.request_timeout_s)
+            try:
+                await self.request(request, self.config.request_timeout_s)
+            except AgentRequestFailed:
+                ended = True  # refused (no container yet): there is no stream to stop
+                raise
             while True:
                 line = await queue.get()
                 if line is None:
