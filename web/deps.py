@@ -1,4 +1,5 @@
-"""Dependencies every handler may ask for by name: `actor` (the signed-in user)."""
+"""Dependencies every handler may ask for by name: `actor` (the signed-in user), and
+`visible_project` / `visible_environment` / `visible_node` (web.visibility)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from litestar import Request
 from litestar.di import Provide
 
 from core.actor import Actor
+from web import visibility
 from web.auth import current_actor
 
 
@@ -13,4 +15,4 @@ async def provide_actor(request: Request) -> Actor:
     return current_actor(request)
 
 
-DEPENDENCIES = {"actor": Provide(provide_actor)}
+DEPENDENCIES = {"actor": Provide(provide_actor), **visibility.DEPENDENCIES}

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 from litestar import Router, delete, get, post, put
-from litestar.exceptions import NotFoundException
 
 from core.actor import Actor
 from core.services import access, environments
 from core.services.environments import EnvironmentInput, EnvironmentView
 from web.guards import requires_login
 from web.params import IdParam
-
-
-async def _visible(actor: Actor, environment_id: int) -> EnvironmentView:
-    if not (await access.access_for(actor)).can_see_environment(environment_id):
-        raise NotFoundException("No such environment.")
-    return await environments.get_environment(environment_id)
 
 
 @get("/")
@@ -30,21 +23,24 @@ async def create_environment(actor: Actor, data: EnvironmentInput) -> Environmen
 
 
 @get("/{environment_id:int}")
-async def get_environment(actor: Actor, environment_id: IdParam) -> EnvironmentView:
-    return await _visible(actor, environment_id)
+async def get_environment(visible_environment: EnvironmentView) -> EnvironmentView:
+    return visible_environment
 
 
 @put("/{environment_id:int}")
 async def update_environment(
-    actor: Actor, environment_id: IdParam, data: EnvironmentInput
+    actor: Actor,
+    environment_id: IdParam,
+    data: EnvironmentInput,
+    visible_environment: EnvironmentView,
 ) -> EnvironmentView:
-    await _visible(actor, environment_id)
     return await environments.update_environment(actor, environment_id, data)
 
 
 @delete("/{environment_id:int}")
-async def delete_environment(actor: Actor, environment_id: IdParam) -> None:
-    await _visible(actor, environment_id)
+async def delete_environment(
+    actor: Actor, environment_id: IdParam, visible_environment: EnvironmentView
+) -> None:
     await environments.delete_environment(actor, environment_id)
 
 

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 from litestar import Router, delete, get, post, put
-from litestar.exceptions import NotFoundException
 
 from core.actor import Actor
 from core.services import access, projects
 from core.services.projects import ProjectInput, ProjectView
 from web.guards import requires_login
 from web.params import IdParam
-
-
-async def _visible(actor: Actor, project_id: int) -> ProjectView:
-    if not (await access.access_for(actor)).can_see_project(project_id):
-        raise NotFoundException("No such project.")
-    return await projects.get_project(project_id)
 
 
 @get("/")
@@ -30,19 +23,19 @@ async def create_project(actor: Actor, data: ProjectInput) -> ProjectView:
 
 
 @get("/{project_id:int}")
-async def get_project(actor: Actor, project_id: IdParam) -> ProjectView:
-    return await _visible(actor, project_id)
+async def get_project(visible_project: ProjectView) -> ProjectView:
+    return visible_project
 
 
 @put("/{project_id:int}")
-async def update_project(actor: Actor, project_id: IdParam, data: ProjectInput) -> ProjectView:
-    await _visible(actor, project_id)
+async def update_project(
+    actor: Actor, project_id: IdParam, data: ProjectInput, visible_project: ProjectView
+) -> ProjectView:
     return await projects.update_project(actor, project_id, data)
 
 
 @delete("/{project_id:int}")
-async def delete_project(actor: Actor, project_id: IdParam) -> None:
-    await _visible(actor, project_id)
+async def delete_project(actor: Actor, project_id: IdParam, visible_project: ProjectView) -> None:
     await projects.delete_project(actor, project_id)
 
 

@@ -6,10 +6,10 @@ from datetime import datetime
 
 import msgspec
 from litestar import Router, delete, get, put
-from litestar.exceptions import NotFoundException
 
 from core.actor import Actor
-from core.services import access, secrets
+from core.services import secrets
+from core.services.projects import ProjectView
 from core.services.secrets import SecretView
 from web.guards import requires_login
 from web.params import IdParam
@@ -24,28 +24,24 @@ class SecretSet(msgspec.Struct):
     updated_at: datetime
 
 
-async def _visible(actor: Actor, project_id: int) -> None:
-    if not (await access.access_for(actor)).can_see_project(project_id):
-        raise NotFoundException("No such project.")
-
-
 @get("/")
-async def list_secrets(actor: Actor, project_id: IdParam) -> list[SecretView]:
-    await _visible(actor, project_id)
+async def list_secrets(project_id: IdParam, visible_project: ProjectView) -> list[SecretView]:
     return await secrets.list_secrets(project_id)
 
 
 @put("/{name:str}")
-async def set_secret(actor: Actor, project_id: IdParam, name: str, data: SecretValue) -> SecretSet:
+async def set_secret(
+    actor: Actor, project_id: IdParam, name: str, data: SecretValue, visible_project: ProjectView
+) -> SecretSet:
     """Create or replace; the answer never carries the value."""
-    await _visible(actor, project_id)
     saved = await secrets.set_secret(actor, project_id, name, data.value)
     return SecretSet(name=saved.name, updated_at=saved.updated_at)
 
 
 @delete("/{name:str}")
-async def delete_secret(actor: Actor, project_id: IdParam, name: str) -> None:
-    await _visible(actor, project_id)
+async def delete_secret(
+    actor: Actor, project_id: IdParam, name: str, visible_project: ProjectView
+) -> None:
     await secrets.delete_secret(actor, project_id, name)
 
 

@@ -15,13 +15,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Request, Router, get, post
-from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage, Template
 
 from core import events
 from core.actor import Actor
 from core.errors import InvalidInput, ShoalError
-from core.services import access, environments, nodes, scheduling
+from core.services import environments, nodes, scheduling
+from core.services.environments import EnvironmentView
+from core.services.nodes import NodeView
 from core.tables import NodeSample
 from web import charts
 from web.guards import requires_login
@@ -41,16 +42,6 @@ async def environment_section(actor: Actor, environment_id: IdParam) -> dict[str
 
 if environment_section not in environment_pages.detail_extensions:
     environment_pages.detail_extensions.append(environment_section)
-
-
-async def _visible(actor: Actor, node_id: int) -> nodes.NodeView:
-    try:
-        node = await nodes.get_node(node_id)
-    except ShoalError as error:
-        raise NotFoundException("No such node.") from error
-    if not (await access.access_for(actor)).can_see_environment(node.environment_id):
-        raise NotFoundException("No such node.")
-    return node
 
 
 async def _health(node: nodes.NodeView) -> dict[str, Any]:
@@ -77,8 +68,7 @@ async def _health(node: nodes.NodeView) -> dict[str, Any]:
     }
 
 
-async def _detail(request: Request, actor: Actor, node_id: int, **extra: Any) -> Template:
-    node = await _visible(actor, node_id)
+async def _detail(request: Request, node: NodeView, **extra: Any) -> Template:
     return page(
         request,
         "nodes/detail.html",
@@ -91,18 +81,18 @@ async def _detail(request: Request, actor: Actor, node_id: int, **extra: Any) ->
 
 
 @get("/nodes/{node_id:int}")
-async def detail(request: Request, actor: Actor, node_id: IdParam) -> Template:
-    return await _detail(request, actor, node_id)
+async def detail(request: Request, visible_node: NodeView) -> Template:
+    return await _detail(request, visible_node)
 
 
 @get("/nodes/{node_id:int}/badge")
-async def badge(request: Request, actor: Actor, node_id: IdParam) -> Template:
-    return page(request, "partials/nodes/badge.html", node=await _visible(actor, node_id))
+async def badge(request: Request, visible_node: NodeView) -> Template:
+    return page(request, "partials/nodes/badge.html", node=visible_node)
 
 
 @get("/nodes/{node_id:int}/health")
-async def health(request: Request, actor: Actor, node_id: IdParam) -> Template:
-    node = await _visible(actor, node_id)
+async def health(request: Request, visible_node: NodeView) -> Template:
+    node = visible_node
     return page(request, "partials/nodes/health.html", node=node, **await _health(node))
 
 
@@ -119,16 +109,15 @@ async def _stream(topic: str, name_of: Any) -> AsyncIterator[ServerSentEventMess
 
 
 @get("/environments/{environment_id:int}/nodes/stream")
-async def environment_stream(actor: Actor, environment_id: IdParam) -> ServerSentEvent:
-    if not (await access.access_for(actor)).can_see_environment(environment_id):
-        raise NotFoundException("No such environment.")
+async def environment_stream(
+    environment_id: IdParam, visible_environment: EnvironmentView
+) -> ServerSentEvent:
     topic = f"environment:{environment_id}"
     return ServerSentEvent(_stream(topic, lambda item: f"node-{item.get('node_id')}"))
 
 
 @get("/nodes/{node_id:int}/stream")
-async def node_stream(actor: Actor, node_id: IdParam) -> ServerSentEvent:
-    await _visible(actor, node_id)
+async def node_stream(actor: Actor, node_id: IdParam, visible_node: NodeView) -> ServerSentEvent:
     return ServerSentEvent(_stream(f"node:{node_id}", lambda item: f"node-{node_id}"))
 
 
@@ -148,22 +137,21 @@ async def add(request: Request, actor: Actor, environment_id: IdParam) -> Templa
 
 
 @post("/nodes/{node_id:int}/rotate-token")
-async def rotate(request: Request, actor: Actor, node_id: IdParam) -> Template:
-    await _visible(actor, node_id)
+async def rotate(
+    request: Request, actor: Actor, node_id: IdParam, visible_node: NodeView
+) -> Template:
     rotated = await nodes.rotate_token(actor, node_id)
     return page(request, "nodes/token.html", node=rotated, created=False)
 
 
 @post("/nodes/{node_id:int}/revoke")
-async def revoke(actor: Actor, node_id: IdParam) -> Redirect:
-    await _visible(actor, node_id)
+async def revoke(actor: Actor, node_id: IdParam, visible_node: NodeView) -> Redirect:
     await nodes.revoke(actor, node_id)
     return redirect(f"/nodes/{node_id}", "Token revoked: the node is disconnected.")
 
 
 @post("/nodes/{node_id:int}/approve-thumbprint")
-async def approve(actor: Actor, node_id: IdParam) -> Redirect:
-    await _visible(actor, node_id)
+async def approve(actor: Actor, node_id: IdParam, visible_node: NodeView) -> Redirect:
     try:
         await nodes.approve_thumbprint(actor, node_id)
     except ShoalError as error:
@@ -172,8 +160,9 @@ async def approve(actor: Actor, node_id: IdParam) -> Redirect:
 
 
 @post("/nodes/{node_id:int}/switches")
-async def switches(request: Request, actor: Actor, node_id: IdParam) -> Template | Redirect:
-    await _visible(actor, node_id)
+async def switches(
+    request: Request, actor: Actor, node_id: IdParam, visible_node: NodeView
+) -> Template | Redirect:
     data = await form_data(request)
     try:
         change = nodes.NodeSwitches(
@@ -186,8 +175,7 @@ async def switches(request: Request, actor: Actor, node_id: IdParam) -> Template
     except ShoalError as error:
         return await _detail(
             request,
-            actor,
-            node_id,
+            visible_node,
             errors=field_errors(error),
             status_code=error.status_code,
             form=data,
@@ -206,8 +194,10 @@ def _number(data: dict[str, Any], name: str) -> float | None:
 
 
 @post("/nodes/{node_id:int}/delete")
-async def remove(request: Request, actor: Actor, node_id: IdParam) -> Redirect:
-    node = await _visible(actor, node_id)
+async def remove(
+    request: Request, actor: Actor, node_id: IdParam, visible_node: NodeView
+) -> Redirect:
+    node = visible_node
     data = await form_data(request)
     try:
         await nodes.remove_node(actor, node_id, force=data.get("force") == "on")
