@@ -19,8 +19,11 @@ from core.actor import Actor
 from core.errors import ShoalError
 from core.services.deployment_feed import Visibility
 from core.services.deployments import DeploymentView
+from web import log_follow
+from web.log_follow import Cursor
 
 KEEPALIVE_S = 15.0
+RECONNECT_MS = 1000
 
 
 async def deployment_events(deployment_id: int) -> AsyncIterator[ServerSentEventMessage]:
@@ -56,18 +59,71 @@ async def topic_events(
             sent_at = time.monotonic()
 
 
+def _log_event(line: Any, event_id: str | None = None) -> ServerSentEventMessage:
+    payload = {"service": line.step, "line": line.line, "source": line.source, "time": line.time}
+    return ServerSentEventMessage(event="log", data=json.dumps(payload), id=event_id)
+
+
 async def deployment_logs(
-    dep: DeploymentView, service: str | None, tail: int, follow: bool
+    dep: DeploymentView,
+    service: str | None,
+    tail: int,
+    follow: bool,
+    reload: Callable[[], Awaitable[DeploymentView]] | None = None,
+    resume: str | None = None,
 ) -> AsyncIterator[ServerSentEventMessage]:
+    """A service's log lines. Followed (with `reload` to re-read the deployment), the stream
+    waits for the service to start and outlives restarts and dropped links (web.log_follow);
+    `resume` is the Last-Event-ID of a browser reconnecting."""
     from core.hub import get_hub
 
+    if follow and reload is not None:
+        async for message in _followed_logs(dep, service or "", tail, reload, resume):
+            yield message
+        return
     if dep.node_id is None:
         yield ServerSentEventMessage(event="error", data="This deployment has no node.")
         return
     try:
-        async for line in get_hub().logs(dep.node_id, dep.id, service, tail, follow):
-            payload = {"service": line.step, "line": line.line, "source": line.source}
-            yield ServerSentEventMessage(event="log", data=json.dumps(payload))
+        lines = get_hub().logs(dep.node_id, dep.id, service, tail, follow, timestamps=True)
+        async for line in lines:
+            yield _log_event(line)
     except ShoalError as exc:
         yield ServerSentEventMessage(event="error", data=exc.detail)
     yield ServerSentEventMessage(event="end", data="")
+
+
+async def _followed_logs(
+    dep: DeploymentView,
+    service: str,
+    tail: int,
+    reload: Callable[[], Awaitable[DeploymentView]],
+    resume: str | None,
+) -> AsyncIterator[ServerSentEventMessage]:
+    from core.hub import AgentNotFound, get_hub
+
+    current = dep
+
+    async def read_status() -> str:
+        nonlocal current
+        current = await reload()
+        return current.status
+
+    async def open_stream(since: float, tail: int) -> AsyncIterator[Any]:
+        if current.node_id is None:
+            raise AgentNotFound("The deployment is not placed on a node yet.")
+        lines = get_hub().logs(current.node_id, current.id, service, tail, True, since, True)
+        async for line in lines:
+            yield line
+
+    # EventSource reconnects after a dropped stream: soon, and from the last event's id.
+    yield ServerSentEventMessage(data=None, comment="log stream", retry=RECONNECT_MS)
+    followed = log_follow.follow(open_stream, read_status, service, tail, Cursor.parse(resume))
+    async for item in followed:
+        if isinstance(item, log_follow.Line):
+            yield _log_event(item.line, item.id)
+        elif isinstance(item, log_follow.Notice):
+            yield ServerSentEventMessage(event="waiting", data=item.text)
+        else:
+            yield ServerSentEventMessage(event="error", data=item.text)
+            yield ServerSentEventMessage(event="end", data="")

@@ -114,9 +114,18 @@ async def logs(
     service: OptionalTextParam = None,
     follow: bool = False,
     tail: int = Parameter(default=200, ge=0, le=5000),
+    last_event_id: str | None = Parameter(header="Last-Event-ID", default=None, max_length=64),
 ) -> ServerSentEvent | Response:
+    """Followed, the stream waits for the service to start and resumes after a restart or a
+    dropped connection (from Last-Event-ID when the client sends it); lines carry Docker's
+    `time` stamp."""
     dep = await deployments.get_deployment(actor, deployment_id, Level.READ)
-    return ServerSentEvent(sse.deployment_logs(dep, service, tail, follow))
+
+    async def reload() -> DeploymentView:
+        return await deployments.get_deployment(actor, deployment_id, Level.READ)
+
+    logs = sse.deployment_logs(dep, service, tail, follow, reload, last_event_id)
+    return ServerSentEvent(logs)
 
 
 router = Router(
