@@ -52,7 +52,7 @@ def finish(settings: Settings) -> None:
 
 
 def summary(settings: Settings, *, agent: bool, embedded: bool, sharers: list[int]) -> str:
-    stopped = ["the web server and its worker"]
+    stopped = ["the web server with its worker"]
     if not settings.caddy_admin and shutil.which("caddy"):
         stopped.append("its Caddy")
     if agent:
@@ -66,7 +66,8 @@ def summary(settings: Settings, *, agent: bool, embedded: bool, sharers: list[in
         )
     elif embedded:
         stopped.append("the embedded PostgreSQL")
-    lines.insert(0, f"Shoal stopped: {', '.join(stopped)}.")
+    listed = ", ".join(stopped[:-1]) + f" and {stopped[-1]}" if len(stopped) > 1 else stopped[0]
+    lines.insert(0, f"Shoal stopped: {listed}.")
     if agent:
         label = _node_label(settings)
         lines += [

@@ -83,7 +83,7 @@ def test_up_stops_its_postgres_whichever_signal_ends_it(tmp_path, signum):
             shoal.process.wait(timeout=60)
             said = shoal.output.read_text()
         assert not alive(pid), f"PostgreSQL {pid} still runs after {signum.name}:\n{said}"
-        assert "Shoal stopped: the web server and its worker" in said
+        assert "Shoal stopped: the web server with its worker" in said
         assert "the embedded PostgreSQL" in said
         assert "Traceback" not in said
     finally:
