@@ -12,7 +12,7 @@ from core.domain import extension, images, status
 from core.domain import pipeline as graphs
 from core.domain.access import Level
 from core.errors import Conflict, Forbidden
-from core.services import deployment_specs
+from core.services import deployment_specs, lifecycle
 from core.services.audit import Audited, Target, audited
 from core.services.deployment_inputs import check_tags, latest_pipeline
 from core.services.deployments import (
@@ -93,7 +93,8 @@ async def delete(actor: Actor, deployment_id: int, *, reason: str = "") -> Deplo
         if not status.can_delete(dep.status):
             raise Conflict(f"A {dep.status} deployment cannot be deleted.")
         audit.detail = reason
-        await _touch(dep.id, status=status.DELETING)
+        if not await lifecycle.move(dep.id, status.DELETING):
+            raise Conflict("The deployment changed meanwhile; reload and try again.")
         await PipelineRun.insert(PipelineRun(deployment=dep.id, action="delete")).run()
     await context.queue().enqueue("delete_deployment", deployment_id=dep.id, timeout=0)
     return await get_deployment(actor, deployment_id)
@@ -116,16 +117,15 @@ async def retry(
             node_id = await choose_node_locked(
                 dep.environment_id, project["cpu"], project["memory_mb"], actor.id
             )
-            await _touch(
-                dep.id,
-                status=status.PENDING,
-                error="",
-                node=node_id,
-                pipeline_version=version["id"],
-                tags=chosen,
-                cpu=project["cpu"],
-                memory_mb=project["memory_mb"],
-            )
+            placed = {
+                Deployment.node: node_id,
+                Deployment.pipeline_version: version["id"],
+                Deployment.tags: chosen,
+                Deployment.cpu: project["cpu"],
+                Deployment.memory_mb: project["memory_mb"],
+            }
+            if not await lifecycle.move(dep.id, status.PENDING, error="", values=placed):
+                raise Conflict("The deployment changed meanwhile; reload and try again.")
             await PipelineRun.insert(PipelineRun(deployment=dep.id, action="deploy")).run()
         moved = [
             f"{k} {dep.tags.get(k, '-')}→{v}" for k, v in chosen.items() if dep.tags.get(k) != v

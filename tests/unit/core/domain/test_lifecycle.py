@@ -12,8 +12,8 @@ ORDER = [
 ]  # fmt: skip
 TABLE = """
                    awa wai pen dep run sle wak fai dlg del off
-awaiting_approval   .   x   x   .   .   .   .   .   .   x   .
-waiting_for_image   .   x   x   .   .   .   .   x   .   x   .
+awaiting_approval   .   x   x   .   .   .   .   .   x   x   .
+waiting_for_image   .   x   x   .   .   .   .   x   x   x   .
 pending             .   .   .   x   x   .   .   x   x   x   x
 deploying           .   .   .   x   x   .   .   x   x   x   x
 running             .   .   .   x   x   x   .   x   x   x   x
