@@ -23,7 +23,7 @@ from core.domain.pipeline_diff import GraphDiff, diff_graphs
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.services.audit import Target, audited
 from core.services.plugins import check_params
-from core.services.projects import get_project
+from core.services.projects import ProjectView, get_project
 from core.services.secrets import secret_names
 from core.tables import PipelineVersion, Plugin, Service
 
@@ -31,6 +31,7 @@ MAX_MESSAGE = 500
 
 
 EMPTY = "The pipeline is empty: add at least one service."
+EMPTY_ISSUE = Issue(None, EMPTY)
 EMPTY_DETAIL = (
     "The pipeline was not saved: it is empty. Add at least one service first; a project whose "
     "pipeline is empty cannot be deployed."
@@ -174,9 +175,19 @@ async def facts_for(project_id: int) -> Facts:
 
 
 async def validate_graph(project_id: int, raw: object) -> tuple[dict[str, Any], list[Issue]]:
-    """(normalised graph, issues) without saving: what the editor shows before a save."""
+    """(normalised graph, issues) without saving: what a save refuses, and the editor shows."""
     graph, issues = pipeline_checks.check(raw, await facts_for(project_id), check_params)
+    if not graph.nodes and not issues:  # it would become the version new deployments run: nothing
+        issues = [EMPTY_ISSUE]
     return to_builtins(graph), issues
+
+
+async def editable_project(actor: Actor, project_id: int) -> ProjectView:
+    """The project whose pipeline `actor` may change: who may save, and so also ask what a
+    save would say of a draft (the editor's live checks)."""
+    if not actor.is_admin:
+        raise Forbidden("Only admins can change pipelines.")
+    return await get_project(project_id)
 
 
 async def save_pipeline(
@@ -192,18 +203,14 @@ async def save_pipeline(
     tag stay those of the restored version (what it ran with), not today's catalog."""
     target = Target("pipeline", project_id, project_id=project_id)
     async with audited(actor, "pipeline.save", target) as audit:
-        if not actor.is_admin:
-            raise Forbidden("Only admins can change pipelines.")
-        project = await get_project(project_id)
+        project = await editable_project(actor, project_id)
         audit.target = Target("pipeline", project_id, project.name, project_id=project_id)
         message = (message or "").strip()
         if len(message) > MAX_MESSAGE or any(ord(c) < 32 and c not in "\t\n" for c in message):
             raise InvalidInput(f"A message is text of at most {MAX_MESSAGE} characters.", "message")
         graph, issues = await validate_graph(project_id, raw)
         if issues:
-            raise PipelineInvalid(issues)
-        if not graph["nodes"]:  # it would become the version new deployments run: nothing
-            raise PipelineInvalid([Issue(None, EMPTY)], EMPTY_DETAIL)
+            raise PipelineInvalid(issues, EMPTY_DETAIL if issues == [EMPTY_ISSUE] else "")
         if keep_frozen_tags:
             _keep_tags(graph, raw)
         latest = await latest_number(project_id)

@@ -1,7 +1,9 @@
 // The pipeline editor: a canvas of nodes and "after" edges, no build step, no dependencies.
 // State is the graph as the API stores it ({nodes, edges, layout}); the server renders each
-// node's config panel (HTMX) and judges the graph on save (PUT /api/v1/projects/{id}/pipeline),
-// whose issues are drawn on the nodes they name. Unsaved changes warn before leaving.
+// node's config panel (HTMX) and judges the graph as it is edited (pipeline-checks.js) and on
+// save (PUT /api/v1/projects/{id}/pipeline), with the same checks; their issues are drawn on the
+// nodes they name. Unsaved changes warn before leaving.
+import { wireChecks } from "./pipeline-checks.js";
 import { wirePanel } from "./pipeline-panel.js";
 import { curve, layeredPositions } from "./pipeline-layout.js";
 import { drag, wirePalette } from "./pipeline-palette.js";
@@ -39,6 +41,7 @@ function start(data) {
     ed.dirty = true;
     status.textContent = "unsaved changes";
     status.className = "badge warn";
+    if (ed.checkSoon) ed.checkSoon();
   }
   window.addEventListener("beforeunload", (event) => {
     if (ed.dirty) { event.preventDefault(); event.returnValue = ""; }
@@ -276,6 +279,7 @@ function start(data) {
   for (const n of graph.nodes) if (!graph.layout[n.id]) graph.layout[n.id] = placed[n.id];
   Object.assign(ed, { nodeById, catalogName, markDirty, render, select, renameNode });
   wirePanel(ed, panel);
+  wireChecks(ed, { world, panel, shell: canvas.closest(".pl-shell") });
   applyView();
   render();
   if (graph.nodes.length) fit();

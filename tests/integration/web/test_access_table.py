@@ -54,6 +54,13 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
     # admin is user 1 and team 0 does not exist, so the page says so (404).
     ("POST", "/users/1/teams", {"anonymous": 302, "user": 404, "admin": 404}),
     ("POST", "/users/1/teams/1/leave", {"anonymous": 302, "user": 404, "admin": 404}),
+    # The editor's live checks: who may save the pipeline (admins; 403 for those who see the
+    # project is in pipelines/test_pipeline_check.py). No project 1 here.
+    (
+        "POST",
+        "/api/v1/projects/1/pipeline/check",
+        {"anonymous": 401, "user": 404, "admin": 404, "admin_token": 404},
+    ),
 ]
 
 
