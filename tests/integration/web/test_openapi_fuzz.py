@@ -79,8 +79,11 @@ def openapi_document() -> dict:
 
 
 DOCUMENT = openapi_document()
+# Probing every route with every other HTTP method costs a tenth of the run and only ever
+# meets Litestar's 405.
+CONFIG = schemathesis.Config.from_dict({"phases": {"coverage": {"unexpected-methods": []}}})
 schema = (
-    schemathesis.openapi.from_dict(DOCUMENT)
+    schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG)
     .include(path_regex="^/api/v1/")
     .exclude(path_regex=STREAMS)
 )
