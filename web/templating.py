@@ -13,7 +13,7 @@ from markupsafe import Markup
 from core.domain import deploy_errors
 from web.row_cache import RowCache
 
-STATIC_VERSION = "2"  # bump when app.js or app.css change what pages rely on
+STATIC_VERSION = "3"  # bump when app.js or app.css change what pages rely on
 
 # Everything a deployment list row shows, and so its cache key (see web/row_cache.py).
 DEPLOYMENT_ROW_FIELDS = (

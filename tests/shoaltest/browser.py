@@ -5,6 +5,7 @@ Never downloads a browser: Playwright drives /usr/bin/chromium through executabl
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
@@ -130,6 +131,33 @@ async def sign_in(browser, base_url: str, username: str, password: str, **contex
     await page.click("button[type=submit]")
     await page.wait_for_url("**/")
     return context, page
+
+
+WIDTHS = "() => [document.documentElement.scrollWidth, window.innerWidth]"
+
+
+async def fits(page) -> None:
+    """The page as it is now is no wider than the window (no sideways scrolling)."""
+    scroll, inner = await page.evaluate(WIDTHS)
+    assert scroll <= inner, f"{page.url} is {scroll} px wide in a {inner} px window"
+
+
+def watch_widths(page) -> list[str]:
+    """Check the width of every page `page` loads from now on; returns the list the pages
+    that were too wide are added to (as "url: width > window"), for a test to assert empty.
+    (page.evaluate runs outside the page's Content-Security-Policy, unlike wait_for_function.)"""
+    too_wide: list[str] = []
+
+    async def check() -> None:
+        try:
+            scroll, inner = await page.evaluate(WIDTHS)
+        except Exception:  # navigated away meanwhile: the next load is checked instead
+            return
+        if scroll > inner:
+            too_wide.append(f"{page.url}: {scroll} > {inner}")
+
+    page.on("load", lambda _: asyncio.ensure_future(check()))
+    return too_wide
 
 
 @pytest.fixture(scope="session")
