@@ -71,16 +71,17 @@ class App:
             self.store.close()
 
     async def _heartbeats(self) -> None:
-        was_available = False
+        comebacks = 0
         while True:
             try:
                 metrics = await self.metrics.collect()
                 if self.events.session is not None:
                     self.events.emit(Heartbeat(metrics=metrics))
-                available = metrics.docker == "ok"
-                if available and not was_available:
-                    self.reconcile_soon()  # docker is back (or first seen): catch up at once
-                was_available = available
+                # Docker is back (or first seen), even after an outage between two beats that
+                # only another call noticed (a dockerd restart): catch up at once.
+                if metrics.docker == "ok" and self.docker.comebacks != comebacks:
+                    comebacks = self.docker.comebacks
+                    self.reconcile_soon()
             except Exception:
                 log.exception("heartbeat failed")
             await asyncio.sleep(self.config.heartbeat_s)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 INTERRUPTED = "interrupted by an agent restart; rolled back"
+DOCKER_WAIT_S = 60.0
 
 
 class Deployments:
@@ -163,6 +165,8 @@ class Deployments:
     ) -> None:
         await self._after(before)
         async with self.locks[spec.id]:
+            record = self.app.store.get(spec.id)
+            previous_ports = record.ports if record is not None else {}
             self.app.store.save_deployment(spec, "deploying")  # a delete may have run meanwhile
             self.emit_status(spec.id)
             in_memory = msgspec.structs.replace(
@@ -170,28 +174,34 @@ class Deployments:
                 secrets=self.secrets.get(spec.id, {}),
                 registry_credentials=self.credentials.get(spec.id, []),
             )
+            # Docker answering now and gone later is a daemon restart under the run: worth
+            # waiting for to roll back (down from the start, there is nothing to roll back).
+            patient = self.app.docker.available
             try:
                 await teardown(self.app, spec.id, previous)  # leftovers of an older version/crash
                 self.app.store.clear_steps(spec.id)
                 self.runs.start(spec.id)
-                ports = await PipelineRun(self.app, in_memory).run()
+                ports = await PipelineRun(self.app, in_memory, previous_ports).run()
             except asyncio.CancelledError:
                 # Whoever cancelled (a delete, a newer version) owns the status from here on.
-                await self._roll_back(spec, "cancelled", report=False)
+                await self._roll_back(spec, "cancelled", report=False, patient=patient)
                 raise
             except (StepFailed, PlanError, DockerUnavailable) as error:
-                await self._roll_back(spec, str(error))
+                await self._roll_back(spec, str(error), patient=patient)
                 return
             except Exception as error:
                 log.exception("deployment %s failed unexpectedly", spec.id)
-                await self._roll_back(spec, f"internal error: {type(error).__name__}: {error}")
+                why = f"internal error: {type(error).__name__}: {error}"
+                await self._roll_back(spec, why, patient=patient)
                 return
             self.app.store.set_status(spec.id, "running", ports=ports)
             self.emit_status(spec.id)
 
-    async def _roll_back(self, spec: DeploymentSpec, error: str, *, report: bool = True) -> None:
+    async def _roll_back(
+        self, spec: DeploymentSpec, error: str, *, report: bool = True, patient: bool = False
+    ) -> None:
         try:
-            await teardown(self.app, spec.id, spec)
+            await self._teardown(spec, DOCKER_WAIT_S if patient else 0.0)
         except Exception as failure:
             log.warning(
                 "deployment %s: rollback incomplete (%s); reconcile will retry", spec.id, failure
@@ -200,6 +210,21 @@ class Deployments:
         if report:
             self.app.store.set_status(spec.id, "failed", error)
             self.emit_status(spec.id)
+
+    async def _teardown(self, spec: DeploymentSpec, patience: float) -> None:
+        """A dockerd restarting under the run (a node reboot) gets `patience` seconds to come
+        back: the plugin rollbacks and the removals need it, and a little patience leaves
+        nothing half-made behind."""
+        deadline = time.monotonic() + patience
+        while True:
+            await self.app.docker.wait_available(max(deadline - time.monotonic(), 0.0))
+            try:
+                await teardown(self.app, spec.id, spec)
+                return
+            except DockerUnavailable:
+                if time.monotonic() >= deadline:
+                    raise
+                await asyncio.sleep(0.5)
 
     async def _delete(self, deployment_id: int, before: asyncio.Task | None) -> None:
         await self._after(before)

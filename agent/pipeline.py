@@ -53,8 +53,11 @@ class StepFailed(Exception):
 
 
 class PipelineRun:
-    def __init__(self, app: App, spec: DeploymentSpec) -> None:
+    def __init__(
+        self, app: App, spec: DeploymentSpec, previous_ports: dict[str, int] | None = None
+    ) -> None:
         self.app, self.spec = app, spec
+        self.previous_ports = previous_ports or {}  # a redeploy keeps its services' ports
         self.outputs: dict[str, dict[str, Any]] = {}
         self.applied: dict[str, Applied] = {}
         self.secret_texts: list[str] = []  # values of earlier steps' secret outputs
@@ -149,7 +152,14 @@ class PipelineRun:
 
     async def start_service(self, node: ServiceNode, limits: NodeLimits) -> dict[str, Any]:
         return await start_service_node(
-            self.app, self.spec, node, limits, self.network, self.outputs, self.ports
+            self.app,
+            self.spec,
+            node,
+            limits,
+            self.network,
+            self.outputs,
+            self.ports,
+            self.previous_ports.get(node.id),
         )
 
     async def apply_plugin(self, node: PluginNode, limits: NodeLimits) -> dict[str, Any]:
@@ -169,8 +179,10 @@ async def start_service_node(
     network: str,
     outputs: dict[str, dict[str, Any]],
     ports: dict[str, int],
+    previous_port: int | None = None,
 ) -> dict[str, Any]:
-    """Start (or recreate) one service container and wait until it is healthy."""
+    """Start (or recreate) one service container and wait until it is healthy; its host port
+    goes into `ports` (`previous_port` again when it is still free)."""
     config, scope = node.config, scope_for(spec, outputs)
     env = {key: resolve_text(value, scope) for key, value in config.env.items()}
     command: Any = config.command
@@ -194,6 +206,7 @@ async def start_service_node(
             cap_add=config.cap_add,
             cap_drop=config.cap_drop,
             user=config.user,
+            host_port=previous_port,
         )
     )
     name = container_name(app.config.agent_id, spec.id, node.id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -43,6 +44,9 @@ class Docker:
         self._client: docker.DockerClient | None = None
         self.available = False
         self.version = ""
+        # How often the daemon came back after being unreachable (or was first reached): a
+        # change tells the agent to catch up (a dockerd restart, a node reboot).
+        self.comebacks = 0
 
     @property
     def client(self) -> docker.DockerClient:
@@ -73,10 +77,10 @@ class Docker:
             if isinstance(error, docker.errors.APIError) or not _is_unreachable(error):
                 raise
             self._mark_down(error)
-            raise DockerUnavailable(str(error)) from error
+            raise DockerUnavailable(f"the Docker daemon does not answer ({error})") from error
         except _UNREACHABLE as error:
             self._mark_down(error)
-            raise DockerUnavailable(str(error)) from error
+            raise DockerUnavailable(f"the Docker daemon does not answer ({error})") from error
         return result
 
     async def ping(self) -> bool:
@@ -90,7 +94,17 @@ class Docker:
             return False
         if not self.available:
             log.info("docker is available (engine %s)", info.get("Version", "?"))
+            self.comebacks += 1
         self.available, self.version = True, str(info.get("Version", ""))
+        return True
+
+    async def wait_available(self, within: float, every: float = 0.5) -> bool:
+        """Ping until the daemon answers or `within` seconds passed; True when it answers."""
+        deadline = time.monotonic() + within
+        while not await self.ping():
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(every)
         return True
 
     def _mark_down(self, error: BaseException) -> None:

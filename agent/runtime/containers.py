@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from agent.runtime import LABEL_DEPLOYMENT, LABEL_STEP, Docker, NotFound
+from agent.runtime import LABEL_DEPLOYMENT, LABEL_STEP, APIError, Docker, NotFound
 from agent.runtime.hardening import service_options
+from agent.runtime.ports import candidates, is_taken
 
 STOP_TIMEOUT_S = 2
 TEARDOWN_THREADS = 16
@@ -22,6 +23,7 @@ class OwnContainer:
     deployment_id: int | None
     step: str
     state: str  # created, running, exited, …
+    published: dict[int, int] = field(default_factory=dict)  # container port → host port
 
 
 def container_name(agent_id: str, deployment_id: int, step: str) -> str:
@@ -54,34 +56,48 @@ def start_service(
     cap_add: Sequence[str] = (),
     cap_drop: Sequence[str] = (),
     user: str = "",
+    host_port: int | None = None,
 ) -> int | None:
     """Create and start a service container (replacing a leftover of the same name); return the
-    host port Docker chose for `port`, or None when nothing is published."""
+    host port it publishes `port` on, or None when nothing is published. The host port is named
+    in the container's config (ports.py), `host_port` first: the one it had before."""
     name = container_name(docker_.agent_id, deployment_id, step)
-    remove_by_name(docker_, name)
-    ports = {f"{port}/tcp": (publish_address, None)} if port else None
-    container = docker_.run(
-        lambda c: c.containers.create(
+
+    def create(client: Any, candidate: int | None) -> Any:
+        return client.containers.create(
             image,
             command=command,
             name=name,
             environment=env,
             labels=docker_.labels(deployment_id, step),
             network=network,
-            networking_config={network: c.api.create_endpoint_config(aliases=[step])},
-            ports=ports,
+            networking_config={network: client.api.create_endpoint_config(aliases=[step])},
+            ports={f"{port}/tcp": (publish_address, candidate)} if port else None,
             init=True,
             stop_signal="SIGTERM",
             restart_policy={"Name": "unless-stopped"},
             **service_options(cap_add, cap_drop, user),
             **limit_kwargs(cpu, memory_mb),
         )
-    )
-    docker_.run(lambda c: container.start())
+
+    for candidate in candidates(publish_address, host_port) if port else [None]:
+        remove_by_name(docker_, name)
+        container = docker_.run(create, candidate)
+        try:
+            docker_.run(lambda c, new=container: new.start())
+            break
+        except APIError as error:
+            if candidate is None or not is_taken(error):
+                raise
     if not port:
         return None
-    docker_.run(lambda c: container.reload())
-    bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{port}/tcp") or []
+    return published_port(docker_, container.id, port)
+
+
+def published_port(docker_: Docker, container_id: str, port: int) -> int | None:
+    """The host port a running container publishes `port` on."""
+    attrs = docker_.run(lambda c: c.api.inspect_container(container_id))
+    bindings = (attrs["NetworkSettings"]["Ports"] or {}).get(f"{port}/tcp") or []
     return int(bindings[0]["HostPort"]) if bindings else None
 
 
@@ -102,9 +118,19 @@ def list_own(docker_: Docker, deployment_id: int | None = None) -> list[OwnConta
         raw_id = labels.get(LABEL_DEPLOYMENT, "")
         name = (row.get("Names") or ["?"])[0].lstrip("/")
         deployment = int(raw_id) if raw_id.isdigit() else None
+        published = {
+            int(p["PrivatePort"]): int(p["PublicPort"])
+            for p in row.get("Ports") or []
+            if p.get("PublicPort") and p.get("Type", "tcp") == "tcp"
+        }
         own.append(
             OwnContainer(
-                row["Id"], name, deployment, labels.get(LABEL_STEP, ""), row.get("State", "")
+                row["Id"],
+                name,
+                deployment,
+                labels.get(LABEL_STEP, ""),
+                row.get("State", ""),
+                published,
             )
         )
     return own

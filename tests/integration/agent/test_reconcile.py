@@ -99,7 +99,7 @@ async def test_sync_removes_orphans_and_restores_services(agent, busybox_image):
 
         await client.request(p.Sync, deployments=[spec])
         repaired = await client.wait_status(13, "running")
-        assert repaired.ports["api"] != first.ports["api"]  # recreated: Docker picked a new port
+        assert repaired.ports == first.ports  # recreated at its old port: the same URLs
         expected = (
             [f"/shoal-{agent.agent_id}-13-api", f"/shoal-{agent.agent_id}-13-web"],
             [f"shoal-{agent.agent_id}-13"],
