@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Coroutine
+from collections.abc import Collection, Coroutine
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -94,10 +94,12 @@ class Deployments:
         )
         return self.state(deployment_id)
 
-    def sync(self, specs: list[DeploymentSpec]) -> None:
-        """Make the desired set exactly `specs`: deploy what is missing, delete the rest."""
+    def sync(self, specs: list[DeploymentSpec], keep: Collection[int] = ()) -> None:
+        """Make the desired set exactly `specs`: deploy what is missing, delete the rest, but
+        leave the deployments in `keep` as they are (the control plane wants them, and cannot
+        send their spec now)."""
         self.synced = True
-        wanted = {spec.id for spec in specs}
+        wanted = {spec.id for spec in specs} | set(keep)
         for record in self.app.store.all():
             deleting = record.status == "deleting" and self.busy(record.spec.id)
             if record.spec.id not in wanted and not deleting:

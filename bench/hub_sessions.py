@@ -29,6 +29,7 @@ from agent import protocol as p
 from core.hub.config import HubConfig
 from core.hub.connection import NodeConnection, Target
 from core.hub.hub import release_free_memory
+from core.hub.sink import Desired
 
 SIM = Path(__file__).with_name("hub_agents_sim.py")
 
@@ -41,8 +42,8 @@ class MemorySink:
         self.all_synced = asyncio.Event()
         self.expected = 0
 
-    async def desired(self, node_id: int):
-        return [], []
+    async def desired(self, node_id: int) -> Desired:
+        return Desired([], [])
 
     async def online(self, node_id, hello, welcome, thumbprint) -> None:
         pass

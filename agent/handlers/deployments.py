@@ -28,7 +28,7 @@ async def delete(app: App, session: Session, request: Delete) -> DeploymentsRepl
 
 async def sync(app: App, session: Session, request: Sync) -> DeploymentsReply:
     app.store.set_meta("plugins", msgspec.json.encode(request.plugins).decode())
-    app.deployments.sync(request.deployments)
+    app.deployments.sync(request.deployments, request.keep)
     app.reconcile_soon()
     return DeploymentsReply(id=request.id, deployments=app.deployments.states())
 

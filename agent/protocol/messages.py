@@ -72,6 +72,10 @@ class Sync(Struct, tag="sync", tag_field="type", kw_only=True):
     id: int
     deployments: list[DeploymentSpec]
     plugins: list[PluginInfo] = []
+    # Deployments the control plane wants but cannot build a spec for now (a secret it cannot
+    # decrypt): kept as they are if the agent has them, never deployed. Added after protocol 2,
+    # with a default, so either side may be older.
+    keep: list[int] = []
 
 
 class GetState(Struct, tag="state", tag_field="type", kw_only=True):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from agent.protocol import DeploymentSpec, PluginInfo
 from core.hub.config import HubConfig, backoff_delay, config_from
@@ -51,8 +52,10 @@ async def _no_plugins() -> list[PluginInfo]:
     return []
 
 
-# Replaced by core.services.deployments: every deployment that should exist on the node.
-desired_state_provider: Callable[[int], Awaitable[list[DeploymentSpec]]] = _no_deployments
+# Replaced by core.services.deployment_actions: every deployment that should exist on the
+# node, as its DeploymentSpec, or as a deployment_specs.Unbuildable (why its spec cannot be
+# built now) that the recorder handles.
+desired_state_provider: Callable[[int], Awaitable[list[Any]]] = _no_deployments
 plugins_provider: Callable[[], Awaitable[list[PluginInfo]]] = _no_plugins
 
 _hub: Hub | None = None

@@ -214,8 +214,10 @@ class NodeConnection:
         )
 
     async def _sync(self, session: Session) -> None:
-        specs, plugins = await self.sink.desired(self.node_id)
-        reply = await self.request(p.Sync, deployments=specs, plugins=plugins)
+        desired = await self.sink.desired(self.node_id)
+        reply = await self.request(
+            p.Sync, deployments=desired.specs, plugins=desired.plugins, keep=desired.keep
+        )
         if isinstance(reply, p.DeploymentsReply):
             await self.sink.synced(self.node_id, reply.deployments)
 

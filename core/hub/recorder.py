@@ -9,6 +9,8 @@ from typing import Any
 from agent import protocol as p
 from core.errors import ShoalError
 from core.hub import events
+from core.hub.sink import Desired
+from core.hub.unreported import resolve_unreported
 from core.tables import Deployment, Node
 
 log = logging.getLogger("shoal.hub")
@@ -31,13 +33,26 @@ async def _send_waiting_deletes(hub: Any, node_id: int) -> None:
 
 
 class DatabaseSink:
-    async def desired(self, node_id: int) -> tuple[list[p.DeploymentSpec], list[p.PluginInfo]]:
+    async def desired(self, node_id: int) -> Desired:
+        """A deployment whose spec cannot be built now is kept as it is if the agent has it
+        (a master key or catalog mistake must not tear down what runs); `synced` resolves it
+        when the agent does not."""
         import core.hub as hub  # looked up at call time: the lead installs the providers
 
         await _send_waiting_deletes(hub.get_hub(), node_id)
-        specs = await hub.desired_state_provider(node_id)
-        plugins = await hub.plugins_provider()
-        return list(specs), list(plugins)
+        desired = Desired(specs=[], plugins=list(await hub.plugins_provider()))
+        for wanted in await hub.desired_state_provider(node_id):
+            if isinstance(wanted, p.DeploymentSpec):
+                desired.specs.append(wanted)
+            else:  # deployment_specs.Unbuildable
+                log.warning(
+                    "node %s: deployment %s cannot be sent: %s",
+                    node_id,
+                    wanted.deployment_id,
+                    wanted.reason,
+                )
+                desired.keep.append(wanted.deployment_id)
+        return desired
 
     async def online(
         self, node_id: int, hello: p.Hello, welcome: p.Welcome, thumbprint: str
@@ -66,7 +81,11 @@ class DatabaseSink:
             events.request_ingress_sync()
 
     async def synced(self, node_id: int, states: list[p.DeploymentState]) -> None:
+        import core.hub as hub
+
         await events.record_states(node_id, states)
+        reported = {state.deployment_id for state in states}
+        await resolve_unreported(node_id, reported, hub.get_hub().deploy)
 
     async def event(self, node_id: int, event: Any) -> None:
         await events.dispatch(node_id, event)

@@ -3,13 +3,25 @@ it (core.hub.recorder), unit tests and the load generator use small in-memory on
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from agent.protocol import DeploymentSpec, DeploymentState, Hello, PluginInfo, Welcome
 
 
+@dataclass
+class Desired:
+    """What a Sync carries: the specs, the plugin list, and the deployments the node should
+    keep without a spec (the control plane cannot build theirs now; the agent keeps them if it
+    has them, and the sink resolves the others after the sync)."""
+
+    specs: list[DeploymentSpec]
+    plugins: list[PluginInfo]
+    keep: list[int] = field(default_factory=list)
+
+
 class Sink(Protocol):
-    async def desired(self, node_id: int) -> tuple[list[DeploymentSpec], list[PluginInfo]]:
+    async def desired(self, node_id: int) -> Desired:
         """What should run on the node: sent in Sync after every handshake."""
 
     async def online(self, node_id: int, hello: Hello, welcome: Welcome, thumbprint: str) -> None:

@@ -179,8 +179,11 @@ async def sweep_expired(now: datetime | None = None) -> list[int]:
     return swept
 
 
-async def desired_specs(node_id: int) -> list[protocol.DeploymentSpec]:
-    """What must exist on a node: its deployments that are neither failed nor going away."""
+async def desired_specs(
+    node_id: int,
+) -> list[protocol.DeploymentSpec | deployment_specs.Unbuildable]:
+    """What must exist on a node: its deployments that are neither failed nor going away, each
+    as its spec or as why it cannot be built now (core.hub.recorder says what then happens)."""
     rows = (
         await Deployment.select(Deployment.id)
         .where(
@@ -192,7 +195,7 @@ async def desired_specs(node_id: int) -> list[protocol.DeploymentSpec]:
         .order_by(Deployment.id)
         .run()
     )
-    return [await deployment_specs.build_spec(row["id"]) for row in rows]
+    return [await deployment_specs.spec_or_reason(row["id"]) for row in rows]
 
 
 async def plugin_infos() -> list[protocol.PluginInfo]:

@@ -8,6 +8,7 @@ after an agent restart needs) are decrypted here, only for the message sent to t
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,7 +16,7 @@ from agent import protocol
 from core import context, ingress
 from core.domain import images, plugin_outputs
 from core.domain import pipeline as graphs
-from core.errors import Conflict
+from core.errors import Conflict, ShoalError
 from core.services import registries, secrets, step_outputs
 from core.tables import Deployment, Environment, Plugin, Registry, Service
 
@@ -87,6 +88,24 @@ async def _rows(table: Any, ids: set[int]) -> dict[int, dict]:
         return {}
     rows = await table.select().where(table.id.is_in(list(ids))).output(load_json=True).run()
     return {r["id"]: r for r in rows}
+
+
+@dataclass(frozen=True)
+class Unbuildable:
+    """A deployment whose spec cannot be built now, and why: a secret that does not decrypt
+    under this master key, a catalog entry gone."""
+
+    deployment_id: int
+    reason: str
+
+
+async def spec_or_reason(deployment_id: int) -> protocol.DeploymentSpec | Unbuildable:
+    """`build_spec`, or why not: one deployment that cannot be built must not keep the others
+    of its node from being sent."""
+    try:
+        return await build_spec(deployment_id)
+    except ShoalError as error:
+        return Unbuildable(deployment_id, error.detail)
 
 
 async def build_spec(deployment_id: int, *, with_secrets: bool = True) -> protocol.DeploymentSpec:
