@@ -18,6 +18,7 @@ os.environ.setdefault("XDG_RUNTIME_DIR", str(_runtime))
 # (tests/README.md lists them). Plugins are global: plugins-sdk/tests see them as well.
 pytest_plugins = [
     "shoaltest.agent",
+    "shoaltest.agent_build",
     "shoaltest.browser",
     "shoaltest.caddy",
     "shoaltest.db",

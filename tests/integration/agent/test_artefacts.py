@@ -1,7 +1,8 @@
 """The built agent: the Nuitka executable and the offline image, each deploying for real.
 
 Both need `bash build/agent.sh --image` first. Without the artefacts these tests are skipped,
-unless SHOAL_AGENT_BUILT=1 (as CI sets after building), where a missing artefact fails.
+unless SHOAL_AGENT_BUILT=1 (as `make test` sets), where a missing artefact fails. Under
+`make test` the build runs next to the suite: `built_agent` waits for it and these tests run last.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ async def deploy_and_delete(client: AgentClient, busybox_image: str) -> None:
     await client.wait_status(31, "deleted", within=60)
 
 
-async def test_the_executable_serves_and_deploys(agent_factory, busybox_image):
+async def test_the_executable_serves_and_deploys(built_agent, agent_factory, busybox_image):
     require(BINARY.exists(), str(BINARY))
     agent = agent_factory(command=[str(BINARY)])
     assert agent.startup_line.startswith(f"shoal-agent {__version__} listening on")
@@ -61,7 +62,7 @@ async def test_the_executable_serves_and_deploys(agent_factory, busybox_image):
         await client.close()
 
 
-async def test_the_image_serves_and_deploys(busybox_image, tmp_path):
+async def test_the_image_serves_and_deploys(built_agent, busybox_image, tmp_path):
     require(image_exists(), IMAGE)
     token, port, agent_id = secrets.token_urlsafe(16), free_port(), "c" + secrets.token_hex(4)
     name = f"shoal-agent-test-{agent_id}"
