@@ -168,7 +168,10 @@ async def admin_sets_up(page, registry, n: str, width: int) -> dict:
     return {"project_id": project_id, "user_page": page.url}
 
 
-async def admin_checks_the_node_page(page) -> None:
+async def admin_walks_the_other_pages(page) -> None:
+    """The pages the setup did not pass through, and the node page's switches."""
+    for path in ("/services", "/registries", "/plugins", "/ingress", "/audit", "/account"):
+        await go(page, path)
     await go(page, "/environments")
     await page.click("a:text-is('local')")
     await page.click("#nodes tbody a >> nth=0")
@@ -223,7 +226,7 @@ async def test_a_newcomer_sets_up_deploys_clones_and_deletes(shoal, browser, wid
         browser, up, up.admin_user, up.admin_password, width
     )
     world = await admin_sets_up(page, registry, n, width)
-    await admin_checks_the_node_page(page)
+    await admin_walks_the_other_pages(page)
 
     user, qa, qa_too_wide = await open_page(browser, up, f"quinn-{n}", "quinn-password-1", width)
     await fits(qa)
