@@ -1,7 +1,10 @@
 """Fixtures for the shipped plugins' container tests: a fresh network per test and a PostgreSQL
-service; the images come from tests/shoaltest/plugins.py (shared with the agent pipeline test),
-registered in ../conftest.py."""
+service; the images come from tests/shoaltest/plugins.py (shared with the agent pipeline test)."""
 
+# The shared fixtures are imported by name, not registered with `pytest_plugins`: pytest refuses
+# that in a conftest it first meets while collecting (as under `pytest .` or an IDE's discovery),
+# and this directory also runs without tests/conftest.py. Parameters shadow them on purpose.
+# ruff: noqa: F811
 from __future__ import annotations
 
 import sys
@@ -13,9 +16,14 @@ from pathlib import Path
 import docker
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
 sys.path.insert(0, str(Path(__file__).parent))
 
 from plugin_containers import PG_PASSWORD, SESSION_LABEL, remove_session_leftovers, start_service
+
+from shoaltest.docker import busybox_image, docker_client  # noqa: F401
+from shoaltest.plugins import sdk_base_images, shipped_plugins  # noqa: F401
+from shoaltest.registry import registry  # noqa: F401
 
 
 @pytest.fixture(scope="session", autouse=True)
