@@ -3,11 +3,14 @@ without touching the system's daemon.
 
 Everything it keeps is under one temporary directory: data root, exec root (its own
 containerd), pid file, unix socket, an empty config file (so /etc/docker/daemon.json, if any,
-is not read). It has no default bridge and writes no iptables rules, so the system daemon's
-chains and bridges stay as they are: containers talk over the user-defined networks the agent
-creates (`subnet_pool`: a block no route of the host uses, for the agent's --subnet-pool) and
-publish through docker-proxy. Images come from the system daemon (`docker save | docker load`):
-nothing is pulled. Only the processes it started are stopped, by pid.
+is not read). Its default bridge is a bridge of its own (`--bridge=<ours>`), made before it
+starts and removed after: a dockerd started with `--bridge=none` deletes the host's `docker0`
+(moby's removeDefaultBridgeInterface), which breaks every later `docker build` with a RUN step on
+the system daemon. It writes no iptables rules, so the system daemon's chains stay as they are:
+containers talk over the user-defined networks the agent creates (`subnet_pool`: a block no
+route of the host uses, for the agent's --subnet-pool) and publish through docker-proxy.
+Images come from the system daemon (`docker save | docker load`): nothing is pulled. Only the
+processes it started are stopped, by pid.
 
     with OwnDockerd() as dockerd:
         dockerd.load("shoal-test/busybox:latest")
@@ -20,6 +23,7 @@ import contextlib
 import ipaddress
 import os
 import random
+import secrets
 import shutil
 import signal
 import subprocess
@@ -43,7 +47,9 @@ class OwnDockerd:
         self.log_path = self.root / "dockerd.log"
         (self.root / "daemon.json").write_text("{}\n")
         self.process: subprocess.Popen | None = None
-        self.subnet_pool = str(unused_pool())
+        self.bridge = f"shoalbr{secrets.token_hex(3)}"  # at most 15 characters
+        self.bridge_net = unused_pool(prefix=24)
+        self.subnet_pool = str(unused_pool(avoid=self.bridge_net))
 
     @property
     def host(self) -> str:
@@ -67,6 +73,7 @@ class OwnDockerd:
         self.close()
 
     def start(self) -> None:
+        self._make_bridge()
         args = [
             "dockerd",
             f"--config-file={self.root / 'daemon.json'}",
@@ -74,7 +81,7 @@ class OwnDockerd:
             f"--exec-root={self.root / 'exec'}",
             f"--pidfile={self.root / 'docker.pid'}",
             f"--host={self.host}",
-            "--bridge=none",
+            f"--bridge={self.bridge}",
             "--iptables=false",
             "--ip6tables=false",
             "--ip-masq=false",
@@ -106,6 +113,18 @@ class OwnDockerd:
         for mount in self._mounts():  # left by a daemon that did not stop cleanly
             subprocess.run(["umount", "-l", mount], capture_output=True, check=False)
         shutil.rmtree(self.root, ignore_errors=True)
+        subprocess.run(["ip", "link", "del", self.bridge], capture_output=True, check=False)
+
+    def _make_bridge(self) -> None:
+        if Path(f"/sys/class/net/{self.bridge}").exists():
+            return  # a restart keeps it
+        address = f"{self.bridge_net[1]}/{self.bridge_net.prefixlen}"
+        for command in (
+            ["ip", "link", "add", "name", self.bridge, "type", "bridge"],
+            ["ip", "addr", "add", address, "dev", self.bridge],
+            ["ip", "link", "set", self.bridge, "up"],
+        ):
+            subprocess.run(command, capture_output=True, check=True)
 
     def answers(self) -> bool:
         if not self.socket.exists():
@@ -167,7 +186,9 @@ class OwnDockerd:
         return sorted((m for m in mounts if m.startswith(str(self.root))), reverse=True)
 
 
-def unused_pool(prefix: int = 23) -> ipaddress.IPv4Network:
+def unused_pool(
+    prefix: int = 23, avoid: ipaddress.IPv4Network | None = None
+) -> ipaddress.IPv4Network:
     """A private block inside 10.240.0.0/12 that no route of this host overlaps (the system
     daemon's bridges and other tests' networks are routes too)."""
     routed = []
@@ -179,6 +200,6 @@ def unused_pool(prefix: int = 23) -> ipaddress.IPv4Network:
     blocks = list(ipaddress.ip_network("10.240.0.0/12").subnets(new_prefix=prefix))
     random.shuffle(blocks)
     for block in blocks:
-        if not any(block.overlaps(net) for net in routed):
+        if not any(block.overlaps(net) for net in routed) and not (avoid and block.overlaps(avoid)):
             return block
     raise RuntimeError("no free private block for the test's dockerd")
