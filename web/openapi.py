@@ -48,7 +48,7 @@ def error_statuses(route: HTTPRoute, handler: HTTPRouteHandler) -> list[int]:
         statuses.append(404)
     if writes:
         statuses.append(409)
-    if "data" in signature or queries:
+    if "data" in signature or queries or handler.opt.get("reads_body"):
         statuses.append(422)
     return statuses
 
