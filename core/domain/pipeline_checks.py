@@ -13,9 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
-from msgspec import Struct
 
-from core.domain import plugin_outputs, references
+from core.domain import references
 from core.domain.pipeline import (
     KINDS,
     MAX_EDGES,
@@ -32,41 +31,12 @@ from core.domain.pipeline import (
     decode,
     layers,
 )
+from core.domain.pipeline_facts import Facts
 from core.domain.pipeline_resources import resource_issues
 from core.validation import DNS_LABEL
 
 ParamChecker = Callable[[dict, object], list[str]]
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
-
-
-class ServiceFacts(Struct, kw_only=True):
-    name: str
-    cpu: float
-    memory_mb: int
-    port: int | None = None
-
-
-class PluginFacts(Struct, kw_only=True):
-    name: str
-    image: str
-    tag: str
-    registry_id: int | None = None
-    param_schema: dict = {}
-    cpu: float = 0.5
-    memory_mb: int = 256
-
-    @property
-    def outputs(self) -> list[str] | None:
-        """Declared in the schema as "x-outputs": [...]; None = undeclared, any key goes."""
-        return plugin_outputs.declared_outputs(self.param_schema)
-
-
-class Facts(Struct, kw_only=True):
-    services: dict[int, ServiceFacts]
-    plugins: dict[int, PluginFacts]
-    secrets: frozenset[str] = frozenset()
-    cpu: float = 2.0
-    memory_mb: int = 2048
 
 
 def check(raw: object, facts: Facts, check_params: ParamChecker) -> tuple[Graph, list[Issue]]:

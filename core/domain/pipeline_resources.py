@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from core.domain.pipeline import Graph, Issue, PluginSettings, ServiceSettings, layers
 
 if TYPE_CHECKING:
-    from core.domain.pipeline_checks import Facts
+    from core.domain.pipeline_facts import Facts
 
 
 def shares(settings: dict, facts: Facts) -> dict[str, tuple[float, int]]:

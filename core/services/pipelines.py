@@ -18,8 +18,8 @@ import msgspec
 from core.actor import Actor
 from core.domain import pipeline_checks
 from core.domain.pipeline import Issue, to_builtins
-from core.domain.pipeline_checks import Facts, PluginFacts, ServiceFacts
 from core.domain.pipeline_diff import GraphDiff, diff_graphs
+from core.domain.pipeline_facts import Facts, PluginFacts, ServiceFacts
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.services.audit import Target, audited
 from core.services.plugins import check_params

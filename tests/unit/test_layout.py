@@ -139,8 +139,6 @@ KNOWN_CYCLES = [
         "agent.server",
         "agent.teardown",
     },
-    # pipeline_resources takes `Facts` (type only) from pipeline_checks, which calls it.
-    {"core.domain.pipeline_checks", "core.domain.pipeline_resources"},
     # forward.py types its Hub (type only); recorder.py imports the package at call time.
     {"core.hub", "core.hub.forward", "core.hub.hub", "core.hub.recorder"},
 ]

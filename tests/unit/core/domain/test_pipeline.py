@@ -3,7 +3,8 @@
 import pytest
 
 from core.domain.pipeline import Graph, Node, layers
-from core.domain.pipeline_checks import Facts, PluginFacts, ServiceFacts, check
+from core.domain.pipeline_checks import check
+from core.domain.pipeline_facts import Facts, PluginFacts, ServiceFacts
 from core.services.plugins import check_params
 
 SCHEMA = {
