@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent import protocol as p
 from core.hub.config import HubConfig
-from core.hub.connection import NodeConnection, Target
+from core.hub.connection import NodeConnection, Target, shrink_tls_read_buffers
 from core.hub.hub import release_free_memory
 from core.hub.sink import Desired
 
@@ -159,6 +159,7 @@ async def main() -> None:
     parser.add_argument("--heartbeat", type=float, default=5.0)
     args = parser.parse_args()
     print("hub_sessions: real hub connection code, in-memory sink; agents = LOAD GENERATOR")
+    shrink_tls_read_buffers()  # as the hub does when it starts
     for sessions in args.sessions:
         await run(sessions, args.window, args.rate, args.heartbeat)
 

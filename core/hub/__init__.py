@@ -25,6 +25,7 @@ from typing import Any
 
 from agent.protocol import DeploymentSpec, PluginInfo
 from core.hub.config import HubConfig, backoff_delay, config_from
+from core.hub.connection import shrink_tls_read_buffers
 from core.hub.hub import Hub
 from core.hub.session import AgentNotFound, AgentRequestFailed
 
@@ -79,6 +80,7 @@ def install(hub: Hub | None) -> Hub | None:
 
 async def start_in_app(settings: object, queue: object = None) -> Callable[[], Awaitable[None]]:
     """web.lifespan background hook: start this process's hub; returns its stop function."""
+    shrink_tls_read_buffers()
     hub = Hub(config_from(settings))
     await hub.start(os.environ["SHOAL_RUNTIME_DSN"])
     if _hub is None or not _hub.dsn:  # a hub already started here (a test's) stays in charge

@@ -66,12 +66,15 @@ def client_ssl_context() -> ssl.SSLContext:
 
 _SSL = client_ssl_context()
 
-# asyncio's SSL transport gives every connection a 256 KB read buffer (CPython's
-# SSLProtocol.max_size): at thousands of agent sessions that was 3/4 of the hub's memory. A TLS
-# record carries at most 16 KB and a heartbeat under 1 KB, so a 4 KB buffer only costs more
-# read calls on big frames.
-# (Process-wide on purpose: the class attribute is the only knob asyncio offers.)
-asyncio.sslproto.SSLProtocol.max_size = min(asyncio.sslproto.SSLProtocol.max_size, 4 * 1024)
+
+def shrink_tls_read_buffers() -> None:
+    """asyncio's SSL transport gives every connection a 256 KB read buffer (CPython's
+    SSLProtocol.max_size): at thousands of agent sessions that was 3/4 of the hub's memory. A
+    TLS record carries at most 16 KB and a heartbeat under 1 KB, so a 4 KB buffer only costs
+    more read calls on big frames. Process-wide (the class attribute is the only knob asyncio
+    offers), so the process that holds agent connections calls it once as it starts them,
+    never an import."""
+    asyncio.sslproto.SSLProtocol.max_size = min(asyncio.sslproto.SSLProtocol.max_size, 4 * 1024)
 
 
 class NodeConnection:
