@@ -12,11 +12,13 @@ from core.actor import Actor
 from core.errors import ShoalError
 from core.services import access, environments, teams
 from web.guards import requires_login
+from web.pages.nodes import environment_section as node_section
 from web.params import IdParam
 from web.rendering import as_int, form_data, page, redirect, refused
 
-# Extra sections other areas add to the detail page: async (actor, environment id) -> context.
-detail_extensions: list = []
+# The sections other areas add to the detail page, each async (actor, environment id) ->
+# context with its `environment_sections` templates. Listed here, not registered on import.
+DETAIL_SECTIONS = (node_section,)
 
 
 def environment_input(data: dict[str, str]) -> environments.EnvironmentInput:
@@ -40,7 +42,7 @@ async def _detail(request: Request, actor: Actor, environment_id: int, **extra: 
     if not acl.can_see_environment(environment_id):
         raise NotFoundException("No such environment.")
     context: dict[str, Any] = {"environment_sections": []}
-    for extend in detail_extensions:
+    for extend in DETAIL_SECTIONS:
         added = await extend(actor, environment_id)
         # Each area adds its own section templates; the lists are joined, never replaced.
         context["environment_sections"] += added.pop("environment_sections", [])

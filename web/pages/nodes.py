@@ -26,7 +26,6 @@ from core.services.nodes import NodeView
 from core.tables import NodeSample
 from web import charts
 from web.guards import requires_login
-from web.pages import environments as environment_pages
 from web.params import IdParam
 from web.rendering import as_int, field_errors, form_data, page, redirect
 
@@ -38,10 +37,6 @@ async def environment_section(actor: Actor, environment_id: IdParam) -> dict[str
         "environment_sections": ["partials/nodes/section.html"],
         "nodes": await nodes.list_nodes(environment_id),
     }
-
-
-if environment_section not in environment_pages.detail_extensions:
-    environment_pages.detail_extensions.append(environment_section)
 
 
 async def _health(node: nodes.NodeView) -> dict[str, Any]:
