@@ -11,9 +11,8 @@ from core.domain.nodes import parse_networks
 
 # Any 64-bit number every control-plane process of one installation agrees on.
 DEFAULT_LOCK_KEY = 0x5340A1_4855_42
-# The role a process's hub takes when neither SHOAL_HUB_ROLE nor the settings say; tests set it
-# to "follower" in their own process (an environment variable would leak into `shoal up`
-# subprocesses the tests start).
+# The role a process's hub takes when neither SHOAL_HUB_ROLE nor the settings say. (The web
+# app of the tests starts no hub at all: its lifespan runs with run_background=False.)
 DEFAULT_ROLE = "auto"
 
 

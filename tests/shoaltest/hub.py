@@ -4,7 +4,6 @@ process, and rows for a deployment placed on a node.
 
     hub            a started leader Hub with test timings (heartbeat timeout 4 s, backoff ≤ 1 s)
     hub_env        (admin actor, environment id) with a master key configured
-    node_agent     async (agent_factory, ...) -> (node, AgentProcess): node added, agent started
     until          await until(async predicate, within) — poll the database until true
 """
 
@@ -22,13 +21,7 @@ import pytest
 from core import crypto
 from core.actor import Actor
 from core.hub import Hub, HubConfig, install
-from core.hub import config as hub_config
 from shoaltest.db import insert_row
-
-# The web app's own hub (started by its lifespan) must never lead in tests: each test installs
-# its own Hub with fast timings and a private lock key. Process-local on purpose: `shoal up`
-# subprocesses started by other tests must still lead.
-hub_config.DEFAULT_ROLE = "follower"
 
 TEST_HUB_CONFIG = HubConfig(
     heartbeat_timeout_s=4.0,  # agents in tests beat every 2 s

@@ -28,11 +28,7 @@ def test_backoff_doubles_is_capped_and_jittered():
         assert max(delays) - min(delays) > ceiling / 10  # jitter spreads a reconnect storm
 
 
-def test_config_from_settings_and_role(monkeypatch):
-    from core.hub import config as hub_config
-
-    monkeypatch.setattr(hub_config, "DEFAULT_ROLE", "auto")
-
+def test_config_from_settings_and_role():
     class Settings:
         hub_heartbeat_timeout_s = 12
 
