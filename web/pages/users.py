@@ -81,7 +81,7 @@ async def reset_password(request: Request, actor: Actor, user_id: IdParam) -> Te
 
 
 @post("/{user_id:int}/teams")
-async def join_team(request: Request, actor: Actor, user_id: int) -> Template | Redirect:
+async def join_team(request: Request, actor: Actor, user_id: IdParam) -> Template | Redirect:
     team_id = as_int((await form_data(request)).get("team_id"), 0) or 0
     try:
         await teams.add_member(actor, team_id, user_id)
@@ -94,7 +94,7 @@ async def join_team(request: Request, actor: Actor, user_id: int) -> Template | 
 
 
 @post("/{user_id:int}/teams/{team_id:int}/leave")
-async def leave_team(actor: Actor, user_id: int, team_id: int) -> Redirect:
+async def leave_team(actor: Actor, user_id: IdParam, team_id: IdParam) -> Redirect:
     await teams.remove_member(actor, team_id, user_id)
     team = await teams.get_team(team_id)
     return redirect(f"/users/{user_id}", f"Removed from the team '{team.name}'.")
