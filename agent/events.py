@@ -16,7 +16,8 @@ from agent.protocol import LogLine, encode
 
 log = logging.getLogger(__name__)
 
-QUEUE_LIMIT = 10_000
+QUEUE_LIMIT = 10_000  # log lines wait behind this many messages at most, then are dropped
+HARD_LIMIT = 10 * QUEUE_LIMIT  # anything else: a stuck control plane must not grow memory
 BUFFER_LIMIT = 1_000
 
 
@@ -25,15 +26,19 @@ class Session:
 
     def __init__(self, ws: ServerConnection) -> None:
         self.ws = ws
-        self.queue: asyncio.Queue[Struct] = asyncio.Queue(QUEUE_LIMIT)
+        self.queue: asyncio.Queue[Struct] = asyncio.Queue(HARD_LIMIT)
         self.dropped = 0
         self.writer = asyncio.create_task(self._write(), name="session-writer")
 
     def send(self, message: Struct) -> None:
+        # A flood of log lines (a plugin writing 100 MB on stderr) must never push out a step's
+        # end, a status or a reply: lines are dropped first, long before anything else.
+        if isinstance(message, LogLine) and self.queue.qsize() >= QUEUE_LIMIT:
+            self.dropped += 1
+            return
         try:
             self.queue.put_nowait(message)
         except asyncio.QueueFull:
-            # A stuck control plane must not grow our memory without bound.
             self.dropped += 1
 
     async def _write(self) -> None:

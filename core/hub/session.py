@@ -24,7 +24,8 @@ from core.hub.sink import Sink
 
 log = logging.getLogger("shoal.hub")
 
-EVENT_QUEUE = 10_000
+EVENT_QUEUE = 10_000  # live log lines wait behind this many events at most, then are dropped
+EVENT_HARD_LIMIT = 10 * EVENT_QUEUE  # any other event (a step's end, a status) waits up to this
 INBOUND = p.Reply | p.Event
 STREAM_QUEUE = 2_000
 
@@ -47,9 +48,10 @@ class Session:
         self.closed = False
         self.reason = "connection closed"
         self.garbage = 0
+        self.dropped_lines = 0
 
     async def read(self, node_id: int, sink: Sink) -> None:
-        events: asyncio.Queue = asyncio.Queue(EVENT_QUEUE)
+        events: asyncio.Queue = asyncio.Queue(EVENT_HARD_LIMIT)
         worker = asyncio.create_task(self._deliver(node_id, sink, events))
         loop = asyncio.get_running_loop()
         silence = self.config.heartbeat_timeout_s
@@ -89,6 +91,10 @@ class Session:
             return
         if _is_reply(message):
             log.info("reply without a waiting request: %s", message)
+            return
+        # A plugin flooding stderr must not push a step's end or a status out: lines go first.
+        if isinstance(message, p.LogLine) and events.qsize() >= EVENT_QUEUE:
+            self.dropped_lines += 1
             return
         try:
             events.put_nowait(message)
