@@ -31,6 +31,7 @@ from agent.runtime import APIError, DockerUnavailable
 from agent.runtime.containers import container_name, start_service
 from agent.runtime.images import ImagePullError, ensure_image
 from agent.runtime.networks import PoolExhausted, create_network
+from agent.step_log import StepLog
 
 if TYPE_CHECKING:
     from agent.app import App
@@ -99,12 +100,14 @@ class PipelineRun:
         app.events.emit(StepStarted(deployment_id=spec.id, step=node.id))
         app.store.record_step(spec.id, node.id, kind, "running")
         started = time.monotonic()
+        # A plugin's stderr, kept for the control plane with the secrets known so far masked.
+        log = StepLog([*spec.secrets.values(), *self.secret_texts])
         try:
             await self.pull(node.image)
             if isinstance(node, ServiceNode):
                 outputs = await self.start_service(node, limits)
             else:
-                outputs = await self.apply_plugin(node, limits)
+                outputs = await self.apply_plugin(node, limits, log)
         except STEP_ERRORS as error:
             message = f"{node.id}: {error}"
             app.store.record_step(spec.id, node.id, kind, "failed", error=message)
@@ -115,12 +118,14 @@ class PipelineRun:
                     ok=False,
                     error=message,
                     duration_s=_since(started),
+                    log=log.text(),
                 )
             )
             raise StepFailed(message) from error
         self.outputs[node.id] = outputs
         secret_keys = node.config.secret_outputs if isinstance(node, PluginNode) else []
-        self.secret_texts.extend(secret_texts(outputs, secret_keys))
+        own_secrets = secret_texts(outputs, secret_keys)
+        self.secret_texts.extend(own_secrets)
         # The real outputs live in memory (rollbacks need them); the disk gets only those that
         # hold no secret, even when a plugin echoes one back inside a URL.
         app.deployments.runs.record(spec.id, node.id, outputs, self.applied.get(node.id))
@@ -134,6 +139,7 @@ class PipelineRun:
                 ok=True,
                 outputs=outputs,
                 duration_s=_since(started),
+                log=log.text(own_secrets),
             )
         )
 
@@ -162,13 +168,17 @@ class PipelineRun:
             self.previous_ports.get(node.id),
         )
 
-    async def apply_plugin(self, node: PluginNode, limits: NodeLimits) -> dict[str, Any]:
+    async def apply_plugin(
+        self, node: PluginNode, limits: NodeLimits, log: StepLog
+    ) -> dict[str, Any]:
         scope = scope_for(self.spec, self.outputs)
         params = resolve(node.config.params, scope)
         inputs = {pred: self.outputs.get(pred, {}) for pred in predecessors(self.spec, node.id)}
         self.applied[node.id] = Applied(params, inputs)  # what its rollback will get
         document = plugin_document(self.spec, "apply", params, inputs)
-        return await run_plugin(self.app, self.spec, node, "apply", document, limits, self.network)
+        return await run_plugin(
+            self.app, self.spec, node, "apply", document, limits, self.network, log
+        )
 
 
 async def start_service_node(

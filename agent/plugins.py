@@ -1,18 +1,19 @@
 """Run one plugin step (DESIGN §6): `docker run --rm -i` semantics, one JSON document on stdin,
-one JSON object on stdout, stderr streamed live as log events, exit 0 = success, a timeout."""
+one JSON object on stdout, stderr streamed live as log events and kept (masked, bounded) in the
+caller's StepLog for the control plane, exit 0 = success, a timeout."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections import deque
 from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
 from agent.plan import NodeLimits
 from agent.protocol import DeploymentSpec, LogLine, PluginNode
-from agent.runtime.attach import STDOUT_LIMIT, run_attached
+from agent.runtime.attach import STDOUT_LIMIT, StderrLines, run_attached
+from agent.step_log import StepLog
 
 if TYPE_CHECKING:
     from agent.app import App
@@ -55,13 +56,15 @@ async def run_plugin(
     document: bytes,
     limits: NodeLimits,
     network: str | None,
+    log: StepLog | None = None,
 ) -> dict[str, Any]:
-    """Return the plugin's outputs; raise PluginFailed with a readable reason."""
+    """Return the plugin's outputs; raise PluginFailed with a readable reason. `log` receives
+    the run's stderr (it masks what it knows to be secret; the live lines are masked alike)."""
     loop = asyncio.get_running_loop()
-    tail: deque[str] = deque(maxlen=ERROR_TAIL_LINES)
+    log = log if log is not None else StepLog(spec.secrets.values())
 
     def on_stderr(line: str) -> None:
-        tail.append(line)
+        line = log.mask(line)
         event = LogLine(deployment_id=spec.id, step=node.id, line=line, source="stderr")
         loop.call_soon_threadsafe(app.events.emit, event)
 
@@ -78,7 +81,7 @@ async def run_plugin(
             memory_mb=limits.memory_mb,
             stdin_document=document,
             timeout_s=node.config.timeout_s,
-            on_stderr=on_stderr,
+            stderr=StderrLines(on_stderr, log.keep),
             cancelled=cancelled,
         )
     )
@@ -88,12 +91,12 @@ async def run_plugin(
         cancelled.set()  # kills the container; wait so rollback never races the dying step
         await asyncio.wait([work], timeout=30)
         raise
-    last_lines = "; ".join(tail)
+    last_lines = "; ".join(log.last(ERROR_TAIL_LINES))
     if result.timed_out:
         raise PluginFailed(f"plugin {node.id} timed out after {node.config.timeout_s:g} s")
     if result.exit_code != 0:
         reported = reported_error(result.stdout)
-        detail = f": {reported or last_lines}" if (reported or last_lines) else ""
+        detail = f": {log.mask(reported) or last_lines}" if (reported or last_lines) else ""
         raise PluginFailed(f"plugin {node.id} exited with code {result.exit_code}{detail}")
     if result.stdout_truncated:
         raise PluginFailed(f"plugin {node.id} printed more than {STDOUT_LIMIT} bytes on stdout")

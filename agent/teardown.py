@@ -18,9 +18,11 @@ import msgspec
 from agent.plan import DEFAULT_PLUGIN_CPU, DEFAULT_PLUGIN_MEMORY_MB, NodeLimits, predecessors
 from agent.plugins import plugin_document, run_plugin
 from agent.protocol import DeploymentSpec, PluginNode, StepFinished, StepStarted
+from agent.protocol.redaction import secret_texts
 from agent.references import resolve, scope_for
 from agent.runtime.containers import list_own, remove_containers
 from agent.runtime.networks import network_name, remove_networks
+from agent.step_log import StepLog
 
 if TYPE_CHECKING:
     from agent.app import App
@@ -47,12 +49,17 @@ async def rollback_plugins(app: App, spec: DeploymentSpec) -> None:
     outputs.update(memory.outputs(spec.id))  # the real values over the disk's partial copy
     nodes = {node.id: node for node in spec.nodes}
     network = network_name(app.config.agent_id, spec.id)
+    hidden = [*secrets.values()]  # masked in the rollbacks' stderr: secrets, secret outputs
+    for node_id, values in outputs.items():
+        owner = nodes.get(node_id)
+        if isinstance(owner, PluginNode):
+            hidden.extend(secret_texts(values, owner.config.secret_outputs))
     for step in reversed(steps):
         node = nodes.get(step.step)
         if step.kind != "plugin" or step.status != "succeeded" or not isinstance(node, PluginNode):
             continue
         app.events.emit(StepStarted(deployment_id=spec.id, step=node.id, action="rollback"))
-        started, error = time.monotonic(), ""
+        started, error, log = time.monotonic(), "", StepLog(hidden)
         try:
             applied = memory.applied(spec.id, node.id)
             if applied is not None:
@@ -65,7 +72,7 @@ async def rollback_plugins(app: App, spec: DeploymentSpec) -> None:
                 min(node.config.cpu or DEFAULT_PLUGIN_CPU, spec.limits.cpu),
                 min(node.config.memory_mb or DEFAULT_PLUGIN_MEMORY_MB, spec.limits.memory_mb),
             )
-            await run_plugin(app, spec, node, "rollback", document, limits, network)
+            await run_plugin(app, spec, node, "rollback", document, limits, network, log)
         except Exception as failure:  # one failed rollback must not stop the others
             error = f"{node.id} rollback: {failure}"
             log.warning("deployment %s: %s", spec.id, error)
@@ -78,5 +85,6 @@ async def rollback_plugins(app: App, spec: DeploymentSpec) -> None:
                 ok=not error,
                 error=error,
                 duration_s=round(time.monotonic() - started, 3),
+                log=log.text(),
             )
         )

@@ -56,6 +56,7 @@ from agent.protocol.state import *  # noqa: F403
 # Bumped on any change an older peer could not read; the agent refuses other versions.
 PROTOCOL_VERSION = 2  # 2: the agent proves the token too (Welcome.proof)
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+STEP_LOG_BYTES = 1024 * 1024  # a plugin step's kept stderr (StepFinished.log): its last 1 MB
 TRANSPORT_LIMIT_BYTES = 64 * 1024 * 1024
 AUTH_CONTEXT = b"shoal-auth-v1"
 AGENT_CONTEXT = b"shoal-agent-v1"

@@ -160,6 +160,8 @@ class StepFinished(Struct, tag="step_finished", tag_field="type", kw_only=True):
     outputs: dict[str, Any] = {}
     error: str = ""
     duration_s: float = 0.0
+    # A plugin run's stderr: the last STEP_LOG_BYTES, secrets masked (empty for services).
+    log: str = ""
 
 
 class DeploymentStatus(Struct, tag="deployment_status", tag_field="type", kw_only=True):

@@ -35,10 +35,20 @@ class AttachedRun:
 
 
 class StderrLines:
-    def __init__(self, emit: Callable[[str], None]) -> None:
-        self.emit, self.partial, self.forwarded, self.capped = emit, b"", 0, False
+    """stderr cut into lines of at most LINE_LIMIT bytes for `emit` (the live stream) until
+    STDERR_FORWARD_LIMIT bytes went out; every byte also goes to `keep` (the step's kept log)."""
+
+    def __init__(
+        self, emit: Callable[[str], None], keep: Callable[[bytes], None] | None = None
+    ) -> None:
+        self.emit, self.keep = emit, keep
+        self.partial, self.forwarded, self.capped = b"", 0, False
 
     def feed(self, data: bytes) -> None:
+        if self.keep is not None:
+            self.keep(data)
+        if self.capped:  # nothing more goes out live: no need to cut lines
+            return
         *lines, self.partial = (self.partial + data).split(b"\n")
         for line in lines:
             self._send(line)
@@ -72,7 +82,7 @@ def run_attached(
     memory_mb: int | None,
     stdin_document: bytes,
     timeout_s: float,
-    on_stderr: Callable[[str], None],
+    stderr: StderrLines,
     cancelled: threading.Event,
 ) -> AttachedRun:
     result = AttachedRun()
@@ -115,7 +125,7 @@ def run_attached(
             target=_watch_cancel, args=(cancelled, finished, kill), daemon=True
         ).start()
         try:
-            _read_frames(raw, result, StderrLines(on_stderr))
+            _read_frames(raw, result, stderr)
         finally:
             timer.cancel()
             finished.set()

@@ -14,7 +14,7 @@ from agent import protocol as p
 from core import events
 from core.hub.ownership import Ownership
 from core.hub.usage_samples import UsageSamples
-from core.services import lifecycle, step_outputs
+from core.services import lifecycle, step_logs, step_outputs
 from core.tables import Deployment, Node, NodeSample, PipelineRun, PipelineStep
 
 log = logging.getLogger("shoal.hub")
@@ -173,6 +173,10 @@ async def record_step(node_id: int, event: p.StepStarted | p.StepFinished) -> No
             )
             values[PipelineStep.outputs] = shown
             values[PipelineStep.sealed_outputs] = sealed
+        if event.log:  # a plugin's stderr, kept with the step (masked, bounded)
+            values[PipelineStep.log] = await step_logs.kept_log(
+                event.deployment_id, run_id, event.step, event.action, event.log, event.outputs
+            )
     where = (PipelineStep.run == run_id) & (PipelineStep.node_id == event.step)
     updated = await PipelineStep.update(values).where(where).returning(PipelineStep.id).run()
     if not updated:

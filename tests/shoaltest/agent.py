@@ -325,7 +325,6 @@ def agent(agent_factory: Callable[..., AgentProcess]) -> AgentProcess:
 
 # ---- deployment specs and a test plugin image ------------------------------------------------
 
-PLUGIN_IMAGE = "shoal-test/agent-plugin:latest"
 PLUGIN_SCRIPT = r"""
 doc=$(cat)
 case "$doc" in *'"action":"rollback"'*) action=rollback ;; *) action=apply ;; esac
@@ -335,6 +334,10 @@ case "$doc" in
   *'"mode":"hang"'*) sleep 1000 ;;
   *'"mode":"nonjson"'*) echo "this is not json" ;;
   *'"mode":"flood"'*) head -c 104857600 /dev/zero | tr '\0' 'x'; exit 0 ;;
+  *'"mode":"errflood"'*)
+    yes "stderr flood: one more line of plugin chatter" | head -c 104857600 >&2
+    echo "errflood: the last line" >&2 ;;
+  *'"mode":"leak"'*) echo "leaking the whole document: $doc" >&2 ;;
   *'"mode":"slow"'*) sleep 3 ;;
   *'"mode":"probe"'*)
     # static busybox cannot resolve names itself (glibc NSS); ask Docker's DNS directly
@@ -359,6 +362,11 @@ printf '{"outputs": {%s"greeting": "hello", "action": "%s", "doc": %s}}\n' "$ext
 """
 
 
+# Tagged by the script's content: a test session still holding an older script (other tests run
+# on the same dockerd at the same time) builds its own tag instead of moving this one.
+PLUGIN_IMAGE = f"shoal-test/agent-plugin:{hashlib.sha256(PLUGIN_SCRIPT.encode()).hexdigest()[:12]}"
+
+
 def build_plugin_image(client: docker.DockerClient, base: str) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "plugin.sh").write_text(PLUGIN_SCRIPT)
@@ -372,7 +380,8 @@ def build_plugin_image(client: docker.DockerClient, base: str) -> str:
 @pytest.fixture(scope="session")
 def plugin_image(docker_client: docker.DockerClient, busybox_image: str) -> str:
     """A plugin made from busybox sh: reads the JSON document on stdin; `params.mode` picks
-    a behaviour (ok, fail = exit 3, hang, nonjson, flood = 100 MB on stdout, slow = 3 s,
+    a behaviour (ok, fail = exit 3, hang, nonjson, flood = 100 MB on stdout, errflood = 100 MB
+    on stderr then a last line, leak = its whole input (secrets too) on stderr, slow = 3 s,
     probe = fetch http://web:8080/ or exit 4, reach = output whether `params.url` answered,
     sandbox = output what the container may do: write / and /tmp, capabilities, network)."""
     return build_plugin_image(docker_client, busybox_image)

@@ -44,6 +44,13 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
         {"anonymous": 401, "user": 404, "admin_token": 404},
     ),
     ("POST", "/deployments/1/steps/appdb/reveal", {"anonymous": 302, "user": 404, "admin": 404}),
+    # A plugin step's kept stderr: whoever sees the deployment (read access included; callers
+    # of a real deployment are in plugins/test_plugin_logs_kept.py). No deployment 1 here.
+    (
+        "GET",
+        "/deployments/1/runs/1/steps/appdb/log",
+        {"anonymous": 302, "user": 404, "admin": 404},
+    ),
     # Clone and Change tags and retry: full access to the deployment; read access gets 403
     # (deployments/test_form_choices.py, which also has the API retry with tags), no access
     # sees nothing. No deployment 1 here.

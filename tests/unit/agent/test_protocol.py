@@ -164,6 +164,7 @@ def test_the_public_surface_is_pinned():
         "AUTH_CONTEXT",
         "MAX_MESSAGE_BYTES",
         "PROTOCOL_VERSION",
+        "STEP_LOG_BYTES",
         "TRANSPORT_LIMIT_BYTES",
     }
     assert public == expected
