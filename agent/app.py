@@ -18,6 +18,7 @@ from agent.handshake import Throttle
 from agent.keys import TokenKeys
 from agent.logs import LogStreams
 from agent.metrics import Metrics
+from agent.plugin_images import PluginImageKeeper
 from agent.protocol import Heartbeat
 from agent.reconcile import reconcile
 from agent.runtime import Docker
@@ -44,6 +45,7 @@ class App:
         self.deployments = Deployments(self)
         self.logs = LogStreams(self)
         self.metrics = Metrics(self)
+        self.plugin_images = PluginImageKeeper(self.docker, self.events, self.store)
         self._reconcile_now = asyncio.Event()
 
     def reconcile_soon(self) -> None:

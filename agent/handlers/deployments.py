@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import msgspec
-
 from agent.protocol import Delete, Deploy, DeploymentsReply, GetState, Sync
 
 if TYPE_CHECKING:
@@ -27,7 +25,7 @@ async def delete(app: App, session: Session, request: Delete) -> DeploymentsRepl
 
 
 async def sync(app: App, session: Session, request: Sync) -> DeploymentsReply:
-    app.store.set_meta("plugins", msgspec.json.encode(request.plugins).decode())
+    app.plugin_images.update(request.plugins)
     app.deployments.sync(request.deployments, request.keep)
     app.reconcile_soon()
     return DeploymentsReply(id=request.id, deployments=app.deployments.states())

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import msgspec
-
 from agent.protocol import ErrorReply, GetMetrics, MetricsReply, Ok, RotateToken, UpdatePlugins
 
 if TYPE_CHECKING:
@@ -18,8 +16,7 @@ async def get_metrics(app: App, session: Session, request: GetMetrics) -> Metric
 
 
 async def update_plugins(app: App, session: Session, request: UpdatePlugins) -> Ok:
-    # Stored for the operator's view; the images themselves are pulled when a step needs them.
-    app.store.set_meta("plugins", msgspec.json.encode(request.plugins).decode())
+    app.plugin_images.update(request.plugins)  # pulled in the background, then reported
     return Ok(id=request.id)
 
 

@@ -35,8 +35,8 @@ Every request carries an ``id`` chosen by the CP and gets exactly one reply with
 (``ok``, ``error``, ``deployments`` or ``metrics_result``). Events carry no ``id`` (except
 ``log``/``logs_end`` lines of a ``logs`` request, which carry its id as ``stream_id``).
 Requests are idempotent by deployment id: a resend after a reconnect does no harm. Secrets and
-registry credentials travel only inside ``deploy``/``sync`` and are kept only in the agent's
-memory while it needs them.
+registry credentials travel only inside ``deploy``/``sync``/``plugins`` and are kept only in the
+agent's memory while it needs them.
 """
 
 from __future__ import annotations

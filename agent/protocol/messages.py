@@ -7,7 +7,13 @@ from typing import Any, Literal
 from msgspec import Struct
 
 from agent.protocol.spec import DeploymentSpec, PluginInfo
-from agent.protocol.state import DeploymentState, DeploymentStatusName, NodeCapacity, NodeMetrics
+from agent.protocol.state import (
+    DeploymentState,
+    DeploymentStatusName,
+    NodeCapacity,
+    NodeMetrics,
+    PluginImageState,
+)
 
 # ---- handshake
 
@@ -103,6 +109,9 @@ class GetMetrics(Struct, tag="metrics", tag_field="type", kw_only=True):
 
 
 class UpdatePlugins(Struct, tag="plugins", tag_field="type", kw_only=True):
+    """The catalog's plugin list changed (sent to every connected agent at once; `sync` carries
+    it too): the agent pulls the images it lacks in the background and reports `plugin_images`."""
+
     id: int
     plugins: list[PluginInfo]
 
@@ -196,8 +205,21 @@ class Heartbeat(Struct, tag="heartbeat", tag_field="type", kw_only=True):
     metrics: NodeMetrics
 
 
+class PluginImages(Struct, tag="plugin_images", tag_field="type", kw_only=True):
+    """Every catalog plugin image's state on this node, sent whole whenever one changes."""
+
+    images: list[PluginImageState]
+
+
 Event = (
-    StepStarted | StepFinished | DeploymentStatus | PullProgress | LogLine | LogsEnded | Heartbeat
+    StepStarted
+    | StepFinished
+    | DeploymentStatus
+    | PullProgress
+    | LogLine
+    | LogsEnded
+    | Heartbeat
+    | PluginImages
 )
 Handshake = Hello | Auth | Welcome | AuthFailed | Incompatible
 Message = Handshake | Request | Reply | Event
@@ -224,6 +246,7 @@ __all__ = [
     "Message",
     "MetricsReply",
     "Ok",
+    "PluginImages",
     "PullProgress",
     "Reply",
     "Request",

@@ -82,8 +82,12 @@ class DeploymentSpec(Struct, kw_only=True):
 
 
 class PluginInfo(Struct, kw_only=True):
+    """A catalog plugin the node should have ready: its image is pulled ahead of any run.
+    `credentials` (None for a public registry) stay in the agent's memory, never on its disk."""
+
     name: str
     image: str
+    credentials: RegistryCredential | None = None
 
 
 __all__ = [

@@ -28,6 +28,16 @@ class DeploymentState(Struct, kw_only=True):
     steps: list[StepState] = []
 
 
+class PluginImageState(Struct, kw_only=True):
+    """One catalog plugin image on this node: `present`, being pulled, or `failed` (`error`
+    says why, e.g. the registry refused the credentials or could not be reached)."""
+
+    name: str
+    image: str
+    state: Literal["present", "pulling", "failed"]
+    error: str = ""
+
+
 # What an agent may claim: a node larger than this is a lie meant to attract deployments.
 MAX_NODE_CPUS = 4096
 MAX_NODE_MEMORY_MB = 64 * 1024 * 1024  # 64 TiB
@@ -71,6 +81,7 @@ __all__ = [
     "DeploymentUsage",
     "NodeCapacity",
     "NodeMetrics",
+    "PluginImageState",
     "ServiceUsage",
     "StepState",
 ]

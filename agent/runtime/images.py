@@ -51,7 +51,30 @@ def ensure_image(
             return
         except ImageNotFound:
             pass
-    auth = next(
+    auth = _auth_for(host, credentials)
+    repo, tag = split_reference(image)
+    progress(f"pulling {image}")
+    docker_.run(lambda c: _pull(c, image, repo, tag, auth, progress))
+    progress(f"pulled {image}")
+
+
+def is_present(docker_: Docker, image: str) -> bool:
+    try:
+        docker_.run(lambda c: c.api.inspect_image(image))
+    except ImageNotFound:
+        return False
+    return True
+
+
+def pull(docker_: Docker, image: str, credentials: Iterable[RegistryCredential]) -> None:
+    """Pull `image` whatever is cached (raises ImagePullError with dockerd's reason)."""
+    auth = _auth_for(registry_host(image), credentials)
+    repo, tag = split_reference(image)
+    docker_.run(lambda c: _pull(c, image, repo, tag, auth, lambda _status: None))
+
+
+def _auth_for(host: str | None, credentials: Iterable[RegistryCredential]) -> dict[str, str] | None:
+    return next(
         (
             {"username": cred.username, "password": cred.password, "serveraddress": cred.registry}
             for cred in credentials
@@ -59,10 +82,6 @@ def ensure_image(
         ),
         None,
     )
-    repo, tag = split_reference(image)
-    progress(f"pulling {image}")
-    docker_.run(lambda c: _pull(c, image, repo, tag, auth, progress))
-    progress(f"pulled {image}")
 
 
 def _pull(client, image: str, repo: str, tag: str, auth, progress) -> None:

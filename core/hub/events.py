@@ -13,6 +13,7 @@ from typing import Any
 from agent import protocol as p
 from core import events
 from core.hub.ownership import Ownership
+from core.hub.plugin_reports import record_plugin_images
 from core.hub.usage_samples import UsageSamples
 from core.services import lifecycle, step_logs, step_outputs
 from core.tables import Deployment, Node, NodeSample, PipelineRun, PipelineStep
@@ -235,6 +236,8 @@ async def dispatch(node_id: int, event: Any) -> None:
         await record_step(node_id, event)
     elif isinstance(event, p.DeploymentStatus):
         await record_status(node_id, event.deployment_id, event.status, event.error, event.ports)
+    elif isinstance(event, p.PluginImages):
+        await record_plugin_images(node_id, event)
     elif isinstance(event, (p.PullProgress, p.LogLine)) and not await _owned(
         node_id, event.deployment_id
     ):

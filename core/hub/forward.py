@@ -211,4 +211,6 @@ class Forwarder:
             return await hub.metrics(args["node_id"])
         if op == "rotate_token":
             return await hub.rotate_token(args["node_id"], args["new_key"])
+        if op == "plugins":
+            return await hub.plugins_changed()
         raise AgentUnavailable(f"unknown hub request {op!r}")

@@ -32,6 +32,7 @@ from core.errors import AgentUnavailable
 from core.hub.config import HubConfig
 from core.hub.connection import NodeConnection, Target
 from core.hub.forward import Forwarder
+from core.hub.plugin_push import push
 from core.hub.recorder import DatabaseSink
 from core.hub.sink import Sink
 from core.services import step_outputs
@@ -208,6 +209,15 @@ class Hub:
             )
         else:
             await self.forwarder.call("delete", node_id=node_id, deployment_id=deployment_id)
+
+    async def plugins_changed(self) -> None:
+        """The catalog's plugin list changed: every connected agent hears it now."""
+        if self.is_leader:
+            import core.hub as providers  # installed by the lead (core.services)
+
+            await push(self.connections.values(), await providers.plugins_provider())
+        else:
+            await self.forwarder.notify("plugins")
 
     async def metrics(self, node_id: int) -> p.MetricsReply:
         if self.is_leader:

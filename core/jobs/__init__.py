@@ -22,6 +22,7 @@ log = logging.getLogger("shoal.jobs")
 QUEUE_NAME = "shoal"
 FUNCTIONS: list[Any] = [
     housekeeping.purge_sessions,
+    housekeeping.purge_retired_plugins,
     housekeeping.protect_step_outputs,
     deployments.run_deployment,
     deployments.delete_deployment,
@@ -29,6 +30,7 @@ FUNCTIONS: list[Any] = [
 ]
 CRON_JOBS = [
     CronJob(housekeeping.purge_sessions, cron="*/10 * * * *"),
+    CronJob(housekeeping.purge_retired_plugins, cron="*/10 * * * *"),
     CronJob(housekeeping.protect_step_outputs, cron="* * * * *"),
     CronJob(deployments.sweep_expired, cron="* * * * *"),
 ]

@@ -1,13 +1,17 @@
-"""Periodic clean-up of short-lived rows (expired browser sessions) and the sealing of step
-outputs written before outputs were protected."""
+"""Periodic clean-up of short-lived rows (expired browser sessions, retired plugins no deployment
+runs any more) and the sealing of step outputs written before outputs were protected."""
 
 from __future__ import annotations
 
-from core.services import sessions, step_outputs
+from core.services import plugins, sessions, step_outputs
 
 
 async def purge_sessions(ctx: dict) -> dict:
     return {"purged": await sessions.purge_expired()}
+
+
+async def purge_retired_plugins(ctx: dict) -> dict:
+    return {"purged": await plugins.purge_retired()}
 
 
 async def protect_step_outputs(ctx: dict) -> dict:

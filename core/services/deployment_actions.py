@@ -12,7 +12,7 @@ from core.domain import extension, images, status
 from core.domain import pipeline as graphs
 from core.domain.access import Level
 from core.errors import Conflict, Forbidden
-from core.services import deployment_specs, lifecycle
+from core.services import deployment_specs, lifecycle, plugin_images
 from core.services.audit import Audited, Target, audited
 from core.services.deployment_inputs import check_tags, latest_pipeline
 from core.services.deployments import (
@@ -199,12 +199,20 @@ async def desired_specs(
 
 
 async def plugin_infos() -> list[protocol.PluginInfo]:
-    """The catalog's plugins, so agents know the images pipeline steps may use."""
-    rows = await Plugin.select(Plugin.name, Plugin.image, Plugin.tag, Plugin.registry.url).run()
+    """The catalog's plugins (not the retired ones), so agents pull their images ahead, each
+    with its registry's credentials (see core.services.plugin_images)."""
+    rows = await (
+        Plugin.select(Plugin.name, Plugin.image, Plugin.tag, Plugin.registry, Plugin.registry.url)
+        .where(Plugin.removed_at.is_null())
+        .order_by(Plugin.name)
+        .run()
+    )
+    credentials = await plugin_images.registry_credentials({r["registry"] for r in rows})
     return [
         protocol.PluginInfo(
             name=r["name"],
             image=images.pull_reference(r["registry.url"], r["image"], r["tag"]),
+            credentials=credentials.get(r["registry"]),
         )
         for r in rows
     ]

@@ -23,6 +23,7 @@ from core.fields import Id, MaxLen, Text
 from core.services import access
 from core.services.audit import Target, audited
 from core.services.deployment_inputs import check_tags, expiry_for, latest_pipeline
+from core.services.plugins import check_available
 from core.services.scheduling import choose_node_locked
 from core.tables import Deployment, Environment, PipelineRun, PipelineVersion, Project, Service
 from core.tokens import hash_token
@@ -167,6 +168,7 @@ async def create_deployment(actor: Actor, data: DeploymentInput) -> DeploymentVi
         name = validation.dns_label(data.name)
         version = await latest_pipeline(data.project_id)
         graph = graphs.decode(version["graph"])
+        await check_available(graph)  # a plugin retired since the pipeline was saved
         for node in graph.nodes:
             if node.kind == "service":  # only services get a public host name
                 ingress.check_hostname(node.id, name, env["name"], env["base_domain"])

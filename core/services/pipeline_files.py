@@ -14,7 +14,8 @@ FORMATS = ("yaml", "json")
 
 async def _catalog_names() -> dict[str, dict[str, str]]:
     services = await Service.select(Service.id, Service.name).run()
-    plugins = await Plugin.select(Plugin.id, Plugin.name).run()
+    # By id: a retired plugin's name taken again by a newer one maps to the newer on import.
+    plugins = await Plugin.select(Plugin.id, Plugin.name).order_by(Plugin.id).run()
     return {
         "services": {str(r["id"]): r["name"] for r in services},
         "plugins": {str(r["id"]): r["name"] for r in plugins},

@@ -162,6 +162,7 @@ async def facts_for(project_id: int) -> Facts:
             Plugin.memory_mb,
             Plugin.registry.as_alias("registry_id"),
         )
+        .where(Plugin.removed_at.is_null())  # a retired plugin is unknown to new versions
         .output(load_json=True)
         .run()
     )

@@ -7,7 +7,7 @@ the pipeline editor; `check_params` validates a step's parameters against it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import jsonschema
@@ -18,12 +18,13 @@ from jsonschema.validators import Draft202012Validator, validator_for
 from core import validation
 from core.actor import Actor
 from core.domain import images, plugin_outputs
+from core.domain import pipeline as graphs
 from core.domain.tags import check_tag
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.fields import Between, Id, MaxLen, Text
+from core.services import catalog_usage, plugin_images
 from core.services.audit import Target, audited
 from core.services.catalog import MAX_CPU, MAX_MEMORY_MB, check_resources
-from core.services.catalog_usage import pipelines_using
 from core.services.unique import name_must_be_free
 from core.tables import Plugin, Registry
 
@@ -114,7 +115,8 @@ def _admin(actor: Actor) -> None:
 
 async def get_plugin(plugin_id: int) -> PluginView:
     query = Plugin.select(Plugin.all_columns(), Plugin.registry.name).output(load_json=True)
-    row = await query.where(Plugin.id == plugin_id).first().run()
+    live = (Plugin.id == plugin_id) & Plugin.removed_at.is_null()
+    row = await query.where(live).first().run()
     if row is None:
         raise NotFound("No such plugin.")
     return _view(row)
@@ -122,6 +124,7 @@ async def get_plugin(plugin_id: int) -> PluginView:
 
 async def list_plugins() -> list[PluginView]:
     query = Plugin.select(Plugin.all_columns(), Plugin.registry.name).output(load_json=True)
+    query = query.where(Plugin.removed_at.is_null())
     return [_view(r) for r in await query.order_by(Plugin.name).run()]
 
 
@@ -132,6 +135,7 @@ async def create_plugin(actor: Actor, data: PluginInput) -> PluginView:
         with name_must_be_free("A plugin", values["name"]):
             row = (await Plugin.insert(Plugin(**values)).returning(Plugin.id).run())[0]
         audit.target = Target("plugin", row["id"], values["name"])
+    await plugin_images.announce()  # every node starts pulling its image now
     return await get_plugin(row["id"])
 
 
@@ -143,15 +147,68 @@ async def update_plugin(actor: Actor, plugin_id: int, data: PluginInput) -> Plug
         values = await _clean(data)
         with name_must_be_free("A plugin", values["name"]):
             await Plugin.update(values).where(Plugin.id == plugin_id).run()
+    await plugin_images.announce()  # a new tag is pulled ahead; running deployments keep theirs
     return await get_plugin(plugin_id)
 
 
-async def delete_plugin(actor: Actor, plugin_id: int) -> None:
+async def delete_plugin(actor: Actor, plugin_id: int) -> str:
+    """Delete a plugin no pipeline uses, or retire one that only deployments still running an
+    older pipeline version use: it leaves the catalog (editor, agents' list) and is kept for
+    them (their syncs and rollbacks need it) until the housekeeping job deletes it. A project's
+    current pipeline that uses it refuses: new deployments would run it. Returns what was done."""
     async with audited(actor, "plugin.delete", Target("plugin", plugin_id)) as audit:
         _admin(actor)
         old = await get_plugin(plugin_id)
         audit.target = Target("plugin", old.id, old.name)
-        used_by = await pipelines_using("plugin", plugin_id)
-        if used_by:
-            raise Conflict(f"'{old.name}' is still used by {', '.join(used_by)}.")
-        await Plugin.delete().where(Plugin.id == plugin_id).run()
+        used = await catalog_usage.uses("plugin", plugin_id)
+        if any(use.current for use in used):
+            names = ", ".join(str(use) for use in used if use.current)
+            raise Conflict(
+                f"'{old.name}' is still used by {names}: save those pipelines without it first."
+            )
+        if used:
+            await (
+                Plugin.update({Plugin.removed_at: datetime.now(UTC)})
+                .where(Plugin.id == plugin_id)
+                .run()
+            )
+            done = (
+                f"Plugin '{old.name}' removed from the catalog. Deployments still running "
+                f"{', '.join(str(use) for use in used)} keep it until they are deleted."
+            )
+        else:
+            await Plugin.delete().where(Plugin.id == plugin_id).run()
+            done = f"Plugin '{old.name}' deleted."
+    await plugin_images.announce()
+    return done
+
+
+async def purge_retired() -> int:
+    """Delete the retired plugins no live deployment runs any more (housekeeping)."""
+    rows = await Plugin.select(Plugin.id).where(Plugin.removed_at.is_not_null()).run()
+    purged = 0
+    for row in rows:
+        if not await catalog_usage.uses("plugin", row["id"]):
+            await Plugin.delete().where(Plugin.id == row["id"]).run()
+            purged += 1
+    return purged
+
+
+async def check_available(graph: graphs.Graph) -> None:
+    """Refuse a new deployment whose pipeline names a plugin that left the catalog."""
+    ids = [n.config.get("plugin_id") for n in graph.nodes if n.kind == "plugin"]
+    rows = (
+        await Plugin.select(Plugin.id)
+        .where(
+            Plugin.id.is_in([i for i in ids if isinstance(i, int)] or [0])
+            & Plugin.removed_at.is_null()
+        )
+        .run()
+    )
+    live = {row["id"] for row in rows}
+    for node in graph.nodes:
+        if node.kind == "plugin" and node.config.get("plugin_id") not in live:
+            raise Conflict(
+                f"Pipeline node '{node.id}' uses a plugin that was removed from the catalog: "
+                "an admin must save the pipeline without it before it can be deployed."
+            )

@@ -38,7 +38,10 @@ class Service(Table, tablename="services"):
 
 
 class Plugin(Table, tablename="plugins"):
-    name = Varchar(length=63, unique=True)
+    """A plugin removed while deployments still run with it is kept for them with `removed_at`
+    set, out of the catalog; its name is unique among the others (a partial unique index)."""
+
+    name = Varchar(length=63)
     description = Text(default="")
     registry = ForeignKey(references=Registry, on_delete=OnDelete.restrict)
     image = Varchar(length=256)
@@ -49,3 +52,4 @@ class Plugin(Table, tablename="plugins"):
     memory_mb = Integer(default=256)
     join_network = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
+    removed_at = Timestamptz(null=True, default=None)

@@ -42,6 +42,9 @@ class Node(Table, tablename="nodes"):
     usage = JSONB(default="{}")
     docker_status = Varchar(length=16, default="")
     last_heartbeat_at = Timestamptz(null=True, default=None)
+    # What the agent last reported of the catalog's plugin images, by image reference:
+    # {"127.0.0.1:5000/seed:1.0": {"name": "seed", "state": "failed", "error": "…", "at": "…"}}
+    plugin_images = JSONB(default="{}")
     created_at = Timestamptz(default=TimestamptzNow())
 
 

@@ -10,7 +10,7 @@ from litestar.response import Redirect, Template
 
 from core.actor import Actor
 from core.errors import InvalidInput, ShoalError
-from core.services import plugins, registries
+from core.services import plugin_images, plugins, registries
 from core.services.plugins import PluginInput
 from web.guards import requires_admin
 from web.params import IdParam
@@ -48,12 +48,18 @@ def plugin_input(data: dict[str, str]) -> PluginInput:
 async def _form_page(request: Request, plugin_id: int | None, **extra: Any) -> Template:
     plugin = await plugins.get_plugin(plugin_id) if plugin_id else None
     schema_text = json.dumps(plugin.param_schema, indent=2) if plugin else ""
+    on_nodes = (
+        await plugin_images.node_states(plugin.registry_id, plugin.image, plugin.tag)
+        if plugin
+        else []
+    )
     return page(
         request,
         "catalog/plugin.html",
         plugin=plugin,
         schema_text=schema_text,
         registries=await registries.list_registries(),
+        on_nodes=on_nodes,
         **extra,
     )
 
@@ -98,10 +104,10 @@ async def update(request: Request, actor: Actor, plugin_id: IdParam) -> Template
 @post("/{plugin_id:int}/delete")
 async def delete(request: Request, actor: Actor, plugin_id: IdParam) -> Template | Redirect:
     try:
-        await plugins.delete_plugin(actor, plugin_id)
+        done = await plugins.delete_plugin(actor, plugin_id)
     except ShoalError as exc:
         return await _form_page(request, plugin_id, **refused(exc))
-    return redirect("/plugins", "Plugin deleted.")
+    return redirect("/plugins", done)
 
 
 router = Router(

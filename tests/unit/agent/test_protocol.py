@@ -28,6 +28,7 @@ EVENT_TAGS = {
     "log",
     "logs_end",
     "heartbeat",
+    "plugin_images",
 }
 HANDSHAKE_TAGS = {"hello", "auth", "welcome", "auth_failed", "incompatible"}
 
@@ -126,6 +127,7 @@ def test_the_public_surface_is_pinned():
         "DeploymentUsage",
         "NodeCapacity",
         "NodeMetrics",
+        "PluginImageState",
         "ServiceUsage",
         "StepState",
         # messages and unions
@@ -151,6 +153,7 @@ def test_the_public_surface_is_pinned():
         "Heartbeat",
         "LogLine",
         "LogsEnded",
+        "PluginImages",
         "PullProgress",
         "StepFinished",
         "StepStarted",
