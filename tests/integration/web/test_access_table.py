@@ -29,12 +29,6 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
     # Services: users may list them but never read env values (web/test_service_env_access.py).
     ("GET", "/services/", {"anonymous": 302, "user": 404, "admin": 200}),
     ("GET", "/api/v1/services", {"anonymous": 401, "user": 200, "admin_token": 200}),
-    # Clone and Change tags and retry: full access to the deployment; read access gets 403
-    # (deployments/test_form_choices.py, which also has the API retry with tags), no access
-    # sees nothing. No deployment 1 here.
-    ("GET", "/deployments/1/retry", {"anonymous": 302, "user": 404, "admin": 404}),
-    ("POST", "/deployments/1/retry", {"anonymous": 302, "user": 404}),
-    ("POST", "/deployments/1/clone", {"anonymous": 302, "user": 404}),
     # Step outputs: read access sees them masked, full access reveals (audited); read and full
     # callers of a real deployment are in deployments/test_step_outputs.py. No deployment 1 here.
     ("GET", "/api/v1/deployments/1/steps", {"anonymous": 401, "user": 404, "admin_token": 404}),
