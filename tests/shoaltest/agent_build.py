@@ -22,8 +22,15 @@ LOG_TAIL_LINES = 40
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # A stable sort: the waiting tests go last, everything else keeps its order.
-    items.sort(key=lambda item: "built_agent" in getattr(item, "fixturenames", ()))
+    # A stable sort: the browser journeys, whose waits are timed, run after everything else,
+    # by when the background build has usually finished taking the CPU; the tests that wait
+    # for the build go last. Everything else keeps its order.
+    items.sort(
+        key=lambda item: (
+            "built_agent" in getattr(item, "fixturenames", ()),
+            "e2e" in Path(str(item.path)).parts,
+        )
+    )
 
 
 def log_tail(log: Path) -> str:
