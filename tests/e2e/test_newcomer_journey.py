@@ -122,7 +122,7 @@ async def admin_sets_up(page, registry, n: str, width: int) -> dict:
     project_id = int(re.search(r"/projects/(\d+)", page.url).group(1))
     await page.wait_for_selector("#project-blocker")  # nothing to deploy yet, and it says so
     await page.click("#project-pipeline-link")
-    await page.wait_for_selector("#pl-canvas")
+    await page.wait_for_selector("#pl-canvas[data-ready]")  # the editor's handlers are bound
     await fits(page)
     if width >= DESKTOP:  # the canvas: an empty save is refused, then one service
         await page.click("#pl-save")

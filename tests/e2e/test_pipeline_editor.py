@@ -32,7 +32,7 @@ async def test_build_save_and_refuse_a_cycle(shoal_up, browser):
         "#project-blocker"
     )
     await page.click("#project-pipeline-link")
-    await page.wait_for_selector("#pl-canvas")
+    await page.wait_for_selector("#pl-canvas[data-ready]")  # the editor's handlers are bound
     await page.click("#pl-save")  # the empty canvas: refused, nothing stored
     await page.wait_for_selector("#pl-errors >> text=The pipeline was not saved: it is empty.")
     assert await api.call("GET", f"{url}/versions") == []

@@ -283,4 +283,5 @@ function start(data) {
   applyView();
   render();
   if (graph.nodes.length) fit();
+  canvas.dataset.ready = "1"; // every handler is bound: a click now does what it says
 }

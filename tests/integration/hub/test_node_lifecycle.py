@@ -36,7 +36,11 @@ async def test_first_contact_pins_the_certificate_and_heartbeats_fill_the_node(
     view = await nodes.get_node(node.id)
     assert view.capacity["cpus"] >= 1 and view.capacity["memory_mb"] > 0
     assert view.usage["memory_used_mb"] > 0 and row["docker_status"] in ("ok", "unavailable")
-    assert await NodeSample.count().where(NodeSample.node == node.id).run() >= 1
+
+    async def sampled():  # the sample is written just after the beat that `beating` saw
+        return await NodeSample.count().where(NodeSample.node == node.id).run()
+
+    assert await until(sampled, 10) >= 1
     metrics = await hub.metrics(node.id)
     assert isinstance(metrics, p.MetricsReply) and metrics.metrics.capacity.cpus >= 1
 
