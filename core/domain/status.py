@@ -28,6 +28,7 @@ ACTIVE = (
 )  # fmt: skip
 IN_PROGRESS = (PENDING, DEPLOYING, WAKING, DELETING)
 
+
 def can_extend(status: str) -> bool:
     return status in ACTIVE and status != FAILED
 
