@@ -3,6 +3,7 @@ own containers, remove them in parallel, and stream their logs."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from agent.runtime.hardening import service_options
 from agent.runtime.ports import candidates, is_taken
 
 STOP_TIMEOUT_S = 2
+REMOVAL_WAIT_S = 30.0  # another removal of the same container under way
 TEARDOWN_THREADS = 16
 
 
@@ -102,10 +104,28 @@ def published_port(docker_: Docker, container_id: str, port: int) -> int | None:
 
 
 def remove_by_name(docker_: Docker, name: str) -> None:
+    force_remove(docker_, name)
+
+
+def force_remove(docker_: Docker, ref: str) -> None:
+    """Remove a container; one whose removal is already under way (Docker answers 409, e.g. a
+    rollback and a reconcile after an agent restart both removing it) is waited for, not a
+    failure: either way it is gone afterwards."""
     try:
-        docker_.run(lambda c: c.api.remove_container(name, force=True, v=True))
+        docker_.run(lambda c: c.api.remove_container(ref, force=True, v=True))
+        return
     except NotFound:
-        pass
+        return
+    except APIError as error:
+        if error.status_code != 409 or "already in progress" not in str(error):
+            raise
+    deadline = time.monotonic() + REMOVAL_WAIT_S
+    while time.monotonic() < deadline:
+        try:
+            docker_.run(lambda c: c.api.inspect_container(ref))
+        except NotFound:
+            return
+        time.sleep(0.2)
 
 
 def list_own(docker_: Docker, deployment_id: int | None = None) -> list[OwnContainer]:
@@ -150,10 +170,7 @@ def remove_containers(docker_: Docker, container_ids: list[str]) -> None:
             return
         except Exception:  # removal below forces it anyway
             pass
-        try:
-            docker_.run(lambda c: c.api.remove_container(container_id, force=True, v=True))
-        except NotFound:
-            pass
+        force_remove(docker_, container_id)
 
     if not container_ids:
         return
