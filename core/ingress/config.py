@@ -27,6 +27,11 @@ SERVER_NAMES = (SERVER, TLS_SERVER)
 ID_PREFIX = "shoal-"
 _UNKNOWN = {"vars": {"{shoal.deployment_id}": [""]}}
 _NOT_ROUTED = {"vars": {"{shoal.upstream}": [""]}}
+# Every route change anywhere reloads the config, and Caddy closes the upgraded connections of
+# the config it unloads. An hour lets a WebSocket outlive any burst of changes, and costs little:
+# only the old reverse_proxy handler stays referenced, and a connection whose deployment went
+# away ends by itself when its container does. Past the hour the client reconnects as usual.
+CLOSE_DELAY = "1h"
 
 
 class IngressOptions(msgspec.Struct, frozen=True, kw_only=True):
@@ -37,6 +42,9 @@ class IngressOptions(msgspec.Struct, frozen=True, kw_only=True):
     public_url: str
     """Shoal's own URL, for the "open this deployment" link on error pages."""
     dial_timeout: str = "5s"
+    stream_close_delay: str = CLOSE_DELAY
+    """How long WebSockets opened under an old config stay open after a reload (Caddy 2.7+;
+    "" for a Caddy that does not know the setting)."""
 
 
 def _html(status: int | str, body: str) -> dict:
@@ -66,6 +74,8 @@ def _host_route(route_id: str, routes: list[Route], options: IngressOptions) -> 
         # once, and with -1 set, 2.6.2 cuts open streams at every reload (a route change).
         "transport": {"protocol": "http", "dial_timeout": options.dial_timeout},
     }
+    if options.stream_close_delay:
+        proxy["stream_close_delay"] = options.stream_close_delay
     decide = {
         "handler": "subroute",
         "routes": [

