@@ -27,6 +27,7 @@ ANON_CSRF_COOKIE = "shoal_csrf"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+HOOK_OPT = "machine_hook"  # a route called by a machine that authenticates itself
 
 
 @dataclass
@@ -62,6 +63,9 @@ def _header(scope: Scope, name: bytes) -> str:
 class AuthMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
     exclude_path_pattern = ("^/static/", "^/health/", "^/metrics$")
+    # Webhooks and registry notifications prove themselves (a signature or a shared token)
+    # and never carry a user's API token: their handlers set opt={HOOK_OPT: True}.
+    exclude_opt_key = HOOK_OPT
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         principal = await identify(scope)
@@ -103,9 +107,9 @@ def principal_of(connection: ASGIConnection) -> Principal:
     return connection.scope.get("state", {}).get("principal") or Principal()
 
 
-async def csrf_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def csrf_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """Refuse unsafe cookie-authenticated (or anonymous form) requests without the token."""
-    if connection.scope.get("method", "GET") in SAFE_METHODS:
+    if connection.scope.get("method", "GET") in SAFE_METHODS or handler.opt.get(HOOK_OPT):
         return
     principal = principal_of(connection)
     if principal.via == "token":
