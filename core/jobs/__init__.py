@@ -15,7 +15,7 @@ from saq import CronJob, Queue, Worker
 from saq.queue.postgres import PostgresQueue
 
 from core.db import psycopg_dsn
-from core.jobs import deployments, housekeeping
+from core.jobs import deployments, housekeeping, previews
 
 log = logging.getLogger("shoal.jobs")
 
@@ -27,6 +27,8 @@ FUNCTIONS: list[Any] = [
     deployments.run_deployment,
     deployments.delete_deployment,
     deployments.sweep_expired,
+    previews.reconcile_preview,
+    previews.report_preview,
 ]
 CRON_JOBS = [
     CronJob(housekeeping.purge_sessions, cron="*/10 * * * *"),

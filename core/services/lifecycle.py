@@ -16,6 +16,7 @@ from typing import Any
 
 from core import events
 from core.domain.lifecycle import ENTERING, Effect, State, sources_of
+from core.services import preview_moves
 from core.tables import Deployment, PipelineRun
 
 log = logging.getLogger("shoal.lifecycle")
@@ -102,6 +103,8 @@ async def _trigger(row: dict[str, Any], target: str, error: str | None) -> None:
             await events.publish(NOTIFICATIONS, kind=kind, deployment_id=deployment_id)
     if Effect.INGRESS in effects:
         _request_ingress_sync()
+    if effects & _NOTIFY.keys():  # a preview's pull request hears it too (enqueued once, here)
+        await preview_moves.on_move(deployment_id)
 
 
 _NOTIFY = {

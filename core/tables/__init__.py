@@ -7,6 +7,7 @@ from core.tables.deployments import Deployment, PipelineRun, PipelineStep, Servi
 from core.tables.environments import Environment
 from core.tables.nodes import Node, NodeSample
 from core.tables.pipelines import PipelineVersion
+from core.tables.previews import Preview, PreviewRule, WebhookDelivery
 from core.tables.projects import Project, Secret
 from core.tables.registries import Registry
 from core.tables.teams import Grant, Membership, Team
@@ -32,6 +33,9 @@ ALL_TABLES = [
     PipelineRun,
     PipelineStep,
     ServiceSample,
+    PreviewRule,
+    Preview,
+    WebhookDelivery,
     AuditEvent,
 ]
 

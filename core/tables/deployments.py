@@ -29,7 +29,7 @@ class Deployment(Table, tablename="deployments"):
     node = ForeignKey(references=Node, on_delete=OnDelete.set_null, null=True)
     pipeline_version = ForeignKey(references=PipelineVersion, on_delete=OnDelete.restrict)
     name = Varchar(length=63)
-    status = Varchar(length=16, default="pending", index=True)
+    status = Varchar(length=32, default="pending", index=True)
     tags = JSONB(default="{}")
     ports = JSONB(default="{}")
     error = Text(default="")
