@@ -180,6 +180,10 @@ def step_outputs_context(run_id: int, node_id: str) -> str:
     return f"pipeline_step.outputs:{run_id}:{node_id}"
 
 
+def oidc_client_secret_context(provider_id: int) -> str:
+    return f"oidc.client_secret:{provider_id}"
+
+
 def box() -> SecretBox:
     if _box is None:
         raise KeyConfigError("The master key is not configured in this process.")

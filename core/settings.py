@@ -19,6 +19,19 @@ ENV_PREFIX = "SHOAL_"
 DEFAULT_SETTINGS_FILE = "litestar.toml"
 
 
+class OidcProviderSetting(msgspec.Struct, kw_only=True, frozen=True):
+    """One `[[shoal.oidc_providers]]` table; see docs/sso.md for each provider's values."""
+
+    name: str
+    issuer: str
+    client_id: str
+    client_secret: str = ""
+    client_secret_env: str = ""
+    display_name: str = ""
+    scopes: str = "openid profile email"
+    groups_claim: str = "groups"
+
+
 class Settings(msgspec.Struct, kw_only=True, frozen=True):
     database_url: str = ""
     """PostgreSQL URL; empty = an embedded PostgreSQL (pgserver) in `data_dir`/postgres."""
@@ -70,6 +83,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """Addresses/CIDRs (comma-separated) agents may publish ports on besides their node host."""
     log_level: str = "info"
     """Logging level: debug, info, warning, error."""
+    oidc_providers: list[OidcProviderSetting] = []
+    """OpenID providers for single sign-on (kept in step with the UI's read-only rows)."""
+    password_login: bool = True
+    """Whether users may sign in with a password; false leaves it to `break_glass_admin`."""
+    break_glass_admin: str = "admin"
+    """The one user who may still sign in with a password when `password_login` is false."""
 
     @property
     def host(self) -> str:
@@ -114,6 +133,17 @@ class SettingsError(Exception):
     """The settings file or an environment variable holds a value of the wrong shape."""
 
 
+# Settings holding a list of tables: their environment variable is a JSON array.
+LIST_FIELDS = {"oidc_providers"}
+
+
+def _json_list(name: str, text: str) -> object:
+    try:
+        return msgspec.json.decode(text or "[]")
+    except msgspec.DecodeError as exc:
+        raise SettingsError(f"{ENV_PREFIX}{name.upper()} is not a JSON array: {exc}") from exc
+
+
 def field_names() -> list[str]:
     return list(Settings.__struct_fields__)
 
@@ -133,7 +163,7 @@ def load_settings(
     for name in field_names():
         env_value = environ.get(ENV_PREFIX + name.upper())
         if env_value is not None:
-            values[name] = env_value
+            values[name] = _json_list(name, env_value) if name in LIST_FIELDS else env_value
     unknown = set(values) - set(field_names())
     if unknown:
         raise SettingsError(f"unknown setting(s): {', '.join(sorted(unknown))}")

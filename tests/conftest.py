@@ -24,6 +24,7 @@ pytest_plugins = [
     "shoaltest.db",
     "shoaltest.docker",
     "shoaltest.hub",
+    "shoaltest.oidc",
     "shoaltest.plugins",
     "shoaltest.registry",
     "shoaltest.web",

@@ -17,7 +17,14 @@ from saq import Queue, Worker
 
 from core import context, crypto, db, events, hub, ingress
 from core.jobs import make_queue, make_worker
-from core.services import deployment_actions, registries, sessions, throttle
+from core.services import (
+    accounts,
+    deployment_actions,
+    registries,
+    sessions,
+    sso_providers,
+    throttle,
+)
 from core.settings import Settings
 
 log = logging.getLogger("shoal")
@@ -36,6 +43,7 @@ def configure_services(settings: Settings) -> None:
     context.set_settings(settings)
     hub.desired_state_provider = deployment_actions.desired_specs
     sessions.configure(settings.session_hours)
+    accounts.configure_password_login(settings.password_login, settings.break_glass_admin)
     throttle.configure(settings.login_max_failures, settings.login_window_minutes)
     registries.TIMEOUT_S = settings.registry_timeout_s
     if settings.secret_key:
@@ -93,6 +101,9 @@ class Lifespan:
         configure_services(settings)
         if self.own_pool:
             await db.start_pool(settings.db_pool_size)
+            # Before serving: a provider in litestar.toml that cannot be stored stops us. (A
+            # test's shared pool lives on another loop; those tests add providers themselves.)
+            await sso_providers.sync_from_settings(list(settings.oidc_providers))
         await events.start(self.dsn)
         queue = make_queue(self.dsn, settings.db_pool_size)
         await queue.connect()

@@ -142,12 +142,27 @@ async def reset_password(actor: Actor, user_id: int, new_password: str | None = 
 
 
 GENERIC_LOGIN_ERROR = "Wrong username or password."
+PASSWORDS_OFF = "Password sign-in is turned off here: use your organisation's sign-in above."
+# `password_login` and `break_glass_admin` (settings), set by configure_password_login.
+_password_login = (True, "admin")
+
+
+def configure_password_login(enabled: bool, break_glass_admin: str) -> None:
+    global _password_login
+    _password_login = (enabled, break_glass_admin.strip().lower())
+
+
+def password_login_allowed(username: str) -> bool:
+    enabled, break_glass = _password_login
+    return enabled or (bool(break_glass) and username.strip().lower() == break_glass)
 
 
 async def authenticate(username: str, password: str, address: str) -> UserView:
     """The user, or InvalidInput with one generic message; Throttled after repeated failures."""
     name = username.strip().lower()[:64]
     await throttle.check(name, address)
+    if not password_login_allowed(name):
+        raise InvalidInput(PASSWORDS_OFF)
     row = await User.select().where(User.username == name).first().run()
     ok = await passwords.verify_async(row["password_hash"] if row else None, password)
     if not ok or row is None or not row["is_active"]:

@@ -15,7 +15,7 @@ from piccolo.columns import Column
 from piccolo.table import Table
 
 from core import crypto
-from core.tables import Node, PipelineStep, Registry, Secret
+from core.tables import Node, OidcProvider, PipelineStep, Registry, Secret
 
 # (label, table, ciphertext column, context of a row): every encrypted column in the schema.
 ENCRYPTED_COLUMNS: list[tuple[str, type[Table], Column, Callable[[dict], str]]] = [
@@ -42,6 +42,12 @@ ENCRYPTED_COLUMNS: list[tuple[str, type[Table], Column, Callable[[dict], str]]] 
         PipelineStep,
         PipelineStep.sealed_outputs,
         lambda row: crypto.step_outputs_context(row["run"], row["node_id"]),
+    ),
+    (
+        "sign-in providers",
+        OidcProvider,
+        OidcProvider.client_secret_ciphertext,
+        lambda row: crypto.oidc_client_secret_context(row["id"]),
     ),
 ]
 

@@ -30,8 +30,8 @@ def configure(hours: int) -> None:
     LIFETIME = timedelta(hours=hours)
 
 
-async def create_session(user_id: int, address: str) -> tuple[str, str]:
-    """Return (cookie value, csrf token)."""
+async def create_session(user_id: int, address: str, provider: str = "") -> tuple[str, str]:
+    """Return (cookie value, csrf token). `provider`: the OpenID provider signed in at."""
     token, csrf = new_token(), new_token()
     await Session.insert(
         Session(
@@ -40,9 +40,21 @@ async def create_session(user_id: int, address: str) -> tuple[str, str]:
             csrf_token=csrf,
             expires_at=datetime.now(UTC) + LIFETIME,
             address=address[:64],
+            provider=provider,
         )
     ).run()
     return token, csrf
+
+
+async def provider_of(token: str) -> str:
+    """The OpenID provider the session began at ("" for a password sign-in)."""
+    row = (
+        await Session.select(Session.provider)
+        .where(Session.token_hash == hash_token(token))
+        .first()
+        .run()
+    )
+    return row["provider"] if row else ""
 
 
 async def resolve_session(token: str) -> SessionUser | None:

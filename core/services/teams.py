@@ -27,6 +27,8 @@ class MemberView(msgspec.Struct):
     user_id: int
     username: str
     display_name: str
+    provider: str = ""
+    """The sign-in provider whose group mapping made the membership ("" = added here)."""
 
 
 class GrantView(msgspec.Struct):
@@ -109,12 +111,13 @@ async def list_members(team_id: int) -> list[MemberView]:
             Membership.user.id.as_alias("user_id"),
             Membership.user.username.as_alias("username"),
             Membership.user.display_name.as_alias("display_name"),
+            Membership.provider.display_name.as_alias("provider"),
         )
         .where(Membership.team == team_id)
         .order_by(Membership.user.username)
         .run()
     )
-    return [MemberView(**r) for r in rows]
+    return [MemberView(**{**r, "provider": r["provider"] or ""}) for r in rows]
 
 
 async def add_member(actor: Actor, team_id: int, user_id: int) -> None:

@@ -10,6 +10,7 @@ from core.tables.pipelines import PipelineVersion
 from core.tables.previews import Preview, PreviewRule, WebhookDelivery
 from core.tables.projects import Project, Secret
 from core.tables.registries import Registry
+from core.tables.sso import GroupMapping, OidcIdentity, OidcLogin, OidcProvider
 from core.tables.teams import Grant, Membership, Team
 
 ALL_TABLES = [
@@ -37,6 +38,10 @@ ALL_TABLES = [
     Preview,
     WebhookDelivery,
     AuditEvent,
+    OidcProvider,
+    OidcIdentity,
+    OidcLogin,
+    GroupMapping,
 ]
 
 __all__ = [t.__name__ for t in ALL_TABLES] + ["ALL_TABLES"]

@@ -20,6 +20,8 @@ class User(Table, tablename="users"):
     is_active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
     last_login_at = Timestamptz(null=True, default=None)
+    # Admin because a provider group said so: the next sign-in without that group removes it.
+    admin_from_sso = Boolean(default=False)
 
 
 class Session(Table, tablename="sessions"):
@@ -31,6 +33,8 @@ class Session(Table, tablename="sessions"):
     created_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz()
     address = Varchar(length=64, default="")
+    # The OpenID provider's name when the session began there (sign-out offers its logout).
+    provider = Varchar(length=63, default="")
 
 
 class ApiToken(Table, tablename="api_tokens"):

@@ -1,6 +1,7 @@
 """Teams, who is in them, and what they may reach (grants on projects or environments)."""
 
 from piccolo.columns import ForeignKey, OnDelete, Text, Timestamptz, Varchar
+from piccolo.columns.reference import LazyTableReference
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -21,6 +22,12 @@ class Membership(Table, tablename="memberships"):
     team = ForeignKey(references=Team, on_delete=OnDelete.cascade)
     user = ForeignKey(references=User, on_delete=OnDelete.cascade)
     created_at = Timestamptz(default=TimestamptzNow())
+    # Set when a provider's group mapping made this membership: the next sign-in may remove it.
+    provider = ForeignKey(
+        references=LazyTableReference("OidcProvider", module_path="core.tables.sso"),
+        on_delete=OnDelete.cascade,
+        null=True,
+    )
 
 
 class Grant(Table, tablename="grants"):

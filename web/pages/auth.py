@@ -9,12 +9,12 @@ from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
 from core.errors import InvalidInput, Throttled
-from core.services import accounts, sessions
+from core.services import accounts, sessions, sso_providers
 from web.auth import SESSION_COOKIE, principal_of
 from web.rendering import form_data, page
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only same-site paths: an open redirect after login would help phishing."""
     if not target or not target.startswith("/") or target.startswith("//"):
         return "/"
@@ -30,14 +30,19 @@ def client_address(request: Request) -> str:
 @get("/login", include_in_schema=False)
 async def login_form(request: Request, next: str | None = None) -> Template | Redirect:
     if principal_of(request).actor is not None:
-        return Redirect(_safe_next(next))
-    return page(request, "auth/login.html", next=_safe_next(next))
+        return Redirect(safe_next(next))
+    return page(
+        request,
+        "auth/login.html",
+        next=safe_next(next),
+        providers=await sso_providers.list_providers(enabled_only=True),
+    )
 
 
 @post("/login", include_in_schema=False)
 async def login(request: Request) -> Response:
     data = await form_data(request)
-    username, target = data.get("username", ""), _safe_next(data.get("next"))
+    username, target = data.get("username", ""), safe_next(data.get("next"))
     try:
         user = await accounts.authenticate(
             username, data.get("password", ""), client_address(request)
@@ -51,11 +56,19 @@ async def login(request: Request) -> Response:
             errors={"": exc.detail},
             form={"username": username[:64]},
             next=target,
+            providers=await sso_providers.list_providers(enabled_only=True),
         )
         if isinstance(exc, Throttled):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    token, _ = await sessions.create_session(user.id, client_address(request))
+    return await signed_in_redirect(request, user.id, target)
+
+
+async def signed_in_redirect(
+    request: Request, user_id: int, target: str, provider: str = ""
+) -> Redirect:
+    """A new session for the user, its cookie, and the way on."""
+    token, _ = await sessions.create_session(user_id, client_address(request), provider)
     cookie = Cookie(
         key=SESSION_COOKIE,
         value=token,
@@ -71,10 +84,14 @@ async def login(request: Request) -> Response:
 @post("/logout", include_in_schema=False)
 async def logout(request: Request) -> Redirect:
     token = request.cookies.get(SESSION_COOKIE)
+    provider = ""
     if token:
+        provider = await sessions.provider_of(token)
         await sessions.end_session(token)
+    # Signed in at a provider: the signed-out page offers its own sign-out too.
+    target = f"/auth/oidc/{provider}/signed-out" if provider else "/login"
     return Redirect(
-        "/login",
+        target,
         status_code=303,
         cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")],
     )
