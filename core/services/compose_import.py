@@ -29,7 +29,7 @@ class Preview(Struct, kw_only=True):
     replaced_secrets: list[str] = []  # project secrets the import would overwrite
 
 
-def _admin(actor: Actor) -> None:
+def must_be_admin(actor: Actor) -> None:
     if not actor.is_admin:
         raise Forbidden("Only admins can import compose files.")
 
@@ -67,7 +67,7 @@ def _catalog_rules(node: Node) -> list[str]:
 
 async def preview(actor: Actor, project_id: int, text: str | bytes, choices: Choices) -> Preview:
     """The plan with this Shoal's own refusals added; ComposeInvalid if it is not compose."""
-    _admin(actor)
+    must_be_admin(actor)
     project = await get_project(project_id)
     plan = make_plan(text, choices, await _registries(), project.name)
     names = [n.catalog_name for n in plan.nodes]
@@ -124,7 +124,7 @@ async def import_compose(
 ) -> pipelines.VersionView:
     target = Target("pipeline", project_id, project_id=project_id)
     async with audited(actor, "pipeline.compose_import", target) as audit:
-        _admin(actor)
+        must_be_admin(actor)
         project = await get_project(project_id)
         audit.target = Target("pipeline", project_id, project.name, project_id=project_id)
         found = (await preview(actor, project_id, text, choices)).plan

@@ -62,6 +62,18 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
         "/api/v1/projects/1/pipeline/check",
         {"anonymous": 401, "user": 404, "admin": 404, "admin_token": 404},
     ),
+    # Compose import: admins (403 for those who see the project, in
+    # pipelines/test_compose_api.py); export: whoever sees the project. No project 1 here.
+    (
+        "POST",
+        "/api/v1/projects/1/compose/preview",
+        {"anonymous": 401, "user": 404, "admin": 404, "admin_token": 404},
+    ),
+    (
+        "POST",
+        "/api/v1/projects/1/compose/import",
+        {"anonymous": 401, "user": 404, "admin": 404, "admin_token": 404},
+    ),
 ]
 
 
