@@ -1,5 +1,6 @@
-"""The running agent: wires config, keys, store, Docker, deployments and the server together,
-and runs the background loops (heartbeat, reconcile)."""
+"""The running agent: builds the node's parts once from config, keys and Docker, hands each
+module the few it uses, and runs the server and the background loops (heartbeat, reconcile).
+Nothing imports this module but cli.py."""
 
 from __future__ import annotations
 
@@ -10,19 +11,21 @@ import ssl
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from agent import __version__
 from agent.config import AgentConfig
 from agent.deployments import Deployments
 from agent.events import EventBus
+from agent.handlers.context import HandlerContext
 from agent.handshake import Throttle
 from agent.keys import TokenKeys
 from agent.logs import LogStreams
 from agent.metrics import Metrics
+from agent.parts import Parts
 from agent.plugin_images import PluginImageKeeper
 from agent.protocol import Heartbeat
 from agent.reconcile import reconcile
-from agent.runtime import Docker
-from agent.server import start_server
+from agent.run_memory import RunMemory
+from agent.runtime.engine import DockerEngine
+from agent.server import Endpoint, start_server
 from agent.store import Store
 
 log = logging.getLogger(__name__)
@@ -35,17 +38,24 @@ class App:
     def __init__(
         self, config: AgentConfig, keys: TokenKeys, ssl_context: ssl.SSLContext, thumbprint: str
     ) -> None:
-        self.version = __version__
-        self.config, self.keys = config, keys
-        self.ssl_context, self.thumbprint = ssl_context, thumbprint
+        self.config = config
         self.store = Store(config.data_dir)
-        self.docker = Docker(config.agent_id)
+        self.engine = DockerEngine(config.agent_id)
         self.events = EventBus()
-        self.throttle = Throttle()
-        self.deployments = Deployments(self)
-        self.logs = LogStreams(self)
-        self.metrics = Metrics(self)
-        self.plugin_images = PluginImageKeeper(self.docker, self.events, self.store)
+        self.parts = Parts(config, self.store, self.engine, self.events.emit, RunMemory())
+        self.deployments = Deployments(self.parts)
+        self.metrics = Metrics(self.engine, self.store, config.data_dir)
+        self.handlers = HandlerContext(
+            deployments=self.deployments,
+            plugin_images=PluginImageKeeper(self.engine, self.events.emit, self.store),
+            logs=LogStreams(self.engine),
+            metrics=self.metrics,
+            keys=keys,
+            reconcile_soon=self.reconcile_soon,
+        )
+        self.endpoint = Endpoint(
+            config, ssl_context, thumbprint, Throttle(), self.events, self.handlers
+        )
         self._reconcile_now = asyncio.Event()
 
     def reconcile_soon(self) -> None:
@@ -55,7 +65,7 @@ class App:
         self, stop: asyncio.Event, on_listening: Callable[[App], None] | None = None
     ) -> None:
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(WORKER_THREADS))
-        server = await start_server(self)
+        server = await start_server(self.endpoint)
         if on_listening is not None:
             on_listening(self)
         loops = [
@@ -81,8 +91,8 @@ class App:
                     self.events.emit(Heartbeat(metrics=metrics))
                 # Docker is back (or first seen), even after an outage between two beats that
                 # only another call noticed (a dockerd restart): catch up at once.
-                if metrics.docker == "ok" and self.docker.comebacks != comebacks:
-                    comebacks = self.docker.comebacks
+                if metrics.docker == "ok" and self.engine.comebacks != comebacks:
+                    comebacks = self.engine.comebacks
                     self.reconcile_soon()
             except Exception:
                 log.exception("heartbeat failed")
@@ -94,6 +104,6 @@ class App:
                 await asyncio.wait_for(self._reconcile_now.wait(), self.config.reconcile_s)
             self._reconcile_now.clear()
             try:
-                await reconcile(self)
+                await reconcile(self.parts, self.deployments)
             except Exception as error:
                 log.warning("reconcile failed: %s", error)

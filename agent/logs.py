@@ -6,14 +6,11 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from agent.engine import Engine
 from agent.events import Session
 from agent.protocol import ErrorReply, LogLine, Logs, LogsEnded, Ok
-from agent.runtime.containers import list_own, open_logs
-
-if TYPE_CHECKING:
-    from agent.app import App
 
 LINE_LIMIT = 8192
 STAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)")
@@ -40,13 +37,12 @@ def split_stamp(line: bytes) -> tuple[str, bytes]:
 
 
 class LogStreams:
-    def __init__(self, app: App) -> None:
-        self.app = app
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
         self.open: dict[tuple[int, int], Any] = {}  # (id(session), stream id) → docker stream
 
     async def start(self, session: Session, request: Logs) -> Ok | ErrorReply | None:
-        docker_ = self.app.docker
-        containers = await docker_.call(lambda _c: list_own(docker_, request.deployment_id))
+        containers = await self.engine.list_own(request.deployment_id)
         found = [c for c in containers if c.step == request.step]
         if not found:
             return ErrorReply(
@@ -54,15 +50,12 @@ class LogStreams:
                 code="not_found",
                 message=f"deployment {request.deployment_id} has no container for {request.step!r}",
             )
-        stream = await docker_.call(
-            lambda _c: open_logs(
-                docker_,
-                found[0].id,
-                tail=request.tail,
-                follow=request.follow,
-                since=request.since,
-                timestamps=request.timestamps,
-            )
+        stream = await self.engine.open_logs(
+            found[0].id,
+            tail=request.tail,
+            follow=request.follow,
+            since=request.since,
+            timestamps=request.timestamps,
         )
         key = (id(session), request.id)
         self.open[key] = stream

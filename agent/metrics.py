@@ -3,18 +3,14 @@ deployment's container usage (from Docker stats). Sent with heartbeats and on re
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from pathlib import Path
 
+from agent.engine import Engine
 from agent.protocol import DeploymentUsage, Limits, NodeCapacity, NodeMetrics, ServiceUsage
 from agent.runtime import DockerUnavailable
-from agent.runtime.containers import list_own
-from agent.runtime.stats import ContainerStats
-
-if TYPE_CHECKING:
-    from agent.app import App
+from agent.store import DeploymentRecord, Store
 
 LIVE = ("deploying", "running")
 
@@ -39,10 +35,9 @@ def read_meminfo(path: str = "/proc/meminfo") -> dict[str, int]:
 
 
 class Metrics:
-    def __init__(self, app: App) -> None:
-        self.app = app
+    def __init__(self, engine: Engine, store: Store, data_dir: Path) -> None:
+        self.engine, self.store, self.data_dir = engine, store, data_dir
         self.previous_cpu = read_cpu_times()
-        self.stats = ContainerStats(app.docker)
 
     def capacity(self) -> NodeCapacity:
         memory_kb = read_meminfo().get("MemTotal", 0)
@@ -57,13 +52,13 @@ class Metrics:
         return round((busy - before_busy) / (total - before_total) * 100.0, 1)
 
     async def collect(self, *, per_deployment: bool = True) -> NodeMetrics:
-        disk = os.statvfs(self.app.config.data_dir)
-        records = [r for r in self.app.store.all() if r.status in LIVE]
+        disk = os.statvfs(self.data_dir)
+        records = [r for r in self.store.all() if r.status in LIVE]
         allocated = Limits(
             cpu=round(sum(r.spec.limits.cpu for r in records), 3),
             memory_mb=sum(r.spec.limits.memory_mb for r in records),
         )
-        available = await self.app.docker.ping()
+        available = await self.engine.ping()
         usage = await self._deployment_usage(records) if available and per_deployment else {}
         return NodeMetrics(
             capacity=self.capacity(),
@@ -72,17 +67,18 @@ class Metrics:
             disk_total_mb=disk.f_blocks * disk.f_frsize // 2**20,
             disk_free_mb=disk.f_bavail * disk.f_frsize // 2**20,
             docker="ok" if available else "unavailable",
-            docker_version=self.app.docker.version if available else "",
+            docker_version=self.engine.version if available else "",
             allocated=allocated,
             deployments=usage,
         )
 
-    async def _deployment_usage(self, records: list) -> dict[int, DeploymentUsage]:
-        docker_ = self.app.docker
+    async def _deployment_usage(
+        self, records: list[DeploymentRecord]
+    ) -> dict[int, DeploymentUsage]:
         try:
-            containers = await docker_.call(lambda _c: list_own(docker_))
+            containers = await self.engine.list_own()
             running = [c for c in containers if c.state == "running" and c.deployment_id]
-            sampled = await asyncio.to_thread(self.stats.sample, [c.id for c in running])
+            sampled = await self.engine.usage([c.id for c in running])
         except DockerUnavailable:
             return {}
         totals: dict[int, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from agent.health import Unhealthy, wait_healthy
+from agent.health import Unhealthy
+from agent.parts import Parts
 from agent.plan import NodeLimits, layers, plan_limits, predecessors
 from agent.plugins import PluginFailed, plugin_document, run_plugin
 from agent.protocol import (
     DeploymentSpec,
-    HealthCheck,
     PluginNode,
     PullProgress,
     ServiceNode,
@@ -25,16 +25,13 @@ from agent.protocol import (
     StepStarted,
 )
 from agent.protocol.redaction import insensitive_outputs, secret_texts
-from agent.references import UnresolvedReference, resolve, resolve_text, scope_for
+from agent.references import UnresolvedReference, resolve, scope_for
 from agent.run_memory import Applied
 from agent.runtime import APIError, DockerUnavailable
-from agent.runtime.containers import container_name, start_service
-from agent.runtime.images import ImagePullError, ensure_image
-from agent.runtime.networks import PoolExhausted, create_network
+from agent.runtime.images import ImagePullError
+from agent.runtime.networks import PoolExhausted
+from agent.service_step import start_service_node
 from agent.step_log import StepLog
-
-if TYPE_CHECKING:
-    from agent.app import App
 
 # What a step failure can be; anything else is a bug and is reported as such.
 STEP_ERRORS = (
@@ -55,9 +52,9 @@ class StepFailed(Exception):
 
 class PipelineRun:
     def __init__(
-        self, app: App, spec: DeploymentSpec, previous_ports: dict[str, int] | None = None
+        self, parts: Parts, spec: DeploymentSpec, previous_ports: dict[str, int] | None = None
     ) -> None:
-        self.app, self.spec = app, spec
+        self.parts, self.spec = parts, spec
         self.previous_ports = previous_ports or {}  # a redeploy keeps its services' ports
         self.outputs: dict[str, dict[str, Any]] = {}
         self.applied: dict[str, Applied] = {}
@@ -69,21 +66,14 @@ class PipelineRun:
         """Run every node; return the published host port of each service node."""
         order = layers(self.spec)
         limits = plan_limits(self.spec, order)
-        config = self.app.config
-        reserved = self.app.store.subnets()
+        config, store = self.parts.config, self.parts.store
         try:
-            self.network, subnet = await self.app.docker.call(
-                lambda _c: create_network(
-                    self.app.docker,
-                    self.spec.id,
-                    config.subnet_pool,
-                    config.subnet_prefix,
-                    reserved,
-                )
+            self.network, subnet = await self.parts.engine.create_network(
+                self.spec.id, config.subnet_pool, config.subnet_prefix, store.subnets()
             )
         except STEP_ERRORS as error:
             raise StepFailed(f"network: {error}") from error
-        self.app.store.save_network(self.spec.id, self.network, subnet)
+        store.save_network(self.spec.id, self.network, subnet)
         for layer in order:
             try:
                 async with asyncio.TaskGroup() as group:
@@ -95,10 +85,10 @@ class PipelineRun:
         return self.ports
 
     async def run_node(self, node: ServiceNode | PluginNode, limits: NodeLimits) -> None:
-        app, spec = self.app, self.spec
+        spec, store, emit = self.spec, self.parts.store, self.parts.emit
         kind = "service" if isinstance(node, ServiceNode) else "plugin"
-        app.events.emit(StepStarted(deployment_id=spec.id, step=node.id))
-        app.store.record_step(spec.id, node.id, kind, "running")
+        emit(StepStarted(deployment_id=spec.id, step=node.id))
+        store.record_step(spec.id, node.id, kind, "running")
         started = time.monotonic()
         # A plugin's stderr, kept for the control plane with the secrets known so far masked.
         log = StepLog([*spec.secrets.values(), *self.secret_texts])
@@ -110,8 +100,8 @@ class PipelineRun:
                 outputs = await self.apply_plugin(node, limits, log)
         except STEP_ERRORS as error:
             message = f"{node.id}: {error}"
-            app.store.record_step(spec.id, node.id, kind, "failed", error=message)
-            app.events.emit(
+            store.record_step(spec.id, node.id, kind, "failed", error=message)
+            emit(
                 StepFinished(
                     deployment_id=spec.id,
                     step=node.id,
@@ -128,11 +118,11 @@ class PipelineRun:
         self.secret_texts.extend(own_secrets)
         # The real outputs live in memory (rollbacks need them); the disk gets only those that
         # hold no secret, even when a plugin echoes one back inside a URL.
-        app.deployments.runs.record(spec.id, node.id, outputs, self.applied.get(node.id))
+        self.parts.memory.record(spec.id, node.id, outputs, self.applied.get(node.id))
         sensitive = [*spec.secrets.values(), *self.secret_texts]
         kept = insensitive_outputs(outputs, secret_keys, sensitive)
-        app.store.record_step(spec.id, node.id, kind, "succeeded", kept)
-        app.events.emit(
+        store.record_step(spec.id, node.id, kind, "succeeded", kept)
+        emit(
             StepFinished(
                 deployment_id=spec.id,
                 step=node.id,
@@ -148,17 +138,14 @@ class PipelineRun:
 
         def progress(status: str) -> None:
             event = PullProgress(deployment_id=self.spec.id, image=image, status=status)
-            loop.call_soon_threadsafe(self.app.events.emit, event)
+            loop.call_soon_threadsafe(self.parts.emit, event)
 
-        await self.app.docker.call(
-            lambda _c: ensure_image(
-                self.app.docker, image, self.spec.registry_credentials, progress
-            )
-        )
+        await self.parts.engine.ensure_image(image, self.spec.registry_credentials, progress)
 
     async def start_service(self, node: ServiceNode, limits: NodeLimits) -> dict[str, Any]:
         return await start_service_node(
-            self.app,
+            self.parts.engine,
+            self.parts.config,
             self.spec,
             node,
             limits,
@@ -176,69 +163,10 @@ class PipelineRun:
         inputs = {pred: self.outputs.get(pred, {}) for pred in predecessors(self.spec, node.id)}
         self.applied[node.id] = Applied(params, inputs)  # what its rollback will get
         document = plugin_document(self.spec, "apply", params, inputs)
+        engine, emit = self.parts.engine, self.parts.emit
         return await run_plugin(
-            self.app, self.spec, node, "apply", document, limits, self.network, log
+            engine, emit, self.spec, node, "apply", document, limits, self.network, log
         )
-
-
-async def start_service_node(
-    app: App,
-    spec: DeploymentSpec,
-    node: ServiceNode,
-    limits: NodeLimits,
-    network: str,
-    outputs: dict[str, dict[str, Any]],
-    ports: dict[str, int],
-    previous_port: int | None = None,
-) -> dict[str, Any]:
-    """Start (or recreate) one service container and wait until it is healthy; its host port
-    goes into `ports` (`previous_port` again when it is still free)."""
-    config, scope = node.config, scope_for(spec, outputs)
-    env = {key: resolve_text(value, scope) for key, value in config.env.items()}
-    command: Any = config.command
-    if isinstance(command, str):
-        command = resolve_text(command, scope)
-    elif isinstance(command, list):
-        command = [resolve_text(part, scope) for part in command]
-    host_port = await app.docker.call(
-        lambda _c: start_service(
-            app.docker,
-            deployment_id=spec.id,
-            step=node.id,
-            image=node.image,
-            network=network,
-            env=env,
-            command=command,
-            port=config.port,
-            publish_address=app.config.publish_address,
-            cpu=limits.cpu,
-            memory_mb=limits.memory_mb,
-            cap_add=config.cap_add,
-            cap_drop=config.cap_drop,
-            user=config.user,
-            host_port=previous_port,
-        )
-    )
-    name = container_name(app.config.agent_id, spec.id, node.id)
-    if host_port is not None:
-        ports[node.id] = host_port
-        check = config.health_check or HealthCheck()
-        await wait_healthy(
-            app.config.health_host, host_port, check, lambda: container_died(app, name)
-        )
-    result: dict[str, Any] = {"host": node.id}
-    if config.port:
-        result.update(port=config.port, published_port=host_port)
-    return result
-
-
-async def container_died(app: App, name: str) -> str | None:
-    state = await app.docker.call(lambda c: c.api.inspect_container(name)["State"])
-    if state.get("Running") and not state.get("Restarting"):
-        return None
-    logs = await app.docker.call(lambda c: c.api.logs(name, tail=5).decode(errors="replace"))
-    code = state.get("ExitCode")
-    return f"container exited (code {code}); last output: {logs.strip()[-500:] or '(none)'}"
 
 
 def _since(started: float) -> float:

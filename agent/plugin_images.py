@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Callable
+from typing import Literal
 
 import msgspec
+from msgspec import Struct
 
+from agent.engine import Engine
 from agent.protocol import PluginImages, PluginImageState, PluginInfo
 from agent.runtime import APIError, DockerUnavailable
-from agent.runtime.images import ImagePullError, is_present, pull
-
-if TYPE_CHECKING:
-    from agent.events import EventBus
-    from agent.runtime import Docker
-    from agent.store import Store
+from agent.runtime.images import ImagePullError
+from agent.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +32,8 @@ PULL_ERRORS = (ImagePullError, APIError, DockerUnavailable, OSError)
 
 
 class PluginImageKeeper:
-    def __init__(self, docker_: Docker, events: EventBus, store: Store) -> None:
-        self.docker, self.events, self.store = docker_, events, store
+    def __init__(self, engine: Engine, emit: Callable[[Struct], None], store: Store) -> None:
+        self.engine, self.emit, self.store = engine, emit, store
         self.plugins: list[PluginInfo] = []
         self.states: dict[str, tuple[Literal["present", "pulling", "failed"], str]] = {}
         self._again = asyncio.Event()
@@ -68,16 +67,16 @@ class PluginImageKeeper:
                     await self._ensure(plugin)
             except Exception:  # a bug here must not stop the next list from being handled
                 log.exception("plugin images: checking the list failed")
-            self.events.emit(self.report())
+            self.emit(self.report())
 
     async def _ensure(self, plugin: PluginInfo) -> None:
-        docker_, image = self.docker, plugin.image
+        image = plugin.image
         credentials = [plugin.credentials] if plugin.credentials else []
         try:
-            if not await docker_.call(lambda _c: is_present(docker_, image)):
+            if not await self.engine.image_present(image):
                 self.states[image] = ("pulling", "")
-                self.events.emit(self.report())
-                await docker_.call(lambda _c: pull(docker_, image, credentials))
+                self.emit(self.report())
+                await self.engine.pull(image, credentials)
                 log.info("plugin image %s pulled", image)
             self.states[image] = ("present", "")
         except PULL_ERRORS as error:

@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 import msgspec
+from msgspec import Struct
 
+from agent.engine import Engine
 from agent.plan import NodeLimits
 from agent.protocol import DeploymentSpec, LogLine, PluginNode
-from agent.runtime.attach import STDOUT_LIMIT, StderrLines, run_attached
+from agent.runtime.attach import STDOUT_LIMIT, StderrLines
 from agent.step_log import StepLog
-
-if TYPE_CHECKING:
-    from agent.app import App
 
 ERROR_TAIL_LINES = 5
 
@@ -49,7 +49,8 @@ def plugin_document(
 
 
 async def run_plugin(
-    app: App,
+    engine: Engine,
+    emit: Callable[[Struct], None],
     spec: DeploymentSpec,
     node: PluginNode,
     action: Literal["apply", "rollback"],
@@ -66,16 +67,15 @@ async def run_plugin(
     def on_stderr(line: str) -> None:
         line = log.mask(line)
         event = LogLine(deployment_id=spec.id, step=node.id, line=line, source="stderr")
-        loop.call_soon_threadsafe(app.events.emit, event)
+        loop.call_soon_threadsafe(emit, event)
 
     cancelled = threading.Event()
     work = asyncio.ensure_future(
-        asyncio.to_thread(
-            run_attached,
-            app.docker,
-            name=f"shoal-{app.config.agent_id}-{spec.id}-{node.id}-{action}",
+        engine.run_plugin(
+            deployment_id=spec.id,
+            step=node.id,
+            action=action,
             image=node.image,
-            labels=app.docker.labels(spec.id, node.id),
             network=network if node.config.join_network else None,
             cpu=limits.cpu,
             memory_mb=limits.memory_mb,

@@ -17,79 +17,67 @@ Deployments with a task in flight are left alone; their task owns them.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import msgspec
-
-from agent.deployments import INTERRUPTED
-from agent.pipeline import start_service_node
+from agent import status
+from agent.deployments import Deployments
+from agent.parts import Parts
 from agent.plan import NodeLimits, layers, plan_limits
 from agent.protocol import ServiceNode
+from agent.runs import INTERRUPTED
 from agent.runtime import APIError, NotFound
-from agent.runtime.containers import (
-    OwnContainer,
-    list_own,
-    published_port,
-    remove_containers,
-    start_existing,
-)
-from agent.runtime.networks import create_network, remove_networks
+from agent.runtime.containers import OwnContainer
 from agent.runtime.ports import is_taken
+from agent.service_step import start_service_node
+from agent.store import DeploymentRecord
 from agent.teardown import teardown
-
-if TYPE_CHECKING:
-    from agent.app import App
-    from agent.store import DeploymentRecord
 
 log = logging.getLogger(__name__)
 
 STOPPED = ("exited", "created", "dead")  # container states that a repair starts again
 
 
-async def reconcile(app: App) -> None:
-    if not await app.docker.ping():
+async def reconcile(parts: Parts, deployments: Deployments) -> None:
+    if not await parts.engine.ping():
         return
-    deployments = app.deployments
-    for deployment_id in [record.spec.id for record in app.store.all()]:
+    store, work = parts.store, deployments.work
+    for deployment_id in [record.spec.id for record in store.all()]:
         # Re-read each time: earlier awaits in this loop give tasks time to change it.
-        record = app.store.get(deployment_id)
-        if record is None or deployments.busy(deployment_id):
+        record = store.get(deployment_id)
+        if record is None or work.busy(deployment_id):
             continue
         if record.status in ("deploying", "deleting") and not deployments.synced:
             continue
         if record.status == "deploying":
-            async with deployments.locks[deployment_id]:
-                record = app.store.get(deployment_id)
-                if (
-                    record is None
-                    or record.status != "deploying"
-                    or deployments.busy(deployment_id)
-                ):
+            async with work.locks[deployment_id]:
+                record = store.get(deployment_id)
+                if record is None or record.status != "deploying" or work.busy(deployment_id):
                     continue
                 log.info("deployment %s was interrupted; rolling back", deployment_id)
-                await teardown(app, deployment_id, record.spec)
-                app.store.set_status(deployment_id, "failed", INTERRUPTED, retry_on_sync=True)
+                await teardown(parts, deployment_id, record.spec)
+                status.move(
+                    parts, deployment_id, "failed", INTERRUPTED, retry_on_sync=True, announce=False
+                )
         elif record.status == "deleting":
             deployments.delete(deployment_id)
         elif record.status == "running":
-            await repair(app, record.spec.id)
-    await remove_orphans(app)
+            await repair(parts, deployments, record.spec.id)
+    await remove_orphans(parts, deployments)
 
 
-async def repair(app: App, deployment_id: int) -> None:
-    async with app.deployments.locks[deployment_id]:
-        record = app.store.get(deployment_id)
+async def repair(parts: Parts, deployments: Deployments, deployment_id: int) -> None:
+    async with deployments.work.locks[deployment_id]:
+        record = parts.store.get(deployment_id)
         if record is not None and record.status == "running":
-            await _repair(app, record)
+            await _repair(parts, record)
 
 
-async def _repair(app: App, record: DeploymentRecord) -> None:
+async def _repair(parts: Parts, record: DeploymentRecord) -> None:
     spec = record.spec
-    containers = {
-        c.step: c for c in await app.docker.call(lambda _c: list_own(app.docker, spec.id))
-    }
-    outputs = {s.step: s.outputs for s in app.store.steps(spec.id) if s.status == "succeeded"}
-    outputs.update(app.deployments.runs.outputs(spec.id))  # the real values, not the disk's
+    containers = {c.step: c for c in await parts.engine.list_own(spec.id)}
+    steps = parts.store.steps(spec.id)
+    outputs = {s.step: s.outputs for s in steps if s.status == "succeeded"}
+    outputs.update(parts.memory.outputs(spec.id))  # the real values, not the disk's
     limits = plan_limits(spec, layers(spec))
     ports, restored = dict(record.ports), False
     for node in spec.nodes:
@@ -97,21 +85,19 @@ async def _repair(app: App, record: DeploymentRecord) -> None:
             continue
         try:
             restored |= await _restore(
-                app, record, node, containers.get(node.id), limits[node.id], outputs, ports
+                parts, record, node, containers.get(node.id), limits[node.id], outputs, ports
             )
         except Exception as error:
             message = f"{node.id} could not be restored: {error}"
             log.warning("deployment %s: %s", spec.id, message)
-            app.store.set_status(spec.id, "running", message, ports)
-            app.deployments.emit_status(spec.id)
+            status.move(parts, spec.id, "running", message, ports)
             return
     if restored or ports != record.ports or record.error:
-        app.store.set_status(spec.id, "running", ports=ports)
-        app.deployments.emit_status(spec.id)
+        status.move(parts, spec.id, "running", ports=ports)
 
 
 async def _restore(
-    app: App,
+    parts: Parts,
     record: DeploymentRecord,
     node: ServiceNode,
     found: OwnContainer | None,
@@ -121,11 +107,11 @@ async def _restore(
 ) -> bool:
     """One service up again; `ports[node.id]` is where it publishes now. True when it had to
     be started or created."""
-    docker_, spec, port = app.docker, record.spec, node.config.port
+    engine, spec, port = parts.engine, record.spec, node.config.port
     if found is not None and found.state in STOPPED:
         log.info("deployment %s: starting stopped service %s", spec.id, node.id)
         try:
-            await docker_.call(lambda _c: start_existing(docker_, found.id))
+            await engine.start_existing(found.id)
         except APIError as error:
             # Replaced only when it never can start as it is: its host port is someone else's
             # now, or its network (or itself) is gone. Anything else is retried as it is.
@@ -135,18 +121,17 @@ async def _restore(
             found = None
         else:
             if port:
-                now = await docker_.call(lambda _c: published_port(docker_, found.id, port))
-                _note(ports, node.id, now)
+                _note(ports, node.id, await engine.published_port(found.id, port))
             return True
     if found is None:
         log.info("deployment %s: creating service %s again", spec.id, node.id)
-        secrets = app.deployments.secrets.get(spec.id, {})
         await start_service_node(
-            app,
-            msgspec.structs.replace(spec, secrets=secrets),
+            engine,
+            parts.config,
+            parts.memory.complete(spec),
             node,
             limits,
-            await _network(app, spec.id),
+            await _network(parts, spec.id),
             outputs,
             ports,
             ports.get(node.id),
@@ -162,46 +147,34 @@ def _note(ports: dict[str, int], step: str, host_port: int | None) -> None:
         ports[step] = host_port
 
 
-async def _network(app: App, deployment_id: int) -> str:
+async def _network(parts: Parts, deployment_id: int) -> str:
     """The deployment's network, created again (with a fresh subnet) if it is gone."""
-    config, docker_ = app.config, app.docker
-    reserved = app.store.subnets()
-    name, subnet = await docker_.call(
-        lambda _c: create_network(
-            docker_, deployment_id, config.subnet_pool, config.subnet_prefix, reserved
-        )
+    config, store = parts.config, parts.store
+    name, subnet = await parts.engine.create_network(
+        deployment_id, config.subnet_pool, config.subnet_prefix, store.subnets()
     )
-    app.store.save_network(deployment_id, name, subnet)
+    store.save_network(deployment_id, name, subnet)
     return name
 
 
-async def remove_orphans(app: App) -> None:
-    docker_ = app.docker
+async def remove_orphans(parts: Parts, deployments: Deployments) -> None:
+    engine = parts.engine
+
+    def owned(deployment_id: int | None) -> bool:
+        return deployment_id is not None and (
+            deployment_id in live or deployments.busy(deployment_id)
+        )
+
     live = {
         record.spec.id
-        for record in app.store.all()
-        if record.status == "running" or app.deployments.busy(record.spec.id)
+        for record in parts.store.all()
+        if record.status == "running" or deployments.busy(record.spec.id)
     }
-    containers = await docker_.call(lambda _c: list_own(docker_))
-    orphans = [
-        c for c in containers if c.deployment_id not in live and not _busy(app, c.deployment_id)
-    ]
+    orphans = [c for c in await engine.list_own() if not owned(c.deployment_id)]
     if orphans:
         log.info("removing %d orphan container(s)", len(orphans))
-        await docker_.call(lambda _c: remove_containers(docker_, [c.id for c in orphans]))
-    networks = await docker_.call(
-        lambda c: c.networks.list(filters={"label": docker_.label_filter()})
-    )
-    for network in networks:
-        raw = (network.attrs.get("Labels") or {}).get("shoal.deployment", "")
-        owner = int(raw) if raw.isdigit() else None
-        if owner not in live and not _busy(app, owner):
-            await docker_.call(
-                lambda _c, o=owner: remove_networks(docker_, o) if o is not None else 0
-            )
-            if owner is not None:
-                app.store.forget_network(owner)
-
-
-def _busy(app: App, deployment_id: int | None) -> bool:
-    return deployment_id is not None and app.deployments.busy(deployment_id)
+        await engine.remove_containers([c.id for c in orphans])
+    for owner in await engine.network_owners():
+        if owner is not None and not owned(owner):
+            await engine.remove_networks(owner)
+            parts.store.forget_network(owner)

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+import ssl
+from dataclasses import dataclass
 
 import msgspec
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from agent import handlers
-from agent.events import Session
-from agent.handshake import authenticate
+from agent import __version__, handlers
+from agent.config import AgentConfig
+from agent.events import EventBus, Session
+from agent.handlers.context import HandlerContext
+from agent.handshake import Throttle, authenticate
 from agent.protocol import (
     MAX_MESSAGE_BYTES,
     PROTOCOL_VERSION,
@@ -27,9 +30,6 @@ from agent.protocol import (
     Welcome,
     decode,
 )
-
-if TYPE_CHECKING:
-    from agent.app import App
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +41,24 @@ class _IdOnly(msgspec.Struct):
     id: int | None = None
 
 
-async def start_server(app: App) -> Server:
+@dataclass(frozen=True)
+class Endpoint:
+    """What the server answers with: its identity, the event bus and the handlers' context."""
+
+    config: AgentConfig
+    ssl_context: ssl.SSLContext
+    thumbprint: str
+    throttle: Throttle
+    events: EventBus
+    handlers: HandlerContext
+
+
+async def start_server(endpoint: Endpoint) -> Server:
     return await serve(
-        lambda ws: handle_connection(app, ws),
-        app.config.listen_host,
-        app.config.listen_port,
-        ssl=app.ssl_context,
+        lambda ws: handle_connection(endpoint, ws),
+        endpoint.config.listen_host,
+        endpoint.config.listen_port,
+        ssl=endpoint.ssl_context,
         max_size=TRANSPORT_LIMIT_BYTES,
         compression=None,  # no inflation bombs, less memory per connection
         max_queue=4,
@@ -54,51 +66,54 @@ async def start_server(app: App) -> Server:
     )
 
 
-async def handle_connection(app: App, ws: ServerConnection) -> None:
+async def handle_connection(endpoint: Endpoint, ws: ServerConnection) -> None:
     # Until the peer proved the token, a frame bigger than an Auth message ends the connection:
     # nobody unauthenticated gets to make us buffer the full transport limit.
     ws.protocol.max_message_size = HANDSHAKE_LIMIT_BYTES
+    ctx, events = endpoint.handlers, endpoint.events
     try:
         proof = await authenticate(
             ws,
-            key=app.keys.key,
-            thumbprint=app.thumbprint,
-            agent_id=app.config.agent_id,
-            throttle=app.throttle,
+            key=ctx.keys.key,
+            thumbprint=endpoint.thumbprint,
+            agent_id=endpoint.config.agent_id,
+            throttle=endpoint.throttle,
         )
         if proof is None:
             return
         ws.protocol.max_message_size = TRANSPORT_LIMIT_BYTES
         session = Session(ws)
-        session.send(welcome(app, proof))  # first, before the events buffered while disconnected
-        previous = app.events.attach(session)
+        session.send(
+            welcome(endpoint, proof)
+        )  # first, before the events buffered while disconnected
+        previous = events.attach(session)
         if previous is not None:
             log.info("a newer control-plane session replaces the previous one")
-            await app.logs.stop_session(previous)
+            await ctx.logs.stop_session(previous)
             await previous.close(REPLACED_CODE, "replaced by a newer session")
         log.info("control plane connected from %s", ws.remote_address)
         try:
-            await serve_requests(app, session)
+            await serve_requests(ctx, session)
         finally:
-            app.events.detach(session)
-            await app.logs.stop_session(session)
+            events.detach(session)
+            await ctx.logs.stop_session(session)
             session.writer.cancel()
     except ConnectionClosed:
         pass
 
 
-def welcome(app: App, proof: str) -> Welcome:
+def welcome(endpoint: Endpoint, proof: str) -> Welcome:
     return Welcome(
         proof=proof,
-        agent_version=app.version,
+        agent_version=__version__,
         protocol_version=PROTOCOL_VERSION,
-        agent_id=app.config.agent_id,
-        publish_address=app.config.publish_address,
-        capacity=app.metrics.capacity(),
+        agent_id=endpoint.config.agent_id,
+        publish_address=endpoint.config.publish_address,
+        capacity=endpoint.handlers.metrics.capacity(),
     )
 
 
-async def serve_requests(app: App, session: Session) -> None:
+async def serve_requests(ctx: HandlerContext, session: Session) -> None:
     tasks: set[asyncio.Task] = set()
     try:
         async for frame in session.ws:
@@ -111,7 +126,7 @@ async def serve_requests(app: App, session: Session) -> None:
             except msgspec.MsgspecError as error:
                 session.send(decode_error(frame, error))
                 continue
-            task = asyncio.create_task(run_handler(app, session, request))
+            task = asyncio.create_task(run_handler(ctx, session, request))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
     finally:
@@ -138,9 +153,9 @@ def decode_error(frame: str | bytes, error: msgspec.MsgspecError) -> ErrorReply:
     return ErrorReply(id=request_id, code="invalid", message=f"invalid message: {error}")
 
 
-async def run_handler(app: App, session: Session, request: Request) -> None:
+async def run_handler(ctx: HandlerContext, session: Session, request: Request) -> None:
     try:
-        reply = await handlers.handle(app, session, request)
+        reply = await handlers.handle(ctx, session, request)
     except asyncio.CancelledError:
         raise
     except Exception as error:  # the agent never dies on a request

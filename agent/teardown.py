@@ -11,45 +11,37 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
 
-import msgspec
-
+from agent.parts import Parts
 from agent.plan import DEFAULT_PLUGIN_CPU, DEFAULT_PLUGIN_MEMORY_MB, NodeLimits, predecessors
 from agent.plugins import plugin_document, run_plugin
 from agent.protocol import DeploymentSpec, PluginNode, StepFinished, StepStarted
 from agent.protocol.redaction import secret_texts
 from agent.references import resolve, scope_for
-from agent.runtime.containers import list_own, remove_containers
-from agent.runtime.networks import network_name, remove_networks
 from agent.step_log import StepLog
-
-if TYPE_CHECKING:
-    from agent.app import App
 
 log = logging.getLogger(__name__)
 
 
-async def teardown(app: App, deployment_id: int, spec: DeploymentSpec | None) -> None:
+async def teardown(parts: Parts, deployment_id: int, spec: DeploymentSpec | None) -> None:
     if spec is not None:
-        await rollback_plugins(app, spec)
-    docker_ = app.docker
-    containers = await docker_.call(lambda _c: list_own(docker_, deployment_id))
-    await docker_.call(lambda _c: remove_containers(docker_, [c.id for c in containers]))
-    await docker_.call(lambda _c: remove_networks(docker_, deployment_id))
-    app.store.forget_network(deployment_id)
+        await rollback_plugins(parts, spec)
+    engine = parts.engine
+    containers = await engine.list_own(deployment_id)
+    await engine.remove_containers([c.id for c in containers])
+    await engine.remove_networks(deployment_id)
+    parts.store.forget_network(deployment_id)
 
 
-async def rollback_plugins(app: App, spec: DeploymentSpec) -> None:
-    secrets = app.deployments.secrets.get(spec.id, {})
-    spec = msgspec.structs.replace(spec, secrets=secrets)
-    steps = app.store.steps(spec.id)
-    memory = app.deployments.runs
+async def rollback_plugins(parts: Parts, spec: DeploymentSpec) -> None:
+    engine, emit, memory = parts.engine, parts.emit, parts.memory
+    spec = memory.complete(spec)
+    steps = parts.store.steps(spec.id)
     outputs = {step.step: step.outputs for step in steps if step.status == "succeeded"}
     outputs.update(memory.outputs(spec.id))  # the real values over the disk's partial copy
     nodes = {node.id: node for node in spec.nodes}
-    network = network_name(app.config.agent_id, spec.id)
-    hidden = [*secrets.values()]  # masked in the rollbacks' stderr: secrets, secret outputs
+    network = engine.network_name(spec.id)
+    hidden = [*spec.secrets.values()]  # masked in the rollbacks' stderr: secrets, secret outputs
     for node_id, values in outputs.items():
         owner = nodes.get(node_id)
         if isinstance(owner, PluginNode):
@@ -58,8 +50,8 @@ async def rollback_plugins(app: App, spec: DeploymentSpec) -> None:
         node = nodes.get(step.step)
         if step.kind != "plugin" or step.status != "succeeded" or not isinstance(node, PluginNode):
             continue
-        app.events.emit(StepStarted(deployment_id=spec.id, step=node.id, action="rollback"))
-        started, error, log = time.monotonic(), "", StepLog(hidden)
+        emit(StepStarted(deployment_id=spec.id, step=node.id, action="rollback"))
+        started, error, step_log = time.monotonic(), "", StepLog(hidden)
         try:
             applied = memory.applied(spec.id, node.id)
             if applied is not None:
@@ -72,12 +64,14 @@ async def rollback_plugins(app: App, spec: DeploymentSpec) -> None:
                 min(node.config.cpu or DEFAULT_PLUGIN_CPU, spec.limits.cpu),
                 min(node.config.memory_mb or DEFAULT_PLUGIN_MEMORY_MB, spec.limits.memory_mb),
             )
-            await run_plugin(app, spec, node, "rollback", document, limits, network, log)
+            await run_plugin(
+                engine, emit, spec, node, "rollback", document, limits, network, step_log
+            )
         except Exception as failure:  # one failed rollback must not stop the others
             error = f"{node.id} rollback: {failure}"
             log.warning("deployment %s: %s", spec.id, error)
-        app.store.record_step(spec.id, node.id, "plugin", "rolled_back", error=error)
-        app.events.emit(
+        parts.store.record_step(spec.id, node.id, "plugin", "rolled_back", error=error)
+        emit(
             StepFinished(
                 deployment_id=spec.id,
                 step=node.id,
@@ -85,6 +79,6 @@ async def rollback_plugins(app: App, spec: DeploymentSpec) -> None:
                 ok=not error,
                 error=error,
                 duration_s=round(time.monotonic() - started, 3),
-                log=log.text(),
+                log=step_log.text(),
             )
         )

@@ -1,5 +1,10 @@
-"""One handler per request type; `handle` dispatches. A handler returns the reply, or None
-when it already queued the reply itself (so it can order the reply before its events)."""
+"""One handler per request type; `handle` dispatches. A handler takes the HandlerContext, the
+session and its request, and returns the reply, or None when it already queued the reply itself
+(so it can order the reply before its events).
+
+A new request type takes three edits, which tests/unit/agent/test_handlers.py holds together:
+its Struct in agent/protocol/messages.py (and in the `Request` union there), its handler in the
+area's module here (deployments, logs, node, or a new one), and its row in HANDLERS below."""
 
 from __future__ import annotations
 
@@ -22,8 +27,8 @@ from agent.protocol import (
 )
 
 if TYPE_CHECKING:
-    from agent.app import App
     from agent.events import Session
+    from agent.handlers.context import HandlerContext
 
 Handler = Callable[[Any, Any, Any], Awaitable[Reply | None]]
 
@@ -40,5 +45,5 @@ HANDLERS: dict[type, Handler] = {
 }
 
 
-async def handle(app: App, session: Session, request: Request) -> Reply | None:
-    return await HANDLERS[type(request)](app, session, request)
+async def handle(ctx: HandlerContext, session: Session, request: Request) -> Reply | None:
+    return await HANDLERS[type(request)](ctx, session, request)

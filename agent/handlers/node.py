@@ -7,22 +7,24 @@ from typing import TYPE_CHECKING
 from agent.protocol import ErrorReply, GetMetrics, MetricsReply, Ok, RotateToken, UpdatePlugins
 
 if TYPE_CHECKING:
-    from agent.app import App
     from agent.events import Session
+    from agent.handlers.context import HandlerContext
 
 
-async def get_metrics(app: App, session: Session, request: GetMetrics) -> MetricsReply:
-    return MetricsReply(id=request.id, metrics=await app.metrics.collect())
+async def get_metrics(ctx: HandlerContext, session: Session, request: GetMetrics) -> MetricsReply:
+    return MetricsReply(id=request.id, metrics=await ctx.metrics.collect())
 
 
-async def update_plugins(app: App, session: Session, request: UpdatePlugins) -> Ok:
-    app.plugin_images.update(request.plugins)  # pulled in the background, then reported
+async def update_plugins(ctx: HandlerContext, session: Session, request: UpdatePlugins) -> Ok:
+    ctx.plugin_images.update(request.plugins)  # pulled in the background, then reported
     return Ok(id=request.id)
 
 
-async def rotate_token(app: App, session: Session, request: RotateToken) -> Ok | ErrorReply:
+async def rotate_token(
+    ctx: HandlerContext, session: Session, request: RotateToken
+) -> Ok | ErrorReply:
     try:
-        app.keys.rotate(request.new_key)
+        ctx.keys.rotate(request.new_key)
     except ValueError as error:
         return ErrorReply(id=request.id, code="invalid", message=str(error))
     return Ok(id=request.id)

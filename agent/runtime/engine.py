@@ -1,0 +1,156 @@
+"""The real Engine (agent/engine.py): each operation runs the blocking docker SDK call of its
+runtime module on a worker thread, through `Docker.call`."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Literal
+
+from agent.protocol import RegistryCredential
+from agent.runtime import LABEL_DEPLOYMENT, Docker, containers, images, networks
+from agent.runtime.attach import AttachedRun, StderrLines, run_attached
+from agent.runtime.containers import OwnContainer
+from agent.runtime.stats import ContainerStats, Usage
+
+EXIT_LOG_LINES = 5
+
+
+class DockerEngine(Docker):
+    def __init__(self, agent_id: str) -> None:
+        super().__init__(agent_id)
+        self.stats = ContainerStats(self)
+
+    def network_name(self, deployment_id: int) -> str:
+        return networks.network_name(self.agent_id, deployment_id)
+
+    async def create_network(
+        self, deployment_id: int, pool: str, prefix: int, reserved: list[str]
+    ) -> tuple[str, str]:
+        return await self.call(
+            lambda _c: networks.create_network(self, deployment_id, pool, prefix, reserved)
+        )
+
+    async def remove_networks(self, deployment_id: int) -> None:
+        await self.call(lambda _c: networks.remove_networks(self, deployment_id))
+
+    async def network_owners(self) -> set[int | None]:
+        found = await self.call(lambda c: c.networks.list(filters={"label": self.label_filter()}))
+        raw = [(n.attrs.get("Labels") or {}).get(LABEL_DEPLOYMENT, "") for n in found]
+        return {int(value) if value.isdigit() else None for value in raw}
+
+    async def ensure_image(
+        self,
+        image: str,
+        credentials: Iterable[RegistryCredential],
+        progress: Callable[[str], None],
+    ) -> None:
+        await self.call(lambda _c: images.ensure_image(self, image, credentials, progress))
+
+    async def image_present(self, image: str) -> bool:
+        return await self.call(lambda _c: images.is_present(self, image))
+
+    async def pull(self, image: str, credentials: Iterable[RegistryCredential]) -> None:
+        await self.call(lambda _c: images.pull(self, image, credentials))
+
+    async def start_service(
+        self,
+        *,
+        deployment_id: int,
+        step: str,
+        image: str,
+        network: str,
+        env: dict[str, str],
+        command: list[str] | str | None,
+        port: int | None,
+        publish_address: str,
+        cpu: float | None,
+        memory_mb: int | None,
+        cap_add: Sequence[str] = (),
+        cap_drop: Sequence[str] = (),
+        user: str = "",
+        host_port: int | None = None,
+    ) -> int | None:
+        options = dict(
+            deployment_id=deployment_id,
+            step=step,
+            image=image,
+            network=network,
+            env=env,
+            command=command,
+            port=port,
+            publish_address=publish_address,
+            cpu=cpu,
+            memory_mb=memory_mb,
+            cap_add=cap_add,
+            cap_drop=cap_drop,
+            user=user,
+            host_port=host_port,
+        )
+        return await self.call(lambda _c: containers.start_service(self, **options))
+
+    async def exited(self, deployment_id: int, step: str) -> str | None:
+        name = containers.container_name(self.agent_id, deployment_id, step)
+        state = await self.call(lambda c: c.api.inspect_container(name)["State"])
+        if state.get("Running") and not state.get("Restarting"):
+            return None
+        logs = await self.call(
+            lambda c: c.api.logs(name, tail=EXIT_LOG_LINES).decode(errors="replace")
+        )
+        code = state.get("ExitCode")
+        return f"container exited (code {code}); last output: {logs.strip()[-500:] or '(none)'}"
+
+    async def start_existing(self, container_id: str) -> None:
+        await self.call(lambda _c: containers.start_existing(self, container_id))
+
+    async def published_port(self, container_id: str, port: int) -> int | None:
+        return await self.call(lambda _c: containers.published_port(self, container_id, port))
+
+    async def list_own(self, deployment_id: int | None = None) -> list[OwnContainer]:
+        return await self.call(lambda _c: containers.list_own(self, deployment_id))
+
+    async def remove_containers(self, container_ids: list[str]) -> None:
+        await self.call(lambda _c: containers.remove_containers(self, container_ids))
+
+    async def open_logs(
+        self, container_id: str, *, tail: int, follow: bool, since: float, timestamps: bool
+    ) -> Any:
+        return await self.call(
+            lambda _c: containers.open_logs(
+                self, container_id, tail=tail, follow=follow, since=since, timestamps=timestamps
+            )
+        )
+
+    async def usage(self, container_ids: list[str]) -> dict[str, Usage]:
+        return await asyncio.to_thread(self.stats.sample, container_ids)
+
+    async def run_plugin(
+        self,
+        *,
+        deployment_id: int,
+        step: str,
+        action: Literal["apply", "rollback"],
+        image: str,
+        network: str | None,
+        cpu: float | None,
+        memory_mb: int | None,
+        stdin_document: bytes,
+        timeout_s: float,
+        stderr: StderrLines,
+        cancelled: threading.Event,
+    ) -> AttachedRun:
+        return await asyncio.to_thread(
+            run_attached,
+            self,
+            name=f"shoal-{self.agent_id}-{deployment_id}-{step}-{action}",
+            image=image,
+            labels=self.labels(deployment_id, step),
+            network=network,
+            cpu=cpu,
+            memory_mb=memory_mb,
+            stdin_document=stdin_document,
+            timeout_s=timeout_s,
+            stderr=stderr,
+            cancelled=cancelled,
+        )
