@@ -79,6 +79,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """How long to wait for an agent's reply to a request."""
     registry_timeout_s: float = 10.0
     """Seconds to wait for a container registry when listing tags or testing a connection."""
+    smtp_url: str = ""
+    """Mail server for personal notifications: smtp+starttls://user:pass@host:587, smtps://, smtp://."""
+    smtp_from: str = ""
+    """Sender address of personal notification e-mails; empty = shoal@<smtp host>."""
     hub_publish_networks: str = ""
     """Addresses/CIDRs (comma-separated) agents may publish ports on besides their node host."""
     log_level: str = "info"

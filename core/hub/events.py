@@ -15,6 +15,7 @@ from core import events
 from core.hub.ownership import Ownership
 from core.hub.plugin_reports import record_plugin_images
 from core.hub.usage_samples import UsageSamples
+from core.notifications import outbox
 from core.services import lifecycle, step_logs, step_outputs
 from core.tables import Deployment, Node, NodeSample, PipelineRun, PipelineStep
 
@@ -215,6 +216,7 @@ async def record_states(node_id: int, states: list[p.DeploymentState]) -> None:
 async def mark_node_offline(node_id: int, status: str, error: str) -> None:
     """The node is not connected: its live deployments become `offline`, routes go."""
     error = error[:2000]
+    before = await Node.select(Node.status).where(Node.id == node_id).first().run()
     changed = (Node.status != status) | (Node.last_error != error)
     rows = (
         await Node.update({Node.status: status, Node.last_error: error})
@@ -226,6 +228,7 @@ async def mark_node_offline(node_id: int, status: str, error: str) -> None:
         return
     await lifecycle.move_node_deployments(node_id, "offline", list(LIVE_STATUSES))
     await publish_node(node_id, rows[0]["environment"], "status", status=status, error=error)
+    await outbox.node_went_offline(node_id, was_online=(before or {}).get("status") == "online")
     request_ingress_sync()
 
 

@@ -11,6 +11,7 @@ from core.errors import ShoalError
 from core.hub import events
 from core.hub.sink import Desired
 from core.hub.unreported import resolve_unreported
+from core.notifications import outbox
 from core.tables import Deployment, Node
 
 log = logging.getLogger("shoal.hub")
@@ -79,6 +80,7 @@ class DatabaseSink:
         if rows:
             await events.publish_node(node_id, rows[0]["environment"], "status", status="online")
             events.request_ingress_sync()
+            await outbox.node_came_back(node_id)
 
     async def synced(self, node_id: int, states: list[p.DeploymentState]) -> None:
         import core.hub as hub

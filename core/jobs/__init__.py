@@ -15,7 +15,7 @@ from saq import CronJob, Queue, Worker
 from saq.queue.postgres import PostgresQueue
 
 from core.db import psycopg_dsn
-from core.jobs import deployments, housekeeping, previews
+from core.jobs import deployments, housekeeping, notifications, previews
 
 log = logging.getLogger("shoal.jobs")
 
@@ -29,12 +29,16 @@ FUNCTIONS: list[Any] = [
     deployments.sweep_expired,
     previews.reconcile_preview,
     previews.report_preview,
+    notifications.dispatch_notifications,
+    notifications.deliver_notification,
+    notifications.resume_notifications,
 ]
 CRON_JOBS = [
     CronJob(housekeeping.purge_sessions, cron="*/10 * * * *"),
     CronJob(housekeeping.purge_retired_plugins, cron="*/10 * * * *"),
     CronJob(housekeeping.protect_step_outputs, cron="* * * * *"),
     CronJob(deployments.sweep_expired, cron="* * * * *"),
+    CronJob(notifications.resume_notifications, cron="* * * * *"),
 ]
 
 

@@ -9,6 +9,7 @@ import logging
 
 from core.domain import status
 from core.errors import AgentUnavailable, ShoalError
+from core.notifications import expiring
 from core.services import deployment_actions, deployment_specs, lifecycle
 from core.tables import Deployment
 
@@ -70,4 +71,6 @@ async def delete_deployment(ctx: dict, *, deployment_id: int) -> dict:
 
 
 async def sweep_expired(ctx: dict) -> dict:
-    return {"deleted": await deployment_actions.sweep_expired()}
+    # Warnings first: a deployment about to go is announced before it is deleted.
+    warned = await expiring.warn()
+    return {"warned": warned, "deleted": await deployment_actions.sweep_expired()}

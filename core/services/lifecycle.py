@@ -16,6 +16,7 @@ from typing import Any
 
 from core import events
 from core.domain.lifecycle import ENTERING, Effect, State, sources_of
+from core.notifications import outbox
 from core.services import preview_moves
 from core.tables import Deployment, PipelineRun
 
@@ -100,6 +101,9 @@ async def _trigger(row: dict[str, Any], target: str, error: str | None) -> None:
         )
     for effect, kind in _NOTIFY.items():
         if effect in effects:
+            # The outbox row is what channels hear (durable, once per run); the live event is
+            # for pages that follow it.
+            await outbox.record_deployment(kind, deployment_id)
             await events.publish(NOTIFICATIONS, kind=kind, deployment_id=deployment_id)
     if Effect.INGRESS in effects:
         _request_ingress_sync()

@@ -6,6 +6,7 @@ from core.tables.catalog import Plugin, Service
 from core.tables.deployments import Deployment, PipelineRun, PipelineStep, ServiceSample
 from core.tables.environments import Environment
 from core.tables.nodes import Node, NodeSample
+from core.tables.notifications import NotificationChannel, NotificationDelivery, NotificationEvent
 from core.tables.pipelines import PipelineVersion
 from core.tables.previews import Preview, PreviewRule, WebhookDelivery
 from core.tables.projects import Project, Secret
@@ -38,6 +39,9 @@ ALL_TABLES = [
     Preview,
     WebhookDelivery,
     AuditEvent,
+    NotificationChannel,
+    NotificationEvent,
+    NotificationDelivery,
     OidcProvider,
     OidcIdentity,
     OidcLogin,

@@ -1,0 +1,19 @@
+"""SAQ tasks of notifications: fan events out, deliver one delivery, and the minutely catch-up
+(events and deliveries whose job was lost to a restart). Never rename them."""
+
+from __future__ import annotations
+
+from core.notifications import delivery, fanout
+
+
+async def dispatch_notifications(ctx: dict) -> dict:
+    return {"deliveries": await fanout.dispatch()}
+
+
+async def deliver_notification(ctx: dict, *, delivery_id: int) -> dict:
+    return {"status": await delivery.deliver(delivery_id)}
+
+
+async def resume_notifications(ctx: dict) -> dict:
+    created = await fanout.dispatch()
+    return {"deliveries": created, "resumed": await delivery.resume()}
