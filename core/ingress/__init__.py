@@ -28,6 +28,7 @@ from core.ingress.caddy import CaddyAdmin
 from core.ingress.config import IngressOptions
 from core.ingress.hostnames import (
     check_hostname,
+    control_plane_dial,
     hostname,
     hostname_problem,
     service_url,
@@ -69,6 +70,7 @@ def options_from(settings: Settings) -> IngressOptions:
         listen=settings.ingress_bind,
         tls_listen=tls_bind(settings.ingress_bind, getattr(settings, "ingress_tls_bind", "")),
         public_url=settings.effective_public_url,
+        control_plane=control_plane_dial(settings.bind),
     )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import msgspec
 
 from core.ingress import pages
+from core.ingress.guard import UPSTREAM_HEADERS, protected_routes, unavailable_error_route
 from core.ingress.routes import Route
 
 SERVER = "shoal"
@@ -45,6 +46,8 @@ class IngressOptions(msgspec.Struct, frozen=True, kw_only=True):
     stream_close_delay: str = CLOSE_DELAY
     """How long WebSockets opened under an old config stay open after a reload (Caddy 2.7+;
     "" for a Caddy that does not know the setting)."""
+    control_plane: str = ""
+    """host:port where Caddy reaches Shoal to check protected hosts ("" keeps them shut)."""
 
 
 def _html(status: int | str, body: str) -> dict:
@@ -57,15 +60,25 @@ def _html(status: int | str, body: str) -> dict:
 
 
 def _host_route(route_id: str, routes: list[Route], options: IngressOptions) -> dict:
+    # Without a protected host the config stays as it was: nothing asks the control plane.
+    guarded = any(r.access != "public" for r in routes)
     mapping = {
         "handler": "map",
         "source": "{http.request.host}",
-        "destinations": ["{shoal.upstream}", "{shoal.deployment}", "{shoal.deployment_id}"],
+        "destinations": [
+            "{shoal.upstream}",
+            "{shoal.deployment}",
+            "{shoal.deployment_id}",
+            "{shoal.access}",
+        ],
         "mappings": [
-            {"input": r.host, "outputs": [r.upstream, r.deployment_name, str(r.deployment_id)]}
+            {
+                "input": r.host,
+                "outputs": [r.upstream, r.deployment_name, str(r.deployment_id), r.access],
+            }
             for r in routes
         ],
-        "defaults": ["", "", ""],
+        "defaults": ["", "", "", "public"],
     }
     proxy = {
         "handler": "reverse_proxy",
@@ -73,6 +86,7 @@ def _host_route(route_id: str, routes: list[Route], options: IngressOptions) -> 
         # No `flush_interval`: Caddy already flushes event streams and chunked responses at
         # once, and with -1 set, 2.6.2 cuts open streams at every reload (a route change).
         "transport": {"protocol": "http", "dial_timeout": options.dial_timeout},
+        "headers": UPSTREAM_HEADERS,
     }
     if options.stream_close_delay:
         proxy["stream_close_delay"] = options.stream_close_delay
@@ -85,6 +99,7 @@ def _host_route(route_id: str, routes: list[Route], options: IngressOptions) -> 
                 "handle": [_html(503, pages.node_offline_page(options.public_url))],
                 "terminal": True,
             },
+            *(protected_routes(options.control_plane, options.dial_timeout) if guarded else []),
             {"handle": [proxy]},
         ],
     }
@@ -95,6 +110,7 @@ def _errors(options: IngressOptions) -> dict:
     status = "{http.error.status_code}"
     return {
         "routes": [
+            unavailable_error_route(),
             {"match": [_UNKNOWN], "handle": [_html(status, pages.error_page())], "terminal": True},
             {"handle": [_html(status, pages.service_down_page(options.public_url))]},
         ]

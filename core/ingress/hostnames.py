@@ -107,3 +107,15 @@ def service_url(host: str, tls_mode: str, ingress_bind: str, tls_bind_address: s
         return f"http://{host}" + ("" if port == 80 else f":{port}")
     _, port = _split_bind(tls_bind(ingress_bind, tls_bind_address))
     return f"https://{host}" + ("" if port == 443 else f":{port}")
+
+
+def control_plane_dial(bind: str) -> str:
+    """Where Caddy reaches Shoal's own listener (`SHOAL_BIND`): a wildcard bind is reached on
+    loopback, since `up` and a local Caddy share the machine."""
+    host, _, port = bind.rpartition(":")
+    host = host.strip("[]")
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

@@ -71,3 +71,12 @@ def error_page() -> str:
         "Error",
         "<h1>Error {http.error.status_code}</h1><p>The ingress could not serve this request.</p>",
     )
+
+
+def auth_unavailable_page() -> str:
+    """A protected host whose access check could not be made: closed, never opened."""
+    return _page(
+        "Sign-in unavailable",
+        "<h1>503 Sign-in is unavailable</h1><p>This deployment is protected, and Shoal, which "
+        "checks who may open it, is not answering right now. Try again in a minute.</p>",
+    )

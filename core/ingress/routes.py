@@ -13,6 +13,7 @@ from operator import attrgetter
 
 import msgspec
 
+from core.domain.url_access import effective_policy
 from core.ingress.hostnames import hostname, hostname_problem
 
 LISTED_STATUSES = ("running", "offline")
@@ -33,6 +34,8 @@ class RouteRow(msgspec.Struct, frozen=True, gc=False):
     tls_mode: str = "off"
     node_status: str | None = None
     node_address: str = ""
+    project_access: str | None = None
+    environment_access: str | None = None
 
 
 class Route(msgspec.Struct, frozen=True, order=True, kw_only=True, gc=False):
@@ -42,6 +45,8 @@ class Route(msgspec.Struct, frozen=True, order=True, kw_only=True, gc=False):
     deployment_id: int
     deployment_name: str
     tls_mode: str = "off"
+    access: str = "public"
+    """public | signed-in | password (core.domain.url_access)."""
 
 
 class RouteTable(msgspec.Struct, frozen=True):
@@ -89,6 +94,7 @@ def _route_for(row: RouteRow) -> Route | str:
         deployment_id=row.deployment_id,
         deployment_name=row.deployment_name,
         tls_mode=row.tls_mode if row.tls_mode in ("internal", "acme") else "off",
+        access=effective_policy(row.project_access, row.environment_access),
     )
 
 

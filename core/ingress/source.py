@@ -12,9 +12,11 @@ from core.tables import Deployment
 _QUERY = """
 SELECT d.id, d.name, d.status, p.key, p.value,
        e.name, e.base_domain, e.tls_mode, n.status,
-       COALESCE(NULLIF(n.publish_address, ''), n.host, '')
+       COALESCE(NULLIF(n.publish_address, ''), n.host, ''),
+       pr.url_access, e.url_access
 FROM deployments d
 JOIN environments e ON e.id = d.environment
+LEFT JOIN projects pr ON pr.id = d.project
 LEFT JOIN nodes n ON n.id = d.node
 CROSS JOIN LATERAL jsonb_each_text(
     CASE WHEN jsonb_typeof(d.ports) = 'object' THEN d.ports ELSE '{}'::jsonb END

@@ -13,6 +13,7 @@ from core.tables.projects import Project, Secret
 from core.tables.registries import Registry
 from core.tables.sso import GroupMapping, OidcIdentity, OidcLogin, OidcProvider
 from core.tables.teams import Grant, Membership, Team
+from core.tables.url_access import IngressSession, ShareLink, UrlKeys
 
 ALL_TABLES = [
     User,
@@ -46,6 +47,9 @@ ALL_TABLES = [
     OidcIdentity,
     OidcLogin,
     GroupMapping,
+    UrlKeys,
+    ShareLink,
+    IngressSession,
 ]
 
 __all__ = [t.__name__ for t in ALL_TABLES] + ["ALL_TABLES"]

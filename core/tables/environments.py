@@ -11,4 +11,6 @@ class Environment(Table, tablename="environments"):
     base_domain = Varchar(length=253)
     cleanup_hours = Integer(default=168)
     tls_mode = Varchar(length=16, default="off")
+    url_access = Varchar(length=16, default="public")
+    """Who may open deployment URLs: public | signed-in | password (docs/ingress.md)."""
     created_at = Timestamptz(default=TimestamptzNow())

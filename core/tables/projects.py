@@ -22,6 +22,8 @@ class Project(Table, tablename="projects"):
     memory_mb = Integer(default=2048)
     cleanup_hours = Integer(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+    url_access = Varchar(length=16, null=True, default=None)
+    """Overrides the environment's URL access policy; None = the environment's."""
 
 
 class Secret(Table, tablename="secrets"):

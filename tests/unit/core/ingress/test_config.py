@@ -26,8 +26,8 @@ def test_plain_hosts_are_one_map_on_one_server():
     [host_route] = server["routes"]
     mapping, decide = host_route["handle"]
     assert mapping["mappings"] == [
-        {"input": "a.demo.qa.x", "outputs": ["10.0.0.1:3000", "demo", "7"]},
-        {"input": "b.demo.qa.x", "outputs": ["", "demo", "7"]},
+        {"input": "a.demo.qa.x", "outputs": ["10.0.0.1:3000", "demo", "7", "public"]},
+        {"input": "b.demo.qa.x", "outputs": ["", "demo", "7", "public"]},
     ]
     unknown, offline, proxy = decide["routes"]
     assert unknown["handle"][0]["status_code"] == 404
