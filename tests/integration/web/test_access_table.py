@@ -63,7 +63,7 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
         {"anonymous": 401, "user": 404, "admin": 404, "admin_token": 404},
     ),
     # Compose import: admins (403 for those who see the project, in
-    # pipelines/test_compose_api.py); export: whoever sees the project. No project 1 here.
+    # pipelines/test_compose_api.py and test_compose_pages.py). No project 1 here.
     (
         "POST",
         "/api/v1/projects/1/compose/preview",
@@ -74,6 +74,8 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
         "/api/v1/projects/1/compose/import",
         {"anonymous": 401, "user": 404, "admin": 404, "admin_token": 404},
     ),
+    ("GET", "/projects/1/compose", {"anonymous": 302, "user": 404, "admin": 404}),
+    ("POST", "/projects/1/compose", {"anonymous": 302, "user": 404, "admin": 404}),
 ]
 
 
