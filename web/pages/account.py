@@ -9,7 +9,7 @@ from litestar.response import Redirect, Template
 
 from core.actor import Actor
 from core.errors import ShoalError
-from core.services import accounts, api_tokens
+from core.services import accounts, api_tokens, sso_accounts, sso_providers
 from web.auth import SESSION_COOKIE
 from web.guards import requires_login
 from web.params import IdParam
@@ -22,6 +22,8 @@ async def _page(request: Request, actor: Actor, **extra: Any) -> Template:
         "account/index.html",
         user=await accounts.get_user(actor.id or 0),
         tokens=await api_tokens.list_tokens(actor.id or 0),
+        providers=await sso_providers.list_providers(enabled_only=True),
+        linked=await sso_accounts.identities_of(actor.id or 0),
         **extra,
     )
 
