@@ -76,6 +76,19 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
     ),
     ("GET", "/projects/1/compose", {"anonymous": 302, "user": 404, "admin": 404}),
     ("POST", "/projects/1/compose", {"anonymous": 302, "user": 404, "admin": 404}),
+    # Single sign-on: the admin pages are invisible to others; the sign-in routes are open
+    # (an unknown provider is a 404 page), linking needs a session. No provider here.
+    ("GET", "/sso/", {"anonymous": 302, "user": 404, "admin": 200}),
+    ("POST", "/sso/", {"anonymous": 302, "user": 404, "admin": 422}),
+    ("GET", "/sso/1", {"anonymous": 302, "user": 404, "admin": 404}),
+    ("POST", "/sso/1", {"anonymous": 302, "user": 404, "admin": 404}),
+    ("POST", "/sso/1/delete", {"anonymous": 302, "user": 404, "admin": 404}),
+    ("POST", "/sso/1/mappings", {"anonymous": 302, "user": 404, "admin": 404}),
+    ("POST", "/sso/1/mappings/1/remove", {"anonymous": 302, "user": 404, "admin": 404}),
+    ("GET", "/auth/oidc/corp/start", {"anonymous": 404, "user": 404, "admin": 404}),
+    ("GET", "/auth/oidc/corp/callback", {"anonymous": 404, "user": 404, "admin": 404}),
+    ("POST", "/auth/oidc/corp/link", {"anonymous": 302, "user": 404, "admin": 404}),
+    ("GET", "/auth/oidc/corp/signed-out", {"anonymous": 200, "user": 303, "admin": 303}),
 ]
 
 
