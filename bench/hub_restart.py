@@ -34,7 +34,7 @@ from core import crypto, db  # noqa: E402
 from core.actor import Actor  # noqa: E402
 from core.hub import Hub, HubConfig, install  # noqa: E402
 from core.hub.recorder import DatabaseSink  # noqa: E402
-from core.services import environments, nodes  # noqa: E402
+from core.services import deployment_actions, environments, nodes  # noqa: E402
 from core.tables import Node  # noqa: E402
 from shoaltest.agent import AgentProcess, remove_labelled  # noqa: E402
 from shoaltest.registry import free_port  # noqa: E402
@@ -44,8 +44,16 @@ ADMIN = Actor(id=None, username="bench", is_admin=True)
 
 
 class TimedSink(DatabaseSink):
-    def __init__(self) -> None:
+    def __init__(self, hub: Hub) -> None:
+        super().__init__(hub, deployment_actions.desired_specs, deployment_actions.plugin_infos)
         self.synced_at: dict[int, float] = {}
+
+
+def timed_hub() -> tuple[Hub, TimedSink]:
+    hub = Hub(HubConfig(lock_key=random.randrange(2**60)))
+    sink = TimedSink(hub)
+    hub.sink = sink
+    return hub, sink
 
     async def synced(self, node_id: int, states: list[p.DeploymentState]) -> None:
         await super().synced(node_id, states)
@@ -85,8 +93,7 @@ async def storm(sessions: int, window: float) -> None:
                 .where(Node.id == row["id"])
                 .run()
             )
-        sink = TimedSink()
-        hub = Hub(HubConfig(lock_key=random.randrange(2**60)), sink=sink)
+        hub, sink = timed_hub()
         started = time.monotonic()
         await hub.start(db_dsn)
         while len(sink.synced_at) < sessions and time.monotonic() - started < 120:
@@ -127,8 +134,7 @@ async def restarts(count: int) -> None:
     )
     node = await nodes.add_node(ADMIN, env.id, nodes.NodeInput(host="127.0.0.1", port=agent.port))
     agent.token = node.token
-    sink = TimedSink()
-    hub = Hub(HubConfig(lock_key=random.randrange(2**60)), sink=sink)
+    hub, sink = timed_hub()
     install(hub)
     await hub.start(db_dsn)
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -34,14 +35,21 @@ log = logging.getLogger("shoal")
 BackgroundStart = Callable[[Settings, Queue], Awaitable[Callable[[], Awaitable[None]]]]
 background: list[tuple[str, BackgroundStart]] = [
     ("ingress", ingress.start_in_app),
-    ("agent hub", hub.start_in_app),
+    # Each node's Sync carries the deployments and plugins the services say it should have.
+    (
+        "agent hub",
+        functools.partial(
+            hub.start_in_app,
+            desired_state=deployment_actions.desired_specs,
+            plugins=deployment_actions.plugin_infos,
+        ),
+    ),
 ]
 
 
 def configure_services(settings: Settings) -> None:
     """Module-level knobs of core services, set once from the settings."""
     context.set_settings(settings)
-    hub.desired_state_provider = deployment_actions.desired_specs
     sessions.configure(settings.session_hours)
     accounts.configure_password_login(settings.password_login, settings.break_glass_admin)
     throttle.configure(settings.login_max_failures, settings.login_window_minutes)

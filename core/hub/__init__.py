@@ -8,12 +8,14 @@
     await hub.node_changed(node_id)      # after any change to a node row
     await hub.rotate_token(node_id, new_key_hex)
 
-`desired_state_provider(node_id)` and `plugins_provider()` feed the Sync sent after every
-handshake; web.lifespan installs core.services.deployment_actions' provider. Every `serve`
-process starts a hub (`start_in_app`): one leads (advisory lock), the others forward to it;
-SHOAL_HUB_ROLE=follower makes a process never lead. Modules: config (knobs, backoff),
-connection (one node), session (one live socket), hub (leader election, all nodes), forward
-(followers → leader), recorder + events (what agents say → database → live events).
+A hub is given `desired_state(node_id)` and `plugins()`, which build the Sync sent after
+every handshake (web.lifespan passes core.services.deployment_actions' two). Every `serve`
+process starts a hub (`start_in_app`): one leads (advisory lock), the others forward their
+requests to it; SHOAL_HUB_ROLE=follower makes a process never lead. Modules: config (knobs,
+backoff), connection (one node), session (one live socket), hub (leader election, all nodes),
+requests (each request type and what the leader does for it), forward (followers → leader),
+wire_errors (errors across that hop), recorder + events (what agents say → database → live
+events).
 """
 
 from __future__ import annotations
@@ -21,13 +23,12 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-from agent.protocol import DeploymentSpec, PluginInfo
 from core.hub.config import HubConfig, backoff_delay, config_from
 from core.hub.connection import shrink_tls_read_buffers
 from core.hub.hub import Hub
 from core.hub.session import AgentNotFound, AgentRequestFailed
+from core.hub.sink import DesiredState, PluginList, no_deployments, no_plugins
 
 __all__ = [
     "AgentNotFound",
@@ -35,29 +36,13 @@ __all__ = [
     "Hub",
     "HubConfig",
     "backoff_delay",
-    "desired_state_provider",
     "get_hub",
     "install",
-    "plugins_provider",
     "start_in_app",
 ]
 
 log = logging.getLogger("shoal.hub")
 
-
-async def _no_deployments(node_id: int) -> list[DeploymentSpec]:
-    return []
-
-
-async def _no_plugins() -> list[PluginInfo]:
-    return []
-
-
-# Replaced by core.services.deployment_actions: every deployment that should exist on the
-# node, as its DeploymentSpec, or as a deployment_specs.Unbuildable (why its spec cannot be
-# built now) that the recorder handles.
-desired_state_provider: Callable[[int], Awaitable[list[Any]]] = _no_deployments
-plugins_provider: Callable[[], Awaitable[list[PluginInfo]]] = _no_plugins
 
 _hub: Hub | None = None
 
@@ -78,10 +63,16 @@ def install(hub: Hub | None) -> Hub | None:
     return previous
 
 
-async def start_in_app(settings: object, queue: object = None) -> Callable[[], Awaitable[None]]:
+async def start_in_app(
+    settings: object,
+    queue: object = None,
+    *,
+    desired_state: DesiredState = no_deployments,
+    plugins: PluginList = no_plugins,
+) -> Callable[[], Awaitable[None]]:
     """web.lifespan background hook: start this process's hub; returns its stop function."""
     shrink_tls_read_buffers()
-    hub = Hub(config_from(settings))
+    hub = Hub(config_from(settings), desired_state=desired_state, plugins=plugins)
     await hub.start(os.environ["SHOAL_RUNTIME_DSN"])
     if _hub is None or not _hub.dsn:  # a hub already started here (a test's) stays in charge
         install(hub)

@@ -1,12 +1,15 @@
 """Requests from follower processes to the hub leader over PostgreSQL LISTEN/NOTIFY.
 
-A follower NOTIFYs the request channel (`HubConfig.channel`) with {op, from, rid, args}; the
-leader LISTENs there, runs the op and NOTIFYs the follower's own reply channel with {rid,
-result | error | item | end}. A log stream is many `item`s then `end`; a follower whose
-consumer goes away sends `cancel`. Payloads are sealed with the master key (a deploy carries
-secrets, and NOTIFY payloads may touch the database's disk) and cut into chunks below
-PostgreSQL's 8,000-byte limit, reassembled by message id and index; a message that is not
-sealed, is stale or was seen before is dropped (core.hub.envelope).
+A follower NOTIFYs the request channel (`HubConfig.channel`) with {from, rid, forward}, where
+`forward` is a core.hub.requests.Forward: a typed request message and its node. The leader
+LISTENs there, runs the request's handler (core.hub.requests.ROUTES, the same one it runs for
+its own callers) and NOTIFYs the follower's reply channel with {rid, ack | result | item | end
+| error}. A log stream is many `item`s then `end`; a follower whose consumer goes away sends
+{cancel}. An error keeps its class, status and message (core.hub.wire_errors). Payloads are
+sealed with the master key (a deploy carries secrets, and NOTIFY payloads may touch the
+database's disk) and cut into chunks below PostgreSQL's 8,000-byte limit, reassembled by
+message id and index; a message that is not sealed, is stale or was seen before is dropped
+(core.hub.envelope).
 """
 
 from __future__ import annotations
@@ -16,26 +19,29 @@ import contextlib
 import itertools
 import logging
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import msgspec
 
-from agent import protocol as p
 from core.errors import AgentUnavailable, ShoalError
+from core.hub.config import HubConfig
 from core.hub.envelope import Reassembler, ReplayGuard, chunks, seal, unseal
-from core.hub.session import AgentNotFound, AgentRequestFailed
-
-if TYPE_CHECKING:
-    from core.hub.hub import Hub
+from core.hub.requests import ROUTES, Forward, Leader
+from core.hub.wire_errors import WireError, from_wire, to_wire
 
 log = logging.getLogger("shoal.hub")
 
 ACK_WITHIN_S = 3.0  # the leader acknowledges at once; silence means there is no leader
-ERRORS: dict[str, type[ShoalError]] = {
-    "AgentUnavailable": AgentUnavailable,
-    "AgentRequestFailed": AgentRequestFailed,
-    "AgentNotFound": AgentNotFound,
-}
+
+
+class Host(Leader, Protocol):
+    """What the forwarder uses of its hub (core.hub.hub.Hub)."""
+
+    config: HubConfig
+    process_id: str
+    is_leader: bool
+
+    async def ensure_started(self) -> None: ...
 
 
 async def _notify(channel: str, message: dict[str, Any], message_id: str) -> None:
@@ -48,8 +54,8 @@ async def _notify(channel: str, message: dict[str, Any], message_id: str) -> Non
 
 
 class Forwarder:
-    def __init__(self, hub: Hub) -> None:
-        self.hub = hub
+    def __init__(self, host: Host) -> None:
+        self.host = host
         self.ids = itertools.count(1)
         self.waiting: dict[int, asyncio.Queue] = {}
         self.serving: dict[tuple[str, int], asyncio.Task] = {}
@@ -59,17 +65,17 @@ class Forwarder:
 
     @property
     def reply_channel(self) -> str:
-        return f"{self.hub.config.channel}_{self.hub.process_id}"
+        return f"{self.host.config.channel}_{self.host.process_id}"
 
     def _message_id(self) -> str:
-        return f"{self.hub.process_id}.{next(self.ids)}"
+        return f"{self.host.process_id}.{next(self.ids)}"
 
     async def listen_replies(self, connection: Any) -> None:
         await connection.add_listener(self.reply_channel, self._on_reply)
         self.listening.set()
 
     async def listen_requests(self, connection: Any) -> None:
-        await connection.add_listener(self.hub.config.channel, self._on_request)
+        await connection.add_listener(self.host.config.channel, self._on_request)
 
     def stop_serving(self) -> None:
         for task in self.serving.values():
@@ -78,12 +84,16 @@ class Forwarder:
 
     # ---- follower side
 
-    async def notify(self, op: str, **args: Any) -> None:
-        message = {"op": op, "from": self.hub.process_id, "rid": 0, "args": args}
-        await _notify(self.hub.config.channel, message, self._message_id())
+    async def _post(self, rid: int, body: dict[str, Any]) -> None:
+        message = {"from": self.host.process_id, "rid": rid, **body}
+        await _notify(self.host.config.channel, message, self._message_id())
 
-    async def _send(self, op: str, args: dict[str, Any]) -> tuple[int, asyncio.Queue]:
-        await self.hub.ensure_started()
+    async def notify(self, forward: Forward) -> None:
+        """Send without waiting for an answer (change notices: the leader also polls)."""
+        await self._post(0, {"forward": msgspec.to_builtins(forward)})
+
+    async def _send(self, forward: Forward) -> tuple[int, asyncio.Queue]:
+        await self.host.ensure_started()
         try:
             await asyncio.wait_for(self.listening.wait(), ACK_WITHIN_S)
         except TimeoutError:
@@ -93,8 +103,7 @@ class Forwarder:
         rid = next(self.ids)
         queue: asyncio.Queue = asyncio.Queue()
         self.waiting[rid] = queue
-        message = {"op": op, "from": self.hub.process_id, "rid": rid, "args": args}
-        await _notify(self.hub.config.channel, message, self._message_id())
+        await self._post(rid, {"forward": msgspec.to_builtins(forward)})
         try:
             await self._next(queue, ACK_WITHIN_S)
         except BaseException:
@@ -111,34 +120,43 @@ class Forwarder:
                 "and can it reach the database?)."
             ) from None
         if "error" in reply:
-            raise ERRORS.get(reply["error"], ShoalError)(reply["detail"])
+            raise from_wire(msgspec.convert(reply["error"], WireError))
         return reply
 
-    async def call(self, op: str, **args: Any) -> Any:
-        rid, queue = await self._send(op, args)
+    # Conversions are lax (strict=False) because JSON turned int keys (metrics per
+    # deployment id) into strings on the way.
+
+    async def call(self, forward: Forward) -> Any:
+        result_type = ROUTES[type(forward.request)].result
+        rid, queue = await self._send(forward)
         try:
-            reply = await self._next(queue, self.hub.config.request_timeout_s + 5)
+            reply = await self._next(queue, self.host.config.request_timeout_s + 5)
         finally:
             self.waiting.pop(rid, None)
-        result = reply.get("result")
-        return msgspec.convert(result, p.MetricsReply) if op == "metrics" else result
+        return (
+            None
+            if result_type is None
+            else msgspec.convert(reply["result"], result_type, strict=False)
+        )
 
-    async def stream(self, op: str, **args: Any) -> AsyncIterator[p.LogLine]:
-        rid, queue = await self._send(op, args)
+    async def stream(self, forward: Forward) -> AsyncIterator[Any]:
+        item_type = ROUTES[type(forward.request)].result
+        follows = bool(getattr(forward.request, "follow", False))
+        rid, queue = await self._send(forward)
         ended = False
         try:
             while True:
-                within = 24 * 3600 if args.get("follow") else self.hub.config.request_timeout_s
+                within = 24 * 3600 if follows else self.host.config.request_timeout_s
                 reply = await self._next(queue, within)
                 if reply.get("end"):
                     ended = True
                     return
-                yield msgspec.convert(reply["item"], p.LogLine)
+                yield msgspec.convert(reply["item"], item_type, strict=False)
         finally:
             self.waiting.pop(rid, None)
             if not ended:
                 with contextlib.suppress(Exception):
-                    await self.notify("cancel", rid=rid, sender=self.hub.process_id)
+                    await self._post(0, {"cancel": rid})
 
     def _on_reply(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         try:
@@ -162,9 +180,8 @@ class Forwarder:
         except Exception as error:  # unsealed, stale, replayed or broken: never acted on
             log.warning("hub: ignored a request notification (%s)", error or type(error).__name__)
             return
-        if message["op"] == "cancel":
-            key = (message["args"]["sender"], message["args"]["rid"])
-            task = self.serving.pop(key, None)
+        if "cancel" in message:
+            task = self.serving.pop((message["from"], message["cancel"]), None)
             if task is not None:
                 task.cancel()
             return
@@ -175,42 +192,34 @@ class Forwarder:
             task.add_done_callback(lambda _t: self.serving.pop(key, None))
 
     async def _serve(self, message: dict[str, Any]) -> None:
-        op, args, rid = message["op"], message["args"], message["rid"]
-        channel = f"{self.hub.config.channel}_{message['from']}"
+        rid = message["rid"]
+        channel = f"{self.host.config.channel}_{message['from']}"
         reply: dict[str, Any]
         if rid:
             await _notify(channel, {"rid": rid, "ack": True}, self._message_id())
         try:
-            if not self.hub.is_leader:  # leadership moved while the request was on its way
+            if not self.host.is_leader:  # leadership moved while the request was on its way
                 raise AgentUnavailable("The hub is changing hands; try again in a moment.")
-            if op == "logs":
-                async for line in self.hub.logs(**args):
-                    item = {"rid": rid, "item": msgspec.to_builtins(line)}
-                    await _notify(channel, item, self._message_id())
+            try:
+                forward = msgspec.convert(message["forward"], Forward, strict=False)
+            except msgspec.ValidationError as error:  # a newer follower's request type
+                raise AgentUnavailable(
+                    f"This hub leader cannot read the request: {error}"
+                ) from None
+            route = ROUTES[type(forward.request)]
+            outcome = route.handle(self.host, forward.node_id, forward.request)
+            if route.stream:
+                async for item in outcome:
+                    body = {"rid": rid, "item": msgspec.to_builtins(item)}
+                    await _notify(channel, body, self._message_id())
                 reply = {"rid": rid, "end": True}
             else:
-                reply = {"rid": rid, "result": msgspec.to_builtins(await self._run(op, args))}
+                reply = {"rid": rid, "result": msgspec.to_builtins(await outcome)}
         except ShoalError as error:
-            reply = {"rid": rid, "error": type(error).__name__, "detail": error.detail}
+            reply = {"rid": rid, "error": msgspec.to_builtins(to_wire(error))}
         except Exception as error:
-            log.exception("hub: forwarded %s failed", op)
-            reply = {"rid": rid, "error": "AgentUnavailable", "detail": f"hub error: {error}"}
+            log.exception("hub: a forwarded request failed")
+            wire = to_wire(AgentUnavailable(f"hub error: {error}"))
+            reply = {"rid": rid, "error": msgspec.to_builtins(wire)}
         if rid:
             await _notify(channel, reply, self._message_id())
-
-    async def _run(self, op: str, args: dict[str, Any]) -> Any:
-        hub = self.hub
-        if op == "refresh":
-            return await hub.refresh(args["node_id"])
-        if op == "deploy":
-            spec = msgspec.convert(args["spec"], p.DeploymentSpec)
-            return await hub.deploy(args["node_id"], spec)
-        if op == "delete":
-            return await hub.delete(args["node_id"], args["deployment_id"])
-        if op == "metrics":
-            return await hub.metrics(args["node_id"])
-        if op == "rotate_token":
-            return await hub.rotate_token(args["node_id"], args["new_key"])
-        if op == "plugins":
-            return await hub.plugins_changed()
-        raise AgentUnavailable(f"unknown hub request {op!r}")

@@ -32,10 +32,9 @@ from core.errors import AgentUnavailable
 from core.hub.config import HubConfig
 from core.hub.connection import NodeConnection, Target
 from core.hub.forward import Forwarder
-from core.hub.plugin_push import push
 from core.hub.recorder import DatabaseSink
-from core.hub.sink import Sink
-from core.services import step_outputs
+from core.hub.requests import ROUTES, Forward, NodeChanged, PluginsChanged
+from core.hub.sink import DesiredState, PluginList, Sink, no_deployments, no_plugins
 from core.tables import Node
 
 log = logging.getLogger("shoal.hub")
@@ -44,9 +43,21 @@ NOT_CONNECTABLE = ("revoked", "untrusted")
 
 
 class Hub:
-    def __init__(self, config: HubConfig | None = None, sink: Sink | None = None) -> None:
+    """`desired_state` and `plugins` build the Sync a leader sends after each handshake (a
+    hub without them syncs no deployments and no plugins: enough for a follower, which never
+    syncs, and for tools; `shoal serve` passes core.services.deployment_actions' two)."""
+
+    def __init__(
+        self,
+        config: HubConfig | None = None,
+        sink: Sink | None = None,
+        *,
+        desired_state: DesiredState = no_deployments,
+        plugins: PluginList = no_plugins,
+    ) -> None:
         self.config = config or HubConfig()
-        self.sink = sink or DatabaseSink()
+        self.plugins = plugins
+        self.sink = sink or DatabaseSink(self, desired_state, plugins)
         self.connections: dict[int, NodeConnection] = {}
         self.is_leader = False
         self.process_id = secrets.token_hex(6)
@@ -186,58 +197,42 @@ class Hub:
 
     # ---- requests (any process; followers forward to the leader)
 
+    async def ask(self, node_id: int | None, request: Any) -> Any:
+        """Run a request (core.hub.requests) where the agent connections are: here when this
+        process leads, otherwise on the leader, whose answer or error comes back."""
+        route = ROUTES[type(request)]
+        if self.is_leader:
+            return await route.handle(self, node_id, request)
+        return await self.forwarder.call(Forward(node_id=node_id, request=request))
+
+    async def tell(self, node_id: int | None, request: Any) -> None:
+        """Like `ask` for a notice nobody waits on: a follower does not wait for the leader."""
+        if self.is_leader:
+            await ROUTES[type(request)].handle(self, node_id, request)
+        else:
+            await self.forwarder.notify(Forward(node_id=node_id, request=request))
+
     async def node_changed(self, node_id: int) -> None:
         """A node row changed (added, switched, approved, revoked, removed): act on it now."""
-        if self.is_leader:
-            await self.refresh(node_id)
-        else:
-            await self.forwarder.notify("refresh", node_id=node_id)
-
-    async def deploy(self, node_id: int, spec: p.DeploymentSpec) -> None:
-        if self.is_leader:
-            await self.local(node_id).request(p.Deploy, spec=spec)
-        else:
-            await self.forwarder.call("deploy", node_id=node_id, spec=spec)
-
-    async def delete(self, node_id: int, deployment_id: int) -> None:
-        if self.is_leader:
-            connection = self.local(node_id)
-            # An agent restarted since the deploy has neither: its rollbacks would fail.
-            secrets, outputs = await step_outputs.rollback_inputs(deployment_id)
-            await connection.request(
-                p.Delete, deployment_id=deployment_id, secrets=secrets, outputs=outputs
-            )
-        else:
-            await self.forwarder.call("delete", node_id=node_id, deployment_id=deployment_id)
+        await self.tell(node_id, NodeChanged())
 
     async def plugins_changed(self) -> None:
         """The catalog's plugin list changed: every connected agent hears it now."""
-        if self.is_leader:
-            import core.hub as providers  # installed by the lead (core.services)
+        await self.tell(None, PluginsChanged())
 
-            await push(self.connections.values(), await providers.plugins_provider())
-        else:
-            await self.forwarder.notify("plugins")
+    async def deploy(self, node_id: int, spec: p.DeploymentSpec) -> None:
+        await self.ask(node_id, p.Deploy(id=0, spec=spec))
+
+    async def delete(self, node_id: int, deployment_id: int) -> None:
+        await self.ask(node_id, p.Delete(id=0, deployment_id=deployment_id))
 
     async def metrics(self, node_id: int) -> p.MetricsReply:
-        if self.is_leader:
-            return await self.local(node_id).request(p.GetMetrics)
-        return await self.forwarder.call("metrics", node_id=node_id)
+        return await self.ask(node_id, p.GetMetrics(id=0))
 
     async def rotate_token(self, node_id: int, new_key_hex: str) -> bool:
         """Push a new token key over the live session; False when the node is not connected
         (the agent then needs a restart with the new token)."""
-        if not self.is_leader:
-            return await self.forwarder.call("rotate_token", node_id=node_id, new_key=new_key_hex)
-        connection = self.connections.get(node_id)
-        if connection is None:
-            return False
-        pushed = False
-        if connection.online:
-            await connection.request(p.RotateToken, new_key=new_key_hex)
-            pushed = True
-        connection.target.key = bytes.fromhex(new_key_hex)
-        return pushed
+        return await self.ask(node_id, p.RotateToken(id=0, new_key=new_key_hex))
 
     async def logs(
         self,
@@ -250,19 +245,24 @@ class Hub:
         timestamps: bool = False,
     ) -> AsyncIterator[p.LogLine]:
         """A service's log lines; `since` (Unix seconds) resumes a stream, see agent Logs."""
-        if not self.is_leader:
-            args = {"node_id": node_id, "deployment_id": deployment_id, "service": service}
-            args |= {"since": since, "timestamps": timestamps}
-            async for line in self.forwarder.stream("logs", tail=tail, follow=follow, **args):
-                yield line
-            return
-        connection = self.local(node_id)
-        stream = connection.open_logs(deployment_id, service or "", tail, follow, since, timestamps)
+        request = p.Logs(
+            id=0,
+            deployment_id=deployment_id,
+            step=service or "",
+            tail=tail,
+            follow=follow,
+            since=since,
+            timestamps=timestamps,
+        )
+        if self.is_leader:
+            lines = ROUTES[p.Logs].handle(self, node_id, request)
+        else:
+            lines = self.forwarder.stream(Forward(node_id=node_id, request=request))
         try:
-            async for line in stream:
+            async for line in lines:
                 yield line
         finally:
-            await stream.aclose()
+            await lines.aclose()  # at once, not when collected: it stops the agent's stream
 
     def local(self, node_id: int) -> NodeConnection:
         connection = self.connections.get(node_id)

@@ -4,12 +4,12 @@ deployments on them), then published for the live pages. See core.hub.sink for t
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from agent import protocol as p
 from core.errors import ShoalError
 from core.hub import events
-from core.hub.sink import Desired
+from core.hub.sink import Desired, DesiredState, PluginList
 from core.hub.unreported import resolve_unreported
 from core.notifications import outbox
 from core.tables import Deployment, Node
@@ -17,7 +17,15 @@ from core.tables import Deployment, Node
 log = logging.getLogger("shoal.hub")
 
 
-async def _send_waiting_deletes(hub: Any, node_id: int) -> None:
+class Requests(Protocol):
+    """The requests the sink sends back to a node (the hub's own methods)."""
+
+    async def deploy(self, node_id: int, spec: p.DeploymentSpec) -> None: ...
+
+    async def delete(self, node_id: int, deployment_id: int) -> None: ...
+
+
+async def _send_waiting_deletes(hub: Requests, node_id: int) -> None:
     """Deletes that waited for this node go out before its desired state, each with the secrets
     and real step outputs its plugin rollbacks need: the Sync that leaves the deployment out
     would have the agent (perhaps restarted meanwhile, so knowing neither) roll back without."""
@@ -34,15 +42,16 @@ async def _send_waiting_deletes(hub: Any, node_id: int) -> None:
 
 
 class DatabaseSink:
+    def __init__(self, hub: Requests, desired_state: DesiredState, plugins: PluginList) -> None:
+        self.hub, self.desired_state, self.plugins = hub, desired_state, plugins
+
     async def desired(self, node_id: int) -> Desired:
         """A deployment whose spec cannot be built now is kept as it is if the agent has it
         (a master key or catalog mistake must not tear down what runs); `synced` resolves it
         when the agent does not."""
-        import core.hub as hub  # looked up at call time: the lead installs the providers
-
-        await _send_waiting_deletes(hub.get_hub(), node_id)
-        desired = Desired(specs=[], plugins=list(await hub.plugins_provider()))
-        for wanted in await hub.desired_state_provider(node_id):
+        await _send_waiting_deletes(self.hub, node_id)
+        desired = Desired(specs=[], plugins=list(await self.plugins()))
+        for wanted in await self.desired_state(node_id):
             if isinstance(wanted, p.DeploymentSpec):
                 desired.specs.append(wanted)
             else:  # deployment_specs.Unbuildable
@@ -83,11 +92,9 @@ class DatabaseSink:
             await outbox.node_came_back(node_id)
 
     async def synced(self, node_id: int, states: list[p.DeploymentState]) -> None:
-        import core.hub as hub
-
         await events.record_states(node_id, states)
         reported = {state.deployment_id for state in states}
-        await resolve_unreported(node_id, reported, hub.get_hub().deploy)
+        await resolve_unreported(node_id, reported, self.hub.deploy)
 
     async def event(self, node_id: int, event: Any) -> None:
         await events.dispatch(node_id, event)

@@ -3,10 +3,25 @@ it (core.hub.recorder), unit tests and the load generator use small in-memory on
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from agent.protocol import DeploymentSpec, DeploymentState, Hello, PluginInfo, Welcome
+
+# What the hub is given to build a node's Sync (core.services.deployment_actions has both):
+# every deployment that should exist on a node, each as its DeploymentSpec or as a
+# deployment_specs.Unbuildable (why its spec cannot be built now); and the catalog's plugins.
+DesiredState = Callable[[int], Awaitable[list[Any]]]
+PluginList = Callable[[], Awaitable[list[PluginInfo]]]
+
+
+async def no_deployments(node_id: int) -> list[Any]:
+    return []
+
+
+async def no_plugins() -> list[PluginInfo]:
+    return []
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from agent import protocol
-from core import context, hub
+from core import context
 from core.actor import Actor
 from core.domain import extension, images, status
 from core.domain import pipeline as graphs
@@ -216,9 +216,3 @@ async def plugin_infos() -> list[protocol.PluginInfo]:
         )
         for r in rows
     ]
-
-
-# The hub's Sync after every handshake sends exactly these; installed on import so that any
-# process (or test) that can create deployments also tells agents to keep them.
-hub.desired_state_provider = desired_specs
-hub.plugins_provider = plugin_infos

@@ -53,7 +53,14 @@ async def until(
 
 
 async def started_hub(dsn: str, config: HubConfig) -> Hub:
-    hub = Hub(config)
+    """A hub that syncs nodes as `shoal serve`'s does: with the services' desired state."""
+    from core.services import deployment_actions
+
+    hub = Hub(
+        config,
+        desired_state=deployment_actions.desired_specs,
+        plugins=deployment_actions.plugin_infos,
+    )
     await hub.start(dsn)
     return hub
 

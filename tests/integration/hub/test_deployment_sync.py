@@ -9,7 +9,6 @@ import time
 
 import pytest
 
-import core.hub
 from core.tables import Deployment, PipelineStep
 from shoaltest.agent import httpd_service, make_spec
 from shoaltest.hub import add_node_with_agent, deployment_on, started_hub, until, wait_status
@@ -41,7 +40,7 @@ async def test_deploy_events_offline_and_resync(
     async def desired(node_id: int):
         return [spec] if node_id == node.id else []
 
-    monkeypatch.setattr(core.hub, "desired_state_provider", desired)
+    monkeypatch.setattr(hub.sink, "desired_state", desired)
     await hub.deploy(node.id, spec)
 
     async def running():
