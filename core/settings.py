@@ -79,6 +79,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """How long to wait for an agent's reply to a request."""
     registry_timeout_s: float = 10.0
     """Seconds to wait for a container registry when listing tags or testing a connection."""
+    preview_image_wait_minutes: int = 30
+    """How long a preview waits for its image tags to appear in the registry before it fails."""
     smtp_url: str = ""
     """Mail server for personal notifications: smtp+starttls://user:pass@host:587, smtps://, smtp://."""
     smtp_from: str = ""

@@ -15,7 +15,7 @@ from saq import CronJob, Queue, Worker
 from saq.queue.postgres import PostgresQueue
 
 from core.db import psycopg_dsn
-from core.jobs import deployments, housekeeping, notifications, previews
+from core.jobs import deployments, housekeeping, notifications, preview_images, previews
 
 log = logging.getLogger("shoal.jobs")
 
@@ -29,6 +29,7 @@ FUNCTIONS: list[Any] = [
     deployments.sweep_expired,
     previews.reconcile_preview,
     previews.report_preview,
+    preview_images.check_waiting_images,
     notifications.dispatch_notifications,
     notifications.deliver_notification,
     notifications.resume_notifications,
@@ -38,6 +39,7 @@ CRON_JOBS = [
     CronJob(housekeeping.purge_retired_plugins, cron="*/10 * * * *"),
     CronJob(housekeeping.protect_step_outputs, cron="* * * * *"),
     CronJob(deployments.sweep_expired, cron="* * * * *"),
+    CronJob(preview_images.check_waiting_images, cron="* * * * *"),
     CronJob(notifications.resume_notifications, cron="* * * * *"),
 ]
 

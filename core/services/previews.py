@@ -22,7 +22,7 @@ from core.domain import previews as rules
 from core.domain import status
 from core.domain.access import Level
 from core.errors import Conflict, InvalidInput, NotFound, ShoalError
-from core.services import access, preview_deployments
+from core.services import access, preview_deployments, preview_images
 from core.services.audit import Target, audited
 from core.services.preview_locks import preview_lock
 from core.services.preview_rules import rule_row
@@ -228,9 +228,16 @@ async def _converge(row: dict[str, Any]) -> str:
     name, tags = rules.render_name(rule["name_template"], ref), row["tags"] or {}
     held = status.AWAITING_APPROVAL if row["approval"] == rules.APPROVAL_PENDING else None
     try:
+        # CI may still be building: wait for the tags (17b, core/services/preview_images.py).
+        if held is None and await preview_images.missing(tags, project_id=rule["project"]):
+            held = status.WAITING_FOR_IMAGE
         if live and state == held:
             await preview_deployments.retag_held(current, tags)
             return "held, tags updated"
+        if live and state == status.AWAITING_APPROVAL and held == status.WAITING_FOR_IMAGE:
+            await preview_deployments.retag_held(current, tags)
+            await preview_images.wait(current)
+            return "approved, waiting for image"
         if live and state in preview_deployments.HELD and held is None:
             await preview_deployments.retag_held(current, tags)
             await preview_deployments.release(current)

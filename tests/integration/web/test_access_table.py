@@ -89,6 +89,11 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/auth/oidc/corp/callback", {"anonymous": 404, "user": 404, "admin": 404}),
     ("POST", "/auth/oidc/corp/link", {"anonymous": 302, "user": 404, "admin": 404}),
     ("GET", "/auth/oidc/corp/signed-out", {"anonymous": 200, "user": 303, "admin": 303}),
+    # Registry pushes (issue 17): no user's session or API token counts, only the webhook
+    # secret of a registry preview rule (deployments/test_preview_pushes.py). None here.
+    ("POST", "/api/v1/previews/registry", {"anonymous": 401, "admin": 401, "admin_token": 401}),
+    ("POST", "/api/v1/previews/dockerhub", {"anonymous": 401, "admin": 401, "admin_token": 401}),
+    ("POST", "/api/v1/previews/push", {"anonymous": 401, "admin": 401, "admin_token": 401}),
 ]
 
 

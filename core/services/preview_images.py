@@ -1,0 +1,128 @@
+"""Previews whose images are not in the registry yet (CI still building): they wait in
+`waiting_for_image`, taking no node and running nothing, and deploy once every chosen tag is
+there. A registry push wakes them at once (`wake`); the `check_waiting_images` job, every
+minute, is the fallback; past `preview_image_wait_minutes` they fail, saying which tag never came.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from core import context
+from core.domain import pipeline as graphs
+from core.domain import status
+from core.errors import ShoalError
+from core.registry_client import RegistryError, RepositoryNotFound
+from core.services import lifecycle, preview_deployments, registries
+from core.services.deployment_inputs import latest_pipeline
+from core.tables import Deployment, PipelineVersion, Service
+from core.tables.previews import Preview
+
+log = logging.getLogger("shoal.previews")
+JOB = "check_waiting_images"
+
+
+async def missing(
+    tags: dict[str, str], *, project_id: int | None = None, version_id: int | None = None
+) -> list[str]:
+    """`image:tag` of each selectable service whose chosen tag the registry does not list,
+    under the project's latest pipeline (or the given version). A registry that cannot be
+    asked counts as having it: the deployment then goes ahead and its pull says what failed."""
+    if version_id is None:
+        graph = graphs.decode((await latest_pipeline(project_id or 0))["graph"])
+    else:
+        row = await (
+            PipelineVersion.select(PipelineVersion.graph)
+            .where(PipelineVersion.id == version_id)
+            .output(load_json=True)
+            .first()
+        )
+        graph = graphs.decode(row["graph"])
+    wanted = {n.config["service_id"]: n.id for n in graph.nodes if n.kind == "service"}
+    rows = await Service.select().where(Service.id.is_in(list(wanted) or [0])).run()
+    absent = []
+    for service in rows:
+        tag = tags.get(wanted[service["id"]], "")
+        if service["tag_mode"] != "selectable" or not tag:
+            continue
+        try:
+            listing = await registries.list_tags(
+                service["registry"], service["image"], refresh=True
+            )
+        except RepositoryNotFound:  # nothing pushed to it yet: CI's first build
+            absent.append(f"{service['image']}:{tag}")
+            continue
+        except RegistryError as exc:
+            log.info("preview image check of %s skipped: %s", service["image"], exc.detail)
+            continue
+        if tag not in listing.tags:
+            absent.append(f"{service['image']}:{tag}")
+    return absent
+
+
+async def wait(deployment_id: int) -> bool:
+    """A held deployment (awaiting approval, just approved) goes on to wait for its image."""
+    return await lifecycle.move(deployment_id, status.WAITING_FOR_IMAGE)
+
+
+async def wake(pushed: list[tuple[str, str]]) -> None:
+    """A registry said these (repository, tag) arrived: check the waiting ones now."""
+    if await Deployment.exists().where(Deployment.status == status.WAITING_FOR_IMAGE).run():
+        log.info("pushed %s: checking the deployments waiting for an image", pushed[:5])
+        # No job key: a check already running may have looked before this push landed.
+        await context.queue().enqueue(JOB, timeout=0)
+
+
+async def check_waiting(now: datetime | None = None) -> dict[str, list[int]]:
+    """Releases the waiting deployments whose images are all there, fails those that waited
+    too long; each under its preview's lock, so a new push meanwhile is not lost."""
+    now = now or datetime.now(UTC)
+    limit = timedelta(minutes=context.settings().preview_image_wait_minutes)
+    rows = (
+        await Deployment.select(
+            Deployment.id, Deployment.tags, Deployment.pipeline_version, Deployment.created_at
+        )
+        .where(Deployment.status == status.WAITING_FOR_IMAGE)
+        .output(load_json=True)
+        .run()
+    )
+    done: dict[str, list[int]] = {"released": [], "failed": [], "waiting": []}
+    for row in rows:
+        preview = (
+            await Preview.select(Preview.id).where(Preview.deployment == row["id"]).first().run()
+        )
+        async with preview_deployments.preview_lock(preview["id"] if preview else -row["id"]):
+            verdict = await _check_one(row["id"], now, limit)
+        done[verdict].append(row["id"])
+    return done
+
+
+async def _check_one(deployment_id: int, now: datetime, limit: timedelta) -> str:
+    row = await (
+        Deployment.select(
+            Deployment.status, Deployment.tags, Deployment.pipeline_version, Deployment.created_at
+        )
+        .where(Deployment.id == deployment_id)
+        .output(load_json=True)
+        .first()
+    )
+    if row is None or row["status"] != status.WAITING_FOR_IMAGE:
+        return "waiting"  # moved meanwhile (deleted, replaced): nothing to do here
+    absent = await missing(row["tags"] or {}, version_id=row["pipeline_version"])
+    if not absent:
+        try:
+            released = await preview_deployments.release(deployment_id)
+        except ShoalError as exc:  # no node has room for it now
+            await preview_deployments.hold_failed(deployment_id, exc.detail)
+            return "failed"
+        return "released" if released else "waiting"
+    if now - row["created_at"] > limit:
+        minutes = int(limit.total_seconds() // 60)
+        await preview_deployments.hold_failed(
+            deployment_id,
+            f"The image {', '.join(absent)} did not appear in the registry within "
+            f"{minutes} minutes.",
+        )
+        return "failed"
+    return "waiting"

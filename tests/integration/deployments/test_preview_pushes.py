@@ -1,0 +1,171 @@
+"""Issue 17: registry pushes and previews waiting for their image, in-process against the
+app on the test database and the session's real registry (no agent: a released preview goes
+as far as `pending` on the world's node; tests/e2e/test_registry_previews.py runs it all).
+
+- the push endpoints answer 401 to a wrong or missing token and change nothing; a push to a
+  repository no rule follows is acknowledged (200) and ignored; a tag the rule's template does
+  not read is ignored; the same notification twice acts once; malformed is 422, huge 413;
+- a preview whose tag is not in the registry waits (`waiting_for_image`, said on the page with
+  the tag), is released by the check once the tag is pushed, and fails past the wait limit
+  naming the image that never came.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from core.domain import status
+from core.services import preview_images, preview_rules, previews, registries
+from core.tables import Deployment, Service
+from core.tables.previews import Preview, WebhookDelivery
+
+pytestmark = [pytest.mark.docker]
+SECRET = "push-secret-1"
+MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+
+
+def envelope(repository: str, tag: str, event_id: str, digest: str = "sha256:" + "b" * 64):
+    target = {"mediaType": MANIFEST, "repository": repository, "tag": tag, "digest": digest}
+    layer = {"mediaType": "application/octet-stream", "repository": repository, "digest": digest}
+    events = [
+        {"id": f"{event_id}-layer", "action": "push", "target": layer},
+        {"id": event_id, "action": "push", "target": target, "request": {"host": "x"}},
+    ]
+    return json.dumps({"events": events}).encode()
+
+
+@pytest.fixture
+async def rule(world, registry, busybox_image, docker_client):
+    """A registry rule following shop/pv-web (`pr-{number}` → service `web`) on a real
+    registry; the world's `api` service is pinned and never checked."""
+    docker_client.images.get(busybox_image).tag("shoal-test/pv-web", "base")
+    real = await registries.create_registry(
+        world.admin,
+        registries.RegistryInput(
+            name="real", url=registry.url, username=registry.username, password=registry.password
+        ),
+    )
+    await (
+        Service.update(
+            {Service.registry: real.id, Service.image: "shop/pv-web", Service.tag_pattern: "*"}
+        )
+        .where(Service.name == "web")
+        .run()
+    )
+    made = await preview_rules.create_rule(
+        world.admin,
+        world.project_id,
+        preview_rules.RuleInput(
+            environment_id=world.env_id,
+            forge="registry",
+            registry_repository="shop/pv-web",
+            tag_templates={"web": "pr-{number}"},
+            webhook_secret=SECRET,
+        ),
+    )
+    return made
+
+
+async def post(client, path: str, body: bytes, bearer: str | None = SECRET, query: str = ""):
+    headers = {"Content-Type": "application/json"}
+    if bearer is not None:
+        headers["Authorization"] = f"Bearer {bearer}"
+    params = {"token": query} if query else {}
+    url = f"/api/v1/previews/{path}"
+    return await client.post(url, content=body, headers=headers, params=params)
+
+
+async def test_pushes_are_authenticated_acknowledged_and_acted_on_once(client, rule):
+    body = envelope("shop/pv-web", "pr-7", "ev-1")
+    for token in (None, "wrong"):
+        refused = await post(client, "registry", body, token)
+        assert refused.status_code == 401, refused.text
+        assert refused.json()["status_code"] == 401
+    assert await WebhookDelivery.count() == 0
+
+    other = await post(client, "registry", envelope("someone/else", "pr-7", "ev-0"))
+    assert other.status_code == 200, other.text
+    assert other.json()["received"][0]["outcome"] == "ignored: no rule follows someone/else"
+    assert await Preview.count() == 0
+
+    first = await post(client, "registry", body)
+    assert first.status_code == 200, first.text
+    [outcome] = first.json()["received"]  # the layer upload is not a push of a tag
+    assert outcome["outcome"] == f"rule {rule.id}: preview #7"
+    again = await post(client, "registry", body)  # the registry retries a delivery
+    assert again.json()["received"][0]["outcome"] == "already received"
+    row = await Preview.select().where(Preview.number == 7).output(load_json=True).first()
+    assert (row["tags"], row["generation"]) == ({"web": "pr-7"}, 1)
+
+    newer = envelope("shop/pv-web", "pr-7", "ev-2", digest="sha256:" + "c" * 64)
+    assert (await post(client, "registry", newer)).status_code == 200  # a new image, same tag
+    assert await Preview.select(Preview.generation).where(Preview.number == 7).first() == {
+        "generation": 2
+    }
+
+    latest = await post(client, "push", b'{"repository": "shop/pv-web", "tag": "latest"}')
+    assert (
+        latest.json()["received"][0]["outcome"]
+        == f"rule {rule.id}: 'latest' is not one of its tags"
+    )
+    hub = {"push_data": {"tag": "pr-9"}, "repository": {"repo_name": "shop/pv-web"}}
+    by_hub = await post(client, "dockerhub", json.dumps(hub).encode(), None, SECRET)
+    assert by_hub.json()["received"][0]["outcome"] == f"rule {rule.id}: preview #9"
+
+    assert (await post(client, "registry", b"{nope")).status_code == 422
+    assert (await post(client, "push", b'{"repository": "shop/pv-web"}')).status_code == 422
+    bad_tag = await post(client, "push", b'{"repository": "shop/pv-web", "tag": "a/b"}')
+    assert bad_tag.status_code == 422 and "not allowed" in bad_tag.json()["detail"]
+    huge = await post(client, "registry", b'{"events": [' + b" " * (2 * 1024 * 1024) + b"]}")
+    assert huge.status_code == 413
+    assert await Preview.count() == 2
+
+
+async def test_a_preview_waits_for_its_image_then_deploys_or_fails_in_time(
+    client, rule, world, registry, web_app
+):
+    await previews.apply(rule.id, previews.PreviewRef(number=11, tags={"web": "pr-11"}))
+    await previews.apply(rule.id, previews.PreviewRef(number=12, tags={"web": "pr-12"}))
+    waiting = {}
+    for number in (11, 12):
+        preview_id = (await Preview.select(Preview.id).where(Preview.number == number).first())[
+            "id"
+        ]
+        assert await previews.reconcile(preview_id) == "held"
+        row = await Preview.select(Preview.deployment).where(Preview.id == preview_id).first()
+        waiting[number] = row["deployment"]
+        dep = (
+            await Deployment.select(Deployment.status)
+            .where(Deployment.id == row["deployment"])
+            .first()
+        )
+        assert dep["status"] == status.WAITING_FOR_IMAGE
+
+    assert (await client.login("admin", "admin-password-1")).status_code == 303
+    page = await client.get(f"/deployments/{waiting[11]}")
+    assert "Waiting for image" in page.text and "<code>pr-11</code>" in page.text
+
+    nothing_yet = {"released": [], "failed": [], "waiting": sorted(waiting.values())}
+    assert await preview_images.check_waiting() == nothing_yet
+    registry.push("shoal-test/pv-web:base", "shop/pv-web", "pr-11")
+    done = await preview_images.check_waiting()
+    assert done["released"] == [waiting[11]] and done["waiting"] == [waiting[12]]
+    dep = (
+        await Deployment.select(Deployment.status, Deployment.node)
+        .where(Deployment.id == waiting[11])
+        .first()
+    )
+    assert dep == {"status": status.PENDING, "node": world.node_id}
+
+    later = datetime.now(UTC) + timedelta(minutes=31)
+    assert (await preview_images.check_waiting(later))["failed"] == [waiting[12]]
+    dep = (
+        await Deployment.select(Deployment.status, Deployment.error)
+        .where(Deployment.id == waiting[12])
+        .first()
+    )
+    assert dep["status"] == status.FAILED
+    assert "shop/pv-web:pr-12 did not appear in the registry within 30 minutes" in dep["error"]
