@@ -6,6 +6,9 @@ without a dockerd.
 Every method runs off the event loop (the real one on a worker thread) and raises
 `runtime.DockerUnavailable` when the daemon does not answer, Docker's own `APIError`/`NotFound`
 when it refuses, and `ImagePullError`/`PoolExhausted` for a failed pull or subnet pick.
+
+A new Docker operation (an exec, stopping a deployment to sleep): add it here, in
+runtime/engine.py and in tests/unit/agent/fake_engine.py; test_engine_shape.py checks all three.
 """
 
 from __future__ import annotations
