@@ -4,16 +4,19 @@ browser would (the browser journey is in tests/e2e/test_sso_journey.py)."""
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from joserfc.jwk import KeySet, RSAKey
 
 from core import crypto
 from core.actor import Actor
 from core.oidc import client as oidc_client
 from core.services import accounts, sso_groups, sso_providers, teams
 from core.services.sso_providers import ProviderInput
-from core.tables import Membership, OidcIdentity, User
+from core.tables import Membership, OidcIdentity, OidcLogin, User
 from shoaltest.ports import free_port
 from shoaltest.web import ADMIN_PASSWORD
 
@@ -234,3 +237,30 @@ async def test_memberships_made_by_a_deleted_provider_go_with_it(client, oidc_pr
     assert await Membership.count().run() == 1
     await sso_providers.delete_provider(SYSTEM, mock_sso.id)
     assert await Membership.count().run() == 0
+
+
+async def test_a_rotated_provider_key_is_fetched_again(client, oidc_provider, mock_sso):
+    """Shoal holds an old key set (as after the provider rotated its keys): the ID token's
+    unknown key makes it fetch the set again, once, and the sign-in goes through."""
+    old_key = RSAKey.generate_key(2048, parameters={"kid": "retired"})
+    jwks_uri = f"{oidc_provider.issuer}/jwks"
+    stale = KeySet([old_key]).as_dict(private=False)
+    oidc_client._jwks[jwks_uri] = (time.monotonic(), stale)
+    oidc_provider.set_user("hank-1", preferred_username="hank")
+    response, _ = await _sign_in(client, oidc_provider, "hank-1")
+    assert response.status_code == 303
+    assert oidc_client._jwks[jwks_uri][1] != stale
+
+
+async def test_a_sign_in_left_too_long_is_refused(client, oidc_provider, mock_sso):
+    oidc_provider.set_user("ivy-1", preferred_username="ivy")
+    start = await client.get("/auth/oidc/mock/start")
+    await (
+        OidcLogin.update({OidcLogin.expires_at: datetime.now(UTC) - timedelta(seconds=1)})
+        .where(OidcLogin.id > 0)
+        .run()
+    )
+    callback = urlsplit(oidc_provider.authorize(start.headers["location"], "ivy-1"))
+    refused = await client.get(f"{callback.path}?{callback.query}")
+    assert refused.status_code == 400 and "expired" in refused.text
+    assert not await User.exists().where(User.username == "ivy").run()
