@@ -1,12 +1,15 @@
 """Fixture `registry`: a real Docker registry (Debian's docker-registry) with htpasswd auth.
 
 It listens on a free 127.0.0.1 port with its storage in a temporary directory and is stopped
-(by pid) at the end of the session. `push` goes through the real dockerd; dockerd talks to
-127.0.0.1 registries over plain HTTP without any insecure-registry setting.
+(by pid) at the end of the session. `running_registry(...)` starts one of a test's own, with
+its notification endpoint pointed wherever the test says (registry pushes → previews).
+`push` goes through the real dockerd; dockerd talks to 127.0.0.1 registries over plain HTTP
+without any insecure-registry setting.
 """
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import shutil
 import signal
@@ -54,6 +57,7 @@ class RegistryServer:
     password: str
     docker_client: docker.DockerClient
     pushed: list[str] = field(default_factory=list)
+    log_path: Path | None = None  # its log, for a test's failure message
 
     @property
     def url(self) -> str:
@@ -92,9 +96,25 @@ def _wait_ready(url: str, process: subprocess.Popen, log_path: Path) -> None:
     pytest.fail(f"docker-registry did not answer on {url}:\n{log_path.read_text()[-2000:]}")
 
 
-@pytest.fixture(scope="session")
-def registry(docker_client: docker.DockerClient) -> Iterator[RegistryServer]:
-    """A running registry with one htpasswd user; `.push(image, repo, tag)` fills it."""
+NOTIFY = """\
+notifications:
+  endpoints:
+    - name: shoal
+      url: {url}
+      headers:
+        Authorization: [Bearer {token}]
+      timeout: 5s
+      threshold: 3
+      backoff: 1s
+"""
+
+
+@contextlib.contextmanager
+def running_registry(
+    docker_client: docker.DockerClient, notify_url: str = "", notify_token: str = ""
+) -> Iterator[RegistryServer]:
+    """A registry of the caller's own; with `notify_url`, its notification endpoint posts
+    every event there with `Authorization: Bearer <notify_token>`."""
     if not shutil.which(REGISTRY_BINARY) or not shutil.which("htpasswd"):
         pytest.fail("apt-get install docker-registry apache2-utils (registry and htpasswd)")
     username, password = "shoal", secrets.token_urlsafe(12)
@@ -109,17 +129,19 @@ def registry(docker_client: docker.DockerClient) -> Iterator[RegistryServer]:
         )
         port = free_port()
         config = root / "config.yml"
-        config.write_text(
-            CONFIG.format(
-                root=root / "data", port=port, secret=secrets.token_hex(16), htpasswd=htpasswd
-            )
+        text = CONFIG.format(
+            root=root / "data", port=port, secret=secrets.token_hex(16), htpasswd=htpasswd
         )
+        if notify_url:
+            text += NOTIFY.format(url=notify_url, token=notify_token)
+        config.write_text(text)
         log_path = root / "registry.log"
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
                 [REGISTRY_BINARY, "serve", str(config)], stdout=log, stderr=log
             )
         server = RegistryServer(f"127.0.0.1:{port}", username, password, docker_client)
+        server.log_path = log_path
         try:
             _wait_ready(server.url, process, log_path)
             yield server
@@ -130,3 +152,10 @@ def registry(docker_client: docker.DockerClient) -> Iterator[RegistryServer]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@pytest.fixture(scope="session")
+def registry(docker_client: docker.DockerClient) -> Iterator[RegistryServer]:
+    """A running registry with one htpasswd user; `.push(image, repo, tag)` fills it."""
+    with running_registry(docker_client) as server:
+        yield server

@@ -1,6 +1,6 @@
 """Issue 17: registry pushes and previews waiting for their image, in-process against the
 app on the test database and the session's real registry (no agent: a released preview goes
-as far as `pending` on the world's node; tests/e2e/test_registry_previews.py runs it all).
+as far as `pending` on the world's node; web/test_registry_previews.py runs it all).
 
 - the push endpoints answer 401 to a wrong or missing token and change nothing; a push to a
   repository no rule follows is acknowledged (200) and ignored; a tag the rule's template does

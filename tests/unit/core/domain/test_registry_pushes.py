@@ -1,6 +1,6 @@
 """Registry pushes read from each notifier's own format (the envelope below is the shape
 distribution 2.8 sends, as documented in its notifications.md and seen from Debian's
-docker-registry in tests/e2e/test_registry_previews.py)."""
+docker-registry in tests/integration/web/test_registry_previews.py)."""
 
 from __future__ import annotations
 
