@@ -84,9 +84,34 @@ async def _take_login(state: str, provider_id: int) -> dict:
 async def finish(
     provider_name: str, *, public_url: str, state: str, code: str, error: str = ""
 ) -> tuple[SignedIn, str]:
-    """(who signed in, where to go next); SignInRefused / ProviderDown when it fails."""
+    """(who signed in, where to go next); SignInRefused / ProviderDown when it fails, recorded
+    in the audit log with the reason."""
     provider = await sso_providers.provider_by_name(provider_name)
-    login = await _take_login(state, provider.id)
+    try:
+        login = await _take_login(state, provider.id)
+        user, claims = await _identify(provider, login, public_url, code, error)
+    except ShoalError as exc:
+        target = Target("sso_provider", provider.id, provider.name)
+        await record(_system(provider.name), "user.sign_in_sso", target, "refused", exc.detail)
+        raise
+    groups = sso_groups.groups_of(claims, provider.groups_claim)
+    sync = await sso_groups.sync_user(provider.id, user.id, groups)
+    changes = [f"+{t}" for t in sync.joined] + [f"-{t}" for t in sync.left]
+    await record(
+        _system(provider.name),
+        "user.sign_in_sso",
+        Target("user", user.id, user.username),
+        detail=", ".join(changes) or "teams unchanged",
+    )
+    user = await accounts.get_user(user.id)
+    signed = SignedIn(user, provider.name, sync, linked=login["link_user"] is not None)
+    return signed, login["next_url"]
+
+
+async def _identify(
+    provider: sso_providers.ProviderView, login: dict, public_url: str, code: str, error: str
+) -> tuple[accounts.UserView, dict]:
+    """The code exchanged, the ID token checked, the account found: (user, claims)."""
     if error:
         raise SignInRefused(f"The provider did not sign you in ({error[:100]}).")
     if not code:
@@ -105,24 +130,8 @@ async def finish(
         extra = await client.userinfo(meta, str(tokens.get("access_token", "")))
         if extra.get("sub") == claims["sub"] and provider.groups_claim in extra:
             claims[provider.groups_claim] = extra[provider.groups_claim]
-    try:
-        user = await sso_accounts.account_for(provider, claims, link_user_id=login["link_user"])
-    except ShoalError as exc:
-        target = Target("sso_provider", provider.id, provider.name)
-        await record(_system(provider.name), "user.sign_in_sso", target, "refused", exc.detail)
-        raise
-    groups = sso_groups.groups_of(claims, provider.groups_claim)
-    sync = await sso_groups.sync_user(provider.id, user.id, groups)
-    changes = [f"+{t}" for t in sync.joined] + [f"-{t}" for t in sync.left]
-    await record(
-        _system(provider.name),
-        "user.sign_in_sso",
-        Target("user", user.id, user.username),
-        detail=", ".join(changes) or "teams unchanged",
-    )
-    user = await accounts.get_user(user.id)
-    signed = SignedIn(user, provider.name, sync, linked=login["link_user"] is not None)
-    return signed, login["next_url"]
+    user = await sso_accounts.account_for(provider, claims, link_user_id=login["link_user"])
+    return user, claims
 
 
 def _system(provider_name: str) -> Actor:

@@ -16,7 +16,7 @@ from core.actor import Actor
 from core.oidc import client as oidc_client
 from core.services import accounts, sso_groups, sso_providers, teams
 from core.services.sso_providers import ProviderInput
-from core.tables import Membership, OidcIdentity, OidcLogin, User
+from core.tables import AuditEvent, Membership, OidcIdentity, OidcLogin, User
 from shoaltest.ports import free_port
 from shoaltest.web import ADMIN_PASSWORD
 
@@ -141,6 +141,12 @@ async def test_a_callback_is_used_once_and_a_forged_state_is_refused(
     forged = await client.get(f"/auth/oidc/mock/callback?code={code}&state=made-up")
     assert forged.status_code == 400
     assert "shoal_session" not in client.cookies
+    refusals = (
+        await AuditEvent.select(AuditEvent.detail)
+        .where((AuditEvent.action == "user.sign_in_sso") & (AuditEvent.outcome == "refused"))
+        .run()
+    )
+    assert len(refusals) == 2 and all("already used" in r["detail"] for r in refusals)
 
 
 async def test_a_sub_linked_to_another_account_is_refused_and_linking_needs_a_session(
