@@ -201,8 +201,8 @@ class Forwarder:
             if not self.host.is_leader:  # leadership moved while the request was on its way
                 raise AgentUnavailable("The hub is changing hands; try again in a moment.")
             try:
-                forward = msgspec.convert(message["forward"], Forward, strict=False)
-            except msgspec.ValidationError as error:  # a newer follower's request type
+                forward = msgspec.convert(message.get("forward"), Forward, strict=False)
+            except msgspec.ValidationError as error:  # another version's follower
                 raise AgentUnavailable(
                     f"This hub leader cannot read the request: {error}"
                 ) from None

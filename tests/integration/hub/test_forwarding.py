@@ -4,9 +4,11 @@ the follower's caller as the same class, status and message (not a 500)."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 
+import msgspec
 import pytest
 
 from core.errors import (
@@ -21,6 +23,7 @@ from core.errors import (
     Unavailable,
 )
 from core.hub import AgentNotFound, AgentRequestFailed, Hub
+from core.hub.wire_errors import WireError, from_wire
 from core.tables import Deployment
 from shoaltest.agent import httpd_service, make_spec
 from shoaltest.hub import add_node_with_agent, deployment_on, started_hub, until, wait_status
@@ -70,6 +73,19 @@ async def test_a_node_without_an_agent_is_unavailable_through_the_follower(hub, 
     with pytest.raises(AgentUnavailable, match="not connected") as caught:
         await follower.metrics(987654)
     assert caught.value.status_code == 503
+
+
+async def test_a_request_the_leader_cannot_read_is_answered_not_dropped(hub, follower):
+    """A follower of another version (here the old op-name form) hears why at once."""
+    forwarder = follower.forwarder
+    await asyncio.wait_for(forwarder.listening.wait(), 10)
+    rid, replies = 10**9, asyncio.Queue()
+    forwarder.waiting[rid] = replies
+    await forwarder._post(rid, {"op": "metrics", "args": {"node_id": 1}})
+    assert (await asyncio.wait_for(replies.get(), 10)).get("ack")
+    reply = await asyncio.wait_for(replies.get(), 10)
+    error = from_wire(msgspec.convert(reply["error"], WireError))
+    assert type(error) is AgentUnavailable and "cannot read the request" in error.detail
 
 
 @pytest.mark.docker
