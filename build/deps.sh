@@ -10,7 +10,7 @@ mode=${1:-test}
 
 runtime_pkgs=(python3-venv)
 test_pkgs=(docker.io iptables caddy docker-registry apache2-utils chromium busybox-static
-           debootstrap gcc patchelf ccache curl ca-certificates jq)
+           debootstrap gcc patchelf ccache curl ca-certificates jq docker-compose)
 
 declare -A probe=(
   [python3-venv]="python3 -c 'import ensurepip, venv'"
@@ -28,6 +28,7 @@ declare -A probe=(
   [curl]="command -v curl"
   [ca-certificates]="test -d /etc/ssl/certs"
   [jq]="command -v jq"
+  [docker-compose]="command -v docker-compose"  # checks exported compose files (issue 22)
 )
 
 wanted=("${runtime_pkgs[@]}")

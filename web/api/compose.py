@@ -1,5 +1,6 @@
 """/api/v1/projects/{id}/compose: import a compose file as catalog services and a pipeline
-version (admins), and export a version as a compose file (whoever sees the project).
+version (admins), and export a version as a compose file (whoever sees the project; the
+catalog's env values, which only admins read, become variables for the others).
 
 `preview` answers what `import` would create, or why it cannot; neither carries secret
 values back. A file that cannot be imported answers 422 with `problems`, one line each.
@@ -11,7 +12,8 @@ from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
 import msgspec
-from litestar import MediaType, Request, Response, Router, post
+from litestar import MediaType, Request, Response, Router, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 
 from core.actor import Actor
@@ -20,12 +22,12 @@ from core.domain.compose.loading import MAX_BYTES
 from core.domain.compose.plan import Choices, Node
 from core.errors import InvalidInput
 from core.fields import MaxLen, Text
-from core.services import compose_import, pipelines
+from core.services import compose_export, compose_import, pipelines
 from core.services.pipelines import PipelineInvalid, VersionView
 from core.services.projects import ProjectView
 from web.api.pipelines import BaseVersion, invalid_response
 from web.guards import requires_login
-from web.params import IdParam
+from web.params import IdParam, OptionalIdParam
 
 # The file rides in a JSON body: room for a file just over the limit, so the answer is the
 # importer's own "at most 10 MB" rather than the server's generic 413.
@@ -181,9 +183,29 @@ async def import_file(
         return invalid_response(exc)
 
 
+@get(
+    "/export",
+    media_type="application/yaml",
+    responses={200: ResponseSpec(data_container=str, media_type="application/yaml")},
+)
+async def export_file(
+    actor: Actor,
+    project_id: IdParam,
+    visible_project: ProjectView,
+    version: OptionalIdParam = None,
+) -> Response:
+    """A pipeline version (the latest by default) as a compose file; no secret values."""
+    name, text = await compose_export.export_compose(actor, project_id, version)
+    return Response(
+        text,
+        media_type="application/yaml; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 router = Router(
     path="/projects/{project_id:int}/compose",
-    route_handlers=[preview, import_file],
+    route_handlers=[preview, import_file, export_file],
     guards=[requires_login],
     tags=["compose"],
 )

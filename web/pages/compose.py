@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Router, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Redirect, Template
 
@@ -18,10 +18,10 @@ from core.actor import Actor
 from core.domain.compose import ComposeInvalid
 from core.domain.compose.plan import Choices, ServiceChoice
 from core.errors import ShoalError
-from core.services import compose_import, pipelines, registries
+from core.services import compose_export, compose_import, pipelines, registries
 from core.services.projects import ProjectView
 from web.guards import requires_login
-from web.params import IdParam
+from web.params import IdParam, OptionalIdParam
 from web.rendering import page, redirect
 
 TEMPLATE = "compose/import.html"
@@ -142,9 +142,22 @@ async def submit(
     )
 
 
+@get("/export")
+async def export_file(
+    actor: Actor, project_id: IdParam, visible_project: ProjectView, version: OptionalIdParam = None
+) -> Response:
+    """Download a version (the latest by default) as a compose file: whoever sees the project."""
+    name, text = await compose_export.export_compose(actor, project_id, version)
+    return Response(
+        text,
+        media_type="application/yaml; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 router = Router(
     path="/projects/{project_id:int}/compose",
-    route_handlers=[show, submit],
+    route_handlers=[show, submit, export_file],
     guards=[requires_login],
     include_in_schema=False,
 )
