@@ -101,6 +101,39 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/api/v1/previews/registry", {"anonymous": 401, "admin": 401, "admin_token": 401}),
     ("POST", "/api/v1/previews/dockerhub", {"anonymous": 401, "admin": 401, "admin_token": 401}),
     ("POST", "/api/v1/previews/push", {"anonymous": 401, "admin": 401, "admin_token": 401}),
+    # Forge webhooks (issue 17): only the rule's secret counts, so every caller gets the same
+    # answer; a form body is not JSON (400). Signatures: previews/test_webhooks.py.
+    *[
+        (
+            "POST",
+            f"/api/v1/previews/webhooks/{forge}",
+            {"anonymous": 400, "admin": 400, "admin_token": 400},
+        )
+        for forge in ("github", "gitlab", "gitea")
+    ],
+    # Preview rules, previews, deliveries: whoever sees the project lists them; admins change
+    # rules and redeliver; full access approves (previews/test_api.py). Nothing with id 1 here.
+    (
+        "GET",
+        "/api/v1/projects/1/preview-rules",
+        {"anonymous": 401, "user": 404, "admin_token": 404},
+    ),
+    ("POST", "/api/v1/projects/1/preview-rules", {"anonymous": 401, "admin_token": 400}),
+    ("PUT", "/api/v1/preview-rules/1", {"anonymous": 403, "admin_token": 400}),
+    ("DELETE", "/api/v1/preview-rules/1", {"anonymous": 403, "admin_token": 404}),
+    ("GET", "/api/v1/projects/1/previews", {"anonymous": 401, "user": 404, "admin_token": 404}),
+    ("POST", "/api/v1/previews/1/approve", {"anonymous": 401, "user": 404, "admin_token": 404}),
+    ("POST", "/api/v1/previews/1/reject", {"anonymous": 401, "user": 404, "admin_token": 404}),
+    (
+        "GET",
+        "/api/v1/projects/1/webhook-deliveries",
+        {"anonymous": 401, "user": 404, "admin_token": 404},
+    ),
+    (
+        "POST",
+        "/api/v1/webhook-deliveries/1/redeliver",
+        {"anonymous": 401, "user": 403, "admin_token": 404},
+    ),
 ]
 
 
@@ -130,6 +163,8 @@ async def test_access_table(web_app, admin, method, path, who, expected):
     async with caller(web_app, admin, who) as client:
         if method == "GET":
             response = await client.get(path)
-        else:  # with the page's CSRF token, as a browser would send it
+        elif method == "POST":  # with the page's CSRF token, as a browser would send it
             response = await client.form(path, {})
+        else:  # PUT, DELETE: JSON API calls, with an empty body (anonymous: no CSRF token, 403)
+            response = await client.request(method, path, json={})
     assert response.status_code == expected, response.text[:300]
