@@ -211,3 +211,13 @@ async def delete_channel(actor: Actor, channel_id: int) -> None:
         row = await channel_row(channel_id)
         audit.target = Target("notification_channel", channel_id, row["name"])
         await NotificationChannel.delete().where(NotificationChannel.id == channel_id).run()
+
+
+async def scope_choices() -> dict[str, list[tuple[int, str]]]:
+    """The environments and projects a channel may be narrowed to (for the form)."""
+    envs = await Environment.select(Environment.id, Environment.name).order_by(Environment.name)
+    projects = await Project.select(Project.id, Project.name).order_by(Project.name)
+    return {
+        "environments": [(row["id"], row["name"]) for row in envs],
+        "projects": [(row["id"], row["name"]) for row in projects],
+    }

@@ -7,12 +7,14 @@ for a user with full access, and only until the deployment is extended or gone."
 from __future__ import annotations
 
 import datetime
-import urllib.parse
 from datetime import UTC
 
 from core import context, crypto, db
+from core.actor import Actor
 from core.domain import status
+from core.errors import Conflict
 from core.notifications import outbox
+from core.services import deployment_actions, deployments
 from core.tables import Deployment
 
 TOKEN_CONTEXT = "notification.extend"
@@ -53,12 +55,23 @@ async def warn(now: datetime.datetime | None = None) -> int:
         )
         for row in rows:
             expires = row["expires_at"]
-            token = urllib.parse.quote(extend_token(row["id"], expires), safe="")
+            token = extend_token(row["id"], expires)  # base64url and ":": path-safe
             data = {
                 "lead": lead,
                 "minutes_left": max(0, int((expires - now).total_seconds() // 60)),
-                "extend_link": f"{base}/deployments/{row['id']}/extend-link?token={token}",
+                "extend_link": f"{base}/deployments/{row['id']}/extend-link/{token}",
             }
             key = f"expiring:{row['id']}:{expires.timestamp():.0f}:{lead}"
             new += await outbox.record("expiring", key, deployment_id=row["id"], data=data)
     return new
+
+
+async def extend_by_link(
+    actor: Actor, deployment_id: int, token: str
+) -> deployments.DeploymentView:
+    """The message's extend link, followed by a signed-in user: the deployment's own extend
+    (full access, audited) if the link still names its current expiry."""
+    view = await deployments.get_deployment(actor, deployment_id)
+    if not token_matches(token, deployment_id, view.expires_at):
+        raise Conflict("This extend link is out of date: the deployment was extended or is gone.")
+    return await deployment_actions.extend(actor, deployment_id)

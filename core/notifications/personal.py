@@ -83,7 +83,9 @@ async def set_personal(
         to = channel_config.recipients(address) if address else []
         if len(to) > 1:
             raise InvalidInput("Give one e-mail address.", field="email")
-        chosen = [e for e in PERSONAL_EVENTS if e in (events or PERSONAL_EVENTS)]
+        chosen = [
+            e for e in PERSONAL_EVENTS if e in (PERSONAL_EVENTS if events is None else events)
+        ]
         if not chosen:
             raise InvalidInput("Choose at least one event.", field="events")
         if not 1 <= expiring_minutes <= 10080:

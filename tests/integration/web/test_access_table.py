@@ -134,6 +134,41 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
         "/api/v1/webhook-deliveries/1/redeliver",
         {"anonymous": 401, "user": 403, "admin_token": 404},
     ),
+    # Notification channels (issue 19): admins only, invisible to others; personal
+    # notifications belong to whoever is signed in; the extend link needs a session (and full
+    # access, web/test_notifications_pages.py). No channel or deployment 1 here.
+    ("GET", "/notifications/", {"anonymous": 302, "user": 404, "admin": 200}),
+    ("POST", "/notifications/", {"anonymous": 302, "user": 404, "admin": 422}),
+    ("GET", "/notifications/1", {"anonymous": 302, "user": 404, "admin": 404}),
+    ("POST", "/notifications/1", {"anonymous": 302, "user": 404, "admin": 404}),
+    ("POST", "/notifications/1/delete", {"anonymous": 302, "user": 404, "admin": 404}),
+    ("POST", "/notifications/1/test", {"anonymous": 302, "user": 404, "admin": 404}),
+    ("GET", "/notifications/1/log", {"anonymous": 302, "user": 404, "admin": 404}),
+    ("GET", "/account/notifications", {"anonymous": 302, "user": 200, "admin": 200}),
+    ("POST", "/account/notifications", {"anonymous": 302, "user": 422, "admin": 422}),
+    ("GET", "/deployments/1/extend-link/x", {"anonymous": 302, "user": 404, "admin": 404}),
+    (
+        "GET",
+        "/api/v1/notification-channels",
+        {"anonymous": 401, "user": 403, "admin": 200, "admin_token": 200},
+    ),
+    ("POST", "/api/v1/notification-channels", {"anonymous": 401, "user": 403, "admin_token": 400}),
+    (
+        "GET",
+        "/api/v1/notification-channels/1",
+        {"anonymous": 401, "user": 403, "admin_token": 404},
+    ),
+    (
+        "POST",
+        "/api/v1/notification-channels/1/test",
+        {"anonymous": 401, "user": 403, "admin_token": 404},
+    ),
+    (
+        "GET",
+        "/api/v1/notification-channels/1/deliveries",
+        {"anonymous": 401, "user": 403, "admin_token": 404},
+    ),
+    ("GET", "/api/v1/me/notifications", {"anonymous": 401, "user": 200, "admin_token": 200}),
 ]
 
 
