@@ -5,7 +5,7 @@ import pytest
 from core import crypto
 from core.actor import Actor
 from core.errors import Forbidden, InvalidInput, NotFound
-from core.services import audit, key_rotation, registries, secrets
+from core.services import audit, key_rotation, registries, secrets, sso_providers
 from core.services.projects import ProjectInput, create_project
 from core.tables import Registry, Secret
 
@@ -87,13 +87,26 @@ async def test_rotation_re_encrypts_everything_under_the_new_key(
         catalog_admin,
         registries.RegistryInput(name="r", url="https://r.example", username="u", password="pw"),
     )
+    sso = await sso_providers.create_provider(
+        catalog_admin,
+        sso_providers.ProviderInput(
+            name="corp", issuer="https://sso.example", client_id="c", client_secret="cs"
+        ),
+    )
     new_key = crypto.generate_key()
     counts = await key_rotation.rotate_all([secret_key], new_key)
-    assert counts == {"registries": 1, "secrets": 2, "nodes": 0, "step outputs": 0}
+    assert counts == {
+        "registries": 1,
+        "secrets": 2,
+        "nodes": 0,
+        "step outputs": 0,
+        "sign-in providers": 1,
+    }
     # Only the new key is needed now; the old one alone opens nothing.
     crypto.configure(new_key)
     assert await secrets.reveal_secrets(project.id) == {"A": "alpha", "B": "beta"}
     assert (await registries.credentials(reg.id))[2] == "pw"
+    assert (await sso_providers.client_config(sso.id)).client_secret == "cs"
     crypto.configure(secret_key)
     with pytest.raises(crypto.DecryptionError, match="not configured"):
         await secrets.reveal_secrets(project.id)
@@ -103,6 +116,7 @@ async def test_rotation_re_encrypts_everything_under_the_new_key(
         "secrets": 0,
         "nodes": 0,
         "step outputs": 0,
+        "sign-in providers": 0,
     }
 
 
