@@ -228,7 +228,8 @@ async def mark_node_offline(node_id: int, status: str, error: str) -> None:
         return
     await lifecycle.move_node_deployments(node_id, "offline", list(LIVE_STATUSES))
     await publish_node(node_id, rows[0]["environment"], "status", status=status, error=error)
-    await outbox.node_went_offline(node_id, was_online=(before or {}).get("status") == "online")
+    was_online = (before or {}).get("status") == "online"
+    await outbox.node_went_offline(node_id, was_online, error)
     request_ingress_sync()
 
 

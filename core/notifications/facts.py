@@ -49,7 +49,7 @@ async def gather(event: dict[str, Any]) -> tuple[Facts, dict[str, Any]]:
     )
     data = event.get("data") or {}
     if event.get("node_id") is not None:
-        return await _node(facts, event["node_id"])
+        return await _node(facts, event["node_id"], data)
     return await _deployment(facts, event["deployment_id"], data)
 
 
@@ -90,7 +90,7 @@ async def _deployment(
     return facts, routing
 
 
-async def _node(facts: Facts, node_id: int) -> tuple[Facts, dict[str, Any]]:
+async def _node(facts: Facts, node_id: int, data: dict[str, Any]) -> tuple[Facts, dict[str, Any]]:
     node = await (
         Node.select(Node.name, Node.host, Node.environment, Node.environment.name, Node.last_error)
         .where(Node.id == node_id)
@@ -108,7 +108,7 @@ async def _node(facts: Facts, node_id: int) -> tuple[Facts, dict[str, Any]]:
     }
     facts.link = f"{base}/nodes/{node_id}"
     if facts.kind == "node_offline":
-        facts.error = node["last_error"]
+        facts.error = data.get("error") or node["last_error"]  # the reason when it went
     return facts, {"environment": node["environment"], "project": None, "user": None}
 
 

@@ -54,13 +54,14 @@ async def record_deployment(kind: str, deployment_id: int) -> bool:
     return await record(kind, f"{kind}:{deployment_id}{once}", deployment_id=deployment_id)
 
 
-async def node_went_offline(node_id: int, was_online: bool) -> bool:
+async def node_went_offline(node_id: int, was_online: bool, error: str = "") -> bool:
     """Once per outage: only a node that was online goes offline (a reconnect loop that keeps
     failing, or a new node that never connected, says nothing)."""
     if not was_online:
         return False
     since = datetime.datetime.now(datetime.UTC).isoformat()
-    return await record("node_offline", f"node_offline:{node_id}:{since}", node_id=node_id)
+    key = f"node_offline:{node_id}:{since}"
+    return await record("node_offline", key, node_id=node_id, data={"error": error})
 
 
 async def node_came_back(node_id: int) -> bool:
