@@ -19,7 +19,7 @@ import msgspec
 
 from core.domain import registry_pushes as pushes
 from core.domain.previews import PreviewRef
-from core.errors import ShoalError
+from core.errors import InvalidInput, ShoalError
 from core.services import preview_images, preview_rules, previews
 from core.tables.previews import PreviewRule, WebhookDelivery
 from core.tokens import same
@@ -95,6 +95,47 @@ async def receive(
 
 def _body_id(body: bytes, index: int) -> str:
     return f"{hashlib.sha256(body).hexdigest()[:40]}-{index}"
+
+
+def stored_push(row: dict) -> pushes.Push:
+    """The push a stored delivery row was about, read again from its kept body."""
+    body = row["payload"].encode()
+    if row["source"] == "registry":
+        found = [p for p in pushes.from_distribution(body) if p.event_id == row["delivery_id"]]
+    elif row["source"] == "dockerhub":
+        found = pushes.from_docker_hub(body)
+    else:
+        sent = msgspec.json.decode(body)
+        found = [pushes.checked(str(sent.get("repository", "")), str(sent.get("tag", "")))]
+    if not found:
+        raise InvalidInput("This delivery's push cannot be read again from its stored body.")
+    return found[0]
+
+
+async def redeliver(row: dict) -> str:
+    """An admin works a stored push again (after fixing a rule, say): every enabled registry
+    rule following its repository acts on it, as if the registry had just sent it."""
+    rules = (
+        await PreviewRule.select()
+        .where((PreviewRule.forge == "registry") & PreviewRule.enabled.eq(True))
+        .output(load_json=True)
+        .run()
+    )
+    push = stored_push(row)
+    outcome, first_rule, _, deployment = await _apply(push, rules)
+    await (
+        WebhookDelivery.update(
+            {
+                WebhookDelivery.outcome: outcome[:255],
+                WebhookDelivery.rule: first_rule or row["rule"],
+                WebhookDelivery.deployment: deployment,
+            }
+        )
+        .where(WebhookDelivery.id == row["id"])
+        .run()
+    )
+    await preview_images.wake([(push.repository, push.tag)])
+    return outcome
 
 
 async def _once(

@@ -18,7 +18,7 @@ import msgspec
 from core.actor import Actor
 from core.errors import Forbidden, NotFound
 from core.forges import events as forge_events
-from core.services import preview_rules, previews
+from core.services import preview_rules, previews, registry_pushes
 from core.services.audit import Target, audited
 from core.tables.previews import WebhookDelivery
 
@@ -161,9 +161,12 @@ async def redeliver(actor: Actor, delivery_pk: int) -> DeliveryView:
         audit.target = Target(
             "webhook_delivery", delivery_pk, row["delivery_id"], project_id=rule["project"]
         )
-        outcome = await _work(
-            rule, row["source"], row["event"], json.loads(row["payload"]), delivery_pk
-        )
+        if row["source"] in registry_pushes.SOURCES:  # a registry push (17b's side)
+            outcome = await registry_pushes.redeliver(row)
+        else:
+            outcome = await _work(
+                rule, row["source"], row["event"], json.loads(row["payload"]), delivery_pk
+            )
         audit.detail = outcome
     return _view(
         await WebhookDelivery.select().where(WebhookDelivery.id == delivery_pk).first().run()

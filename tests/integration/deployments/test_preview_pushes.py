@@ -7,7 +7,8 @@ as far as `pending` on the world's node; web/test_registry_previews.py runs it a
   not read is ignored; the same notification twice acts once; malformed is 422, huge 413;
 - a preview whose tag is not in the registry waits (`waiting_for_image`, said on the page with
   the tag), is released by the check once the tag is pushed, and fails past the wait limit
-  naming the image that never came.
+  naming the image that never came;
+- a push the rule did not read is worked again by an admin's "redeliver" once the rule reads it.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.domain import status
-from core.services import preview_images, preview_rules, previews, registries
+from core.services import accounts, preview_images, preview_rules, previews, registries
 from core.tables import Deployment, Service
 from core.tables.previews import Preview, WebhookDelivery
+from shoaltest.web import api_client
 
 pytestmark = [pytest.mark.docker]
 SECRET = "push-secret-1"
@@ -169,3 +171,36 @@ async def test_a_preview_waits_for_its_image_then_deploys_or_fails_in_time(
     )
     assert dep["status"] == status.FAILED
     assert "shop/pv-web:pr-12 did not appear in the registry within 30 minutes" in dep["error"]
+
+
+async def test_a_push_the_rule_missed_is_redelivered_after_fixing_the_rule(
+    client, rule, world, web_app
+):
+    body = envelope("shop/pv-web", "preview-20", "ev-20")
+    missed = await post(client, "registry", body)
+    assert missed.json()["received"][0]["outcome"] == (
+        f"rule {rule.id}: 'preview-20' is not one of its tags"
+    )
+    assert await Preview.count() == 0
+    fixed = preview_rules.RuleInput(
+        environment_id=world.env_id,
+        forge="registry",
+        registry_repository="shop/pv-web",
+        tag_templates={"web": "preview-{number}"},
+    )
+    await preview_rules.update_rule(world.admin, rule.id, fixed)
+    delivery = await WebhookDelivery.select(WebhookDelivery.id).where(
+        WebhookDelivery.delivery_id == "ev-20"
+    ).first()  # fmt: skip
+    admin = await api_client(web_app, await accounts.get_user(world.admin.id))
+    async with admin:
+        again = await admin.post(f"/api/v1/webhook-deliveries/{delivery['id']}/redeliver")
+    assert again.status_code == 200, again.text
+    assert again.json()["outcome"] == f"rule {rule.id}: preview #20"
+    row = (
+        await Preview.select(Preview.tags)
+        .where(Preview.number == 20)
+        .output(load_json=True)
+        .first()
+    )
+    assert row == {"tags": {"web": "preview-20"}}
