@@ -15,7 +15,8 @@ from core import validation
 from core.actor import Actor
 from core.domain import images, tags
 from core.domain.compose import ComposeInvalid
-from core.domain.compose.plan import Choices, Node, Plan, RegistryFacts, graph, make_plan
+from core.domain.compose.graph import graph
+from core.domain.compose.plan import Choices, Node, Plan, RegistryFacts, make_plan
 from core.domain.container_security import check_capabilities, check_user
 from core.errors import Forbidden, InvalidInput
 from core.services import catalog, pipelines, secrets

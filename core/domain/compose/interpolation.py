@@ -111,12 +111,16 @@ def fill(text: str, values: dict[str, str], seen: set[str]) -> str:
 
 
 def interpolate(document: Any, values: dict[str, str]) -> tuple[Any, Found]:
-    """The document with every string value filled (keys are left as they are)."""
+    """The document with every string value filled (keys and `x-` extensions are left as
+    they are)."""
     found = Found(variables=set(), problems=[])
 
     def walk(value: Any, path: str) -> Any:
-        if isinstance(value, dict):
-            return {k: walk(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+        if isinstance(value, dict):  # `x-` extensions are ignored, so left as written
+            return {
+                k: v if str(k).startswith("x-") else walk(v, f"{path}.{k}" if path else str(k))
+                for k, v in value.items()
+            }
         if isinstance(value, list):
             return [walk(v, f"{path}[{i}]") for i, v in enumerate(value)]
         if isinstance(value, str) and "$" in value:

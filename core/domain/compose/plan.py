@@ -2,8 +2,8 @@
 
 `make_plan` never touches the database: it is given the registries and the admin's choices,
 and returns either a plan whose `ok` is true or every problem and refusal, one per line.
-`graph` turns an ok plan plus the ids of the catalog services created for it into the
-pipeline version's graph.
+core.domain.compose.graph turns an ok plan plus the ids of the catalog services created for
+it into the pipeline version's graph.
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ class Choices(Struct, kw_only=True, forbid_unknown_fields=True):
     env_files: dict[str, str] = {}  # path as the file names it → content
     services: dict[str, ServiceChoice] = {}  # by compose service name
     secrets: list[str] | None = None  # "<node id>.<VAR>"; None = the ones that look secret
+    # Named volumes: their data in the container's own storage (True), or refused (False).
+    container_storage: bool = False
 
 
 class Node(Struct, kw_only=True):
@@ -207,10 +209,14 @@ def _node(
 ) -> Node:
     choice = choices.services.get(one.name, ServiceChoice())
     for volume in one.volumes:
-        plan.refused.append(
-            f"services.{one.name}.volumes: the named volume '{volume.name}' ({volume.target}) "
-            "cannot be kept yet: Shoal has no per-deployment volumes."
-        )
+        where = f"services.{one.name}.volumes: the named volume '{volume.name}' ({volume.target})"
+        if choices.container_storage:
+            plan.notes.append(f"{where} lives in the container's own storage.")
+        else:
+            plan.refused.append(
+                f"{where}: Shoal has no separate volumes; to keep its data in the container's "
+                "own storage (lost when the container is re-created), say so in the form."
+            )
     registry, image = _registry(one, choice, registries, plan)
     try:
         image = images.check_image(image)
@@ -223,10 +229,12 @@ def _node(
     )
     env, secrets = {}, {}
     for var, value in one.env.items():
-        if "${{" in value:  # `$${{` in the file: compose's literal, Shoal's reference syntax
+        where = f"services.{one.name}.environment.{var}:"
+        said = any(p.startswith(where) for p in plan.problems)
+        if "${{" in value and not said:  # `$${{` in the file: compose's literal, Shoal's syntax
             plan.problems.append(
-                f"services.{one.name}.environment.{var}: '${{{{' would be read as a Shoal "
-                "reference; Shoal references cannot be imported from compose."
+                f"{where} '${{{{' would be read as a Shoal reference; Shoal references cannot "
+                "be imported from compose."
             )
         if f"{one.node_id}.{var}" in marked and value:
             secrets[var] = secret_name(one.node_id, var)
@@ -262,33 +270,3 @@ def _node(
         cap_drop=one.cap_drop,
         user=one.user,
     )
-
-
-def graph(plan: Plan, service_ids: dict[str, int]) -> dict[str, Any]:
-    """The pipeline graph; `service_ids` = node id → the catalog service created for it."""
-    nodes, edges, layout = [], [], {}
-    depth = _depths(plan.nodes)
-    rows: dict[int, int] = {}
-    for node in plan.nodes:
-        config: dict[str, Any] = {"service_id": service_ids[node.node_id]}
-        if node.env:
-            config["env"] = node.env
-        if node.health:
-            config["health_check"] = node.health
-        nodes.append({"id": node.node_id, "kind": "service", "config": config})
-        edges += [{"from": a, "to": node.node_id} for a in node.after]
-        row = rows[depth[node.node_id]] = rows.get(depth[node.node_id], -1) + 1
-        layout[node.node_id] = {"x": 40 + 240 * depth[node.node_id], "y": 40 + 120 * row}
-    return {"nodes": nodes, "edges": edges, "layout": layout}
-
-
-def _depths(nodes: list[Node]) -> dict[str, int]:
-    """Node id → its layer (0 = no dependency); check_graph refused cycles before."""
-    depth: dict[str, int] = {}
-    while len(depth) < len(nodes):
-        ready = [n for n in nodes if n.node_id not in depth and all(a in depth for a in n.after)]
-        if not ready:  # a cycle slipped through: lay the rest out in one column
-            depth.update({n.node_id: 0 for n in nodes if n.node_id not in depth})
-        for node in ready:
-            depth[node.node_id] = 1 + max((depth[a] for a in node.after), default=-1)
-    return depth

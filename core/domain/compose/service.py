@@ -42,7 +42,11 @@ REFUSED = {
     "volumes_from": "volumes are per service",
     "entrypoint": "the entrypoint cannot be changed (the image's own is used)",
 }
-SECRET_NAME = re.compile(r"PASS|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|AUTH|SALT", re.IGNORECASE)
+# Name parts that say "credential" (KEYCLOAK_ADMIN or BASICAUTH alone do not)
+SECRET_PARTS = {"PASSWORD", "PASSWD", "PASS", "PWD", "SECRET", "TOKEN", "KEY", "APIKEY", "SALT"}
+SECRET_PARTS |= {"CREDENTIAL", "CREDENTIALS", "PRIVATE"}
+SECRET_ENDINGS = ("PASSWORD", "SECRET", "TOKEN")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")  # as the catalog and pipelines allow
 CREDENTIAL_URL = re.compile(r"://[^/@\s:]+:[^/@\s]+@")
 LOCAL_URL = re.compile(r"https?://(?:localhost|127\.0\.0\.1)(?::(\d+))?(/[^\s'\"]*)?")
 
@@ -77,7 +81,9 @@ class Planned(Struct, kw_only=True):
 
 
 def looks_secret(name: str, value: str) -> bool:
-    return bool(value) and bool(SECRET_NAME.search(name) or CREDENTIAL_URL.search(value))
+    parts = [p for p in re.split(r"[^A-Z0-9]+", name.upper()) if p]
+    named = any(p in SECRET_PARTS or p.endswith(SECRET_ENDINGS) for p in parts)
+    return bool(value) and (named or bool(CREDENTIAL_URL.search(value)))
 
 
 def translate(
@@ -154,6 +160,12 @@ def _env(planned: Planned, raw: dict, where: str, files: dict[str, str], refused
         elif not (isinstance(item, dict) and item.get("required") is False):
             refused.append(f"{where}.env_file: give the content of '{path}' in the import form.")
     env.update(values.env_pairs(raw.get("environment")))
+    for name in [n for n in env if not ENV_NAME.fullmatch(n)]:
+        refused.append(
+            f"{where}.environment.{name}: Shoal's variable names are letters, digits and '_' "
+            "(not starting with a digit)."
+        )
+        del env[name]
     planned.env = env
     planned.secret_like = [k for k, v in env.items() if looks_secret(k, v)]
 

@@ -2,7 +2,8 @@
 
 import textwrap
 
-from core.domain.compose.plan import Choices, RegistryFacts, ServiceChoice, graph, make_plan
+from core.domain.compose.graph import graph
+from core.domain.compose.plan import Choices, RegistryFacts, ServiceChoice, make_plan
 
 HUB = RegistryFacts(id=1, name="Docker Hub", url="https://registry-1.docker.io", is_default=True)
 GHCR = RegistryFacts(id=2, name="ghcr", url="https://ghcr.io")
@@ -204,3 +205,22 @@ def test_variables_come_from_the_admin():
         Choices(variables={"WHO": "me"}),
     )
     assert given.ok and given.nodes[0].command == "echo me" and given.nodes[0].tag == "1.36"
+
+
+def test_named_volumes_are_refused_unless_the_admin_keeps_them_in_the_container():
+    text = """
+        services:
+          db: {image: "postgres:16", volumes: ["pgdata:/var/lib/postgresql/data", "/scratch"]}
+        volumes: {pgdata: {}}
+        """
+    refused = plan(text)
+    assert refused.refused == [
+        "services.db.volumes: the named volume 'pgdata' (/var/lib/postgresql/data): Shoal has "
+        "no separate volumes; to keep its data in the container's own storage (lost when the "
+        "container is re-created), say so in the form."
+    ]
+    kept = plan(text, Choices(container_storage=True))
+    assert kept.ok
+    assert any(
+        "'pgdata' (/var/lib/postgresql/data) lives in the container" in n for n in kept.notes
+    )
