@@ -2,9 +2,9 @@
 follows, and that its tag template reads (`pr-{number}` reads `pr-7`), creates or updates the
 preview of that number; any push also wakes the deployments waiting for an image.
 
-Who may tell us: the caller presents the webhook secret of a registry rule (the registry's
+Who may tell us: the caller presents the webhook secret of a preview rule (the registry's
 notification endpoint sends it as a header; Docker Hub, which cannot, in the URL). Only the
-rules holding that secret are acted on; a push to a repository none of them follows is
+registry rules holding that secret are acted on; a push to a repository none of them follows is
 acknowledged and ignored (a registry notifies about every repository it holds). Each push is
 one delivery row, unique per (source, event id), so a notification sent again does its work
 once.
@@ -39,22 +39,22 @@ class PushOutcome(msgspec.Struct, kw_only=True):
 
 
 async def rules_for_token(token: str) -> list[dict]:
-    """The enabled registry rules whose webhook secret is `token`; BadPushToken if none."""
+    """The enabled rules whose webhook secret is `token`; BadPushToken if none. A forge
+    rule's secret is good too: its pushes make no preview (only registry rules follow an
+    image) but wake the previews waiting for an image, with no registry rule needed."""
     rows = (
-        await PreviewRule.select()
-        .where((PreviewRule.forge == "registry") & PreviewRule.enabled.eq(True))
-        .output(load_json=True)
-        .run()
+        await PreviewRule.select().where(PreviewRule.enabled.eq(True)).output(load_json=True).run()
     )
     held = [row for row in rows if row["webhook_secret_ciphertext"]]
     found = [row for row in held if token and same(preview_rules.webhook_secret(row), token)]
     if not found:
-        raise BadPushToken("No registry preview rule has this token (its webhook secret).")
+        raise BadPushToken("No preview rule has this token (its webhook secret).")
     return found
 
 
 def rules_for_image(rules: list[dict], push: pushes.Push) -> list[dict]:
-    return [row for row in rules if pushes.follows(row["registry_repository"], push)]
+    following = [row for row in rules if row["forge"] == "registry"]
+    return [row for row in following if pushes.follows(row["registry_repository"], push)]
 
 
 def ref_for(rule: dict, push: pushes.Push) -> PreviewRef | None:

@@ -6,9 +6,10 @@
 - `dockerhub`: Docker Hub's repository webhook, which cannot send headers: `?token=<secret>`.
 - `push`: any CI after its `docker push`: `{"repository": "shop/web", "tag": "pr-42"}`.
 
-The token is the webhook secret of a registry preview rule (docs/previews.md). Pushes to a
-repository no rule of that token follows are acknowledged (200) and ignored; a wrong or
-missing token is a 401 and changes nothing; a body over 1 MiB is a 413.
+The token is the webhook secret of a preview rule (docs/previews.md): a registry rule's
+makes previews of the image it follows, any rule's wakes the previews waiting for an image.
+Pushes to a repository no rule of that token follows are acknowledged (200) and ignored; a
+wrong or missing token is a 401 and changes nothing; a body over 1 MiB is a 413.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core import context
 from core.domain import status
 from core.services import accounts, preview_images, preview_rules, previews, registries
 from core.tables import Deployment, Service
@@ -153,6 +154,15 @@ async def test_a_preview_waits_for_its_image_then_deploys_or_fails_in_time(
     nothing_yet = {"released": [], "failed": [], "waiting": sorted(waiting.values())}
     assert await preview_images.check_waiting() == nothing_yet
     registry.push("shoal-test/pv-web:base", "shop/pv-web", "pr-11")
+    # The registry may hold a forge rule's secret only: its push makes no preview but wakes
+    # the waiting ones (one check job queued at once, not a minute later).
+    await preview_rules.create_rule(world.admin, world.project_id, preview_rules.RuleInput(
+        environment_id=world.env_id, repository="acme/shop", webhook_secret="forge-secret",
+        tag_templates={"web": "pr-{number}"}))  # fmt: skip
+    queued = await context.queue().count("queued")
+    woke = await post(client, "registry", envelope("shop/pv-web", "pr-11", "ev-11"), "forge-secret")
+    assert woke.json()["received"][0]["outcome"] == "ignored: no rule follows shop/pv-web"
+    assert await context.queue().count("queued") == queued + 1
     done = await preview_images.check_waiting()
     assert done["released"] == [waiting[11]] and done["waiting"] == [waiting[12]]
     dep = (
