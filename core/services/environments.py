@@ -9,8 +9,9 @@ from typing import Annotated
 import asyncpg
 import msgspec
 
-from core import validation
+from core import ingress, validation
 from core.actor import Actor
+from core.domain.url_access import POLICIES
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.fields import Between, MaxLen, Text
 from core.services.audit import Target, audited
@@ -30,6 +31,7 @@ class EnvironmentView(msgspec.Struct):
     cleanup_hours: int
     tls_mode: str
     created_at: datetime
+    url_access: str = "public"
 
 
 class EnvironmentInput(msgspec.Struct, kw_only=True):
@@ -38,6 +40,7 @@ class EnvironmentInput(msgspec.Struct, kw_only=True):
     cleanup_hours: Annotated[int, Between(1, MAX_CLEANUP_HOURS)] = 168
     description: Annotated[Text, MaxLen(2000)] = ""
     tls_mode: Text = "off"  # off | internal | acme
+    url_access: Text = "public"  # public | signed-in | password (who may open deployment URLs)
 
 
 def check_base_domain(value: str) -> str:
@@ -64,6 +67,7 @@ def _clean(data: EnvironmentInput) -> dict:
             data.description, "description", max_length=2000, required=False
         ),
         "tls_mode": validation.one_of(data.tls_mode, TLS_MODES, "tls_mode"),
+        "url_access": validation.one_of(data.url_access, POLICIES, "url_access"),
     }
 
 
@@ -108,6 +112,7 @@ async def update_environment(
         values = _clean(data)
         with name_must_be_free("An environment", values["name"]):
             await Environment.update(values).where(Environment.id == environment_id).run()
+    ingress.request_sync()  # the URL access policy (or the names) may have changed
     return await get_environment(environment_id)
 
 

@@ -8,8 +8,9 @@ from typing import Annotated
 import asyncpg
 import msgspec
 
-from core import validation
+from core import ingress, validation
 from core.actor import Actor
+from core.domain.url_access import POLICIES
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.fields import Between, MaxLen, Text
 from core.services.audit import Target, audited
@@ -29,6 +30,8 @@ class ProjectView(msgspec.Struct):
     memory_mb: int
     cleanup_hours: int | None
     created_at: datetime
+    url_access: str | None = None
+    """Overrides the environment's URL access policy; None = the environment's."""
 
 
 class ProjectInput(msgspec.Struct, kw_only=True):
@@ -37,6 +40,7 @@ class ProjectInput(msgspec.Struct, kw_only=True):
     cpu: Annotated[float, Between(0.05, MAX_CPU)] = 2.0
     memory_mb: Annotated[int, Between(16, MAX_MEMORY_MB)] = 2048
     cleanup_hours: Annotated[int, Between(1, MAX_CLEANUP_HOURS)] | None = None
+    url_access: Text | None = None  # public | signed-in | password; None = the environment's
 
 
 def check_limits(cpu: float, memory_mb: int, cleanup_hours: int | None) -> None:
@@ -60,6 +64,9 @@ def _clean(data: ProjectInput) -> dict:
         "cpu": float(data.cpu),
         "memory_mb": int(data.memory_mb),
         "cleanup_hours": data.cleanup_hours,
+        "url_access": validation.one_of(data.url_access, POLICIES, "url_access")
+        if data.url_access
+        else None,
     }
 
 
@@ -100,6 +107,7 @@ async def update_project(actor: Actor, project_id: int, data: ProjectInput) -> P
         values = _clean(data)
         with name_must_be_free("A project", values["name"]):
             await Project.update(values).where(Project.id == project_id).run()
+    ingress.request_sync()  # the URL access override may have changed
     return await get_project(project_id)
 
 

@@ -28,6 +28,7 @@ def environment_input(data: dict[str, str]) -> environments.EnvironmentInput:
         cleanup_hours=as_int(data.get("cleanup_hours"), 0) or 0,
         description=data.get("description", ""),
         tls_mode=data.get("tls_mode", "off"),
+        url_access=data.get("url_access", "public"),
     )
 
 

@@ -23,6 +23,7 @@ def project_input(data: dict[str, str]) -> projects.ProjectInput:
         cpu=as_float(data.get("cpu"), 0.0) or 0.0,
         memory_mb=as_int(data.get("memory_mb"), 0) or 0,
         cleanup_hours=as_int(data.get("cleanup_hours")),
+        url_access=data.get("url_access") or None,
     )
 
 

@@ -134,6 +134,43 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
         "/api/v1/webhook-deliveries/1/redeliver",
         {"anonymous": 401, "user": 403, "admin_token": 404},
     ),
+    # Who may open deployment URLs (issue 18). Caddy's check and the pages on a deployment's
+    # host take no Shoal session: without Caddy's X-Shoal-Deployment they open nothing (the
+    # real flows are in ingress/test_url_access.py). Sign-in needs Shoal's session and a
+    # deployment's address.
+    ("GET", "/ingress-auth/check", {"anonymous": 404, "user": 404, "admin": 404}),
+    ("GET", "/ingress-auth/signin", {"anonymous": 303, "user": 400, "admin": 400}),
+    ("GET", "/ingress-auth/host/auth", {"anonymous": 403, "user": 403, "admin": 403}),
+    ("GET", "/ingress-auth/host/share", {"anonymous": 403, "user": 403, "admin": 403}),
+    ("GET", "/ingress-auth/host/password", {"anonymous": 200, "user": 200}),
+    ("POST", "/ingress-auth/host/password", {"anonymous": 403, "user": 403, "admin": 403}),
+    # A deployment's URL access: the policy for read access, secrets and share links for full
+    # access (read access gets 403: web/test_url_access_pages.py). No deployment 1 here.
+    ("GET", "/deployments/1/access", {"anonymous": 302, "user": 404, "admin": 404}),
+    ("POST", "/deployments/1/access/share-links", {"anonymous": 302, "user": 404, "admin": 404}),
+    (
+        "POST",
+        "/deployments/1/access/share-links/1/revoke",
+        {"anonymous": 302, "user": 404, "admin": 404},
+    ),
+    ("POST", "/deployments/1/access/rotate", {"anonymous": 302, "user": 404, "admin": 404}),
+    (
+        "GET",
+        "/api/v1/deployments/1/url-access",
+        {"anonymous": 401, "user": 404, "admin_token": 404},
+    ),
+    ("POST", "/api/v1/deployments/1/url-access/rotate", {"anonymous": 401, "admin_token": 400}),
+    (
+        "GET",
+        "/api/v1/deployments/1/share-links",
+        {"anonymous": 401, "user": 404, "admin_token": 404},
+    ),
+    ("POST", "/api/v1/deployments/1/share-links", {"anonymous": 401, "admin_token": 400}),
+    (
+        "POST",
+        "/api/v1/deployments/1/share-links/1/revoke",
+        {"anonymous": 401, "user": 404, "admin_token": 404},
+    ),
     # Notification channels (issue 19): admins only, invisible to others; personal
     # notifications belong to whoever is signed in; the extend link needs a session (and full
     # access, web/test_notifications_pages.py). No channel or deployment 1 here.
