@@ -19,7 +19,7 @@ from core.oidc.client import SignInRefused
 from core.services import accounts, sso_accounts, sso_groups, sso_providers
 from core.services.audit import Target, record
 from core.tables import OidcLogin
-from core.tokens import hash_token
+from core.tokens import hash_token, same
 
 LIFETIME = timedelta(minutes=10)
 
@@ -37,8 +37,10 @@ def callback_path(provider_name: str) -> str:
 
 async def begin(
     provider_name: str, *, public_url: str, next_url: str = "/", link_user_id: int | None = None
-) -> str:
-    """The provider's authorization URL to send the browser to."""
+) -> tuple[str, str]:
+    """(the provider's authorization URL to send the browser to, the state). The web layer
+    keeps the state in a cookie of that browser too: `finish` wants it back (`bound_state`),
+    so a callback URL passed to someone else's browser signs nobody in there."""
     provider = await sso_providers.provider_by_name(provider_name)
     config = await sso_providers.client_config(provider.id)
     meta = await client.discover(config.issuer)
@@ -57,7 +59,7 @@ async def begin(
             expires_at=now + LIFETIME,
         )
     ).run()
-    return client.authorization_url(
+    url = client.authorization_url(
         meta,
         config,
         redirect_uri=public_url + callback_path(provider.name),
@@ -65,6 +67,7 @@ async def begin(
         nonce=nonce,
         verifier=verifier,
     )
+    return url, state
 
 
 async def _take_login(state: str, provider_id: int) -> dict:
@@ -82,13 +85,22 @@ async def _take_login(state: str, provider_id: int) -> dict:
 
 
 async def finish(
-    provider_name: str, *, public_url: str, state: str, code: str, error: str = ""
+    provider_name: str,
+    *,
+    public_url: str,
+    state: str,
+    bound_state: str,
+    code: str,
+    error: str = "",
 ) -> tuple[SignedIn, str]:
     """(who signed in, where to go next); SignInRefused / ProviderDown when it fails, recorded
     in the audit log with the reason."""
     provider = await sso_providers.provider_by_name(provider_name)
     try:
         login = await _take_login(state, provider.id)
+        if not bound_state or not same(bound_state, state):
+            # Someone else's sign-in (login CSRF) or account link, delivered to this browser.
+            raise SignInRefused("This sign-in did not start in this browser. Start it again.")
         user, claims = await _identify(provider, login, public_url, code, error)
     except ShoalError as exc:
         target = Target("sso_provider", provider.id, provider.name)

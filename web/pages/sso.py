@@ -10,6 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from litestar import Request, Router, get, post
+from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
 from core.actor import Actor
@@ -20,6 +21,9 @@ from web.auth import principal_of
 from web.guards import requires_login
 from web.pages.auth import safe_next, signed_in_redirect
 from web.rendering import page, redirect
+
+STATE_COOKIE = "shoal_oidc_state"
+COOKIE_PATH = "/auth/oidc"
 
 
 def _public_url(request: Request) -> str:
@@ -36,24 +40,40 @@ def _failed(request: Request, exc: ShoalError, provider: str) -> Template:
     )
 
 
+def _to_provider(request: Request, url: str, state: str, status_code: int) -> Redirect:
+    """Off to the provider, with the state also kept in this browser (see `callback`)."""
+    cookie = Cookie(
+        key=STATE_COOKIE,
+        value=state,
+        httponly=True,
+        samesite="lax",  # sent on the provider's top-level redirect back to us
+        secure=request.url.scheme == "https",
+        path=COOKIE_PATH,
+        max_age=int(sso_login.LIFETIME.total_seconds()),
+    )
+    return Redirect(url, status_code=status_code, cookies=[cookie])
+
+
 @get("/{name:str}/start")
 async def start(request: Request, name: str, next: str | None = None) -> Redirect | Template:
     try:
-        url = await sso_login.begin(name, public_url=_public_url(request), next_url=safe_next(next))
+        url, state = await sso_login.begin(
+            name, public_url=_public_url(request), next_url=safe_next(next)
+        )
     except ShoalError as exc:
         return _failed(request, exc, name)
-    return Redirect(url, status_code=302)
+    return _to_provider(request, url, state, 302)
 
 
 @post("/{name:str}/link", guards=[requires_login])
 async def link(request: Request, actor: Actor, name: str) -> Redirect | Template:
     try:
-        url = await sso_login.begin(
+        url, state = await sso_login.begin(
             name, public_url=_public_url(request), next_url="/account", link_user_id=actor.id
         )
     except ShoalError as exc:
         return _failed(request, exc, name)
-    return Redirect(url, status_code=303)
+    return _to_provider(request, url, state, 303)
 
 
 @get("/{name:str}/callback")
@@ -64,14 +84,20 @@ async def callback(request: Request, name: str) -> Redirect | Template:
             name,
             public_url=_public_url(request),
             state=str(query.get("state", ""))[:256],
+            bound_state=request.cookies.get(STATE_COOKIE, ""),
             code=str(query.get("code", ""))[:4096],
             error=str(query.get("error", "")),
         )
     except ShoalError as exc:
         return _failed(request, exc, name)
     if signed.linked:
-        return redirect("/account", f"Your account is now linked with {name}.")
-    return await signed_in_redirect(request, signed.user.id, safe_next(next_url), signed.provider)
+        done = redirect("/account", f"Your account is now linked with {name}.")
+    else:
+        done = await signed_in_redirect(
+            request, signed.user.id, safe_next(next_url), signed.provider
+        )
+    done.cookies.append(Cookie(key=STATE_COOKIE, value="", max_age=0, path=COOKIE_PATH))
+    return done
 
 
 @get("/{name:str}/signed-out")

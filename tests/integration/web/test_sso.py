@@ -4,10 +4,12 @@ browser would (the browser journey is in tests/e2e/test_sso_journey.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import httpx
 import pytest
 from joserfc.jwk import KeySet, RSAKey
 
@@ -18,7 +20,7 @@ from core.services import accounts, sso_groups, sso_providers, teams
 from core.services.sso_providers import ProviderInput
 from core.tables import AuditEvent, Membership, OidcIdentity, OidcLogin, User
 from shoaltest.ports import free_port
-from shoaltest.web import ADMIN_PASSWORD
+from shoaltest.web import ADMIN_PASSWORD, WebClient
 
 SYSTEM = Actor.system("tests")
 
@@ -270,3 +272,40 @@ async def test_a_sign_in_left_too_long_is_refused(client, oidc_provider, mock_ss
     refused = await client.get(f"{callback.path}?{callback.query}")
     assert refused.status_code == 400 and "expired" in refused.text
     assert not await User.exists().where(User.username == "ivy").run()
+
+
+async def test_a_callback_delivered_to_another_browser_signs_nobody_in(
+    client, web_app, admin, oidc_provider, mock_sso
+):
+    """Login CSRF: the attacker starts a sign-in, and passes the provider's callback URL
+    (their own code and state) to a victim. The victim's browser lacks the state cookie."""
+    oidc_provider.set_user("attacker-1", preferred_username="attacker")
+    start = await client.get("/auth/oidc/mock/start")  # the attacker's browser
+    callback = urlsplit(oidc_provider.authorize(start.headers["location"], "attacker-1"))
+    async with _browser(web_app) as victim:
+        refused = await victim.get(f"{callback.path}?{callback.query}")
+        assert refused.status_code == 400
+        assert "did not start in this browser" in refused.text
+        assert "shoal_session" not in victim.cookies
+    assert not await User.exists().where(User.username == "attacker").run()
+
+
+async def test_an_account_link_cannot_be_completed_in_someone_elses_browser(
+    client, web_app, admin, oidc_provider, mock_sso
+):
+    """The attacker starts linking *their* account and gets a victim to finish it at the
+    provider: the victim's identity must not end up linked to the attacker's account."""
+    await client.login("admin", ADMIN_PASSWORD)  # the attacker (any signed-in user)
+    start = await client.form("/auth/oidc/mock/link", {})
+    callback = urlsplit(oidc_provider.authorize(start.headers["location"], "victim-1"))
+    async with _browser(web_app) as victim:
+        refused = await victim.get(f"{callback.path}?{callback.query}")
+        assert refused.status_code == 400
+    assert await OidcIdentity.count().run() == 0
+
+
+@contextlib.asynccontextmanager
+async def _browser(web_app):
+    transport = httpx.ASGITransport(app=web_app)  # type: ignore[arg-type]
+    async with WebClient(transport=transport, base_url="http://testserver") as other:
+        yield other
