@@ -20,7 +20,7 @@ import msgspec
 from core.domain import registry_pushes as pushes
 from core.domain.previews import PreviewRef
 from core.errors import InvalidInput, ShoalError
-from core.services import preview_images, preview_rules, previews
+from core.services import preview_images, preview_refresh, preview_rules, previews
 from core.tables.previews import PreviewRule, WebhookDelivery
 from core.tokens import same
 
@@ -179,9 +179,10 @@ async def _apply(
     push: pushes.Push, rules: list[dict]
 ) -> tuple[str, int | None, list[int], int | None]:
     following = rules_for_image(rules, push)
-    if not following:
+    refreshed = await preview_refresh.refresh(rules, push)
+    if not following and not refreshed:
         return f"ignored: no rule follows {push.repository}", None, [], None
-    done, preview_ids, deployment = [], [], None
+    done, preview_ids, deployment = [line for _, line in refreshed], [], None
     for rule in following:
         ref = ref_for(rule, push)
         if ref is None:
@@ -191,4 +192,5 @@ async def _apply(
         preview_ids.append(view.id)
         deployment = deployment or view.deployment_id
         done.append(f"rule {rule['id']}: preview #{ref.number}")
-    return "; ".join(done), following[0]["id"], preview_ids, deployment
+    first_rule = following[0]["id"] if following else refreshed[0][0]
+    return "; ".join(done), first_rule, preview_ids, deployment

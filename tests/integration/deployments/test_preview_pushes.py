@@ -214,3 +214,33 @@ async def test_a_push_the_rule_missed_is_redelivered_after_fixing_the_rule(
         .first()
     )
     assert row == {"tags": {"web": "preview-20"}}
+
+
+async def test_a_new_image_under_a_running_pull_requests_tag_replaces_its_preview(
+    client, rule, world, registry
+):
+    """A forge rule's preview runs `pr-30`; CI pushes a new image under `pr-30` and the
+    registry notifies with the forge rule's secret: that preview is applied again."""
+    forge = await preview_rules.create_rule(world.admin, world.project_id, preview_rules.RuleInput(
+        environment_id=world.env_id, repository="acme/shop", webhook_secret="forge-secret",
+        tag_templates={"web": "pr-{number}"}))  # fmt: skip
+    registry.push("shoal-test/pv-web:base", "shop/pv-web", "pr-30")
+    ref = previews.PreviewRef(number=30, branch="login", head_sha="a" * 40, author="ann")
+    made = await previews.apply(forge.id, ref)
+    assert await previews.reconcile(made.id) == "created"
+
+    def notify(repository: str, tag: str, event_id: str):
+        body = envelope(repository, tag, event_id, digest="sha256:" + "d" * 64)
+        return post(client, "registry", body, "forge-secret")
+
+    outcome = (await notify("shop/pv-web", "pr-30", "ev-30")).json()["received"][0]["outcome"]
+    assert outcome == f"rule {forge.id}: preview #30 gets the new image"
+    row = await Preview.select().where(Preview.id == made.id).output(load_json=True).first()
+    assert (row["generation"], row["tags"], row["head_sha"]) == (2, {"web": "pr-30"}, "a" * 40)
+    for repository, tag, event_id in (("shop/pv-web", "pr-31", "ev-31"),
+                                      ("shop/other", "pr-30", "ev-32")):  # fmt: skip
+        ignored = (await notify(repository, tag, event_id)).json()["received"][0]["outcome"]
+        assert ignored.startswith("ignored: no rule follows")
+    assert (await Preview.select(Preview.generation).where(Preview.id == made.id).first()) == {
+        "generation": 2
+    }
