@@ -1,5 +1,7 @@
 import re
 
+import msgspec
+
 from core.ingress import pages
 from core.ingress.config import IngressOptions, build_owned
 from core.ingress.document import merge_into, owned_part, whole_config
@@ -109,3 +111,45 @@ def test_dropping_tls_removes_our_policies_and_whole_config_has_the_admin_block(
     assert owned_part(merged) == plain
     assert "shoal-tls" not in merged["apps"]["http"]["servers"]
     assert owned_part(None) == {"servers": {}, "tls_policies": []}
+
+
+def test_protected_hosts_ask_the_control_plane_and_public_ones_do_not():
+    public = build_owned([route("a.demo.qa.x")], OPTIONS)
+    assert "ingress-auth" not in str(public)
+    guarded_route = Route(
+        host="b.demo.qa.x",
+        upstream="10.0.0.1:3000",
+        deployment_id=7,
+        deployment_name="demo",
+        access="signed-in",
+    )
+    options = msgspec.structs.replace(OPTIONS, control_plane="127.0.0.1:8000")
+    owned = build_owned([guarded_route], options)
+    [host_route] = owned["servers"]["shoal"]["routes"]
+    mapping, decide = host_route["handle"]
+    assert mapping["mappings"][0]["outputs"][3] == "signed-in"
+    _, _, shoal_paths, ask, proxy = decide["routes"]
+    assert shoal_paths["match"][0]["path"] == ["/.shoal/*"]
+    check = ask["handle"][1]
+    assert check["rewrite"] == {"method": "GET", "uri": "/ingress-auth/check"}
+    assert check["upstreams"] == [{"dial": "127.0.0.1:8000"}]
+    # Set, never added: a visitor's own X-Shoal-Deployment header is overwritten.
+    assert check["headers"]["request"]["set"]["X-Shoal-Deployment"] == ["{shoal.deployment_id}"]
+    assert "terminal" not in ask  # a 2xx answer goes on to the proxy
+    assert proxy["handle"][0]["headers"]["request"]["delete"] == ["X-Shoal-Bypass"]
+    errors = owned["servers"]["shoal"]["errors"]["routes"]
+    assert errors[0]["handle"][0]["status_code"] == 503
+
+
+def test_protected_hosts_stay_shut_without_a_control_plane_address():
+    guarded_route = Route(
+        host="b.demo.qa.x",
+        upstream="10.0.0.1:3000",
+        deployment_id=7,
+        deployment_name="demo",
+        access="password",
+    )
+    owned = build_owned([guarded_route], OPTIONS)
+    decide = owned["servers"]["shoal"]["routes"][0]["handle"][1]
+    shut = decide["routes"][2]
+    assert shut["terminal"] and shut["handle"][0]["status_code"] == 503
