@@ -23,7 +23,10 @@ UPSTREAM_HEADERS = {
     "request": {
         "delete": [BYPASS_HEADER],
         "replace": {
-            "Cookie": [{"search_regexp": rf"(^|;\s*){COOKIE}=[^;]*", "replace": ""}],
+            "Cookie": [
+                {"search_regexp": rf"^\s*{COOKIE}=[^;]*(;\s*)?", "replace": ""},
+                {"search_regexp": rf";\s*{COOKIE}=[^;]*", "replace": ""},
+            ],
         },
     }
 }

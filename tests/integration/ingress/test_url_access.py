@@ -270,3 +270,42 @@ async def test_control_plane_down_answers_503_and_never_opens(web_app, db, caddy
             assert "shoal busybox" not in response.text
     finally:
         await syncer.stop()
+
+
+async def _echo_headers(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """An upstream app that answers with the request headers it received."""
+    request = await reader.readuntil(b"\r\n\r\n")
+    writer.write(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(request), request)
+    )
+    await writer.drain()
+    writer.close()
+
+
+@pytest.mark.parametrize(
+    "sent",
+    ["shoal_ingress={c}; app=1", "app=1; shoal_ingress={c}", "app=1; shoal_ingress={c}; b=2"],
+)
+async def test_the_app_never_sees_the_ingress_cookie_nor_the_bypass_token(guarded, kit, sent):
+    server = await asyncio.start_server(_echo_headers, "127.0.0.1", 0)
+    try:
+        echo = server.sockets[0].getsockname()[1]
+        env = await kit.add_environment()
+        await Environment.update({Environment.url_access: "signed-in"}).where(Environment.id == env)
+        deployment = await kit.add_deployment(env, await kit.add_node(env), "demo", {"web": echo})
+        await guarded.syncer.sync_now()
+        _, token = await share_links.create_link(ADMIN, deployment)
+        cookie = (await _via_caddy(guarded.port, f"/.shoal/share?t={token}")).cookies[
+            "shoal_ingress"
+        ]
+        bypass = (await url_keys.reveal(ADMIN, deployment)).bypass_token
+        seen = await _via_caddy(
+            guarded.port,
+            headers={"Cookie": sent.format(c=cookie), "X-Shoal-Bypass": bypass},
+        )
+        assert seen.status_code == 200
+        assert cookie not in seen.text and bypass not in seen.text
+        assert "app=1" in seen.text and "shoal_ingress" not in seen.text
+    finally:
+        server.close()
