@@ -3,11 +3,15 @@ runs any more) and the sealing of step outputs written before outputs were prote
 
 from __future__ import annotations
 
-from core.services import plugins, sessions, step_outputs
+from core.services import plugins, sessions, step_outputs, url_access
 
 
 async def purge_sessions(ctx: dict) -> dict:
-    return {"purged": await sessions.purge_expired()}
+    # Ingress sessions and unused sign-in codes of deployment URLs expire the same way.
+    return {
+        "purged": await sessions.purge_expired(),
+        "ingress_purged": await url_access.purge_expired(),
+    }
 
 
 async def purge_retired_plugins(ctx: dict) -> dict:
