@@ -152,6 +152,11 @@ def configure_password_login(enabled: bool, break_glass_admin: str) -> None:
     _password_login = (enabled, break_glass_admin.strip().lower())
 
 
+def password_login_state() -> tuple[bool, str]:
+    """(password sign-in on for everyone, the break-glass admin's username)."""
+    return _password_login
+
+
 def password_login_allowed(username: str) -> bool:
     enabled, break_glass = _password_login
     return enabled or (bool(break_glass) and username.strip().lower() == break_glass)

@@ -158,7 +158,7 @@ async def sync_user(provider_id: int, user_id: int, groups: set[str]) -> SyncRes
             changes = {User.is_admin: False, User.admin_from_sso: False}
             await User.update(changes).where(User.id == user_id).run()
             is_admin = False
-    if joined or left:
-        sessions.forget_user(user_id)
+    if joined or left or is_admin != bool(user and user["is_admin"]):
+        sessions.forget_user(user_id)  # this process's cached sessions see the change at once
     names = {r["id"]: r["name"] for r in await Team.select(Team.id, Team.name).run()}
     return SyncResult([names[t] for t in joined], [names[t] for t in left], is_admin)

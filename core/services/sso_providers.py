@@ -196,6 +196,18 @@ def _input_of(setting: OidcProviderSetting) -> ProviderInput:
     )
 
 
+async def _same_as_stored(row: dict, data: ProviderInput) -> bool:
+    """Unchanged since the last start: no update, no audit entry, no re-encryption."""
+    values = _clean(data)
+    if row["source"] != SOURCE_SETTINGS or any(row[k] != v for k, v in values.items()):
+        return False
+    stored = ""
+    if row["client_secret_ciphertext"]:
+        context = crypto.oidc_client_secret_context(row["id"])
+        stored = crypto.box().decrypt(row["client_secret_ciphertext"], context)
+    return stored == (data.client_secret or stored)
+
+
 async def sync_from_settings(settings: list[OidcProviderSetting]) -> None:
     """At startup: the providers of litestar.toml become (or update) read-only rows; a row
     from the settings that is no longer listed is disabled, not deleted (its users stay
@@ -215,7 +227,8 @@ async def sync_from_settings(settings: list[OidcProviderSetting]) -> None:
                     .where(OidcProvider.id == row["id"])
                     .run()
                 )
-            await update_provider(actor, row["id"], data, from_settings=True)
+            if not await _same_as_stored(row, data):
+                await update_provider(actor, row["id"], data, from_settings=True)
     stale = OidcProvider.source == SOURCE_SETTINGS
     if listed:
         stale = stale & OidcProvider.name.not_in(list(listed))

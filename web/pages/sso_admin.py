@@ -10,7 +10,7 @@ from litestar.response import Redirect, Template
 
 from core.actor import Actor
 from core.errors import ShoalError
-from core.services import sso_groups, sso_providers, teams
+from core.services import accounts, sso_groups, sso_providers, teams
 from core.services.sso_providers import ProviderInput
 from web.guards import requires_admin
 from web.params import IdParam
@@ -40,7 +40,15 @@ async def _index(request: Request, **extra: Any) -> Template:
     extra.setdefault(
         "form", {"scopes": "openid profile email", "groups_claim": "groups", "enabled": "on"}
     )
-    return page(request, "sso/index.html", providers=await sso_providers.list_providers(), **extra)
+    passwords_on, break_glass = accounts.password_login_state()
+    return page(
+        request,
+        "sso/index.html",
+        providers=await sso_providers.list_providers(),
+        passwords_on=passwords_on,
+        break_glass=break_glass,
+        **extra,
+    )
 
 
 async def _detail(request: Request, provider_id: int, **extra: Any) -> Template:

@@ -218,6 +218,10 @@ async def test_password_sign_in_can_be_left_to_the_break_glass_admin(client, adm
         assert refused.status_code == 400
         assert "Password sign-in is turned off" in refused.text
         assert (await client.login("admin", ADMIN_PASSWORD)).status_code == 303
+        sso_page = await client.page("/sso/")
+        assert "<strong>off</strong>, except for the break-glass admin <code>admin</code>" in (
+            sso_page.text
+        )
     finally:
         accounts.configure_password_login(True, "admin")
 

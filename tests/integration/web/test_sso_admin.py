@@ -10,7 +10,7 @@ from core.actor import Actor
 from core.oidc import client as oidc_client
 from core.services import sso_groups, sso_providers, teams
 from core.settings import OidcProviderSetting
-from core.tables import OidcProvider
+from core.tables import AuditEvent, OidcProvider
 from shoaltest.web import ADMIN_PASSWORD
 
 SYSTEM = Actor.system("tests")
@@ -104,6 +104,9 @@ async def test_providers_from_the_settings_file_are_read_only(signed_in_admin, m
     )
     await sso_providers.sync_from_settings([setting])
     await sso_providers.sync_from_settings([setting])  # every start: still one row
+    rows = await AuditEvent.select(AuditEvent.action).where(AuditEvent.action.like("sso.%")).run()
+    # An unchanged provider is left alone at each start: no update, no audit entry.
+    assert [r["action"] for r in rows] == ["sso.create"]
     provider = (await sso_providers.list_providers())[0]
     assert provider.source == "settings" and provider.has_secret
     assert (await sso_providers.client_config(provider.id)).client_secret == "from-the-env"
