@@ -29,7 +29,7 @@ class OidcIdentity(Table, tablename="oidc_identities"):
 
     provider = ForeignKey(references=OidcProvider, on_delete=OnDelete.cascade)
     sub = Varchar(length=255)
-    user = ForeignKey(references=User, on_delete=OnDelete.cascade)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
     created_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -42,13 +42,13 @@ class OidcLogin(Table, tablename="oidc_logins"):
     code_verifier = Varchar(length=128)
     next_url = Varchar(length=512, default="/")
     link_user = ForeignKey(references=User, on_delete=OnDelete.cascade, null=True)
-    expires_at = Timestamptz()
+    expires_at = Timestamptz(index=True)
 
 
 class GroupMapping(Table, tablename="oidc_group_mappings"):
     """Members of the provider's `group` join `team`; or, with `grants_admin`, become admins."""
 
-    provider = ForeignKey(references=OidcProvider, on_delete=OnDelete.cascade)
+    provider = ForeignKey(references=OidcProvider, on_delete=OnDelete.cascade, index=True)
     group_name = Varchar(length=255)
     team = ForeignKey(references=Team, on_delete=OnDelete.cascade, null=True)
     grants_admin = Boolean(default=False)
