@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, Protocol
 
-from agent.protocol import RegistryCredential
+from agent.protocol import RegistryCredential, Volume
 from agent.runtime.attach import AttachedRun, StderrLines
 from agent.runtime.containers import OwnContainer
 from agent.runtime.stats import Usage
@@ -43,6 +43,10 @@ class Engine(Protocol):
         ...
 
     async def remove_networks(self, deployment_id: int) -> None: ...
+
+    async def remove_volumes(self, deployment_id: int) -> None:
+        """The deployment's volumes (after its containers are gone)."""
+        ...
 
     async def network_owners(self) -> set[int | None]:
         """The deployments owning this agent's networks (None: a label that names none)."""
@@ -82,9 +86,11 @@ class Engine(Protocol):
         cap_drop: Sequence[str] = (),
         user: str = "",
         host_port: int | None = None,
+        volumes: Sequence[Volume] = (),
     ) -> int | None:
-        """Create and start a service (replacing a leftover of the same name); the host port it
-        publishes `port` on (`host_port` first when still free), None when it publishes none."""
+        """Create and start a service (replacing a leftover of the same name), its `volumes`
+        created on first use; the host port it publishes `port` on (`host_port` first when
+        still free), None when it publishes none."""
         ...
 
     async def exited(self, deployment_id: int, step: str) -> str | None:

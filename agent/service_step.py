@@ -48,6 +48,7 @@ async def start_service_node(
         cap_drop=service.cap_drop,
         user=service.user,
         host_port=previous_port,
+        volumes=service.volumes,
     )
     if host_port is not None:
         ports[node.id] = host_port

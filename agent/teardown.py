@@ -1,5 +1,5 @@
 """Roll back and remove a deployment: plugin `rollback` calls for the plugin steps that had
-succeeded, newest first, then every container, network and anonymous volume it owns (found
+succeeded, newest first, then every container, network and volume it owns (found
 by label, so leftovers of a crashed run go too). Best effort and idempotent: a failing rollback
 call is reported and the removal goes on.
 
@@ -30,6 +30,7 @@ async def teardown(parts: Parts, deployment_id: int, spec: DeploymentSpec | None
     containers = await engine.list_own(deployment_id)
     await engine.remove_containers([c.id for c in containers])
     await engine.remove_networks(deployment_id)
+    await engine.remove_volumes(deployment_id)
     parts.store.forget_network(deployment_id)
 
 

@@ -13,6 +13,14 @@ class HealthCheck(Struct, kw_only=True):
     timeout_s: float = 60.0
 
 
+class Volume(Struct, kw_only=True):
+    """A volume of the deployment (created on first use, removed with the deployment)."""
+
+    name: str  # unique within the deployment
+    path: str  # where the service's container mounts it
+    read_only: bool = False
+
+
 class ServiceConfig(Struct, kw_only=True):
     port: int | None = None  # container port, published on the node's publish address
     env: dict[str, str] = {}
@@ -24,6 +32,7 @@ class ServiceConfig(Struct, kw_only=True):
     cap_add: list[str] = []  # Docker capability names, e.g. NET_ADMIN
     cap_drop: list[str] = []  # ALL drops every capability
     user: str = ""  # "user[:group]" or "uid[:gid]"; "" = the image's own user
+    volumes: list[Volume] = []  # older agents ignore it (and keep data in the container)
 
 
 class PluginConfig(Struct, kw_only=True):
@@ -101,4 +110,5 @@ __all__ = [
     "RegistryCredential",
     "ServiceConfig",
     "ServiceNode",
+    "Volume",
 ]

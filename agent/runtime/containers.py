@@ -9,9 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent.protocol import Volume
 from agent.runtime import LABEL_DEPLOYMENT, LABEL_STEP, APIError, Docker, NotFound
 from agent.runtime.hardening import service_options
 from agent.runtime.ports import candidates, is_taken
+from agent.runtime.volumes import mounts
 
 STOP_TIMEOUT_S = 2
 REMOVAL_WAIT_S = 30.0  # another removal of the same container under way
@@ -59,11 +61,13 @@ def start_service(
     cap_drop: Sequence[str] = (),
     user: str = "",
     host_port: int | None = None,
+    volumes: Sequence[Volume] = (),
 ) -> int | None:
     """Create and start a service container (replacing a leftover of the same name); return the
     host port it publishes `port` on, or None when nothing is published. The host port is named
     in the container's config (ports.py), `host_port` first: the one it had before."""
     name = container_name(docker_.agent_id, deployment_id, step)
+    mounted = mounts(docker_, deployment_id, volumes)
 
     def create(client: Any, candidate: int | None) -> Any:
         return client.containers.create(
@@ -78,6 +82,7 @@ def start_service(
             init=True,
             stop_signal="SIGTERM",
             restart_policy={"Name": "unless-stopped"},
+            volumes=mounted or None,
             **service_options(cap_add, cap_drop, user),
             **limit_kwargs(cpu, memory_mb),
         )

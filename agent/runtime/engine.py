@@ -8,8 +8,8 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
-from agent.protocol import RegistryCredential
-from agent.runtime import LABEL_DEPLOYMENT, Docker, containers, images, networks
+from agent.protocol import RegistryCredential, Volume
+from agent.runtime import LABEL_DEPLOYMENT, Docker, containers, images, networks, volumes
 from agent.runtime.attach import AttachedRun, StderrLines, run_attached
 from agent.runtime.containers import OwnContainer
 from agent.runtime.stats import ContainerStats, Usage
@@ -34,6 +34,9 @@ class DockerEngine(Docker):
 
     async def remove_networks(self, deployment_id: int) -> None:
         await self.call(lambda _c: networks.remove_networks(self, deployment_id))
+
+    async def remove_volumes(self, deployment_id: int) -> None:
+        await self.call(lambda _c: volumes.remove_volumes(self, deployment_id))
 
     async def network_owners(self) -> set[int | None]:
         found = await self.call(lambda c: c.networks.list(filters={"label": self.label_filter()}))
@@ -71,6 +74,7 @@ class DockerEngine(Docker):
         cap_drop: Sequence[str] = (),
         user: str = "",
         host_port: int | None = None,
+        volumes: Sequence[Volume] = (),
     ) -> int | None:
         options = dict(
             deployment_id=deployment_id,
@@ -87,6 +91,7 @@ class DockerEngine(Docker):
             cap_drop=cap_drop,
             user=user,
             host_port=host_port,
+            volumes=volumes,
         )
         return await self.call(lambda _c: containers.start_service(self, **options))
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from agent.protocol import RegistryCredential
+from agent.protocol import RegistryCredential, Volume
 from agent.runtime import APIError, DockerUnavailable
 from agent.runtime.attach import AttachedRun, StderrLines
 from agent.runtime.containers import OwnContainer
@@ -61,6 +61,7 @@ class FakeEngine:
         self.containers: dict[str, FakeContainer] = {}
         self.networks: dict[str, tuple[int, str]] = {}  # name → (deployment id, subnet)
         self.volumes: set[str] = set()
+        self.named_volumes: dict[str, int] = {}  # a deployment's volumes: name → deployment id
         self.images: set[str] = set()
         self.unpullable: set[str] = set()
         self.failing_services: dict[str, str] = {}  # step → Docker's refusal
@@ -117,6 +118,11 @@ class FakeEngine:
         for name in [n for n, (owner, _) in self.networks.items() if owner == deployment_id]:
             del self.networks[name]
 
+    async def remove_volumes(self, deployment_id: int) -> None:
+        self._check()
+        for name in [n for n, owner in self.named_volumes.items() if owner == deployment_id]:
+            del self.named_volumes[name]
+
     async def network_owners(self) -> set[int | None]:
         self._check()
         return {owner for owner, _ in self.networks.values()}
@@ -155,6 +161,7 @@ class FakeEngine:
         cap_drop: Sequence[str] = (),
         user: str = "",
         host_port: int | None = None,
+        volumes: Sequence[Volume] = (),
     ) -> int | None:
         self._check()
         if network not in self.networks:
@@ -163,6 +170,10 @@ class FakeEngine:
         for old in [c.id for c in self.containers.values() if c.name == name]:
             await self.remove_containers([old])
         container = self._new(deployment_id, step, env=env, port=port)
+        for volume in volumes:  # created on first use, kept across re-creations
+            self.named_volumes[f"shoal-{self.agent_id}-{deployment_id}-{volume.name}"] = (
+                deployment_id
+            )
         if step in self.failing_services:
             container.state = "created"
             raise APIError(self.failing_services[step])

@@ -121,6 +121,7 @@ def test_the_public_surface_is_pinned():
         "RegistryCredential",
         "ServiceConfig",
         "ServiceNode",
+        "Volume",
         # state
         "DeploymentState",
         "DeploymentStatusName",
