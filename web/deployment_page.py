@@ -1,6 +1,7 @@
 """What the deployment page shows around its live state: where it sits (breadcrumbs), how
-long Extend may keep it (durations up to its cleanup period) and each service's CPU and
-memory over the last hour (from the samples heartbeats leave, core.hub.usage_samples)."""
+long Extend may keep it (durations up to its cleanup period), which image tags a preview
+waits for, and each service's CPU and memory over the last hour (from the samples heartbeats
+leave, core.hub.usage_samples)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from collections import defaultdict
 from typing import Any
 
 from core.actor import Actor
-from core.domain import extension
-from core.services import access
+from core.domain import extension, status
+from core.services import access, preview_images
 from core.services import deployment_actions as actions
 from core.services.deployments import DeploymentView
 from core.tables import Deployment, ServiceSample
@@ -21,9 +22,12 @@ Series = list[tuple[datetime.datetime, float]]
 
 async def extras(actor: Actor, dep: DeploymentView) -> dict[str, Any]:
     acl = await access.access_for(actor)
+    waiting = dep.status == status.WAITING_FOR_IMAGE
     return {
         "trail": breadcrumbs.of_deployment(acl, dep),
         "extend_choices": extension.choices(await actions.cleanup_period(dep)),
+        # The tags a preview waits for (its selectable services'; pinned ones are there).
+        "waiting_for": await preview_images.awaited(dep.id) if waiting else {},
     }
 
 

@@ -23,12 +23,11 @@ log = logging.getLogger("shoal.previews")
 JOB = "check_waiting_images"
 
 
-async def missing(
-    tags: dict[str, str], *, project_id: int | None = None, version_id: int | None = None
-) -> list[str]:
-    """`image:tag` of each selectable service whose chosen tag the registry does not list,
-    under the project's latest pipeline (or the given version). A registry that cannot be
-    asked counts as having it: the deployment then goes ahead and its pull says what failed."""
+async def _chosen(
+    tags: dict[str, str], project_id: int | None, version_id: int | None
+) -> list[tuple[str, dict, str]]:
+    """(node id, service row, tag) of each selectable service node given a tag, under the
+    project's latest pipeline (or the given version); pinned tags are the catalog's own."""
     if version_id is None:
         graph = graphs.decode((await latest_pipeline(project_id or 0))["graph"])
     else:
@@ -39,26 +38,54 @@ async def missing(
             .first()
         )
         graph = graphs.decode(row["graph"])
-    wanted = {n.config["service_id"]: n.id for n in graph.nodes if n.kind == "service"}
-    rows = await Service.select().where(Service.id.is_in(list(wanted) or [0])).run()
-    absent = []
-    for service in rows:
-        tag = tags.get(wanted[service["id"]], "")
-        if service["tag_mode"] != "selectable" or not tag:
+    nodes = [(n.id, n.config.get("service_id")) for n in graph.nodes if n.kind == "service"]
+    ids = [service for _, service in nodes if service] or [0]
+    rows = {row["id"]: row for row in await Service.select().where(Service.id.is_in(ids))}
+    return [
+        (node, rows[service], tags[node])
+        for node, service in nodes
+        if service in rows and rows[service]["tag_mode"] == "selectable" and tags.get(node)
+    ]
+
+
+async def missing(
+    tags: dict[str, str], *, project_id: int | None = None, version_id: int | None = None
+) -> list[str]:
+    """`image:tag` of each selectable service whose chosen tag the registry does not list.
+    A registry that cannot be asked counts as having it: the deployment then goes ahead and
+    its pull says what failed."""
+    absent: list[str] = []
+    for _, service, tag in await _chosen(tags, project_id, version_id):
+        wanted = f"{service['image']}:{tag}"
+        if wanted in absent:
             continue
         try:
             listing = await registries.list_tags(
                 service["registry"], service["image"], refresh=True
             )
         except RepositoryNotFound:  # nothing pushed to it yet: CI's first build
-            absent.append(f"{service['image']}:{tag}")
+            absent.append(wanted)
             continue
         except RegistryError as exc:
             log.info("preview image check of %s skipped: %s", service["image"], exc.detail)
             continue
         if tag not in listing.tags:
-            absent.append(f"{service['image']}:{tag}")
+            absent.append(wanted)
     return absent
+
+
+async def awaited(deployment_id: int) -> dict[str, str]:
+    """Service node → tag a waiting deployment waits for (what its page names)."""
+    row = await (
+        Deployment.select(Deployment.tags, Deployment.pipeline_version)
+        .where(Deployment.id == deployment_id)
+        .output(load_json=True)
+        .first()
+    )
+    if row is None:
+        return {}
+    chosen = await _chosen(row["tags"] or {}, None, row["pipeline_version"])
+    return {node: tag for node, _, tag in chosen}
 
 
 async def wait(deployment_id: int) -> bool:

@@ -149,7 +149,8 @@ async def test_a_preview_waits_for_its_image_then_deploys_or_fails_in_time(
 
     assert (await client.login("admin", "admin-password-1")).status_code == 303
     page = await client.get(f"/deployments/{waiting[11]}")
-    assert "Waiting for image" in page.text and "<code>pr-11</code>" in page.text
+    assert "Waiting for image web <code>pr-11</code>: it deploys as soon" in page.text
+    assert "<code>1.0</code>" not in page.text  # the pinned api's tag is no image to wait for
 
     nothing_yet = {"released": [], "failed": [], "waiting": sorted(waiting.values())}
     assert await preview_images.check_waiting() == nothing_yet
