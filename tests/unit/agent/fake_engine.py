@@ -25,6 +25,7 @@ from agent.runtime.images import ImagePullError
 from agent.runtime.networks import pick_subnet
 from agent.runtime.stats import Usage
 
+HOLD_LIMIT_S = 60.0  # a held plugin gives up after this, so a failing test cannot hang
 PluginBehaviour = Callable[[str, str, dict[str, Any]], tuple[int, dict[str, Any], str]]
 
 
@@ -67,6 +68,7 @@ class FakeEngine:
         self.failing_services: dict[str, str] = {}  # step → Docker's refusal
         self.plugin_behaviour: PluginBehaviour = succeed
         self.plugin_calls: list[PluginCall] = []
+        self.holding: set[str] = set()  # plugin steps whose apply runs until it is killed
         self._listeners: dict[str, asyncio.Server] = {}
         self._ids = itertools.count(1)
 
@@ -246,6 +248,9 @@ class FakeEngine:
         self._check()
         document = json.loads(stdin_document)
         self.plugin_calls.append(PluginCall(deployment_id, step, action, document, network))
+        if step in self.holding and action == "apply":
+            await asyncio.to_thread(cancelled.wait, HOLD_LIMIT_S)
+            return AttachedRun(exit_code=137, killed=True)
         code, stdout, text = self.plugin_behaviour(step, action, document)
         stderr.feed(text.encode())
         stderr.finish()

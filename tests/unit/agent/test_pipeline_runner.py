@@ -114,3 +114,24 @@ async def test_a_deploy_sent_twice_runs_once(parts, engine):
     assert (await settled(deployments, 11)).status == "running"
     assert [c.step for c in engine.owned_by(11)] == ["api"]
     assert [(c.step, c.action) for c in engine.plugin_calls] == [("seed", "apply")]
+
+
+async def test_a_delete_cancels_the_run_in_flight_and_removes_everything(parts, engine, events):
+    engine.holding.add("slow")
+    deployments = Deployments(parts)
+    deployments.deploy(
+        spec(12, [service("api", port=80), plugin("seed"), plugin("slow")], [("seed", "slow")])
+    )
+    deadline = time.monotonic() + SETTLE_S
+    while [c.step for c in engine.plugin_calls] != ["seed", "slow"]:
+        assert time.monotonic() < deadline, "the run did not reach its slow step"
+        await asyncio.sleep(0.01)
+
+    assert deployments.delete(12).status == "deleting"
+    assert (await settled(deployments, 12)).status == "deleted"
+
+    assert [(c.step, c.action) for c in engine.plugin_calls][2:] == [("seed", "rollback")]
+    assert engine.containers == {} and engine.networks == {} and engine.volumes == set()
+    statuses = [e.status for e in of_type(events, p.DeploymentStatus)]
+    assert statuses == ["deploying", "deleting", "deleted"]  # the cancelled run reports nothing
+    assert parts.store.get(12) is None and parts.memory.outputs(12) == {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import msgspec
 
 from agent import protocol as p
@@ -107,3 +109,19 @@ async def test_reconcile_does_nothing_while_docker_is_down(parts, engine):
     await reconcile(parts, Deployments(parts))
 
     assert len(engine.containers) == 1
+
+
+async def test_reconcile_finishes_a_delete_cut_short_by_a_restart(parts, engine, events):
+    parts.store.save_deployment(spec(5, [service("api", port=80)]), "deleting")
+    engine.add_container(5, "api")
+    engine.add_network(5)
+    deployments = Deployments(parts)
+    deployments.synced = True
+
+    await reconcile(parts, deployments)
+    await asyncio.wait_for(deployments.work.tasks[5], 30)
+
+    assert parts.store.get(5) is None
+    assert engine.containers == {} and engine.networks == {}
+    statuses = [e.status for e in of_type(events, p.DeploymentStatus)]
+    assert statuses == ["deleting", "deleted"]
