@@ -14,6 +14,7 @@ import string
 
 import msgspec
 
+from core.domain.previews import PreviewRef
 from core.domain.tags import check_tag
 from core.errors import InvalidInput
 
@@ -154,3 +155,27 @@ def read_tag(template: str, tag: str) -> dict[str, str] | None:
         seen.add(name)
     found = re.fullmatch(pattern, tag)
     return found.groupdict() if found else None
+
+
+def ref_for(rule: dict, push: Push) -> PreviewRef | None:
+    """The pull request a pushed tag stands for under this rule, with that tag for the
+    services whose template reads it; None when no template reads it with a number."""
+    read = {
+        node_id: values
+        for node_id, template in (rule["tag_templates"] or {}).items()
+        if (values := read_tag(template, push.tag)) is not None
+    }
+    numbered = [values for values in read.values() if "number" in values]
+    if not numbered:
+        return None
+    values = numbered[0]
+    return PreviewRef(
+        number=int(values["number"]),
+        branch=values.get("branch", ""),
+        head_sha=values.get("sha") or values.get("sha7", ""),
+        # Only the services whose template reads this same number get the pushed tag (a
+        # `{branch}` template reads any tag; the others render from the ref).
+        tags={
+            node: push.tag for node, got in read.items() if got.get("number") == values["number"]
+        },
+    )

@@ -18,7 +18,6 @@ import asyncpg
 import msgspec
 
 from core.domain import registry_pushes as pushes
-from core.domain.previews import PreviewRef
 from core.errors import InvalidInput, ShoalError
 from core.services import preview_images, preview_refresh, preview_rules, previews
 from core.tables.previews import PreviewRule, WebhookDelivery
@@ -55,26 +54,6 @@ async def rules_for_token(token: str) -> list[dict]:
 def rules_for_image(rules: list[dict], push: pushes.Push) -> list[dict]:
     following = [row for row in rules if row["forge"] == "registry"]
     return [row for row in following if pushes.follows(row["registry_repository"], push)]
-
-
-def ref_for(rule: dict, push: pushes.Push) -> PreviewRef | None:
-    """The pull request a pushed tag stands for under this rule, with that tag for every
-    service whose template reads it; None when no template reads it or names no number."""
-    read = {
-        node_id: values
-        for node_id, template in (rule["tag_templates"] or {}).items()
-        if (values := pushes.read_tag(template, push.tag)) is not None
-    }
-    numbered = [values for values in read.values() if "number" in values]
-    if not numbered:
-        return None
-    values = numbered[0]
-    return PreviewRef(
-        number=int(values["number"]),
-        branch=values.get("branch", ""),
-        head_sha=values.get("sha") or values.get("sha7", ""),
-        tags=dict.fromkeys(read, push.tag),
-    )
 
 
 async def receive(
@@ -184,7 +163,7 @@ async def _apply(
         return f"ignored: no rule follows {push.repository}", None, [], None
     done, preview_ids, deployment = [line for _, line in refreshed], [], None
     for rule in following:
-        ref = ref_for(rule, push)
+        ref = pushes.ref_for(rule, push)
         if ref is None:
             done.append(f"rule {rule['id']}: '{push.tag}' is not one of its tags")
             continue

@@ -115,3 +115,15 @@ def test_a_hand_described_push_is_checked():
         pushes.checked("shop/web", "feature/login")
     with pytest.raises(InvalidInput):
         pushes.checked("", "pr-1")
+
+
+def test_a_pushed_tag_becomes_the_pull_request_of_its_number():
+    rule = {"tag_templates": {"web": "pr-{number}", "api": "pr-{number}", "docs": "{branch}"}}
+    ref = pushes.ref_for(rule, pushes.Push(repository="shop/web", tag="pr-7"))
+    assert ref is not None
+    assert (ref.number, ref.tags) == (7, {"web": "pr-7", "api": "pr-7"})  # not docs' {branch}
+    assert pushes.ref_for(rule | {"tag_templates": {"docs": "{branch}"}},
+                   pushes.Push(repository="shop/web", tag="pr-7")) is None  # fmt: skip
+    sha = pushes.ref_for({"tag_templates": {"web": "pr-{number}-{sha7}"}},
+                  pushes.Push(repository="shop/web", tag="pr-3-1a2b3c4"))  # fmt: skip
+    assert sha is not None and (sha.number, sha.head_sha) == (3, "1a2b3c4")
