@@ -96,12 +96,7 @@ async def account_for(
     sub = claims["sub"]
     if not isinstance(sub, str) or not sub or len(sub) > 255:
         raise SignInRefused("The provider sent an unusable subject ('sub').")
-    identity = (
-        await OidcIdentity.select(OidcIdentity.user)
-        .where((OidcIdentity.provider == provider.id) & (OidcIdentity.sub == sub))
-        .first()
-        .run()
-    )
+    identity = await _identity(provider.id, sub)
     if link_user_id is not None:
         if identity is not None and identity["user"] != link_user_id:
             raise _taken(provider)
@@ -111,12 +106,34 @@ async def account_for(
     elif identity is not None:
         user_id = identity["user"]
     else:
-        user_id = await _create(provider, claims)
+        user_id = await _create_once(provider, claims)
     user = await accounts.get_user(user_id)
     if not user.is_active:
         raise SignInRefused("This account is disabled: ask an admin.")
     await User.update({User.last_login_at: datetime.now(UTC)}).where(User.id == user_id).run()
     return user
+
+
+async def _identity(provider_id: int, sub: str) -> dict | None:
+    return (
+        await OidcIdentity.select(OidcIdentity.user)
+        .where((OidcIdentity.provider == provider_id) & (OidcIdentity.sub == sub))
+        .first()
+        .run()
+    )
+
+
+async def _create_once(provider: ProviderView, claims: dict) -> int:
+    """A first sign-in racing another (two tabs, a double click): one account is made, and
+    the loser uses it; a username taken meanwhile by someone else gets the suffix instead."""
+    for _ in range(3):
+        try:
+            return await _create(provider, claims)
+        except asyncpg.UniqueViolationError:
+            found = await _identity(provider.id, claims["sub"])
+            if found is not None:
+                return found["user"]
+    raise Conflict("The account could not be created: try signing in again.")
 
 
 async def identities_of(user_id: int) -> list[str]:

@@ -4,6 +4,7 @@ browser would (the browser journey is in tests/e2e/test_sso_journey.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ from joserfc.jwk import KeySet, RSAKey
 from core import crypto
 from core.actor import Actor
 from core.oidc import client as oidc_client
-from core.services import accounts, sso_groups, sso_providers, teams
+from core.services import accounts, sso_accounts, sso_groups, sso_providers, teams
 from core.services.sso_providers import ProviderInput
 from core.tables import AuditEvent, Membership, OidcIdentity, OidcLogin, User
 from shoaltest.ports import free_port
@@ -313,3 +314,17 @@ async def _browser(web_app):
     transport = httpx.ASGITransport(app=web_app)  # type: ignore[arg-type]
     async with WebClient(transport=transport, base_url="http://testserver") as other:
         yield other
+
+
+async def test_two_first_sign_ins_at_once_make_one_account(mock_sso):
+    claims = {"sub": "twin-1", "preferred_username": "twin"}
+    users = await asyncio.gather(
+        *(sso_accounts.account_for(mock_sso, dict(claims)) for _ in range(6))
+    )
+    first = users[0]
+    assert {user.id for user in users} == {first.id}
+    assert await User.count().run() == 1
+    # Someone else wanting the same username gets it with a suffix.
+    namesake = {"sub": "twin-2", "preferred_username": "twin"}
+    other = await sso_accounts.account_for(mock_sso, namesake)
+    assert other.username.startswith("twin-") and other.id != first.id
