@@ -16,6 +16,7 @@ from core.services import deployment_actions as actions
 from core.services.deployments import DeploymentView
 from core.tables import Deployment, ServiceSample
 from web import breadcrumbs, charts
+from web.preview_line import preview_line
 
 Series = list[tuple[datetime.datetime, float]]
 
@@ -28,6 +29,7 @@ async def extras(actor: Actor, dep: DeploymentView) -> dict[str, Any]:
         "extend_choices": extension.choices(await actions.cleanup_period(dep)),
         # The tags a preview waits for (its selectable services'; pinned ones are there).
         "waiting_for": await preview_images.awaited(dep.id) if waiting else {},
+        "preview": await preview_line(dep.id),  # "preview of PR #42 · branch · author · commit"
     }
 
 

@@ -134,6 +134,22 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
         "/api/v1/webhook-deliveries/1/redeliver",
         {"anonymous": 401, "user": 403, "admin_token": 404},
     ),
+    # The project's Previews tab (previews/test_pages.py). No project 1 here.
+    *[
+        (
+            "GET" if path == "" else "POST",
+            f"/projects/1/previews{path}",
+            {"anonymous": 302, "user": 404, "admin": 404},
+        )
+        for path in (
+            "",
+            "/rules",
+            "/rules/1/delete",
+            "/1/approve",
+            "/1/reject",
+            "/deliveries/1/redeliver",
+        )
+    ],
     # Who may open deployment URLs (issue 18). Caddy's check and the pages on a deployment's
     # host take no Shoal session: without Caddy's X-Shoal-Deployment they open nothing (the
     # real flows are in ingress/test_url_access.py). Sign-in needs Shoal's session and a

@@ -1,0 +1,143 @@
+"""The project's Previews tab: its preview rules (admins add and remove them), open previews
+with Approve / Reject on those waiting (full access), and the latest webhook deliveries with
+their outcome and a Redeliver button (admins). docs/previews.md says what each field does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.exceptions import NotFoundException
+from litestar.response import Redirect, Template
+
+from core.actor import Actor
+from core.domain.access import Level
+from core.errors import InvalidInput, ShoalError
+from core.services import access, environments, preview_rules, previews, projects, teams, webhooks
+from web.guards import requires_login
+from web.params import IdParam
+from web.rendering import as_int, form_data, page, redirect, refused
+
+SECRET_FIELDS = ("webhook_secret", "api_token")  # never echoed back into a re-rendered form
+
+
+def _pairs(text: str, field: str) -> dict[str, str]:
+    """`web=pr-{number}` lines (or commas) → {"web": "pr-{number}"}."""
+    pairs = {}
+    for item in text.replace(",", "\n").splitlines():
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise InvalidInput(f"Write one 'service=tag' per line, not '{item.strip()}'.", field)
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def rule_input(data: dict[str, str]) -> preview_rules.RuleInput:
+    return preview_rules.RuleInput(
+        environment_id=as_int(data.get("environment_id"), 0) or 0,
+        forge=data.get("forge", "github"),
+        repository=data.get("repository", ""),
+        registry_repository=data.get("registry_repository", ""),
+        name_template=data.get("name_template") or "pr-{number}",
+        tag_templates=_pairs(data.get("tag_templates", ""), "tag_templates"),
+        default_tags=_pairs(data.get("default_tags", ""), "default_tags"),
+        ttl_hours=as_int(data.get("ttl_hours"), 72) or 0,
+        team_id=as_int(data.get("team_id")) or None,
+        webhook_secret=data.get("webhook_secret") or None,
+        api_base_url=data.get("api_base_url", ""),
+        api_token=data.get("api_token") or None,
+        allowed_authors=[a for a in data.get("allowed_authors", "").replace(",", " ").split() if a],
+        allow_forks=data.get("allow_forks") == "on",
+    )
+
+
+async def _context(actor: Actor, project_id: int) -> dict[str, Any]:
+    acl = await access.access_for(actor)
+    if not acl.can_see_project(project_id):
+        raise NotFoundException("No such project.")
+    envs = await environments.list_environments(None if acl.is_admin else set(acl.environments))
+    listed = await previews.previews_of_project(project_id)
+    rules = await preview_rules.list_rules(project_id)
+    env_of = {rule.id: rule.environment_id for rule in rules}
+    return {
+        "project": await projects.get_project(project_id),
+        "rules": rules,
+        "previews": listed,
+        # Approve / Reject only for those with full access where the preview deploys.
+        "may_decide": {
+            p.id: acl.deployment_level(project_id, env_of.get(p.rule_id, 0)) >= Level.FULL
+            for p in listed
+        },
+        "deliveries": await webhooks.deliveries_of_project(project_id),
+        "environments": envs,
+        "env_names": {env.id: env.name for env in envs},
+        "all_teams": await teams.list_teams() if actor.is_admin else [],
+    }
+
+
+@get("/")
+async def index(request: Request, actor: Actor, project_id: IdParam) -> Template:
+    return page(request, "projects/previews.html", **await _context(actor, project_id))
+
+
+@post("/rules")
+async def create_rule(request: Request, actor: Actor, project_id: IdParam) -> Template | Redirect:
+    data = await form_data(request)
+    context = await _context(actor, project_id)
+    try:
+        rule = await preview_rules.create_rule(actor, project_id, rule_input(data))
+    except ShoalError as exc:
+        kept = {k: v for k, v in data.items() if k not in SECRET_FIELDS}
+        return page(request, "projects/previews.html", **refused(exc, kept), **context)
+    where = rule.repository or rule.registry_repository
+    return redirect(f"/projects/{project_id}/previews", f"Preview rule for {where} added.")
+
+
+@post("/rules/{rule_id:int}/delete")
+async def delete_rule(actor: Actor, project_id: IdParam, rule_id: IdParam) -> Redirect:
+    await _context(actor, project_id)
+    if (await preview_rules.rule_row(rule_id))["project"] != project_id:
+        raise NotFoundException("No such preview rule.")
+    await preview_rules.delete_rule(actor, rule_id)
+    return redirect(f"/projects/{project_id}/previews", "Preview rule removed.")
+
+
+async def _decide(actor: Actor, project_id: int, preview_id: int, approve: bool) -> Redirect:
+    await _context(actor, project_id)
+    row = await previews.preview_row(preview_id)
+    if (await preview_rules.rule_row(row["rule"]))["project"] != project_id:
+        raise NotFoundException("No such preview.")
+    if approve:
+        await previews.approve(actor, preview_id)
+        message = f"PR #{row['number']} approved: it deploys now."
+    else:
+        await previews.reject(actor, preview_id)
+        message = f"PR #{row['number']} rejected."
+    return redirect(f"/projects/{project_id}/previews", message)
+
+
+@post("/{preview_id:int}/approve")
+async def approve(actor: Actor, project_id: IdParam, preview_id: IdParam) -> Redirect:
+    return await _decide(actor, project_id, preview_id, True)
+
+
+@post("/{preview_id:int}/reject")
+async def reject(actor: Actor, project_id: IdParam, preview_id: IdParam) -> Redirect:
+    return await _decide(actor, project_id, preview_id, False)
+
+
+@post("/deliveries/{delivery_id:int}/redeliver")
+async def redeliver(actor: Actor, project_id: IdParam, delivery_id: IdParam) -> Redirect:
+    await _context(actor, project_id)
+    done = await webhooks.redeliver(actor, delivery_id)
+    return redirect(f"/projects/{project_id}/previews", f"Redelivered: {done.outcome}")
+
+
+router = Router(
+    path="/projects/{project_id:int}/previews",
+    route_handlers=[index, create_rule, delete_rule, approve, reject, redeliver],
+    guards=[requires_login],
+)
