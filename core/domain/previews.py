@@ -25,6 +25,15 @@ _NOT_TAG = re.compile(r"[^A-Za-z0-9_.-]+")
 _NOT_LABEL = re.compile(r"[^a-z0-9-]+")
 
 
+def webhook_secret_context(rule_id: int) -> str:
+    """The associated data a rule's webhook secret is sealed with (core.crypto)."""
+    return f"preview_rule.webhook_secret:{rule_id}"
+
+
+def api_token_context(rule_id: int) -> str:
+    return f"preview_rule.api_token:{rule_id}"
+
+
 class PreviewRef(msgspec.Struct, kw_only=True):
     """One pull request at one head commit, as every forge (or a registry push) describes it.
     `tags` overrides rendered tags per service node id (a registry push names its own tag)."""

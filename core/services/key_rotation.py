@@ -15,7 +15,8 @@ from piccolo.columns import Column
 from piccolo.table import Table
 
 from core import crypto
-from core.tables import Node, OidcProvider, PipelineStep, Registry, Secret
+from core.domain import previews
+from core.tables import Node, OidcProvider, PipelineStep, PreviewRule, Registry, Secret
 
 # (label, table, ciphertext column, context of a row): every encrypted column in the schema.
 ENCRYPTED_COLUMNS: list[tuple[str, type[Table], Column, Callable[[dict], str]]] = [
@@ -48,6 +49,18 @@ ENCRYPTED_COLUMNS: list[tuple[str, type[Table], Column, Callable[[dict], str]]] 
         OidcProvider,
         OidcProvider.client_secret_ciphertext,
         lambda row: crypto.oidc_client_secret_context(row["id"]),
+    ),
+    (
+        "preview webhook secrets",
+        PreviewRule,
+        PreviewRule.webhook_secret_ciphertext,
+        lambda row: previews.webhook_secret_context(row["id"]),
+    ),
+    (
+        "preview forge tokens",
+        PreviewRule,
+        PreviewRule.api_token_ciphertext,
+        lambda row: previews.api_token_context(row["id"]),
     ),
 ]
 

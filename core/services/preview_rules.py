@@ -26,12 +26,8 @@ from core.tables.previews import PreviewRule
 SOURCES = (*rules.FORGES, "registry")
 
 
-def webhook_secret_context(rule_id: int) -> str:
-    return f"preview_rule.webhook_secret:{rule_id}"
-
-
-def api_token_context(rule_id: int) -> str:
-    return f"preview_rule.api_token:{rule_id}"
+webhook_secret_context = rules.webhook_secret_context
+api_token_context = rules.api_token_context
 
 
 class RuleInput(msgspec.Struct, kw_only=True):

@@ -101,6 +101,8 @@ async def test_rotation_re_encrypts_everything_under_the_new_key(
         "nodes": 0,
         "step outputs": 0,
         "sign-in providers": 1,
+        "preview webhook secrets": 0,
+        "preview forge tokens": 0,
     }
     # Only the new key is needed now; the old one alone opens nothing.
     crypto.configure(new_key)
@@ -117,6 +119,8 @@ async def test_rotation_re_encrypts_everything_under_the_new_key(
         "nodes": 0,
         "step outputs": 0,
         "sign-in providers": 0,
+        "preview webhook secrets": 0,
+        "preview forge tokens": 0,
     }
 
 
