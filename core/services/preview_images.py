@@ -1,7 +1,9 @@
 """Previews whose images are not in the registry yet (CI still building): they wait in
 `waiting_for_image`, taking no node and running nothing, and deploy once every chosen tag is
-there. A registry push wakes them at once (`wake`); the `check_waiting_images` job, every
-minute, is the fallback; past `preview_image_wait_minutes` they fail, saying which tag never came.
+there; an update of a running preview waits with the old deployment still serving. A registry
+push wakes them at once (`wake`); the `check_waiting_images` job, every minute, is the
+fallback; past `preview_image_wait_minutes` they fail (or the update gives up), saying which
+image never came.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from core.tables.previews import Preview
 
 log = logging.getLogger("shoal.previews")
 JOB = "check_waiting_images"
+# A preview update whose images are not built yet: what reconcile returns for "not applied".
+NOT_YET = "waiting for image; the running deployment stays until then"
+KEEP = (status.RUNNING, status.SLEEPING)  # states that keep serving while an update waits
 
 
 async def _chosen(
@@ -93,9 +98,38 @@ async def wait(deployment_id: int) -> bool:
     return await lifecycle.move(deployment_id, status.WAITING_FOR_IMAGE)
 
 
+async def keep_running(row: dict, tags: dict[str, str], project_id: int) -> str:
+    """For a running preview whose new tags are not all built yet: it keeps serving, and the
+    new version waits (NOT_YET: not applied, so the check tries it again); past the wait
+    limit the preview gets an error saying which image never came, and the old one stays."""
+    limit = timedelta(minutes=context.settings().preview_image_wait_minutes)
+    if datetime.now(UTC) - row["updated_at"] <= limit:
+        return NOT_YET
+    absent = ", ".join(await missing(tags, project_id=project_id))
+    minutes = int(limit.total_seconds() // 60)
+    error = (
+        f"The image {absent} did not appear in the registry within {minutes} minutes; "
+        "the previous deployment keeps running."
+    )
+    await Preview.update({Preview.error: error}).where(Preview.id == row["id"]).run()
+    return "gave up waiting for the image"
+
+
+async def _waiting_updates() -> list[int]:
+    """Previews whose running deployment waits to be replaced by a newer version."""
+    rows = await Preview.raw(
+        "SELECT p.id FROM previews p JOIN deployments d ON d.id = p.deployment"
+        " WHERE p.state = 'open' AND p.generation > p.applied_generation"
+        " AND d.status = ANY({})",
+        list(KEEP),
+    ).run()
+    return [row["id"] for row in rows]
+
+
 async def wake(pushed: list[tuple[str, str]]) -> None:
     """A registry said these (repository, tag) arrived: check the waiting ones now."""
-    if await Deployment.exists().where(Deployment.status == status.WAITING_FOR_IMAGE).run():
+    waiting = Deployment.exists().where(Deployment.status == status.WAITING_FOR_IMAGE)
+    if await waiting.run() or await _waiting_updates():
         log.info("pushed %s: checking the deployments waiting for an image", pushed[:5])
         # No job key: a check already running may have looked before this push landed.
         await context.queue().enqueue(JOB, timeout=0)
@@ -114,7 +148,10 @@ async def check_waiting(now: datetime | None = None) -> dict[str, list[int]]:
         .output(load_json=True)
         .run()
     )
-    done: dict[str, list[int]] = {"released": [], "failed": [], "waiting": []}
+    done: dict[str, list[int]] = {"released": [], "failed": [], "waiting": [], "updates": []}
+    for preview_id in await _waiting_updates():  # their job checks the images again
+        await context.queue().enqueue("reconcile_preview", preview_id=preview_id, timeout=0)
+        done["updates"].append(preview_id)
     for row in rows:
         preview = (
             await Preview.select(Preview.id).where(Preview.deployment == row["id"]).first().run()

@@ -8,7 +8,9 @@ as far as `pending` on the world's node; web/test_registry_previews.py runs it a
 - a preview whose tag is not in the registry waits (`waiting_for_image`, said on the page with
   the tag), is released by the check once the tag is pushed, and fails past the wait limit
   naming the image that never came;
-- a push the rule did not read is worked again by an admin's "redeliver" once the rule reads it.
+- a push the rule did not read is worked again by an admin's "redeliver" once the rule reads it;
+- a new image under a running preview's tag replaces it; an update whose image is not built yet
+  leaves the running deployment serving until it is (or the wait gives up).
 """
 
 from __future__ import annotations
@@ -20,7 +22,14 @@ import pytest
 
 from core import context
 from core.domain import status
-from core.services import accounts, preview_images, preview_rules, previews, registries
+from core.services import (
+    accounts,
+    lifecycle,
+    preview_images,
+    preview_rules,
+    previews,
+    registries,
+)
 from core.tables import Deployment, Service
 from core.tables.previews import Preview, WebhookDelivery
 from shoaltest.web import api_client
@@ -152,7 +161,7 @@ async def test_a_preview_waits_for_its_image_then_deploys_or_fails_in_time(
     assert "Waiting for image web <code>pr-11</code>: it deploys as soon" in page.text
     assert "<code>1.0</code>" not in page.text  # the pinned api's tag is no image to wait for
 
-    nothing_yet = {"released": [], "failed": [], "waiting": sorted(waiting.values())}
+    nothing_yet = {"released": [], "failed": [], "waiting": sorted(waiting.values()), "updates": []}
     assert await preview_images.check_waiting() == nothing_yet
     registry.push("shoal-test/pv-web:base", "shop/pv-web", "pr-11")
     # The registry may hold a forge rule's secret only: its push makes no preview but wakes
@@ -245,3 +254,47 @@ async def test_a_new_image_under_a_running_pull_requests_tag_replaces_its_previe
     assert (await Preview.select(Preview.generation).where(Preview.id == made.id).first()) == {
         "generation": 2
     }
+
+
+async def test_an_update_whose_image_is_not_built_yet_keeps_the_running_preview(
+    rule, world, registry
+):
+    """`sha-{sha7}`: a new commit's image does not exist until CI pushes it. The running
+    deployment keeps serving meanwhile (not deleted first); the minutely check brings the
+    update back; past the wait limit the preview says which image never came."""
+    forge = await preview_rules.create_rule(world.admin, world.project_id, preview_rules.RuleInput(
+        environment_id=world.env_id, repository="acme/shop", webhook_secret="forge-secret",
+        tag_templates={"web": "sha-{sha7}"}))  # fmt: skip
+    registry.push("shoal-test/pv-web:base", "shop/pv-web", "sha-aaaaaaa")
+    ref = previews.PreviewRef(number=50, head_sha="a" * 40, author="ann")
+    made = await previews.apply(forge.id, ref)
+    assert await previews.reconcile(made.id) == "created"
+    dep_id = (await Preview.select(Preview.deployment).where(Preview.id == made.id).first())[
+        "deployment"
+    ]
+    assert await lifecycle.move(dep_id, status.RUNNING)  # as its agent would report it
+
+    await previews.apply(forge.id, previews.PreviewRef(number=50, head_sha="b" * 40, author="ann"))
+    assert await previews.reconcile(made.id) == preview_images.NOT_YET
+    dep = await Deployment.select(Deployment.status, Deployment.tags).where(
+        Deployment.id == dep_id
+    ).output(load_json=True).first()  # fmt: skip
+    assert dep == {"status": status.RUNNING, "tags": {"api": "1.0", "web": "sha-aaaaaaa"}}
+    row = await Preview.select().where(Preview.id == made.id).first()
+    assert (row["deployment"], row["generation"], row["applied_generation"]) == (dep_id, 2, 1)
+
+    queued = await context.queue().count("queued")
+    assert (await preview_images.check_waiting())["updates"] == [made.id]
+    assert await context.queue().count("queued") == queued + 1  # its reconcile, again
+
+    long_ago = datetime.now(UTC) - timedelta(minutes=31)
+    await Preview.update({Preview.updated_at: long_ago}).where(Preview.id == made.id).run()
+    assert await previews.reconcile(made.id) == "gave up waiting for the image"
+    row = await Preview.select().where(Preview.id == made.id).first()
+    assert row["applied_generation"] == 2
+    assert row["error"] == (
+        "The image shop/pv-web:sha-bbbbbbb did not appear in the registry within 30 minutes; "
+        "the previous deployment keeps running."
+    )
+    running = await Deployment.select(Deployment.status).where(Deployment.id == dep_id).first()
+    assert running == {"status": status.RUNNING}
