@@ -184,3 +184,33 @@ async def test_a_pull_request_opened_synchronized_and_closed(
     assert success.body["target_url"].endswith(f"/deployments/{first.id}") or success.body[
         "target_url"
     ].endswith(f"/deployments/{second.id}")
+
+
+async def test_closing_a_pull_request_whose_preview_is_still_deploying_cancels_it(
+    stack, registry, docker_client, busybox_image
+):
+    from core.tables import Deployment, Service
+
+    admin = stack["admin"]
+    # A health check that never passes keeps the deployment in `deploying`.
+    never = {"kind": "http", "path": "/never-there", "interval_s": 1, "retries": 300}
+    await Service.update({Service.health_check: never}).where(Service.name == "web").run()
+    registry.push(build_image(docker_client, busybox_image, "slow one"), "shop/preview-web", "pr-2")
+    assert (await webhooks.receive("github", *delivery("opened", "gh-11"))).status_code == 202
+
+    async def deploying():
+        row = await Preview.select().first().run()
+        if not row or not row["deployment"]:
+            return None
+        dep = await Deployment.select().where(Deployment.id == row["deployment"]).first().run()
+        return dep if dep["status"] == "deploying" else None
+
+    dep = await until(deploying, 60, every=0.1)
+    answer = await webhooks.receive("github", *delivery("closed", "gh-12"))
+    assert answer.detail == "closed: deleting the preview"
+
+    async def deleted():
+        return (await get_deployment(admin, dep["id"])).status == "deleted"
+
+    await until(deleted, 60, every=0.2)
+    assert labelled(stack["agent"].agent_id) == ([], [])
