@@ -65,7 +65,10 @@ def create_app(
         settings, dsn, run_worker=run_worker, own_pool=own_pool, run_background=run_background
     )
     prometheus = PrometheusConfig(
-        app_name="shoal", group_path=True, exclude=["^/static/", "^/metrics$", "^/health/"]
+        app_name="shoal",
+        group_path=True,
+        # The ingress check runs on every request to a protected deployment: kept lean.
+        exclude=["^/static/", "^/metrics$", "^/health/", "^/ingress-auth/check$"],
     )
     return Litestar(
         route_handlers=[
@@ -89,7 +92,9 @@ def create_app(
             path="/schema",
             render_plugins=[LocalSwaggerUI()],
         ),
-        compression_config=CompressionConfig(backend="gzip", minimum_size=2048),
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=2048, exclude=["^/ingress-auth/check$"]
+        ),
         state=State({"settings": settings, "lifespan": lifespan}),
         request_max_body_size=2 * 1024 * 1024,
         debug=False,

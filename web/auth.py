@@ -62,7 +62,8 @@ def _header(scope: Scope, name: bytes) -> str:
 
 class AuthMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
-    exclude_path_pattern = ("^/static/", "^/health/", "^/metrics$")
+    # The ingress check (forward_auth) takes no Shoal session: it reads its own cookie.
+    exclude_path_pattern = ("^/static/", "^/health/", "^/metrics$", "^/ingress-auth/check$")
     # Webhooks and registry notifications prove themselves (a signature or a shared token)
     # and never carry a user's API token: their handlers set opt={HOOK_OPT: True}.
     exclude_opt_key = HOOK_OPT

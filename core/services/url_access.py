@@ -9,6 +9,7 @@ in flight). `checks` counts the database checks (the bench reads it).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 
@@ -28,6 +29,8 @@ from core.tables.url_access import IngressSession
 from core.tokens import hash_token, new_token, same
 
 _cache: dict[tuple[int, str, str], tuple[float, Decision]] = {}
+# A page's assets arrive together: the first miss checks, the others wait for its answer.
+_pending: dict[tuple[int, str, str], asyncio.Future[Decision]] = {}
 checks = [0]
 """Database checks made (a one-item list so readers see the live count)."""
 
@@ -74,10 +77,26 @@ async def decide(deployment_id: int, cookie: str = "", bypass: str = "") -> Deci
     now = time.monotonic()
     if cached is not None and now - cached[0] < DECISION_CACHE_S:
         return cached[1]
-    decision = await _decide(deployment_id, key[1], bypass)
+    pending = _pending.get(key)
+    if pending is not None:
+        return await asyncio.shield(pending)
+    future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
+    _pending[key] = future
+    try:
+        decision = await _decide(deployment_id, key[1], bypass)
+    except asyncio.CancelledError:
+        future.cancel()
+        raise
+    except Exception as exc:
+        future.set_exception(exc)
+        future.exception()  # retrieved here, so a miss nobody waited for is not reported
+        raise
+    finally:
+        _pending.pop(key, None)
+    future.set_result(decision)
     if len(_cache) > 50_000:
         _cache.clear()
-    _cache[key] = (now, decision)
+    _cache[key] = (time.monotonic(), decision)
     return decision
 
 

@@ -1,7 +1,6 @@
 """Who may open a protected deployment's URLs: the endpoints Caddy and visitors reach.
 
-- `GET /ingress-auth/check`: Caddy's forward_auth, on every request to a protected host.
-  2xx lets it through; otherwise the answer (a redirect, a 403 page) is what the visitor gets.
+- `GET /ingress-auth/check`: Caddy's forward_auth (web/pages/ingress_check.py).
 - `GET /ingress-auth/signin?to=<deployment URL>`: on Shoal's own host, after Shoal's sign-in:
   checks the user may see that deployment and sends them back to its host with a one-time code.
 - `/ingress-auth/host/...`: reached as `/.shoal/...` on a deployment's host (Caddy rewrites
@@ -12,17 +11,15 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.parse import urlencode
 
-from litestar import Request, Response, Router, get, post
+from litestar import Request, Router, get, post
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
 from core.actor import Actor
 from core.domain.access import Level
 from core.domain.url_access import (
-    BYPASS_HEADER,
-    BYPASS_PARAM,
     COOKIE,
     HOST_PREFIX,
     SESSION_LIFETIME,
@@ -35,56 +32,14 @@ from core.tables import Deployment
 from web.auth import principal_of
 from web.rendering import form_data, page
 
-CHECK_PATH = "/ingress-auth/check"
-
 
 def _deployment_header(request: Request) -> int | None:
     value = request.headers.get("x-shoal-deployment", "")
     return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
 
 
-def _bypass(request: Request) -> str:
-    sent = request.headers.get(BYPASS_HEADER.lower(), "")
-    if sent:
-        return sent
-    query = urlsplit(request.headers.get("x-forwarded-uri", "")).query
-    return (parse_qs(query).get(BYPASS_PARAM) or [""])[0]
-
-
 def _html(request: Request, template: str, status: int, **context: object) -> Template:
     return page(request, f"ingress_auth/{template}", status_code=status, **context)
-
-
-@get(CHECK_PATH.removeprefix("/ingress-auth"))
-async def check(request: Request) -> Response | Redirect | Template:
-    deployment_id = _deployment_header(request)
-    if deployment_id is None:
-        return _html(request, "message.html", 404, title="Not found", text="No such deployment.")
-    decision = await url_access.decide(
-        deployment_id, request.cookies.get(COOKIE, ""), _bypass(request)
-    )
-    uri = local_path(request.headers.get("x-forwarded-uri", "/"))
-    if decision.kind == "allow":
-        return Response(b"", status_code=204)
-    if decision.kind == "password":
-        return Redirect(f"{HOST_PREFIX}password?{urlencode({'to': uri})}", status_code=302)
-    if decision.kind == "signin":
-        scheme = request.headers.get("x-forwarded-proto", "http")
-        # Caddy passes the visitor's Host on (with its port); X-Forwarded-Host drops the port.
-        host = request.headers.get("host", "")
-        public = request.app.state.settings.effective_public_url
-        back = quote(f"{scheme}://{host}{uri}", safe="")
-        return Redirect(f"{public}/ingress-auth/signin?to={back}", status_code=302)
-    if decision.kind == "forbidden":
-        return _html(
-            request,
-            "message.html",
-            403,
-            title="No access",
-            text="You are signed in to Shoal, but none of your teams has access to this "
-            "deployment. Ask an admin for a grant on its project or environment.",
-        )
-    return _html(request, "message.html", 404, title="Not found", text="No such deployment.")
 
 
 @get("/signin")
@@ -198,6 +153,6 @@ async def password_submit(request: Request) -> Redirect | Template:
 
 router = Router(
     path="/ingress-auth",
-    route_handlers=[check, signin, host_auth, host_share, password_form, password_submit],
+    route_handlers=[signin, host_auth, host_share, password_form, password_submit],
     include_in_schema=False,
 )

@@ -3,6 +3,7 @@ rows are purged by the housekeeping job, and decisions are cached per session.""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from core.actor import Actor
@@ -54,3 +55,9 @@ async def test_expired_rows_are_purged_and_decisions_are_cached(db):
     for _ in range(50):
         assert (await url_access.decide(deployment, live)).kind == "allow"
     assert url_access.checks[0] - before == 1  # one check per session per cache period
+
+    url_access.forget()
+    before = url_access.checks[0]
+    together = await asyncio.gather(*(url_access.decide(deployment, live) for _ in range(20)))
+    assert {d.kind for d in together} == {"allow"}
+    assert url_access.checks[0] - before == 1  # a page's assets at once: still one check
