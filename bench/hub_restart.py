@@ -48,16 +48,16 @@ class TimedSink(DatabaseSink):
         super().__init__(hub, deployment_actions.desired_specs, deployment_actions.plugin_infos)
         self.synced_at: dict[int, float] = {}
 
+    async def synced(self, node_id: int, states: list[p.DeploymentState]) -> None:
+        await super().synced(node_id, states)
+        self.synced_at[node_id] = time.monotonic()
+
 
 def timed_hub() -> tuple[Hub, TimedSink]:
     hub = Hub(HubConfig(lock_key=random.randrange(2**60)))
     sink = TimedSink(hub)
     hub.sink = sink
     return hub, sink
-
-    async def synced(self, node_id: int, states: list[p.DeploymentState]) -> None:
-        await super().synced(node_id, states)
-        self.synced_at[node_id] = time.monotonic()
 
 
 def cpu_seconds() -> float:
