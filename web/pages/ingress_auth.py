@@ -71,7 +71,16 @@ async def signin(request: Request, to: str = "") -> Redirect | Template:
         )
     code = await url_access.create_code(route.deployment_id, actor.id or 0)
     query = urlencode({"code": code, "to": path})
-    return Redirect(f"{scheme}://{authority}{HOST_PREFIX}auth?{query}", status_code=303)
+    # A page that moves on by itself, not a redirect: this answer often ends the sign-in
+    # form's redirect chain, and Shoal's CSP (form-action 'self') stops a form's redirects
+    # at another origin.
+    return _html(
+        request,
+        "continue.html",
+        200,
+        url=f"{scheme}://{authority}{HOST_PREFIX}auth?{query}",
+        name=route.deployment_name,
+    )
 
 
 async def _may_see(actor: Actor, deployment_id: int) -> bool:
