@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from agent.config import AgentConfig
 from agent.deployments import Deployments
 from agent.events import EventBus
+from agent.execs import Execs
 from agent.handlers.context import HandlerContext
 from agent.handshake import Throttle
 from agent.keys import TokenKeys
@@ -49,6 +50,7 @@ class App:
             deployments=self.deployments,
             plugin_images=PluginImageKeeper(self.engine, self.events.emit, self.store),
             logs=LogStreams(self.engine),
+            execs=Execs(self.engine),
             metrics=self.metrics,
             keys=keys,
             reconcile_soon=self.reconcile_soon,

@@ -20,6 +20,7 @@ from typing import Any, Literal, Protocol
 from agent.protocol import RegistryCredential, Volume
 from agent.runtime.attach import AttachedRun, StderrLines
 from agent.runtime.containers import OwnContainer
+from agent.runtime.execs import ExecOutput
 from agent.runtime.stats import Usage
 
 
@@ -113,6 +114,12 @@ class Engine(Protocol):
         self, container_id: str, *, tail: int, follow: bool, since: float, timestamps: bool
     ) -> Any:
         """A closable iterator of raw log chunks, read on a thread of the caller's."""
+        ...
+
+    async def exec_run(
+        self, container_id: str, command: list[str], timeout_s: float, limit_bytes: int
+    ) -> ExecOutput:
+        """`docker exec` without a TTY (runtime/execs.py): output kept up to `limit_bytes`."""
         ...
 
     async def usage(self, container_ids: list[str]) -> dict[str, Usage]: ...

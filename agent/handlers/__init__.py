@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from agent.handlers import deployments, logs, node
+from agent.handlers import deployments, execs, logs, node
 from agent.protocol import (
     Delete,
     Deploy,
+    Exec,
     GetMetrics,
     GetState,
     Logs,
@@ -42,6 +43,7 @@ HANDLERS: dict[type, Handler] = {
     GetMetrics: node.get_metrics,
     UpdatePlugins: node.update_plugins,
     RotateToken: node.rotate_token,
+    Exec: execs.run,
 }
 
 

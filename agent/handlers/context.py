@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from agent.deployments import Deployments
+from agent.execs import Execs
 from agent.keys import TokenKeys
 from agent.logs import LogStreams
 from agent.metrics import Metrics
@@ -18,6 +19,7 @@ class HandlerContext:
     deployments: Deployments
     plugin_images: PluginImageKeeper
     logs: LogStreams
+    execs: Execs
     metrics: Metrics
     keys: TokenKeys
     reconcile_soon: Callable[[], None]

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from msgspec import Struct
 
+from agent.protocol.execs import Exec, ExecResult
 from agent.protocol.spec import DeploymentSpec, PluginInfo
 from agent.protocol.state import (
     DeploymentState,
@@ -122,7 +123,16 @@ class RotateToken(Struct, tag="rotate_token", tag_field="type", kw_only=True):
 
 
 Request = (
-    Deploy | Delete | Sync | GetState | Logs | LogsStop | GetMetrics | UpdatePlugins | RotateToken
+    Deploy
+    | Delete
+    | Sync
+    | GetState
+    | Logs
+    | LogsStop
+    | GetMetrics
+    | UpdatePlugins
+    | RotateToken
+    | Exec
 )
 
 
@@ -149,7 +159,7 @@ class MetricsReply(Struct, tag="metrics_result", tag_field="type", kw_only=True)
     metrics: NodeMetrics
 
 
-Reply = Ok | ErrorReply | DeploymentsReply | MetricsReply
+Reply = Ok | ErrorReply | DeploymentsReply | MetricsReply | ExecResult
 
 
 # ---- events (agent → CP, unsolicited)

@@ -12,6 +12,7 @@ from agent.protocol import RegistryCredential, Volume
 from agent.runtime import LABEL_DEPLOYMENT, Docker, containers, images, networks, volumes
 from agent.runtime.attach import AttachedRun, StderrLines, run_attached
 from agent.runtime.containers import OwnContainer
+from agent.runtime.execs import ExecOutput, run_exec
 from agent.runtime.stats import ContainerStats, Usage
 
 EXIT_LOG_LINES = 5
@@ -125,6 +126,13 @@ class DockerEngine(Docker):
             lambda _c: containers.open_logs(
                 self, container_id, tail=tail, follow=follow, since=since, timestamps=timestamps
             )
+        )
+
+    async def exec_run(
+        self, container_id: str, command: list[str], timeout_s: float, limit_bytes: int
+    ) -> ExecOutput:
+        return await self.call(
+            lambda _c: run_exec(self, container_id, command, timeout_s, limit_bytes)
         )
 
     async def usage(self, container_ids: list[str]) -> dict[str, Usage]:

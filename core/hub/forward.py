@@ -130,7 +130,10 @@ class Forwarder:
         result_type = ROUTES[type(forward.request)].result
         rid, queue = await self._send(forward)
         try:
-            reply = await self._next(queue, self.host.config.request_timeout_s + 5)
+            # A request with its own timeout (exec) may take longer than the usual one.
+            own = float(getattr(forward.request, "timeout_s", 0.0))
+            within = max(self.host.config.request_timeout_s, own) + 5
+            reply = await self._next(queue, within)
         finally:
             self.waiting.pop(rid, None)
         return (

@@ -24,6 +24,8 @@ from core.hub.plugin_push import push
 from core.hub.sink import PluginList
 from core.services import step_outputs
 
+EXEC_GRACE_S = 15.0
+
 
 class NodeChanged(Struct, tag="hub_node_changed", tag_field="type", kw_only=True):
     """A node row changed (added, switched, approved, revoked, removed): re-read it."""
@@ -85,6 +87,14 @@ async def _metrics(hub: Leader, node_id: int, request: p.GetMetrics) -> p.Metric
     return await _to_agent(hub, node_id, request)
 
 
+async def _exec(hub: Leader, node_id: int, request: p.Exec) -> p.ExecResult:
+    fields = msgspec.structs.asdict(request)
+    del fields["id"]
+    # The agent answers when the command ends or its own timer fires: wait a little longer.
+    within = request.timeout_s + EXEC_GRACE_S
+    return await hub.local(node_id).request(p.Exec, within, **fields)
+
+
 async def _rotate_token(hub: Leader, node_id: int, request: p.RotateToken) -> bool:
     """Push the new key over the live session; False when the node is not connected (its
     agent then needs a restart with the new token)."""
@@ -128,6 +138,7 @@ ROUTES: dict[type, Route] = {
     p.GetMetrics: Route(_metrics, result=p.MetricsReply),
     p.RotateToken: Route(_rotate_token, result=bool),
     p.Logs: Route(_logs, result=p.LogLine, stream=True),
+    p.Exec: Route(_exec, result=p.ExecResult),
 }
 
 # Protocol requests only the leader's own connection sends: Sync after each handshake,

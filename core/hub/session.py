@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import typing
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -184,7 +185,7 @@ class Session:
 
 
 def _is_reply(message: Any) -> bool:
-    return isinstance(message, (p.Ok, p.ErrorReply, p.DeploymentsReply, p.MetricsReply))
+    return isinstance(message, typing.get_args(p.Reply))
 
 
 def _closed_text(closed: ConnectionClosed) -> str:

@@ -187,6 +187,13 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
         "/api/v1/deployments/1/share-links/1/revoke",
         {"anonymous": 401, "user": 404, "admin_token": 404},
     ),
+    # One-shot exec: full access (a real deployment's read and full callers are in
+    # deployments/test_exec.py); the empty form body here is refused before any lookup.
+    (
+        "POST",
+        "/api/v1/deployments/1/services/web/exec",
+        {"anonymous": 401, "user": 400, "admin_token": 400},
+    ),
     # Notification channels (issue 19): admins only, invisible to others; personal
     # notifications belong to whoever is signed in; the extend link needs a session (and full
     # access, web/test_notifications_pages.py). No channel or deployment 1 here.

@@ -21,6 +21,7 @@ from agent.protocol import RegistryCredential, Volume
 from agent.runtime import APIError, DockerUnavailable
 from agent.runtime.attach import AttachedRun, StderrLines
 from agent.runtime.containers import OwnContainer
+from agent.runtime.execs import ExecOutput
 from agent.runtime.images import ImagePullError
 from agent.runtime.networks import pick_subnet
 from agent.runtime.stats import Usage
@@ -226,6 +227,18 @@ class FakeEngine:
         self, container_id: str, *, tail: int, follow: bool, since: float, timestamps: bool
     ) -> Any:
         return iter([b"log line\n"])
+
+    async def exec_run(
+        self, container_id: str, command: list[str], timeout_s: float, limit_bytes: int
+    ) -> ExecOutput:
+        """Echoes the command's words on stdout (exit 0), cut at the limit like Docker's."""
+        self._check()
+        output = " ".join(command).encode()
+        return ExecOutput(
+            exit_code=0,
+            stdout=bytearray(output[:limit_bytes]),
+            stdout_truncated=len(output) > limit_bytes,
+        )
 
     async def usage(self, container_ids: list[str]) -> dict[str, Usage]:
         return {container_id: Usage(1.0, 10.0) for container_id in container_ids}

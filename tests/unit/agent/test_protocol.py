@@ -18,8 +18,9 @@ REQUEST_TAGS = {
     "metrics",
     "plugins",
     "rotate_token",
+    "exec",
 }
-REPLY_TAGS = {"ok", "error", "deployments", "metrics_result"}
+REPLY_TAGS = {"ok", "error", "deployments", "metrics_result", "exec_result"}
 EVENT_TAGS = {
     "step_started",
     "step_finished",
@@ -146,6 +147,8 @@ def test_the_public_surface_is_pinned():
         "RotateToken",
         "Sync",
         "UpdatePlugins",
+        "Exec",
+        "ExecResult",
         "DeploymentsReply",
         "ErrorReply",
         "MetricsReply",
@@ -166,6 +169,8 @@ def test_the_public_surface_is_pinned():
         # constants
         "AGENT_CONTEXT",
         "AUTH_CONTEXT",
+        "EXEC_LIMIT_BYTES",
+        "EXEC_TIMEOUT_MAX_S",
         "MAX_MESSAGE_BYTES",
         "PROTOCOL_VERSION",
         "STEP_LOG_BYTES",
