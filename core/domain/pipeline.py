@@ -17,7 +17,7 @@ The rules that judge a graph live in core.domain.pipeline_checks.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Struct, field
@@ -55,6 +55,15 @@ class HealthCheck(Struct, kw_only=True, forbid_unknown_fields=True):
     timeout_s: float = 60.0
 
 
+class VolumeMount(Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """A volume of the deployment, shared by every node that names it, mounted at `path`;
+    created with the deployment's first run and removed with the deployment."""
+
+    name: Annotated[str, msgspec.Meta(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$")]
+    path: Annotated[str, msgspec.Meta(pattern=r"^/[^\x00]{0,4095}$")]
+    read_only: bool = False
+
+
 class ServiceSettings(Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     """None / empty = the catalog service's value."""
 
@@ -65,6 +74,7 @@ class ServiceSettings(Struct, kw_only=True, forbid_unknown_fields=True, omit_def
     cpu: float | None = None
     memory_mb: int | None = None
     command: str = ""
+    volumes: list[VolumeMount] = []
 
 
 class PluginSettings(Struct, kw_only=True, forbid_unknown_fields=True):

@@ -59,6 +59,10 @@ def _service_node(node: graphs.Node, service: dict, registry: dict, tag: str) ->
             cap_add=list(service.get("cap_add") or []),
             cap_drop=list(service.get("cap_drop") or []),
             user=service.get("run_as") or "",
+            volumes=[
+                protocol.Volume(name=v["name"], path=v["path"], read_only=bool(v.get("read_only")))
+                for v in config.get("volumes") or []
+            ],
         ),
     )
 

@@ -52,7 +52,6 @@ def choices_from(form: Any) -> Choices:
         env_files=env_files,
         services=services,
         secrets=[str(s) for s in form.getall("secret", [])] if answered else None,
-        container_storage=form.get("container_storage") == "on",
     )
 
 

@@ -104,6 +104,7 @@ def export(
         preds.setdefault(edge["to"], []).append(edge["from"])
     out: dict[str, Any] = {}
     checks: dict[str, bool] = {}
+    volumes: set[str] = set()
     for node in nodes:
         if node["kind"] != "service":
             continue
@@ -136,6 +137,12 @@ def export(
         cpu = config.get("cpu") or row["cpu"]
         memory = config.get("memory_mb") or row["memory_mb"]
         service["deploy"] = {"resources": {"limits": {"cpus": f"{cpu:g}", "memory": f"{memory}M"}}}
+        mounts = config.get("volumes") or []
+        if mounts:
+            service["volumes"] = [
+                f"{v['name']}:{v['path']}" + (":ro" if v.get("read_only") else "") for v in mounts
+            ]
+            volumes.update(v["name"] for v in mounts)
         for key, column in (("cap_add", "cap_add"), ("cap_drop", "cap_drop"), ("user", "run_as")):
             if row.get(column):
                 service[key] = row[column]
@@ -151,6 +158,8 @@ def export(
         "x-shoal": {"project": project, "version": version},
         "services": out,
     }
+    if volumes:
+        document["volumes"] = {name: {} for name in sorted(volumes)}
     skipped = [n["id"] for n in nodes if n["kind"] != "service"]
     if skipped:
         document["x-shoal"]["skipped"] = skipped

@@ -43,8 +43,6 @@ class Choices(Struct, kw_only=True, forbid_unknown_fields=True):
     env_files: dict[str, str] = {}  # path as the file names it → content
     services: dict[str, ServiceChoice] = {}  # by compose service name
     secrets: list[str] | None = None  # "<node id>.<VAR>"; None = the ones that look secret
-    # Named volumes: their data in the container's own storage (True), or refused (False).
-    container_storage: bool = False
 
 
 class Node(Struct, kw_only=True):
@@ -75,6 +73,7 @@ class Node(Struct, kw_only=True):
     cap_add: list[str] = []
     cap_drop: list[str] = []
     user: str = ""
+    volumes: list[dict[str, Any]] = []  # {name, path[, read_only]}: the deployment's volumes
 
 
 class Plan(Struct, kw_only=True):
@@ -208,15 +207,6 @@ def _node(
     plan: Plan,
 ) -> Node:
     choice = choices.services.get(one.name, ServiceChoice())
-    for volume in one.volumes:
-        where = f"services.{one.name}.volumes: the named volume '{volume.name}' ({volume.target})"
-        if choices.container_storage:
-            plan.notes.append(f"{where} lives in the container's own storage.")
-        else:
-            plan.refused.append(
-                f"{where}: Shoal has no separate volumes; to keep its data in the container's "
-                "own storage (lost when the container is re-created), say so in the form."
-            )
     registry, image = _registry(one, choice, registries, plan)
     try:
         image = images.check_image(image)
@@ -269,4 +259,8 @@ def _node(
         cap_add=one.cap_add,
         cap_drop=one.cap_drop,
         user=one.user,
+        volumes=[
+            {"name": v.name, "path": v.target, **({"read_only": True} if v.read_only else {})}
+            for v in one.volumes
+        ],
     )

@@ -212,8 +212,8 @@ def _resources(planned: Planned, raw: dict) -> None:
 
 
 def _volumes(planned: Planned, raw: list, where: str, refused: list[str]) -> None:
-    """Named volumes are kept; an anonymous one (`/data`) needs nothing: the container's own
-    storage already lives as long as the deployment."""
+    """Named volumes become the deployment's volumes (created with it, removed with it); an
+    anonymous one (`/data`) needs nothing: the container's own storage lives as long."""
     for item in raw:
         if isinstance(item, dict):
             kind, source, target = item.get("type"), item.get("source"), item.get("target")

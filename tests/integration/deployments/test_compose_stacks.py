@@ -123,7 +123,6 @@ async def test_a_corpus_stack_deploys_and_answers(running, name):
     plan = (await compose_import.preview(admin, project.id, text, Choices())).plan
     choices = Choices(
         services={n.compose_name: ServiceChoice(registry_id=local.id) for n in plan.nodes},
-        container_storage=True,
     )
     await compose_import.import_compose(admin, project.id, text, choices)
     dep = await create_deployment(
@@ -136,6 +135,13 @@ async def test_a_corpus_stack_deploys_and_answers(running, name):
 
     found = await until(settled, 180, every=0.5)
     assert found.status == "running", found.error
+    if name == "01-web-postgres.yml":  # its named volume is the deployment's own
+        client = docker.from_env()
+        db = client.containers.get(f"shoal-{agent.agent_id}-{dep.id}-db")
+        assert [(m["Name"], m["Destination"]) for m in db.attrs["Mounts"]] == [
+            (f"shoal-{agent.agent_id}-{dep.id}-pgdata", "/var/lib/postgresql/data")
+        ]
+        client.close()
     for node_id, role in STACKS[name].items():
         page = await until(lambda n=node_id: through_caddy(caddy, found.urls[n]), 30, every=0.3)
         assert page.text.strip() == f"{role} answers"
@@ -161,3 +167,6 @@ async def test_a_corpus_stack_deploys_and_answers(running, name):
 
     await until(deleted, 60, every=0.5)
     assert labelled(agent.agent_id) == ([], [])
+    client = docker.from_env()
+    assert client.volumes.list(filters={"label": f"shoal.node={agent.agent_id}"}) == []
+    client.close()

@@ -21,7 +21,12 @@ from shoaltest.db import insert_row
 from shoaltest.web import api_client
 
 CORPUS = Path(__file__).resolve().parents[2] / "data" / "compose"
-ROUND_TRIP = ["02-web-redis-worker.yml", "04-three-tier-healthchecks.yml"]
+ROUND_TRIP = [
+    "01-web-postgres.yml",
+    "02-web-redis-worker.yml",
+    "03-wordpress-mariadb.yml",
+    "04-three-tier-healthchecks.yml",
+]
 CATALOG_KEYS = (
     "registry image tag_mode tag tag_pattern port env health_check command cpu memory_mb "
     "cap_add cap_drop run_as"

@@ -207,20 +207,20 @@ def test_variables_come_from_the_admin():
     assert given.ok and given.nodes[0].command == "echo me" and given.nodes[0].tag == "1.36"
 
 
-def test_named_volumes_are_refused_unless_the_admin_keeps_them_in_the_container():
-    text = """
+def test_named_volumes_become_the_deployments_volumes():
+    found = plan(
+        """
         services:
           db: {image: "postgres:16", volumes: ["pgdata:/var/lib/postgresql/data", "/scratch"]}
+          backup:
+            image: busybox
+            volumes: [{type: volume, source: pgdata, target: /backup, read_only: true}]
         volumes: {pgdata: {}}
         """
-    refused = plan(text)
-    assert refused.refused == [
-        "services.db.volumes: the named volume 'pgdata' (/var/lib/postgresql/data): Shoal has "
-        "no separate volumes; to keep its data in the container's own storage (lost when the "
-        "container is re-created), say so in the form."
-    ]
-    kept = plan(text, Choices(container_storage=True))
-    assert kept.ok
-    assert any(
-        "'pgdata' (/var/lib/postgresql/data) lives in the container" in n for n in kept.notes
     )
+    assert found.ok
+    built = graph(found, {"db": 1, "backup": 2})
+    assert [n["config"]["volumes"] for n in built["nodes"]] == [
+        [{"name": "pgdata", "path": "/var/lib/postgresql/data"}],
+        [{"name": "pgdata", "path": "/backup", "read_only": True}],
+    ]
