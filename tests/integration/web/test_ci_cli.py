@@ -94,7 +94,7 @@ def shoal(ci, *args: str, token: str | None = None) -> subprocess.CompletedProce
 def answer(url: str) -> str:
     """What the URL answers through the ingress (Python does not resolve *.localhost)."""
     parts = urlsplit(url)
-    for _ in range(80):  # the route follows `running` within moments
+    for _ in range(240):  # the route follows `running` within moments (60 s on a busy machine)
         try:
             got = httpx.get(
                 f"http://127.0.0.1:{parts.port}{parts.path or '/'}",
