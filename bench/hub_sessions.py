@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from agent import protocol as p
 from core.hub.config import HubConfig
 from core.hub.connection import NodeConnection, Target, shrink_tls_read_buffers
-from core.hub.hub import release_free_memory
+from core.hub.memory import release_free_memory
 from core.hub.sink import Desired
 
 SIM = Path(__file__).with_name("hub_agents_sim.py")

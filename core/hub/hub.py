@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import dataclasses
 import logging
 import os
@@ -32,6 +31,7 @@ from core.errors import AgentUnavailable
 from core.hub.config import HubConfig
 from core.hub.connection import NodeConnection, Target
 from core.hub.forward import Forwarder
+from core.hub.memory import release_free_memory
 from core.hub.recorder import DatabaseSink
 from core.hub.requests import ROUTES, Forward, NodeChanged, PluginsChanged
 from core.hub.sink import DesiredState, PluginList, Sink, no_deployments, no_plugins
@@ -234,7 +234,7 @@ class Hub:
         (the agent then needs a restart with the new token)."""
         return await self.ask(node_id, p.RotateToken(id=0, new_key=new_key_hex))
 
-    async def logs(
+    def logs(
         self,
         node_id: int,
         deployment_id: int,
@@ -254,15 +254,19 @@ class Hub:
             since=since,
             timestamps=timestamps,
         )
+        return self.stream(node_id, request)
+
+    async def stream(self, node_id: int, request: Any) -> AsyncIterator[Any]:
+        """`ask` for a request answered by many items (a route with stream=True)."""
         if self.is_leader:
-            lines = ROUTES[p.Logs].handle(self, node_id, request)
+            items = ROUTES[type(request)].handle(self, node_id, request)
         else:
-            lines = self.forwarder.stream(Forward(node_id=node_id, request=request))
+            items = self.forwarder.stream(Forward(node_id=node_id, request=request))
         try:
-            async for line in lines:
-                yield line
+            async for item in items:
+                yield item
         finally:
-            await lines.aclose()  # at once, not when collected: it stops the agent's stream
+            await items.aclose()  # at once, not when collected: it stops the agent's stream
 
     def local(self, node_id: int) -> NodeConnection:
         connection = self.connections.get(node_id)
@@ -272,22 +276,6 @@ class Hub:
             )
             raise AgentUnavailable(f"The agent of node {node_id} is not connected{reason}.")
         return connection
-
-
-def release_free_memory() -> None:
-    """Hand memory freed after a wave of TLS handshakes back to the OS (glibc keeps it
-    otherwise: ~15 KB per agent session after a reconnect storm). No-op elsewhere."""
-    global _trim
-    if _trim is None:
-        try:
-            _trim = ctypes.CDLL("libc.so.6").malloc_trim
-        except (OSError, AttributeError):
-            _trim = False
-    if _trim:
-        _trim(0)
-
-
-_trim: Any = None
 
 
 def _connectable(row: dict[str, Any]) -> bool:
