@@ -204,11 +204,12 @@ async def reconcile(preview_id: int) -> str:
         if row["applied_generation"] >= row["generation"]:
             return "up to date"
         outcome = await _converge(row)
-        await (
-            Preview.update({Preview.applied_generation: row["generation"]})
-            .where(Preview.id == preview_id)
-            .run()
-        )
+        if outcome != preview_images.NOT_YET:  # else the image check brings it back (17b)
+            await (
+                Preview.update({Preview.applied_generation: row["generation"]})
+                .where(Preview.id == preview_id)
+                .run()
+            )
     await context.queue().enqueue("report_preview", preview_id=preview_id, timeout=0, retries=5)
     return outcome
 
@@ -234,6 +235,8 @@ async def _converge(row: dict[str, Any]) -> str:
         if live and state == held:
             await preview_deployments.retag_held(current, tags)
             return "held, tags updated"
+        if live and state in preview_images.KEEP and held == status.WAITING_FOR_IMAGE:
+            return await preview_images.keep_running(row, tags, rule["project"])
         if live and state == status.AWAITING_APPROVAL and held == status.WAITING_FOR_IMAGE:
             await preview_deployments.retag_held(current, tags)
             await preview_images.wait(current)
