@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from agent import runs, status
+from agent import naps, runs, status
 from agent.parts import Parts
 from agent.protocol import DeploymentSpec, DeploymentState
 from agent.work import Work
@@ -58,6 +58,23 @@ class Deployments:
         self.parts.store.set_desired(deployment_id, False)
         status.move(self.parts, deployment_id, "deleting")
         self.work.start(deployment_id, "delete", lambda: runs.delete(self.parts, deployment_id))
+        return self.state(deployment_id)
+
+    def sleep(self, deployment_id: int) -> DeploymentState:
+        """Stop a running deployment's containers, keeping them (naps.py)."""
+        record = self.parts.store.get(deployment_id)
+        if record is not None and record.status == "running":
+            self.work.start(deployment_id, "sleep", lambda: naps.sleep(self.parts, deployment_id))
+        return self.state(deployment_id)
+
+    def wake(self, deployment_id: int) -> DeploymentState:
+        """Start a sleeping deployment's containers again (naps.py); a wake already under way
+        is not started twice."""
+        record = self.parts.store.get(deployment_id)
+        task = self.work.tasks.get(deployment_id)
+        waking = task is not None and not task.done() and task.get_name().startswith("wake-")
+        if record is not None and record.status == "sleeping" and not waking:
+            self.work.start(deployment_id, "wake", lambda: naps.wake(self.parts, deployment_id))
         return self.state(deployment_id)
 
     def sync(self, specs: list[DeploymentSpec], keep: Collection[int] = ()) -> None:

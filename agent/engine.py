@@ -110,6 +110,10 @@ class Engine(Protocol):
         """Stop and remove, with their anonymous volumes."""
         ...
 
+    async def stop_containers(self, container_ids: list[str]) -> None:
+        """Stop and keep (a sleeping deployment's: started again by `start_existing`)."""
+        ...
+
     async def open_logs(
         self, container_id: str, *, tail: int, follow: bool, since: float, timestamps: bool
     ) -> Any:

@@ -10,6 +10,8 @@
   (runtime/ports.py), so its URLs stay; one that cannot start (its port taken meanwhile, its
   network gone) or is missing is created anew, at its old port when that is still free. Where
   a service publishes now goes to the control plane (the ingress routes to it);
+- a sleeping deployment: its containers stay stopped (a wake cut short by a restart, or a
+  container started by hand, is stopped again: never half-started);
 - containers and networks with this agent's label that no live deployment owns: removed.
 Deployments with a task in flight are left alone; their task owns them.
 """
@@ -17,24 +19,18 @@ Deployments with a task in flight are left alone; their task owns them.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from agent import status
+from agent import naps, status
 from agent.deployments import Deployments
 from agent.parts import Parts
-from agent.plan import NodeLimits, layers, plan_limits
+from agent.plan import layers, plan_limits
 from agent.protocol import ServiceNode
+from agent.restore import restore_service
 from agent.runs import INTERRUPTED
-from agent.runtime import APIError, NotFound
-from agent.runtime.containers import OwnContainer
-from agent.runtime.ports import is_taken
-from agent.service_step import start_service_node
 from agent.store import DeploymentRecord
 from agent.teardown import teardown
 
 log = logging.getLogger(__name__)
-
-STOPPED = ("exited", "created", "dead")  # container states that a repair starts again
 
 
 async def reconcile(parts: Parts, deployments: Deployments) -> None:
@@ -62,6 +58,9 @@ async def reconcile(parts: Parts, deployments: Deployments) -> None:
             deployments.delete(deployment_id)
         elif record.status == "running":
             await repair(parts, deployments, record.spec.id)
+        elif record.status == "sleeping":  # stays asleep: a wake cut short is undone here
+            async with work.locks[deployment_id]:
+                await naps.settle(parts, deployment_id)
     await remove_orphans(parts, deployments)
 
 
@@ -84,7 +83,7 @@ async def _repair(parts: Parts, record: DeploymentRecord) -> None:
         if not isinstance(node, ServiceNode):
             continue
         try:
-            restored |= await _restore(
+            restored |= await restore_service(
                 parts, record, node, containers.get(node.id), limits[node.id], outputs, ports
             )
         except Exception as error:
@@ -94,67 +93,6 @@ async def _repair(parts: Parts, record: DeploymentRecord) -> None:
             return
     if restored or ports != record.ports or record.error:
         status.move(parts, spec.id, "running", ports=ports)
-
-
-async def _restore(
-    parts: Parts,
-    record: DeploymentRecord,
-    node: ServiceNode,
-    found: OwnContainer | None,
-    limits: NodeLimits,
-    outputs: dict[str, dict[str, Any]],
-    ports: dict[str, int],
-) -> bool:
-    """One service up again; `ports[node.id]` is where it publishes now. True when it had to
-    be started or created."""
-    engine, spec, port = parts.engine, record.spec, node.config.port
-    if found is not None and found.state in STOPPED:
-        log.info("deployment %s: starting stopped service %s", spec.id, node.id)
-        try:
-            await engine.start_existing(found.id)
-        except APIError as error:
-            # Replaced only when it never can start as it is: its host port is someone else's
-            # now, or its network (or itself) is gone. Anything else is retried as it is.
-            if not (is_taken(error) or isinstance(error, NotFound)):
-                raise
-            log.info("deployment %s: %s cannot start (%s); replacing it", spec.id, node.id, error)
-            found = None
-        else:
-            if port:
-                _note(ports, node.id, await engine.published_port(found.id, port))
-            return True
-    if found is None:
-        log.info("deployment %s: creating service %s again", spec.id, node.id)
-        await start_service_node(
-            engine,
-            parts.config,
-            parts.memory.complete(spec),
-            node,
-            limits,
-            await _network(parts, spec.id),
-            outputs,
-            ports,
-            ports.get(node.id),
-        )
-        return True
-    if port:  # running: Docker may have brought it back on another port (an older container)
-        _note(ports, node.id, found.published.get(port))
-    return False
-
-
-def _note(ports: dict[str, int], step: str, host_port: int | None) -> None:
-    if host_port:
-        ports[step] = host_port
-
-
-async def _network(parts: Parts, deployment_id: int) -> str:
-    """The deployment's network, created again (with a fresh subnet) if it is gone."""
-    config, store = parts.config, parts.store
-    name, subnet = await parts.engine.create_network(
-        deployment_id, config.subnet_pool, config.subnet_prefix, store.subnets()
-    )
-    store.save_network(deployment_id, name, subnet)
-    return name
 
 
 async def remove_orphans(parts: Parts, deployments: Deployments) -> None:
@@ -168,7 +106,7 @@ async def remove_orphans(parts: Parts, deployments: Deployments) -> None:
     live = {
         record.spec.id
         for record in parts.store.all()
-        if record.status == "running" or deployments.busy(record.spec.id)
+        if record.status in ("running", "sleeping") or deployments.busy(record.spec.id)
     }
     orphans = [c for c in await engine.list_own() if not owned(c.deployment_id)]
     if orphans:

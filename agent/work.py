@@ -1,4 +1,4 @@
-"""At most one piece of work (a deploy or a delete) per deployment at a time, under that
+"""At most one piece of work (a deploy, delete, sleep or wake) per deployment at a time, under that
 deployment's lock. A newer piece replaces an older one: a deploy in flight is cancelled (it
 rolls itself back), a delete in flight is waited for."""
 
@@ -22,7 +22,7 @@ class Work:
     def start(
         self,
         deployment_id: int,
-        kind: Literal["deploy", "delete"],
+        kind: Literal["deploy", "delete", "sleep", "wake"],
         work: Callable[[], Awaitable[None]],
     ) -> None:
         """Run `work()` once the deployment's earlier work ended, holding its lock."""

@@ -23,8 +23,10 @@ from agent.protocol import (
     Reply,
     Request,
     RotateToken,
+    Sleep,
     Sync,
     UpdatePlugins,
+    Wake,
 )
 
 if TYPE_CHECKING:
@@ -36,6 +38,8 @@ Handler = Callable[[Any, Any, Any], Awaitable[Reply | None]]
 HANDLERS: dict[type, Handler] = {
     Deploy: deployments.deploy,
     Delete: deployments.delete,
+    Sleep: deployments.sleep,
+    Wake: deployments.wake,
     Sync: deployments.sync,
     GetState: deployments.get_state,
     Logs: logs.start,

@@ -1,10 +1,11 @@
-"""deploy, delete (= cancel), sync and state: each answers with the deployments' states."""
+"""deploy, delete (= cancel), sleep, wake, sync and state: each answers with the deployments'
+states (sleep and wake at once, their work reported by `deployment_status` events)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from agent.protocol import Delete, Deploy, DeploymentsReply, GetState, Sync
+from agent.protocol import Delete, Deploy, DeploymentsReply, GetState, Sleep, Sync, Wake
 
 if TYPE_CHECKING:
     from agent.events import Session
@@ -19,6 +20,18 @@ async def deploy(ctx: HandlerContext, session: Session, request: Deploy) -> Depl
 async def delete(ctx: HandlerContext, session: Session, request: Delete) -> DeploymentsReply:
     state = ctx.deployments.delete(request.deployment_id, request.secrets, request.outputs)
     return DeploymentsReply(id=request.id, deployments=[state])
+
+
+async def sleep(ctx: HandlerContext, session: Session, request: Sleep) -> DeploymentsReply:
+    return DeploymentsReply(
+        id=request.id, deployments=[ctx.deployments.sleep(request.deployment_id)]
+    )
+
+
+async def wake(ctx: HandlerContext, session: Session, request: Wake) -> DeploymentsReply:
+    return DeploymentsReply(
+        id=request.id, deployments=[ctx.deployments.wake(request.deployment_id)]
+    )
 
 
 async def sync(ctx: HandlerContext, session: Session, request: Sync) -> DeploymentsReply:

@@ -70,6 +70,22 @@ class Delete(Struct, tag="delete", tag_field="type", kw_only=True):
     outputs: dict[str, dict[str, Any]] = {}
 
 
+class Sleep(Struct, tag="sleep", tag_field="type", kw_only=True):
+    """Stop a running deployment's containers (not remove them: their volumes and config stay)
+    and report it `sleeping`. Added after protocol 2: an older agent answers `unknown_type`."""
+
+    id: int
+    deployment_id: int
+
+
+class Wake(Struct, tag="wake", tag_field="type", kw_only=True):
+    """Start a sleeping deployment's containers again and report it `running`; a wake that
+    fails stops what it started and reports `sleeping` with the error (never half-started)."""
+
+    id: int
+    deployment_id: int
+
+
 class Sync(Struct, tag="sync", tag_field="type", kw_only=True):
     """The full desired state: every deployment that should exist on this node. Missing ones
     are deployed, others deleted; a run cut short by an agent restart is rolled back and run
@@ -125,6 +141,8 @@ class RotateToken(Struct, tag="rotate_token", tag_field="type", kw_only=True):
 Request = (
     Deploy
     | Delete
+    | Sleep
+    | Wake
     | Sync
     | GetState
     | Logs
@@ -261,9 +279,11 @@ __all__ = [
     "Reply",
     "Request",
     "RotateToken",
+    "Sleep",
     "StepFinished",
     "StepStarted",
     "Sync",
     "UpdatePlugins",
+    "Wake",
     "Welcome",
 ]

@@ -8,7 +8,7 @@ from msgspec import Meta, Struct
 
 from agent.protocol.spec import Limits
 
-DeploymentStatusName = Literal["deploying", "running", "failed", "deleting", "deleted"]
+DeploymentStatusName = Literal["deploying", "running", "sleeping", "failed", "deleting", "deleted"]
 
 
 class StepState(Struct, kw_only=True):

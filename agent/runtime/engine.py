@@ -119,6 +119,9 @@ class DockerEngine(Docker):
     async def remove_containers(self, container_ids: list[str]) -> None:
         await self.call(lambda _c: containers.remove_containers(self, container_ids))
 
+    async def stop_containers(self, container_ids: list[str]) -> None:
+        await self.call(lambda _c: containers.stop_containers(self, container_ids))
+
     async def open_logs(
         self, container_id: str, *, tail: int, follow: bool, since: float, timestamps: bool
     ) -> Any:

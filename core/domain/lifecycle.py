@@ -2,7 +2,7 @@
 triggers. Nothing else decides this; `core.services.lifecycle.move` is the only writer of a
 deployment's status and applies these rules (DESIGN §9).
 
-    awaiting_approval ─┐                      ┌─▶ sleeping ─▶ waking ─┐
+    awaiting_approval ─┐                      ┌─▶ sleeping ⇄ waking ─┐
     waiting_for_image ─┼─▶ pending ─▶ deploying ─▶ running ◀─────────┘
                        │      │          │          │
                        │      ▼          ▼          ▼
@@ -42,6 +42,8 @@ class Effect(enum.StrEnum):
     NOTIFY_READY = "notify_ready"  # people and systems hear about it (notifications)
     NOTIFY_FAILED = "notify_failed"
     NOTIFY_DELETED = "notify_deleted"
+    NOTIFY_SLEPT = "notify_slept"  # live event only (core.services.lifecycle)
+    NOTIFY_WOKE = "notify_woke"
 
 
 S = State
@@ -62,6 +64,13 @@ ENTERING: Mapping[State, frozenset[Effect]] = {
     S.OFFLINE: _ROUTES,
 }
 
+# Moves that trigger something else than entering their target does: a deployment that wakes
+# is running again, but no run finishes and nobody hears "ready" a second time.
+ON_MOVE: Mapping[tuple[State, State], frozenset[Effect]] = {
+    (S.RUNNING, S.SLEEPING): _ROUTES | {E.NOTIFY_SLEPT},
+    (S.WAKING, S.RUNNING): _ROUTES | {E.NOTIFY_WOKE},
+}
+
 _LIVE = {S.PENDING, S.DEPLOYING, S.RUNNING, S.SLEEPING, S.WAKING, S.OFFLINE}
 # from → the states it may move to.
 ALLOWED: Mapping[State, frozenset[State]] = {
@@ -75,7 +84,8 @@ ALLOWED: Mapping[State, frozenset[State]] = {
         {S.RUNNING, S.DEPLOYING, S.SLEEPING, S.FAILED, S.OFFLINE, S.DELETING, S.DELETED}
     ),
     S.SLEEPING: frozenset({S.SLEEPING, S.WAKING, S.FAILED, S.OFFLINE, S.DELETING, S.DELETED}),
-    S.WAKING: frozenset({S.RUNNING, S.FAILED, S.OFFLINE, S.DELETING, S.DELETED}),
+    # A wake that fails (node full, image gone, agent restarted mid-wake) goes back to sleep.
+    S.WAKING: frozenset({S.RUNNING, S.SLEEPING, S.FAILED, S.OFFLINE, S.DELETING, S.DELETED}),
     S.OFFLINE: frozenset(
         {S.OFFLINE, S.DEPLOYING, S.RUNNING, S.SLEEPING, S.FAILED, S.DELETING, S.DELETED}
     ),
@@ -100,7 +110,7 @@ def effects_of(source: str, target: str) -> frozenset[Effect]:
         raise IllegalMove(source, target) from None
     if wanted not in ALLOWED[current]:
         raise IllegalMove(source, target)
-    return ENTERING[wanted]
+    return ON_MOVE.get((current, wanted), ENTERING[wanted])
 
 
 def sources_of(target: str) -> list[str]:

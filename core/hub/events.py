@@ -22,7 +22,8 @@ from core.tables import Deployment, Node, NodeSample, PipelineRun, PipelineStep
 log = logging.getLogger("shoal.hub")
 
 # Deployments in these states are shown `offline` while their node is.
-LIVE_STATUSES = ("deploying", "running")
+# A sleeping one stays sleeping: nothing of it runs, and waking it needs its node anyway.
+LIVE_STATUSES = ("deploying", "running", "waking")
 SAMPLE_WINDOW = datetime.timedelta(hours=1)
 
 

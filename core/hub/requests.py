@@ -1,11 +1,11 @@
 """What the hub does for a request, on the process that holds the agent connections (the leader).
 
 Every hub request is a typed message: the agent protocol's own request (Deploy, Delete,
-GetMetrics, RotateToken, Logs) or one of the hub's notices below. A leader runs it here at
-once; a follower sends it to the leader wrapped in `Forward` (core.hub.forward), and the
-leader runs the same handler. To add a request: its message type, a handler, a row in ROUTES
-(tests/unit/core/hub/test_routes.py checks every protocol request is routed or deliberately
-not), and a Hub method that asks for it.
+Sleep, Wake, GetMetrics, RotateToken, Logs) or one of the hub's notices below. A leader runs
+it here at once; a follower sends it to the leader wrapped in `Forward` (core.hub.forward),
+and the leader runs the same handler. To add a request: its message type, a handler, a row
+in ROUTES (tests/unit/core/hub/test_routes.py checks every protocol request is routed or
+deliberately not), and a Hub method that asks for it.
 """
 
 from __future__ import annotations
@@ -83,6 +83,14 @@ async def _delete(hub: Leader, node_id: int, request: p.Delete) -> None:
     )
 
 
+async def _sleep(hub: Leader, node_id: int, request: p.Sleep) -> None:
+    await _to_agent(hub, node_id, request)
+
+
+async def _wake(hub: Leader, node_id: int, request: p.Wake) -> None:
+    await _to_agent(hub, node_id, request)
+
+
 async def _metrics(hub: Leader, node_id: int, request: p.GetMetrics) -> p.MetricsReply:
     return await _to_agent(hub, node_id, request)
 
@@ -135,6 +143,8 @@ ROUTES: dict[type, Route] = {
     PluginsChanged: Route(_plugins_changed),
     p.Deploy: Route(_deploy),
     p.Delete: Route(_delete),
+    p.Sleep: Route(_sleep),
+    p.Wake: Route(_wake),
     p.GetMetrics: Route(_metrics, result=p.MetricsReply),
     p.RotateToken: Route(_rotate_token, result=bool),
     p.Logs: Route(_logs, result=p.LogLine, stream=True),

@@ -182,14 +182,22 @@ async def sweep_expired(now: datetime | None = None) -> list[int]:
 async def desired_specs(
     node_id: int,
 ) -> list[protocol.DeploymentSpec | deployment_specs.Unbuildable]:
-    """What must exist on a node: its deployments that are neither failed nor going away, each
-    as its spec or as why it cannot be built now (core.hub.recorder says what then happens)."""
+    """What must exist on a node: its deployments that are neither failed nor going away (a
+    sleeping one too: the agent keeps it as it is), each as its spec or as why it cannot be
+    built now (core.hub.recorder says what then happens)."""
     rows = (
         await Deployment.select(Deployment.id)
         .where(
             (Deployment.node == node_id)
             & Deployment.status.is_in(
-                [status.PENDING, status.DEPLOYING, status.RUNNING, status.OFFLINE]
+                [
+                    status.PENDING,
+                    status.DEPLOYING,
+                    status.RUNNING,
+                    status.SLEEPING,  # its stopped containers stay on the node
+                    status.WAKING,
+                    status.OFFLINE,
+                ]
             )
         )
         .order_by(Deployment.id)

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from core import events
-from core.domain.lifecycle import ENTERING, Effect, State, sources_of
+from core.domain.lifecycle import ENTERING, ON_MOVE, Effect, State, sources_of
 from core.notifications import outbox
 from core.services import preview_moves
 from core.tables import Deployment, PipelineRun
@@ -41,7 +41,19 @@ async def move(
     """Move one deployment to `target` if its current state allows it. `node_id`: only if it is
     placed on that node (an agent speaks for its own node only); `error` replaces the error text
     (None keeps it); `values`: other columns that change with the status. False: not moved."""
-    moved = await _update((Deployment.id == deployment_id), target, error, node_id, values or {})
+    where, values = (Deployment.id == deployment_id), values or {}
+    # A move with effects of its own (core.domain.lifecycle.ON_MOVE) is tried from its source
+    # first, each one a compare-and-set of its own; the rest from any other allowed source.
+    special = [source for source, wanted in ON_MOVE if wanted == State(target)]
+    for source in special:
+        only = where & (Deployment.status == str(source))
+        moved = await _update(only, target, error, node_id, values, checked=True)
+        if moved:
+            await _trigger(moved[0], target, error, ON_MOVE[(source, State(target))])
+            return True
+    others = [state for state in sources_of(target) if state not in special]
+    where = where & Deployment.status.is_in(others)
+    moved = await _update(where, target, error, node_id, values, checked=True)
     if not moved:
         log.debug("deployment %s: no move to %s from its current state", deployment_id, target)
         return False
@@ -86,9 +98,11 @@ async def _update(
     )
 
 
-async def _trigger(row: dict[str, Any], target: str, error: str | None) -> None:
+async def _trigger(
+    row: dict[str, Any], target: str, error: str | None, effects: frozenset[Effect] | None = None
+) -> None:
     deployment_id = row["id"]
-    effects = ENTERING[State(target)]
+    effects = ENTERING[State(target)] if effects is None else effects
     if Effect.FINISH_RUN in effects:
         await _finish_run(deployment_id, RUN_OUTCOME[State(target)], row.get("error") or "")
     if Effect.EVENT in effects:
@@ -105,6 +119,9 @@ async def _trigger(row: dict[str, Any], target: str, error: str | None) -> None:
             # for pages that follow it.
             await outbox.record_deployment(kind, deployment_id)
             await events.publish(NOTIFICATIONS, kind=kind, deployment_id=deployment_id)
+    for effect, kind in _LIVE_ONLY.items():
+        if effect in effects:  # no outbox kind for these yet (issue 19's channels own it)
+            await events.publish(NOTIFICATIONS, kind=kind, deployment_id=deployment_id)
     if Effect.INGRESS in effects:
         _request_ingress_sync()
     if effects & _NOTIFY.keys():  # a preview's pull request hears it too (enqueued once, here)
@@ -116,6 +133,7 @@ _NOTIFY = {
     Effect.NOTIFY_FAILED: "failed",
     Effect.NOTIFY_DELETED: "deleted",
 }
+_LIVE_ONLY = {Effect.NOTIFY_SLEPT: "slept", Effect.NOTIFY_WOKE: "woke"}
 
 
 async def _finish_run(deployment_id: int, outcome: str, error: str) -> None:

@@ -9,7 +9,7 @@ serialised per environment: the second sees the first's allocation.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 from core.domain import status
 from core.domain.capacity import DEFAULT_CPU_RESERVE, NodeLoad, pick_node, shortfall
@@ -37,6 +37,11 @@ ONE_NODE = LOADS + "WHERE n.id = {} GROUP BY n.id"
 OWN_LIVE = """
 SELECT COUNT(*) AS count FROM deployments
 WHERE environment = {} AND created_by = {} AND status = ANY({})
+"""
+
+RESERVED = """
+SELECT COALESCE(SUM(cpu), 0) AS cpu, COALESCE(SUM(memory_mb), 0) AS memory_mb, COUNT(*) AS count
+FROM deployments WHERE node = {} AND status = {}
 """
 
 
@@ -74,6 +79,23 @@ async def load_of_node(node_id: int) -> NodeLoad | None:
     """What the scheduler sees of one node now (the node page explains it with this)."""
     rows = await Node.raw(ONE_NODE, MIN_SAMPLES, list(status.LIVE), node_id).run()
     return load_of(rows[0]) if rows else None
+
+
+class Reserved(NamedTuple):
+    """What a node's sleeping deployments would hold again once awake: not counted as used
+    (their room goes to other deployments), shown beside the room on the node page."""
+
+    cpu: float
+    memory_mb: int
+    deployments: int
+
+
+async def reserved_to_wake(node_id: int) -> Reserved:
+    rows = await Node.raw(RESERVED, node_id, status.SLEEPING).run()
+    row = rows[0] if rows else {}
+    return Reserved(
+        float(row.get("cpu") or 0), int(row.get("memory_mb") or 0), int(row.get("count") or 0)
+    )
 
 
 async def choose_node_locked(

@@ -54,6 +54,7 @@ async def _health(node: nodes.NodeView) -> dict[str, Any]:
     memory_allocated = [(r["at"], float(r["memory_allocated_mb"])) for r in rows]
     return {
         "room": await scheduling.load_of_node(node.id),
+        "reserved": await scheduling.reserved_to_wake(node.id),
         "cpu_chart": charts.usage_chart(
             "CPU", "cores", cpu_used, cpu_allocated, float(node.capacity.get("cpus", 0))
         ),

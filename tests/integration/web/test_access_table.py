@@ -207,6 +207,12 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/account/notifications", {"anonymous": 302, "user": 200, "admin": 200}),
     ("POST", "/account/notifications", {"anonymous": 302, "user": 422, "admin": 422}),
     ("GET", "/deployments/1/extend-link/x", {"anonymous": 302, "user": 404, "admin": 404}),
+    # Sleep and wake: full access to the deployment (read access gets 403, a real deployment's
+    # callers are in deployments/test_sleep_wake.py). No deployment 1 here.
+    ("POST", "/deployments/1/sleep", {"anonymous": 302, "user": 404, "admin": 404}),
+    ("POST", "/deployments/1/wake", {"anonymous": 302, "user": 404, "admin": 404}),
+    ("POST", "/api/v1/deployments/1/sleep", {"anonymous": 401, "admin_token": 404}),
+    ("POST", "/api/v1/deployments/1/wake", {"anonymous": 401, "admin_token": 404}),
     (
         "GET",
         "/api/v1/notification-channels",

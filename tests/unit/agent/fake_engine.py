@@ -223,6 +223,12 @@ class FakeEngine:
             if server is not None:
                 server.close()
 
+    async def stop_containers(self, container_ids: list[str]) -> None:
+        self._check()
+        for container_id in container_ids:
+            if container_id in self.containers:
+                self.containers[container_id].state = "exited"
+
     async def open_logs(
         self, container_id: str, *, tail: int, follow: bool, since: float, timestamps: bool
     ) -> Any:

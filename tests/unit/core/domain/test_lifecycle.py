@@ -18,7 +18,7 @@ pending             .   .   .   x   x   .   .   x   x   x   x
 deploying           .   .   .   x   x   .   .   x   x   x   x
 running             .   .   .   x   x   x   .   x   x   x   x
 sleeping            .   .   .   .   .   x   x   x   x   x   x
-waking              .   .   .   .   x   .   .   x   x   x   x
+waking              .   .   .   .   x   x   .   x   x   x   x
 failed              .   .   x   .   .   .   .   x   x   x   .
 deleting            .   .   .   .   .   .   .   .   x   x   .
 deleted             .   .   .   .   .   .   .   .   .   .   .
@@ -57,7 +57,16 @@ def test_every_move(source, target):
         ("running", "failed", {Effect.INGRESS, Effect.NOTIFY_FAILED}, {Effect.NOTIFY_READY}),
         ("deleting", "deleted", {Effect.INGRESS, Effect.NOTIFY_DELETED, Effect.FINISH_RUN}, set()),
         ("running", "offline", {Effect.INGRESS}, {Effect.NOTIFY_FAILED, Effect.FINISH_RUN}),
-        ("running", "sleeping", {Effect.INGRESS}, {Effect.NOTIFY_DELETED}),
+        ("running", "sleeping", {Effect.INGRESS, Effect.NOTIFY_SLEPT}, {Effect.NOTIFY_DELETED}),
+        ("sleeping", "sleeping", {Effect.INGRESS}, {Effect.NOTIFY_SLEPT}),
+        ("sleeping", "waking", {Effect.INGRESS}, {Effect.NOTIFY_WOKE}),
+        (
+            "waking",
+            "running",
+            {Effect.INGRESS, Effect.NOTIFY_WOKE},
+            {Effect.FINISH_RUN, Effect.NOTIFY_READY},
+        ),
+        ("waking", "sleeping", {Effect.INGRESS}, {Effect.NOTIFY_SLEPT, Effect.NOTIFY_FAILED}),
         ("pending", "deploying", set(), {Effect.INGRESS, Effect.NOTIFY_READY}),
         ("running", "deleting", set(), {Effect.INGRESS, Effect.NOTIFY_DELETED}),
     ],

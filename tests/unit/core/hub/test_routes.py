@@ -52,6 +52,8 @@ EXAMPLES = [
         ),
     ),
     p.Delete(id=0, deployment_id=4),
+    p.Sleep(id=0, deployment_id=4),
+    p.Wake(id=0, deployment_id=4),
     p.GetMetrics(id=0),
     p.RotateToken(id=0, new_key="ab" * 32),
     p.Logs(id=0, deployment_id=4, step="web", tail=5, follow=True, since=1.5),
