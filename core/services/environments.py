@@ -14,6 +14,7 @@ from core.actor import Actor
 from core.domain.url_access import POLICIES
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.fields import Between, MaxLen, Text
+from core.services import url_access
 from core.services.audit import Target, audited
 from core.services.unique import name_must_be_free
 from core.tables import Deployment, Environment, Node
@@ -113,6 +114,7 @@ async def update_environment(
         with name_must_be_free("An environment", values["name"]):
             await Environment.update(values).where(Environment.id == environment_id).run()
     ingress.request_sync()  # the URL access policy (or the names) may have changed
+    url_access.forget()  # decisions made under the old policy
     return await get_environment(environment_id)
 
 

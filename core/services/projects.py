@@ -13,6 +13,7 @@ from core.actor import Actor
 from core.domain.url_access import POLICIES
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.fields import Between, MaxLen, Text
+from core.services import url_access
 from core.services.audit import Target, audited
 from core.services.unique import name_must_be_free
 from core.tables import Deployment, Project
@@ -108,6 +109,7 @@ async def update_project(actor: Actor, project_id: int, data: ProjectInput) -> P
         with name_must_be_free("A project", values["name"]):
             await Project.update(values).where(Project.id == project_id).run()
     ingress.request_sync()  # the URL access override may have changed
+    url_access.forget()  # decisions made under the old policy
     return await get_project(project_id)
 
 
