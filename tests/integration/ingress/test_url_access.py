@@ -23,7 +23,7 @@ from core.ingress import options_from
 from core.ingress.caddy import CaddyAdmin
 from core.ingress.syncer import IngressSyncer
 from core.services import accounts, share_links, teams, url_keys
-from core.tables import Deployment, Environment
+from core.tables import AuditEvent, Deployment, Environment
 from shoaltest.served import served
 from shoaltest.web import WebClient
 
@@ -244,6 +244,15 @@ async def test_share_links_open_stop_after_revoke_and_never_open_a_namesake(guar
 
     assert await _until(stopped, seconds=10.0) <= 10.0
     assert (await visit(f"/.shoal/share?t={token}")).status_code == 403
+    uses = await AuditEvent.select(
+        AuditEvent.action, AuditEvent.outcome, AuditEvent.detail, AuditEvent.target_id
+    ).where(AuditEvent.action == "deployment.share_link.use")
+    assert [(u["outcome"], u["detail"], u["target_id"]) for u in uses] == [
+        ("ok", f"share link #{link.id}", deployment),
+        ("refused", f"share link #{link.id}: revoked", deployment),
+    ]  # the forged token named no link: nothing to record
+    everything = repr(await AuditEvent.select().run())
+    assert token not in everything and cookie not in everything
 
     # Deleted, and the name used again: the old link does not open the new deployment.
     _, other_token = await share_links.create_link(ADMIN, deployment)
