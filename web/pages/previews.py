@@ -96,11 +96,61 @@ async def create_rule(request: Request, actor: Actor, project_id: IdParam) -> Te
     return redirect(f"/projects/{project_id}/previews", f"Preview rule for {where} added.")
 
 
+def rule_form(rule: preview_rules.RuleView) -> dict[str, str]:
+    """A stored rule as the form shows it (secrets never: empty keeps them)."""
+    return {
+        "environment_id": str(rule.environment_id),
+        "forge": rule.forge,
+        "repository": rule.repository,
+        "registry_repository": rule.registry_repository,
+        "name_template": rule.name_template,
+        "tag_templates": "\n".join(f"{k}={v}" for k, v in rule.tag_templates.items()),
+        "default_tags": "\n".join(f"{k}={v}" for k, v in rule.default_tags.items()),
+        "ttl_hours": str(rule.ttl_hours),
+        "team_id": str(rule.team_id or ""),
+        "api_base_url": rule.api_base_url,
+        "allowed_authors": " ".join(rule.allowed_authors),
+        "allow_forks": "on" if rule.allow_forks else "",
+    }
+
+
+async def _rule_of(project_id: int, rule_id: int) -> preview_rules.RuleView:
+    rule = preview_rules.view_of(await preview_rules.rule_row(rule_id))
+    if rule.project_id != project_id:
+        raise NotFoundException("No such preview rule.")
+    return rule
+
+
+@get("/rules/{rule_id:int}")
+async def edit_rule(
+    request: Request, actor: Actor, project_id: IdParam, rule_id: IdParam
+) -> Template:
+    context = await _context(actor, project_id)
+    rule = await _rule_of(project_id, rule_id)
+    return page(request, "projects/preview_rule.html", rule=rule, form=rule_form(rule), **context)
+
+
+@post("/rules/{rule_id:int}")
+async def update_rule(
+    request: Request, actor: Actor, project_id: IdParam, rule_id: IdParam
+) -> Template | Redirect:
+    data = await form_data(request)
+    context = await _context(actor, project_id)
+    rule = await _rule_of(project_id, rule_id)
+    try:
+        await preview_rules.update_rule(actor, rule_id, rule_input(data))
+    except ShoalError as exc:
+        kept = {k: v for k, v in data.items() if k not in SECRET_FIELDS}
+        return page(
+            request, "projects/preview_rule.html", rule=rule, **refused(exc, kept), **context
+        )
+    return redirect(f"/projects/{project_id}/previews", "Preview rule saved.")
+
+
 @post("/rules/{rule_id:int}/delete")
 async def delete_rule(actor: Actor, project_id: IdParam, rule_id: IdParam) -> Redirect:
     await _context(actor, project_id)
-    if (await preview_rules.rule_row(rule_id))["project"] != project_id:
-        raise NotFoundException("No such preview rule.")
+    await _rule_of(project_id, rule_id)
     await preview_rules.delete_rule(actor, rule_id)
     return redirect(f"/projects/{project_id}/previews", "Preview rule removed.")
 
@@ -138,6 +188,15 @@ async def redeliver(actor: Actor, project_id: IdParam, delivery_id: IdParam) -> 
 
 router = Router(
     path="/projects/{project_id:int}/previews",
-    route_handlers=[index, create_rule, delete_rule, approve, reject, redeliver],
+    route_handlers=[
+        index,
+        create_rule,
+        edit_rule,
+        update_rule,
+        delete_rule,
+        approve,
+        reject,
+        redeliver,
+    ],
     guards=[requires_login],
 )

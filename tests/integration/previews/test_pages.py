@@ -99,3 +99,32 @@ async def test_deliveries_show_their_outcome_and_admins_redeliver(client, pworld
     )
     assert again.status_code == 303
     assert (await Preview.select(Preview.generation).first().run())["generation"] == 2
+
+
+async def test_admins_edit_a_rule_and_secrets_left_empty_are_kept(client, pworld):
+    from core.services import preview_rules
+
+    await sign_in(client, "admin", "admin-password-1")
+    url = f"/projects/{pworld.project_id}/previews/rules/{pworld.rule_id}"
+    form_page = await client.page(url)
+    assert form_page.status_code == 200
+    assert "web=pr-{number}" in form_page.text and "Codertocat/Hello-World" in form_page.text
+    assert SECRET not in form_page.text and "forge-token-1" not in form_page.text
+    data = {
+        "environment_id": str(pworld.env_id),
+        "forge": "github",
+        "repository": "Codertocat/Hello-World",
+        "tag_templates": "web=sha-{sha9}",
+        "ttl_hours": "12",
+    }
+    refused = await client.form(url, data)
+    assert refused.status_code == 422 and "Unknown placeholder {sha9}" in refused.text
+    assert "web=sha-{sha9}" in refused.text  # the input is kept
+    data["tag_templates"] = "web=sha-{sha7}"
+    assert (await client.form(url, data)).status_code == 303
+    row = await preview_rules.rule_row(pworld.rule_id)
+    assert row["ttl_hours"] == 12 and row["tag_templates"] == {"web": "sha-{sha7}"}
+    assert (
+        preview_rules.webhook_secret(row) == SECRET
+        and preview_rules.api_token(row) == "forge-token-1"
+    )

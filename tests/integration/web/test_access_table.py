@@ -136,18 +136,16 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
     ),
     # The project's Previews tab (previews/test_pages.py). No project 1 here.
     *[
-        (
-            "GET" if path == "" else "POST",
-            f"/projects/1/previews{path}",
-            {"anonymous": 302, "user": 404, "admin": 404},
-        )
-        for path in (
-            "",
-            "/rules",
-            "/rules/1/delete",
-            "/1/approve",
-            "/1/reject",
-            "/deliveries/1/redeliver",
+        (method, f"/projects/1/previews{path}", {"anonymous": 302, "user": 404, "admin": 404})
+        for method, path in (
+            ("GET", ""),
+            ("POST", "/rules"),
+            ("GET", "/rules/1"),
+            ("POST", "/rules/1"),
+            ("POST", "/rules/1/delete"),
+            ("POST", "/1/approve"),
+            ("POST", "/1/reject"),
+            ("POST", "/deliveries/1/redeliver"),
         )
     ],
     # Who may open deployment URLs (issue 18). Caddy's check and the pages on a deployment's
