@@ -1,5 +1,5 @@
 """`shoal` command line: up | serve | worker | migrate | create-admin | rotate-key, and the CI
-client commands deploy | delete | list (web/ci_cli.py).
+client commands deploy | delete | list (web/ci_cli.py) and exec (web/exec_cli.py).
 
 `up` is the laptop path (embedded PostgreSQL, generated key, first admin printed, local Caddy
 and agent when available); `serve` is the production path and expects its dependencies.
@@ -18,7 +18,7 @@ import tempfile
 from core import db
 from core.errors import ShoalError
 from core.settings import Settings, SettingsError, load_settings
-from web import bootstrap, ci_cli, shutdown
+from web import bootstrap, ci_cli, exec_cli, shutdown
 
 log = logging.getLogger("shoal")
 
@@ -145,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     rotate = sub.add_parser("rotate-key", help="re-encrypt every stored secret under a new key")
     rotate.add_argument("--new-key", help="the new key (base64, 32 bytes); default: a random one")
     ci_cli.add_commands(sub)
+    exec_cli.add_command(sub)
     return parser
 
 
@@ -152,6 +153,8 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     if args.command in ci_cli.COMMANDS:  # a client of a running Shoal: no settings, no database
         raise SystemExit(ci_cli.run(args))
+    if args.command == "exec":
+        raise SystemExit(exec_cli.main(args))
     try:
         settings = load_settings(args.config)
     except SettingsError as exc:

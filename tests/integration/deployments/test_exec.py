@@ -7,19 +7,23 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from core import context
 from core.actor import Actor
 from core.jobs import make_worker
-from core.services import accounts, teams
+from core.services import accounts, api_tokens, teams
 from core.settings import Settings
 from core.tables import AuditEvent, Deployment
 from shoaltest.httpd_project import deploy, deployment_reaches, httpd_project
 from shoaltest.hub import add_node_with_agent, wait_status
+from shoaltest.served import served
 from shoaltest.web import api_client
 
 pytestmark = pytest.mark.docker
@@ -157,3 +161,31 @@ async def test_each_run_is_audited_with_command_and_exit_code_never_the_environm
     }
     assert rows[1]["actor_name"] == "rita" and rows[1]["outcome"] == "refused"
     assert all("PATH=" not in row["detail"] for row in rows)
+
+
+async def shoal_exec(base_url: str, token: str, *argv: str) -> tuple[int, bytes, bytes]:
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("shoal")),
+        "exec",
+        *argv,
+        env={**os.environ, "SHOAL_URL": base_url, "SHOAL_TOKEN": token},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    return process.returncode or 0, out, err
+
+
+async def test_the_cli_passes_output_bytes_and_exit_code_through(web_app, running):
+    actor = Actor(id=running.admin.id, username="ada", is_admin=True)
+    token = (await api_tokens.create_token(actor, "ci")).token
+    where = ("--project", "shop", "--name", "pr-1", "--service", "web", "--")
+    async with served(web_app) as base_url:
+        code, out, err = await shoal_exec(
+            base_url, token, *where, "sh", "-c", r"printf 'a\377b'; echo oops >&2; exit 3"
+        )
+        assert (code, out, err) == (3, b"a\xffb", b"oops\n")
+        code, out, err = await shoal_exec(
+            base_url, token, "--project", "shop", "--name", "nope", "--service", "web", "--", "true"
+        )
+        assert code == 2 and b"no live deployment named 'nope'" in err
