@@ -88,6 +88,7 @@ class Engine(Protocol):
         user: str = "",
         host_port: int | None = None,
         volumes: Sequence[Volume] = (),
+        entrypoint: list[str] | str | None = None,
     ) -> int | None:
         """Create and start a service (replacing a leftover of the same name), its `volumes`
         created on first use; the host port it publishes `port` on (`host_port` first when

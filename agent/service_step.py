@@ -33,6 +33,11 @@ async def start_service_node(
         command = resolve_text(command, scope)
     elif isinstance(command, list):
         command = [resolve_text(part, scope) for part in command]
+    entrypoint: Any = service.entrypoint
+    if isinstance(entrypoint, str):
+        entrypoint = resolve_text(entrypoint, scope)
+    elif isinstance(entrypoint, list):
+        entrypoint = [resolve_text(part, scope) for part in entrypoint]
     host_port = await engine.start_service(
         deployment_id=spec.id,
         step=node.id,
@@ -49,6 +54,7 @@ async def start_service_node(
         user=service.user,
         host_port=previous_port,
         volumes=service.volumes,
+        entrypoint=entrypoint,
     )
     if host_port is not None:
         ports[node.id] = host_port

@@ -25,6 +25,7 @@ class ServiceConfig(Struct, kw_only=True):
     port: int | None = None  # container port, published on the node's publish address
     env: dict[str, str] = {}
     command: list[str] | str | None = None
+    entrypoint: list[str] | str | None = None  # None = the image's own
     health_check: HealthCheck | None = None
     cpu: float | None = None  # None: an equal share of what the project limit leaves
     memory_mb: int | None = None

@@ -62,6 +62,7 @@ def start_service(
     user: str = "",
     host_port: int | None = None,
     volumes: Sequence[Volume] = (),
+    entrypoint: list[str] | str | None = None,
 ) -> int | None:
     """Create and start a service container (replacing a leftover of the same name); return the
     host port it publishes `port` on, or None when nothing is published. The host port is named
@@ -73,6 +74,7 @@ def start_service(
         return client.containers.create(
             image,
             command=command,
+            entrypoint=entrypoint,
             name=name,
             environment=env,
             labels=docker_.labels(deployment_id, step),

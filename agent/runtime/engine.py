@@ -76,6 +76,7 @@ class DockerEngine(Docker):
         user: str = "",
         host_port: int | None = None,
         volumes: Sequence[Volume] = (),
+        entrypoint: list[str] | str | None = None,
     ) -> int | None:
         options = dict(
             deployment_id=deployment_id,
@@ -93,6 +94,7 @@ class DockerEngine(Docker):
             user=user,
             host_port=host_port,
             volumes=volumes,
+            entrypoint=entrypoint,
         )
         return await self.call(lambda _c: containers.start_service(self, **options))
 

@@ -74,6 +74,7 @@ class ServiceSettings(Struct, kw_only=True, forbid_unknown_fields=True, omit_def
     cpu: float | None = None
     memory_mb: int | None = None
     command: str = ""
+    entrypoint: str = ""  # "" = the image's own
     volumes: list[VolumeMount] = []
 
 

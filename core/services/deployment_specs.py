@@ -52,6 +52,7 @@ def _service_node(node: graphs.Node, service: dict, registry: dict, tag: str) ->
             port=config.get("port") or service["port"],
             env={**(service["env"] or {}), **(config.get("env") or {})},
             command=command,
+            entrypoint=config.get("entrypoint") or None,
             health_check=_health(config.get("health_check"), service["health_check"] or {}),
             cpu=config.get("cpu") or service["cpu"],
             memory_mb=config.get("memory_mb") or service["memory_mb"],

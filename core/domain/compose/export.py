@@ -116,6 +116,8 @@ def export(
             pattern = row["tag_pattern"]
             tag = "${" + _tag_variable(node["id"]) + f":?set a tag of {row['image']} ({pattern})}}"
         service: dict[str, Any] = {"image": images.pull_reference(url, row["image"], tag)}
+        if config.get("entrypoint"):
+            service["entrypoint"] = compose_value(config["entrypoint"])
         command = config.get("command") or row["command"]
         if command:
             service["command"] = compose_value(command)

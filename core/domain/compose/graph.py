@@ -18,6 +18,8 @@ def graph(plan: Plan, service_ids: dict[str, int]) -> dict[str, Any]:
             config["env"] = node.env
         if node.health:
             config["health_check"] = node.health
+        if node.entrypoint:
+            config["entrypoint"] = node.entrypoint
         if node.volumes:
             config["volumes"] = node.volumes
         nodes.append({"id": node.node_id, "kind": "service", "config": config})

@@ -61,6 +61,7 @@ class Node(Struct, kw_only=True):
     cpu: float | None = None
     memory_mb: int | None = None
     command: str = ""
+    entrypoint: str = ""  # on the pipeline node (the catalog has no entrypoint)
     health: dict[str, Any] | None = None
     health_command: str = ""
     interval_s: int = 10
@@ -247,6 +248,7 @@ def _node(
         cpu=one.cpu,
         memory_mb=one.memory_mb,
         command=one.command,
+        entrypoint=one.entrypoint,
         health=one.health,
         health_command=one.health_command,
         interval_s=one.interval_s,

@@ -17,7 +17,7 @@ from core.domain.compose import values
 HANDLED = {
     "image", "command", "environment", "env_file", "ports", "expose", "depends_on",
     "healthcheck", "deploy", "cpus", "mem_limit", "volumes", "cap_add", "cap_drop", "user",
-    "profiles", "extends",
+    "profiles", "extends", "entrypoint",
 }  # fmt: skip
 IGNORED = {
     "container_name": "the container is named by Shoal",
@@ -40,7 +40,6 @@ REFUSED = {
     "privileged": "privileged containers are not allowed",
     "network_mode": "only the deployment's own network is available",
     "volumes_from": "volumes are per service",
-    "entrypoint": "the entrypoint cannot be changed (the image's own is used)",
 }
 # Name parts that say "credential" (KEYCLOAK_ADMIN or BASICAUTH alone do not)
 SECRET_PARTS = {"PASSWORD", "PASSWD", "PASS", "PWD", "SECRET", "TOKEN", "KEY", "APIKEY", "SALT"}
@@ -66,6 +65,7 @@ class Planned(Struct, kw_only=True):
     env: dict[str, str] = {}
     secret_like: list[str] = []  # env names whose value looks like a credential
     command: str = ""
+    entrypoint: str = ""
     health_command: str = ""
     health: dict[str, Any] | None = None  # the node's check: {type, path, timeout_s}
     interval_s: int = 10
@@ -114,6 +114,7 @@ def translate(
     except (ValueError, KeyError, TypeError) as exc:
         refused.append(f"{where}: {exc}.")
     planned.command = values.command_text(raw.get("command"))
+    planned.entrypoint = values.command_text(raw.get("entrypoint"))
     planned.cap_add = [str(c) for c in raw.get("cap_add") or []]
     planned.cap_drop = [str(c) for c in raw.get("cap_drop") or []]
     planned.user = str(raw.get("user") or "")

@@ -165,6 +165,7 @@ class FakeEngine:
         user: str = "",
         host_port: int | None = None,
         volumes: Sequence[Volume] = (),
+        entrypoint: list[str] | str | None = None,
     ) -> int | None:
         self._check()
         if network not in self.networks:

@@ -26,7 +26,8 @@ def test_a_three_tier_stack_becomes_nodes_edges_and_secrets():
             deploy: {resources: {limits: {cpus: "0.5", memory: 256M}}}
           api:
             image: 127.0.0.1:5000/team/api:7
-            command: ["node", "server.js", "--port", "3000"]
+            command: ["server.js", "--port", "3000"]
+            entrypoint: [node]
             expose: ["3000"]
             healthcheck:
               test: ["CMD", "wget", "-qO-", "http://localhost:3000/health"]
@@ -49,7 +50,7 @@ def test_a_three_tier_stack_becomes_nodes_edges_and_secrets():
     }
     assert found.secret_values == {"WEB_SESSION_SECRET": "s3cret", "DB_POSTGRES_PASSWORD": "pw"}
     assert (api.registry_id, api.image, api.tag) == (3, "api", "7")
-    assert api.command == "node server.js --port 3000"
+    assert (api.entrypoint, api.command) == ("node", "server.js --port 3000")
     assert api.health == {"type": "http", "path": "/health", "timeout_s": 140.0}
     assert api.health_command == "wget -qO- http://localhost:3000/health"
     assert (api.interval_s, api.retries) == (5, 4)
@@ -58,6 +59,7 @@ def test_a_three_tier_stack_becomes_nodes_edges_and_secrets():
     built = graph(found, {"web": 10, "api": 11, "db": 12})
     assert built["edges"] == [{"from": "api", "to": "web"}, {"from": "db", "to": "api"}]
     assert built["nodes"][0]["config"]["service_id"] == 10
+    assert built["nodes"][1]["config"]["entrypoint"] == "node"
     assert built["layout"]["db"]["x"] < built["layout"]["api"]["x"] < built["layout"]["web"]["x"]
 
 
