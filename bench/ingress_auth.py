@@ -135,6 +135,8 @@ async def _load(
             status = await _get(*connections[index], heads[index])
         if status != 200:
             failures += 1
+            if failures == 1:
+                print(f"first failure: HTTP {status} for {host}", file=sys.stderr)
         latencies.append((time.perf_counter() - started) * 1000)
 
     tasks = []
@@ -151,6 +153,20 @@ async def _load(
     if failures:
         raise RuntimeError(f"{failures} of {total} requests did not answer 200")
     return latencies
+
+
+async def _wait_listening(port: int, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        return
 
 
 def _load_in_child(
@@ -176,6 +192,7 @@ async def run(rate: float, seconds: float, visitors: int) -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        await _wait_listening(upstream_port)
         dsn = core_db.start_embedded(root / "pg")
         core_db.configure(dsn)
         await core_db.migrate()
