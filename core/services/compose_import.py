@@ -80,7 +80,9 @@ async def preview(actor: Actor, project_id: int, text: str | bytes, choices: Cho
     for name in {n for n in names if names.count(n) > 1}:
         plan.problems.append(f"Two services would both be named '{name}' in the catalog.")
     for node in plan.nodes:
-        plan.problems += _catalog_rules(node)
+        # an image that still holds an unfilled variable is already a problem of its own
+        if not any(p.startswith(f"services.{node.compose_name}.image:") for p in plan.problems):
+            plan.problems += _catalog_rules(node)
     existing = await secrets.secret_names(project_id)
     return Preview(plan=plan, replaced_secrets=sorted(existing & set(plan.secret_values)))
 

@@ -208,9 +208,12 @@ def _node(
     plan: Plan,
 ) -> Node:
     choice = choices.services.get(one.name, ServiceChoice())
-    registry, image = _registry(one, choice, registries, plan)
+    unfilled = any(p.startswith(f"services.{one.name}.image:") for p in plan.problems)
+    registry, image = (
+        (None, one.image.path) if unfilled else _registry(one, choice, registries, plan)
+    )
     try:
-        image = images.check_image(image)
+        image = images.check_image(image) if not unfilled else image
     except InvalidInput as exc:
         plan.problems.append(f"services.{one.name}.image: {exc.detail}")
     marked = (

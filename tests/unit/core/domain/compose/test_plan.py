@@ -226,3 +226,8 @@ def test_named_volumes_become_the_deployments_volumes():
         [{"name": "pgdata", "path": "/var/lib/postgresql/data"}],
         [{"name": "pgdata", "path": "/backup", "read_only": True}],
     ]
+
+
+def test_an_unfilled_image_variable_is_one_problem_not_many():
+    found = plan("services: {api: {image: 'ghcr.io/acme/api:${TAG:?set TAG}'}}")
+    assert found.problems == ["services.api.image: TAG is required: set TAG."]
