@@ -123,7 +123,9 @@ def interpolate(document: Any, values: dict[str, str]) -> tuple[Any, Found]:
             }
         if isinstance(value, list):
             return [walk(v, f"{path}[{i}]") for i, v in enumerate(value)]
-        if isinstance(value, str) and "$" in value:
+        if isinstance(value, str) and "\x00" in value:  # PostgreSQL cannot store it
+            found.problems.append(f"{path}: a NUL character cannot be kept.")
+        elif isinstance(value, str) and "$" in value:
             try:
                 return fill(value, values, found.variables)
             except _Problem as problem:

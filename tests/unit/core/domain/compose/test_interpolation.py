@@ -45,3 +45,8 @@ def test_variables_are_collected_and_keys_untouched():
     filled, found = interpolate({"$KEY": ["${A:-1}", {"b": "$B"}]}, {"B": "2"})
     assert filled == {"$KEY": ["1", {"b": "2"}]}
     assert found.variables == {"A", "B"}
+
+
+def test_a_nul_character_is_a_problem():
+    _, found = interpolate({"a": "x\x00y"}, {})
+    assert found.problems == ["a: a NUL character cannot be kept."]
