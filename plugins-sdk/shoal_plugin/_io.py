@@ -73,13 +73,14 @@ def parse_invocation(text: str) -> Invocation:
     params = _object(document, "params", errors)
     secrets = _object(document, "secrets", errors)
     inputs = _object(document, "inputs", errors)
+    data = _object(document, "data", errors)
     deployment = _parse_deployment(_object(document, "deployment", errors), errors)
     for name, value in secrets.items():
         if not isinstance(value, str):
             errors[f"secrets.{name}"] = "expected string"
     if errors:
         raise InvalidInput(errors)
-    return Invocation(action, deployment, params, secrets, inputs)
+    return Invocation(action, deployment, params, secrets, inputs, data)
 
 
 def _parse_deployment(raw: dict[str, Any], errors: dict[str, str]) -> Deployment:

@@ -10,7 +10,7 @@ import signal
 import sys
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, NoReturn, TypeVar
 
 from ._errors import PluginError
@@ -40,6 +40,7 @@ class Context(Generic[P]):
     secrets: dict[str, str]
     inputs: dict[str, Any]
     log: logging.Logger
+    data: dict[str, Any] = field(default_factory=dict)  # a data action's argument
 
 
 class Terminated(BaseException):
@@ -70,6 +71,7 @@ def execute(
     rollback: Handler | None = None,
     params: type | None = None,
     log: logging.Logger | None = None,
+    actions: dict[str, Handler] | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """Run one invocation in-process: the exit code and the stdout document. Never raises
     (except BaseExceptions such as Terminated), so the caller always has something to write."""
@@ -84,9 +86,15 @@ def execute(
             secrets=invocation.secrets,
             inputs=invocation.inputs,
             log=log,
+            data=invocation.data,
         )
         if invocation.action == "apply":
             return EXIT_OK, success_document(_call(apply, context))
+        if invocation.action != "rollback":
+            handler = (actions or {}).get(invocation.action)
+            if handler is None:
+                raise PluginError(f"this plugin does not offer the {invocation.action!r} action")
+            return EXIT_OK, success_document(_call(handler, context))
         if rollback is None:
             log.info("this plugin has nothing to roll back")
             return EXIT_OK, success_document({})
@@ -105,8 +113,15 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     raise Terminated
 
 
-def run(*, apply: Handler, rollback: Handler | None = None, params: type | None = None) -> NoReturn:
-    """Read stdin, call ``apply`` or ``rollback`` with a Context, write the result, exit.
+def run(
+    *,
+    apply: Handler,
+    rollback: Handler | None = None,
+    params: type | None = None,
+    actions: dict[str, Handler] | None = None,
+) -> NoReturn:
+    """Read stdin, call ``apply``, ``rollback`` or the data action's handler in ``actions``
+    (checkpoint, reset, drop_checkpoint, usage) with a Context, write the result, exit.
 
     A handler returns its outputs (a dict, or None for none) or raises: PluginError for a clear
     failure, InvalidInput for bad params it found itself, anything else for a traceback.
@@ -116,7 +131,7 @@ def run(*, apply: Handler, rollback: Handler | None = None, params: type | None 
     log = get_logger()
     try:
         code, document = execute(
-            read_stdin(), apply=apply, rollback=rollback, params=params, log=log
+            read_stdin(), apply=apply, rollback=rollback, params=params, log=log, actions=actions
         )
     except Terminated:
         log.error("terminated (SIGTERM) before finishing")

@@ -106,7 +106,11 @@ def target_schema(target: str) -> dict[str, Any]:
 
 def _output_keywords(module: ModuleType) -> dict[str, list[str]]:
     keywords: dict[str, list[str]] = {}
-    for constant, keyword in (("OUTPUTS", "x-outputs"), ("SECRET_OUTPUTS", "x-secret-outputs")):
+    for constant, keyword in (
+        ("OUTPUTS", "x-outputs"),
+        ("SECRET_OUTPUTS", "x-secret-outputs"),
+        ("DATA_ACTIONS", "x-data-actions"),
+    ):
         names = getattr(module, constant, None)
         if names is None:
             continue

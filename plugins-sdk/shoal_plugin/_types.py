@@ -29,8 +29,12 @@ EXIT_INVALID_INPUT = 2
 # A runner that stops a plugin with SIGTERM sees 128 + 15, as from any Unix program.
 EXIT_TERMINATED = 143
 
-Action = Literal["apply", "rollback"]
-ACTIONS: tuple[Action, ...] = ("apply", "rollback")
+Action = Literal["apply", "rollback", "checkpoint", "reset", "drop_checkpoint", "usage"]
+# Data actions act on what a succeeded apply made (a database) while the deployment runs; a
+# plugin declares the ones it offers (``DATA_ACTIONS`` → ``"x-data-actions"`` in its schema)
+# and gets the checkpoint's name in ``data`` (docs/plugins.md, "Data actions").
+DATA_ACTIONS: tuple[Action, ...] = ("checkpoint", "reset", "drop_checkpoint", "usage")
+ACTIONS: tuple[Action, ...] = ("apply", "rollback", *DATA_ACTIONS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,7 @@ class Invocation:
     params: dict[str, Any]
     secrets: dict[str, str]
     inputs: dict[str, Any]
+    data: dict[str, Any] = field(default_factory=dict)  # a data action's argument (checkpoint)
 
 
 def invocation_document(
@@ -62,6 +67,7 @@ def invocation_document(
     deployment: Deployment | None = None,
     secrets: dict[str, str] | None = None,
     inputs: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The stdin document as the agent writes it; for local runs and tests."""
     deployment = deployment or Deployment()
@@ -77,6 +83,7 @@ def invocation_document(
         "params": params or {},
         "secrets": secrets or {},
         "inputs": inputs or {},
+        **({"data": data} if data else {}),
     }
 
 

@@ -2,12 +2,19 @@
 
 apply creates the role (or resets its password) and the database it owns, then outputs the
 connection URL for later steps (``${{ nodes.<id>.outputs.url }}``); running it twice is safe.
-rollback drops the database (closing its connections) and the role. Talks to the server with
-``psql``, so the image's base must have it (shoal/debian-postgresql).
+rollback drops the database (closing its connections), its checkpoints and the role. Talks to
+the server with ``psql``, so the image's base must have it (shoal/debian-postgresql).
+
+Data actions (docs/data.md): ``checkpoint`` copies the database into a checkpoint database
+(``CREATE DATABASE … TEMPLATE``, a file copy), ``reset`` swaps a fresh copy of a checkpoint in
+by renames, so a failed copy leaves the database as it was, ``drop_checkpoint`` removes one and
+``usage`` reports the bytes of the database and of its checkpoints. Copying from a database
+needs it free of sessions: the clients still connected are terminated and named in the log.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import subprocess
@@ -22,6 +29,7 @@ OUTPUTS = ["url", "host", "port", "database", "user", "password"]
 # The password, and the URL that carries it: sealed on the control plane, masked for read-level
 # users, never on the agent's disk; rollbacks of later steps still get the real values.
 SECRET_OUTPUTS = ["url", "password"]
+DATA_ACTIONS = ["checkpoint", "reset", "drop_checkpoint", "usage"]
 
 CREATE_SQL = """\
 SELECT format('CREATE ROLE %I LOGIN', :'user')
@@ -33,7 +41,31 @@ ALTER DATABASE :"database" OWNER TO :"user";
 """
 DROP_SQL = """\
 DROP DATABASE IF EXISTS :"database" WITH (FORCE);
+SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', datname) FROM pg_database
+ WHERE datname LIKE :'prefix' || '%' \\gexec
 DROP ROLE IF EXISTS :"user";
+"""
+# Who is still connected, for the log, then their sessions ended (a copy needs none).
+TERMINATE_SQL = """\
+SELECT format('terminated %s (%s, %s)', usename, coalesce(nullif(application_name, ''), '-'),
+              coalesce(host(client_addr), 'local')),
+       pg_terminate_backend(pid)
+  FROM pg_stat_activity WHERE datname = :'database' AND pid <> pg_backend_pid();
+"""
+# Both renames or neither: the database never goes missing.
+SWAP_SQL = """\
+BEGIN;
+ALTER DATABASE :"database" RENAME TO :"old";
+ALTER DATABASE :"fresh" RENAME TO :"database";
+COMMIT;
+"""
+SIZE_SQL = "SELECT coalesce(sum(pg_database_size(datname)), 0) FROM pg_database WHERE {where};"
+FREE_SQL = """\
+CREATE TEMP TABLE shoal_df (line text);
+SELECT format('COPY shoal_df FROM PROGRAM %L',
+              'df -B1 --output=avail ' || current_setting('data_directory') || ' | tail -n 1')
+\\gexec
+SELECT trim(line) FROM shoal_df;
 """
 
 
@@ -142,10 +174,139 @@ def apply(ctx: Context[Params]) -> dict[str, object]:
 def rollback(ctx: Context[Params]) -> dict[str, object]:
     database, user = names(ctx)
     wait_for_server(ctx)
-    psql(ctx, DROP_SQL, {"database": database, "user": user})
-    ctx.log.info("dropped database %s and role %s", database, user)
+    psql(ctx, DROP_SQL, {"database": database, "user": user, "prefix": checkpoint_prefix(database)})
+    ctx.log.info("dropped database %s, its checkpoints and role %s", database, user)
     return {"database": database, "user": user}
 
 
+def checkpoint_prefix(database: str) -> str:
+    return f"ck_{hashlib.sha256(database.encode()).hexdigest()[:10]}_"
+
+
+def checkpoint_database(database: str, name: str) -> str:
+    """A name within PostgreSQL's 63 bytes whatever the checkpoint's name (which the control
+    plane keeps, with who and when)."""
+    digest = hashlib.sha256(f"{database}\0{name}".encode()).hexdigest()[:20]
+    return checkpoint_prefix(database) + digest
+
+
+def checkpoint_name(ctx: Context[Params]) -> str:
+    name = ctx.data.get("checkpoint")
+    if not isinstance(name, str) or not name:
+        raise InvalidInput({"data.checkpoint": "the checkpoint's name is required"})
+    return name
+
+
+def size(ctx: Context[Params], where: str, variables: dict[str, str]) -> int:
+    return int(psql_tuples(ctx, SIZE_SQL.format(where=where), variables) or 0)
+
+
+def psql_tuples(ctx: Context[Params], sql: str, variables: dict[str, str]) -> str:
+    return psql(ctx, "\\pset tuples_only on\n\\pset format unaligned\n" + sql, variables).strip()
+
+
+def exists(ctx: Context[Params], database: str) -> bool:
+    found = psql_tuples(
+        ctx, "SELECT count(*) FROM pg_database WHERE datname = :'d';", {"d": database}
+    )
+    return found == "1"
+
+
+def free_bytes(ctx: Context[Params]) -> int | None:
+    """Free bytes on the server's data disk, when the admin may run a program (a superuser)."""
+    try:
+        return int(psql_tuples(ctx, FREE_SQL, {}).splitlines()[-1])
+    except (PluginError, ValueError, IndexError):
+        return None
+
+
+def terminate(ctx: Context[Params], database: str) -> None:
+    for line in psql_tuples(ctx, TERMINATE_SQL, {"database": database}).splitlines():
+        ctx.log.warning("%s: a client of %s", line.split("|")[0], database)
+
+
+def copy(ctx: Context[Params], source: str, target: str, owner: str = "") -> None:
+    """`target` as a file copy of `source`; refused before starting when the disk lacks room."""
+    needed = size(ctx, "datname = :'d'", {"d": source})
+    free = free_bytes(ctx)
+    if free is not None and needed * 1.1 > free:
+        raise PluginError(
+            f"not enough disk: copying {source} needs about {needed / 1e6:.1f} MB, "
+            f"the server has {free / 1e6:.1f} MB free"
+        )
+    terminate(ctx, source)
+    sql = 'CREATE DATABASE :"target" TEMPLATE :"source" STRATEGY FILE_COPY'
+    variables = {"target": target, "source": source}
+    if owner:
+        sql, variables = sql + ' OWNER :"owner"', {**variables, "owner": owner}
+    psql(ctx, sql + ";", variables)
+
+
+def checkpoint(ctx: Context[Params]) -> dict[str, object]:
+    database, _user = names(ctx)
+    name = checkpoint_name(ctx)
+    target = checkpoint_database(database, name)
+    wait_for_server(ctx)
+    if exists(ctx, target):  # a resent request: the copy is made again from now
+        psql(ctx, 'DROP DATABASE :"d" WITH (FORCE);', {"d": target})
+    copy(ctx, database, target)
+    bytes_ = size(ctx, "datname = :'d'", {"d": target})
+    ctx.log.info("checkpoint %r of %s saved (%d bytes)", name, database, bytes_)
+    return {"database": database, "checkpoint": name, "bytes": bytes_}
+
+
+def reset(ctx: Context[Params]) -> dict[str, object]:
+    database, user = names(ctx)
+    name = checkpoint_name(ctx)
+    source = checkpoint_database(database, name)
+    wait_for_server(ctx)
+    if not exists(ctx, source):
+        raise PluginError(f"{database} has no checkpoint {name!r}")
+    fresh, old = f"{source}_new", f"{source}_old"
+    psql(ctx, 'DROP DATABASE IF EXISTS :"d" WITH (FORCE);', {"d": fresh})
+    psql(ctx, 'DROP DATABASE IF EXISTS :"d" WITH (FORCE);', {"d": old})
+    copy(ctx, source, fresh, owner=user)  # the database stays as it was if this fails
+    terminate(ctx, database)
+    psql(ctx, SWAP_SQL, {"database": database, "old": old, "fresh": fresh})
+    psql(ctx, 'DROP DATABASE IF EXISTS :"d" WITH (FORCE);', {"d": old})
+    ctx.log.info("%s reset to checkpoint %r", database, name)
+    return {"database": database, "checkpoint": name}
+
+
+def drop_checkpoint(ctx: Context[Params]) -> dict[str, object]:
+    database, _user = names(ctx)
+    name = checkpoint_name(ctx)
+    wait_for_server(ctx)
+    psql(
+        ctx,
+        'DROP DATABASE IF EXISTS :"d" WITH (FORCE);',
+        {"d": checkpoint_database(database, name)},
+    )
+    ctx.log.info("checkpoint %r of %s dropped", name, database)
+    return {"database": database, "checkpoint": name}
+
+
+def usage(ctx: Context[Params]) -> dict[str, object]:
+    database, _user = names(ctx)
+    wait_for_server(ctx)
+    return {
+        "database": database,
+        "bytes": size(ctx, "datname = :'d'", {"d": database}),
+        "checkpoint_bytes": size(
+            ctx, "datname LIKE :'p' || '%'", {"p": checkpoint_prefix(database)}
+        ),
+    }
+
+
 if __name__ == "__main__":
-    run(apply=apply, rollback=rollback, params=Params)
+    run(
+        apply=apply,
+        rollback=rollback,
+        params=Params,
+        actions={
+            "checkpoint": checkpoint,
+            "reset": reset,
+            "drop_checkpoint": drop_checkpoint,
+            "usage": usage,
+        },
+    )

@@ -59,7 +59,10 @@ def test_every_bad_top_level_field_is_named():
     with pytest.raises(InvalidInput) as caught:
         parse_invocation(json.dumps(document))
     assert caught.value.fields == {
-        "action": "must be one of ['apply', 'rollback'], got 'destroy'",
+        "action": (
+            "must be one of ['apply', 'rollback', 'checkpoint', 'reset', 'drop_checkpoint', "
+            "'usage'], got 'destroy'"
+        ),
         "params": "expected object, got list",
         "inputs": "expected object, got str",
         "secrets.A": "expected string",

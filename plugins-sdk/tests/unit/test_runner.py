@@ -48,6 +48,22 @@ def test_missing_rollback_succeeds_with_nothing_to_undo():
     assert execute(document, apply=behaviours.apply) == (0, {"outputs": {}})
 
 
+def test_a_data_action_gets_its_handler_and_its_data():
+    document = invocation_document("checkpoint", {}, data={"checkpoint": "before"})
+    handlers = {"checkpoint": lambda ctx: {"saved": ctx.data["checkpoint"], "as": ctx.action}}
+    assert execute(json.dumps(document), apply=behaviours.apply, actions=handlers) == (
+        0,
+        {"outputs": {"saved": "before", "as": "checkpoint"}},
+    )
+
+
+def test_a_data_action_the_plugin_does_not_offer_fails_clearly():
+    document = json.dumps(invocation_document("reset", {}, data={"checkpoint": "x"}))
+    code, result = execute(document, apply=behaviours.apply)
+    assert code == 1
+    assert result["error"]["message"] == "this plugin does not offer the 'reset' action"
+
+
 def test_plugin_error_is_exit_1_without_traceback(capsys):
     code, document = run_in_process("plugin_error")
     assert code == 1

@@ -1,0 +1,93 @@
+"""postgres-database's data actions (checkpoint, reset, drop_checkpoint, usage) against a real
+PostgreSQL service, with a client holding a connection during the reset."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from plugin_containers import PG_PASSWORD, run_plugin
+
+from shoal_plugin import Deployment, invocation_document
+
+pytestmark = pytest.mark.docker
+
+DEPLOYMENT = Deployment(31, "ckpt-7", "qa", {})
+DATABASE = "app_ckpt_7"
+
+
+def query(docker_client, postgres: str, sql: str, database: str = "postgres") -> str:
+    container = docker_client.containers.get(postgres)
+    result = container.exec_run(
+        ["psql", "-h", "/tmp", "-U", "postgres", "-d", database, "-tA", "-c", sql],
+        user="postgres",
+    )
+    assert result.exit_code == 0, result.output
+    return result.output.decode().strip()
+
+
+def step(docker_client, shipped_plugins, network, action, checkpoint=""):
+    params = {"host": "db", "admin_password": PG_PASSWORD}
+    data = {"checkpoint": checkpoint} if checkpoint else None
+    document = invocation_document(action, params, deployment=DEPLOYMENT, data=data)
+    return run_plugin(
+        docker_client, shipped_plugins["postgres-database"], document, network=network
+    )
+
+
+def test_checkpoint_reset_and_the_client_that_held_a_connection(
+    docker_client, shipped_plugins, pg_network, postgres
+):
+    created = step(docker_client, shipped_plugins, pg_network, "apply")
+    assert created.exit_code == 0, created.stderr
+    seed = "CREATE TABLE items AS SELECT g AS id FROM generate_series(1, 5000) g"
+    query(docker_client, postgres, seed, DATABASE)
+
+    saved = step(docker_client, shipped_plugins, pg_network, "checkpoint", "before test")
+    assert saved.exit_code == 0, saved.stderr
+    assert saved.document["outputs"]["bytes"] > 0
+    query(docker_client, postgres, "DELETE FROM items WHERE id > 10", DATABASE)
+    assert query(docker_client, postgres, "SELECT count(*) FROM items", DATABASE) == "10"
+
+    # A client that keeps a session open on the database: the reset ends it and says so.
+    holder = docker_client.containers.get(postgres)
+    holder.exec_run(
+        ["sh", "-c", f"psql -h /tmp -U postgres -d {DATABASE} -c 'SELECT pg_sleep(600)' &"],
+        user="postgres",
+        detach=True,
+    )
+    deadline_sql = f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{DATABASE}'"
+    for _ in range(50):
+        if query(docker_client, postgres, deadline_sql) != "0":
+            break
+        time.sleep(0.1)
+    reset = step(docker_client, shipped_plugins, pg_network, "reset", "before test")
+    assert reset.exit_code == 0, reset.stderr
+    assert f"a client of {DATABASE}" in reset.stderr
+    assert query(docker_client, postgres, "SELECT count(*) FROM items", DATABASE) == "5000"
+    owner = f"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{DATABASE}'"
+    assert query(docker_client, postgres, owner) == DATABASE  # the app's user still owns it
+
+    usage = step(docker_client, shipped_plugins, pg_network, "usage")
+    assert usage.exit_code == 0, usage.stderr
+    assert usage.document["outputs"]["checkpoint_bytes"] > 0
+
+    missing = step(docker_client, shipped_plugins, pg_network, "reset", "never saved")
+    assert missing.exit_code == 1
+    assert "has no checkpoint 'never saved'" in missing.document["error"]["message"]
+    unnamed = step(docker_client, shipped_plugins, pg_network, "checkpoint")
+    assert unnamed.exit_code == 2
+    assert unnamed.document["error"]["fields"] == {
+        "data.checkpoint": "the checkpoint's name is required"
+    }
+
+    dropped = step(docker_client, shipped_plugins, pg_network, "drop_checkpoint", "before test")
+    assert dropped.exit_code == 0, dropped.stderr
+    after = step(docker_client, shipped_plugins, pg_network, "usage")
+    assert after.document["outputs"]["checkpoint_bytes"] == 0
+
+    step(docker_client, shipped_plugins, pg_network, "checkpoint", "kept")
+    removed = step(docker_client, shipped_plugins, pg_network, "rollback")
+    assert removed.exit_code == 0, removed.stderr
+    left = "SELECT count(*) FROM pg_database WHERE datname LIKE 'ck\\_%' OR datname = 'app_ckpt_7'"
+    assert query(docker_client, postgres, left) == "0"  # the checkpoints go with the database
