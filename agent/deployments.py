@@ -9,12 +9,14 @@ time per deployment (work.py); secrets, credentials and real outputs stay in mem
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection
 from typing import Any
 
 from agent import naps, runs, status
+from agent.data_actions import run_data_action
 from agent.parts import Parts
-from agent.protocol import DeploymentSpec, DeploymentState
+from agent.protocol import DataAction, DataResult, DeploymentSpec, DeploymentState, ErrorReply
 from agent.work import Work
 
 
@@ -76,6 +78,14 @@ class Deployments:
         if record is not None and record.status == "sleeping" and not waking:
             self.work.start(deployment_id, "wake", lambda: naps.wake(self.parts, deployment_id))
         return self.state(deployment_id)
+
+    async def data_action(self, request: DataAction) -> DataResult | ErrorReply:
+        """Under the deployment's lock, after the work already asked for (data_actions.py)."""
+        before = self.work.tasks.get(request.deployment_id)
+        if before is not None and not before.done():
+            await asyncio.wait([before])
+        async with self.work.locks[request.deployment_id]:
+            return await run_data_action(self.parts, request)
 
     def sync(self, specs: list[DeploymentSpec], keep: Collection[int] = ()) -> None:
         """Make the desired set exactly `specs`: deploy what is missing, delete the rest, but

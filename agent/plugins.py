@@ -14,11 +14,15 @@ from msgspec import Struct
 
 from agent.engine import Engine
 from agent.plan import NodeLimits
-from agent.protocol import DeploymentSpec, LogLine, PluginNode
+from agent.protocol import DataActionName, DeploymentSpec, LogLine, PluginNode
 from agent.runtime.attach import STDOUT_LIMIT, StderrLines
 from agent.step_log import StepLog
 
 ERROR_TAIL_LINES = 5
+
+
+# apply and rollback run in a deployment's pipeline; the others are data actions (data_actions.py)
+PluginAction = Literal["apply", "rollback"] | DataActionName
 
 
 class PluginFailed(Exception):
@@ -27,12 +31,15 @@ class PluginFailed(Exception):
 
 def plugin_document(
     spec: DeploymentSpec,
-    action: Literal["apply", "rollback"],
+    action: PluginAction,
     params: dict[str, Any],
     inputs: dict[str, dict[str, Any]],
+    data: dict[str, Any] | None = None,
 ) -> bytes:
+    extra = {"data": data} if data else {}  # a data action's argument: the checkpoint's name
     return msgspec.json.encode(
         {
+            **extra,
             "action": action,
             "deployment": {
                 "id": spec.id,
@@ -53,7 +60,7 @@ async def run_plugin(
     emit: Callable[[Struct], None],
     spec: DeploymentSpec,
     node: PluginNode,
-    action: Literal["apply", "rollback"],
+    action: PluginAction,
     document: bytes,
     limits: NodeLimits,
     network: str | None,

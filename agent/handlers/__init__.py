@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent.handlers import deployments, execs, logs, node
 from agent.protocol import (
+    DataAction,
     Delete,
     Deploy,
     Exec,
@@ -48,6 +49,7 @@ HANDLERS: dict[type, Handler] = {
     UpdatePlugins: node.update_plugins,
     RotateToken: node.rotate_token,
     Exec: execs.run,
+    DataAction: deployments.data_action,
 }
 
 

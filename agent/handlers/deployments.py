@@ -1,11 +1,23 @@
 """deploy, delete (= cancel), sleep, wake, sync and state: each answers with the deployments'
-states (sleep and wake at once, their work reported by `deployment_status` events)."""
+states (sleep and wake at once, their work reported by `deployment_status` events); a data
+action answers when its plugin run ended (data_actions.py)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from agent.protocol import Delete, Deploy, DeploymentsReply, GetState, Sleep, Sync, Wake
+from agent.protocol import (
+    DataAction,
+    DataResult,
+    Delete,
+    Deploy,
+    DeploymentsReply,
+    ErrorReply,
+    GetState,
+    Sleep,
+    Sync,
+    Wake,
+)
 
 if TYPE_CHECKING:
     from agent.events import Session
@@ -43,3 +55,9 @@ async def sync(ctx: HandlerContext, session: Session, request: Sync) -> Deployme
 
 async def get_state(ctx: HandlerContext, session: Session, request: GetState) -> DeploymentsReply:
     return DeploymentsReply(id=request.id, deployments=ctx.deployments.states())
+
+
+async def data_action(
+    ctx: HandlerContext, session: Session, request: DataAction
+) -> DataResult | ErrorReply:
+    return await ctx.deployments.data_action(request)

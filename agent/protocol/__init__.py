@@ -48,7 +48,8 @@ from typing import Any
 import msgspec
 from msgspec import Struct
 
-from agent.protocol.execs import *  # noqa: F403  (these four modules' __all__ are the API)
+from agent.protocol.data import *  # noqa: F403
+from agent.protocol.execs import *  # noqa: F403  (these modules' __all__ are the API)
 from agent.protocol.messages import *  # noqa: F403
 from agent.protocol.messages import Message
 from agent.protocol.spec import *  # noqa: F403

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from msgspec import Struct
 
+from agent.protocol.data import DataAction, DataResult
 from agent.protocol.execs import Exec, ExecResult
 from agent.protocol.spec import DeploymentSpec, PluginInfo
 from agent.protocol.state import (
@@ -151,6 +152,7 @@ Request = (
     | UpdatePlugins
     | RotateToken
     | Exec
+    | DataAction
 )
 
 
@@ -177,7 +179,7 @@ class MetricsReply(Struct, tag="metrics_result", tag_field="type", kw_only=True)
     metrics: NodeMetrics
 
 
-Reply = Ok | ErrorReply | DeploymentsReply | MetricsReply | ExecResult
+Reply = Ok | ErrorReply | DeploymentsReply | MetricsReply | ExecResult | DataResult
 
 
 # ---- events (agent → CP, unsolicited)

@@ -25,6 +25,9 @@ from core.hub.sink import PluginList
 from core.services import step_outputs
 
 EXEC_GRACE_S = 15.0
+# A data action copies a database (its plugin's own timeout bounds each run) and restarts the
+# services that use it: the hub waits this long at most.
+DATA_ACTION_WITHIN_S = 3600.0
 
 
 class NodeChanged(Struct, tag="hub_node_changed", tag_field="type", kw_only=True):
@@ -103,6 +106,12 @@ async def _exec(hub: Leader, node_id: int, request: p.Exec) -> p.ExecResult:
     return await hub.local(node_id).request(p.Exec, within, **fields)
 
 
+async def _data_action(hub: Leader, node_id: int, request: p.DataAction) -> p.DataResult:
+    fields = msgspec.structs.asdict(request)
+    del fields["id"]
+    return await hub.local(node_id).request(p.DataAction, DATA_ACTION_WITHIN_S, **fields)
+
+
 async def _rotate_token(hub: Leader, node_id: int, request: p.RotateToken) -> bool:
     """Push the new key over the live session; False when the node is not connected (its
     agent then needs a restart with the new token)."""
@@ -149,6 +158,7 @@ ROUTES: dict[type, Route] = {
     p.RotateToken: Route(_rotate_token, result=bool),
     p.Logs: Route(_logs, result=p.LogLine, stream=True),
     p.Exec: Route(_exec, result=p.ExecResult),
+    p.DataAction: Route(_data_action, result=p.DataResult),
 }
 
 # Protocol requests only the leader's own connection sends: Sync after each handshake,

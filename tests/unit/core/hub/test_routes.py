@@ -58,6 +58,7 @@ EXAMPLES = [
     p.RotateToken(id=0, new_key="ab" * 32),
     p.Logs(id=0, deployment_id=4, step="web", tail=5, follow=True, since=1.5),
     p.Exec(id=0, deployment_id=4, step="web", command=["sh", "-c", "echo é"], timeout_s=9),
+    p.DataAction(id=0, deployment_id=4, step="appdb", action="reset", checkpoint="before"),
 ]
 
 

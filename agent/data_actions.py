@@ -1,0 +1,164 @@
+"""Data actions (protocol/data.py): run a succeeded plugin step's plugin once more with
+`checkpoint`, `reset`, `drop_checkpoint` or `usage`, with exactly the params its apply got.
+
+For a checkpoint or a reset the services downstream of the step (those that use what it made)
+are stopped first, so no client writes during the copy, and started again afterwards, whether
+the plugin succeeded or not, each waited for until healthy as a wake does. The caller holds the
+deployment's lock (work.py), so a sleep, wake or delete never runs meanwhile."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from agent.health import wait_healthy
+from agent.parts import Parts
+from agent.plan import DEFAULT_PLUGIN_CPU, DEFAULT_PLUGIN_MEMORY_MB, NodeLimits, predecessors
+from agent.plugins import PluginFailed, plugin_document, run_plugin
+from agent.protocol import (
+    SWAPPING,
+    DataAction,
+    DataResult,
+    DeploymentSpec,
+    ErrorReply,
+    HealthCheck,
+    PluginNode,
+    ServiceNode,
+)
+from agent.protocol.redaction import secret_texts
+from agent.references import UnresolvedReference, resolve, scope_for
+from agent.runtime import APIError, DockerUnavailable
+from agent.step_log import StepLog
+
+log = logging.getLogger(__name__)
+
+
+def dependents(spec: DeploymentSpec, step: str) -> list[ServiceNode]:
+    """The services downstream of `step`, in the spec's order."""
+    found, todo = set(), [step]
+    while todo:
+        current = todo.pop()
+        for edge in spec.edges:
+            if edge.source == current and edge.target not in found:
+                found.add(edge.target)
+                todo.append(edge.target)
+    return [n for n in spec.nodes if isinstance(n, ServiceNode) and n.id in found]
+
+
+async def run_data_action(parts: Parts, request: DataAction) -> DataResult | ErrorReply:
+    record = parts.store.get(request.deployment_id)
+    if record is None or record.status == "deleted":
+        return _refused(request, "not_found", f"no deployment {request.deployment_id} here")
+    if record.status != "running":
+        return _refused(request, "invalid", f"the deployment is {record.status}, not running")
+    spec = parts.memory.complete(record.spec)
+    node = next((n for n in spec.nodes if n.id == request.step), None)
+    steps = {s.step: s for s in parts.store.steps(spec.id)}
+    if not isinstance(node, PluginNode) or request.step not in steps:
+        return _refused(request, "not_found", f"the deployment has no plugin step {request.step!r}")
+    if steps[request.step].status != "succeeded":
+        return _refused(request, "invalid", f"the step {request.step!r} has not succeeded")
+    outputs = {s.step: s.outputs for s in steps.values() if s.status == "succeeded"}
+    outputs.update(parts.memory.outputs(spec.id))  # the real values over the disk's copy
+    hidden = [*spec.secrets.values()]
+    for node_id, values in outputs.items():
+        owner = next((n for n in spec.nodes if n.id == node_id), None)
+        if isinstance(owner, PluginNode):
+            hidden.extend(secret_texts(values, owner.config.secret_outputs))
+    step_log, started = StepLog(hidden), time.monotonic()
+    stop = dependents(spec, node.id) if request.action in SWAPPING else []
+    stopped: list[str] = []
+    error, result = "", {}
+    try:
+        stopped = await _stop(parts, spec.id, stop)
+        result = await _run(parts, spec, node, request, outputs, step_log)
+    except (PluginFailed, UnresolvedReference, APIError, DockerUnavailable, OSError) as failure:
+        error = str(failure)
+        log.warning("deployment %s: %s %s failed: %s", spec.id, request.action, node.id, error)
+    finally:
+        restart_error = await _start(parts, record.ports, stop, stopped, spec)
+    if restart_error:
+        error = f"{error}; {restart_error}" if error else restart_error
+    return DataResult(
+        id=request.id,
+        ok=not error,
+        outputs=result,
+        error=error,
+        log=step_log.text(),
+        duration_s=round(time.monotonic() - started, 3),
+        stopped=stopped,
+    )
+
+
+async def _run(
+    parts: Parts,
+    spec: DeploymentSpec,
+    node: PluginNode,
+    request: DataAction,
+    outputs: dict[str, dict[str, Any]],
+    step_log: StepLog,
+) -> dict[str, Any]:
+    applied = parts.memory.applied(spec.id, node.id)
+    if applied is not None:
+        params, inputs = applied.params, applied.inputs
+    else:  # an agent restarted since the run: resolved again from the real outputs
+        params = resolve(node.config.params, scope_for(spec, outputs))
+        inputs = {pred: outputs.get(pred, {}) for pred in predecessors(spec, node.id)}
+    data = {"checkpoint": request.checkpoint} if request.checkpoint else {}
+    document = plugin_document(spec, request.action, params, inputs, data)
+    limits = NodeLimits(
+        min(node.config.cpu or DEFAULT_PLUGIN_CPU, spec.limits.cpu),
+        min(node.config.memory_mb or DEFAULT_PLUGIN_MEMORY_MB, spec.limits.memory_mb),
+    )
+    network = parts.engine.network_name(spec.id)
+    return await run_plugin(
+        parts.engine, parts.emit, spec, node, request.action, document, limits, network, step_log
+    )
+
+
+async def _stop(parts: Parts, deployment_id: int, services: list[ServiceNode]) -> list[str]:
+    names = {n.id for n in services}
+    running = [
+        c
+        for c in await parts.engine.list_own(deployment_id)
+        if c.step in names and c.state == "running"
+    ]
+    if running:
+        log.info("deployment %s: stopping %s", deployment_id, ", ".join(c.step for c in running))
+        await parts.engine.stop_containers([c.id for c in running])
+    return [c.step for c in running]
+
+
+async def _start(
+    parts: Parts,
+    ports: dict[str, int],
+    services: list[ServiceNode],
+    stopped: list[str],
+    spec: DeploymentSpec,
+) -> str:
+    """Start again what was stopped, in the spec's order; the first failure, or ""."""
+    engine = parts.engine
+    try:
+        containers = {c.step: c for c in await engine.list_own(spec.id)}
+        for node in services:
+            found = containers.get(node.id)
+            if node.id not in stopped or found is None:
+                continue
+            await engine.start_existing(found.id)
+            host_port = ports.get(node.id)
+            if node.config.port and host_port:
+                await wait_healthy(
+                    parts.config.health_host,
+                    host_port,
+                    node.config.health_check or HealthCheck(),
+                    lambda step=node.id: engine.exited(spec.id, step),
+                )
+    except Exception as failure:  # reconcile's repair starts them once it can
+        log.warning("deployment %s: could not start its services again: %s", spec.id, failure)
+        return f"starting the services again failed: {failure}"
+    return ""
+
+
+def _refused(request: DataAction, code: Any, message: str) -> ErrorReply:
+    return ErrorReply(id=request.id, code=code, message=message)
