@@ -159,6 +159,8 @@ async def test_a_pull_request_opened_synchronized_and_closed(
 
     await until(says_two, 15, every=0.2)
 
+    # The replaced deployment's deletion was not news for the pull request.
+    assert not any("removed" in c.body["body"] for c in forge.comment_calls())
     answer = await webhooks.receive("github", *delivery("closed", "gh-3"))
     assert answer.detail == "closed: deleting the preview"
 
