@@ -9,7 +9,7 @@ import sys
 
 import msgspec
 
-from core import crypto, db, ingress
+from core import context, crypto, db, ingress
 from core.actor import Actor
 from core.jobs import make_queue, make_worker
 from core.services import accounts, api_tokens
@@ -95,9 +95,14 @@ async def create_admin(dsn: str, username: str, password: str, *, print_token: b
 
 async def run_worker(settings: Settings, dsn: str) -> None:
     """`shoal worker`: SAQ's own SIGINT/SIGTERM handling stops it gracefully."""
+    # What `serve` sets up for its own worker: jobs open sealed values (secrets, channel
+    # configs), link to the public URL and enqueue follow-up jobs.
+    crypto.configure(*master_keys(settings))
+    context.set_settings(settings)
     await db.start_pool(settings.db_pool_size)
     queue = make_queue(dsn, settings.db_pool_size)
     await queue.connect()
+    context.set_queue(queue)
     print("Shoal worker running; Ctrl-C to stop.", flush=True)
     try:
         await make_worker(queue, settings.worker_concurrency).start()

@@ -30,6 +30,7 @@ _DONE = (
     " WHERE id = $1"
 )
 STUCK_AFTER = datetime.timedelta(minutes=2)
+OVERDUE = datetime.timedelta(minutes=2)
 
 
 async def deliver(delivery_id: int) -> str:
@@ -100,10 +101,11 @@ async def resume(now: datetime.datetime | None = None) -> int:
         now,
         now - STUCK_AFTER,
     )
+    # Due for a while: a burst's deliveries are due at once and their jobs are still queued.
     rows = await db.fetch(
         "SELECT id, attempts FROM notification_deliveries WHERE status IN ('pending', 'retrying')"
-        " AND coalesce(next_attempt_at, created_at) <= $1 ORDER BY id LIMIT 1000",
-        now,
+        " AND coalesce(next_attempt_at, created_at) <= $1 ORDER BY id LIMIT 100",
+        now - OVERDUE,
     )
     for row in rows:
         await fanout.enqueue([row["id"]], attempt=row["attempts"])

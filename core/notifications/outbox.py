@@ -9,6 +9,7 @@ import datetime
 import json
 import logging
 from typing import Any
+from uuid import uuid4
 
 from core import context, db
 from core.tables import PipelineRun
@@ -16,6 +17,7 @@ from core.tables import PipelineRun
 log = logging.getLogger("shoal.notifications")
 
 DISPATCH_JOB = "dispatch_notifications"
+SLOTS = 4  # fan-out jobs side by side in a burst
 
 
 async def record(
@@ -37,7 +39,7 @@ async def record(
         json.dumps(data or {}),
     )
     if rows:
-        await kick()
+        await kick(rows[0]["id"])
     return bool(rows)
 
 
@@ -76,13 +78,17 @@ async def node_came_back(node_id: int) -> bool:
     return await record("node_online", f"node_online:{node_id}:{rows[0]['id']}", node_id=node_id)
 
 
-async def kick() -> None:
-    """Enqueue the fan-out now; without a queue in this process the cron catches up."""
+async def kick(slot: int | None = None) -> None:
+    """Enqueue the fan-out now; without a queue in this process the cron catches up. A burst
+    enqueues at most SLOTS jobs at a time (one key per slot: a key already queued or running
+    is not enqueued twice); `slot=None` always enqueues one more. An event recorded in the
+    moment its slot's job finishes waits for the minutely catch-up: later, never lost."""
     try:
         queue = context.queue()
     except RuntimeError:
         return
+    key = f"{DISPATCH_JOB}:{slot % SLOTS}" if slot is not None else f"{DISPATCH_JOB}:{uuid4()}"
     try:
-        await queue.enqueue(DISPATCH_JOB, timeout=60)
+        await queue.enqueue(DISPATCH_JOB, key=key, timeout=60)
     except Exception:  # the cron catches up; an event is never lost, only later
         log.exception("could not enqueue the notification fan-out")

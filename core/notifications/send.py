@@ -5,6 +5,7 @@ delivered, and if not whether trying again later can help."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -27,7 +28,9 @@ async def post(
 ) -> Outcome:
     headers = {"Content-Type": "application/json", "User-Agent": "Shoal-Notifications", **headers}
     try:
-        async with httpx.AsyncClient(follow_redirects=False, timeout=timeout_s) as client:
+        async with httpx.AsyncClient(
+            follow_redirects=False, timeout=timeout_s, verify=_tls()
+        ) as client:
             answer = await client.post(url, content=body, headers=headers)
     except httpx.TimeoutException:
         return Outcome(False, retry=True, error=f"no answer within {timeout_s:g} s")
@@ -42,6 +45,12 @@ async def post(
     else:
         reason += f": {answer.text[:300]}" if answer.text else ""
     return Outcome(False, retry=not is_final_status(answer.status_code), error=reason)
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """Built once: loading the CA bundle for every message cost more than sending it."""
+    return ssl.create_default_context()
 
 
 def message(config: dict[str, Any], payload: dict[str, Any]) -> EmailMessage:
@@ -62,7 +71,7 @@ async def smtp(
 
 def _smtp(config: dict[str, Any], mail: EmailMessage, timeout_s: float) -> Outcome:
     host, port, security = config["host"], int(config["port"]), config.get("security", "starttls")
-    tls = ssl.create_default_context()
+    tls = _tls()
     try:
         if security == "tls":
             server: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout_s, context=tls)

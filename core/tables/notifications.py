@@ -48,6 +48,7 @@ class NotificationEvent(Table, tablename="notification_events"):
     node_id = Integer(null=True, default=None)
     data = JSONB(default="{}")
     at = Timestamptz(default=TimestamptzNow())
+    claimed_at = Timestamptz(null=True, default=None)  # a fan-out job's lease on it
     dispatched_at = Timestamptz(null=True, default=None, index=True)
 
 

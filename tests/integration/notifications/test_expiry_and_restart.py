@@ -10,7 +10,7 @@ import json
 from collections import Counter
 
 from core.jobs import deployments as deployment_jobs
-from core.notifications import channels
+from core.notifications import channels, expiring
 from core.notifications.channels import ChannelInput
 from core.services import lifecycle
 from core.tables import Deployment, NotificationDelivery
@@ -52,7 +52,9 @@ async def test_a_short_lived_deployment_gets_one_warning_before_the_sweeper_dele
         warning = json.loads(requests[0].body)
         buttons = next(b for b in warning["blocks"] if b["type"] == "actions")["elements"]
         extend = [b["url"] for b in buttons if b["text"]["text"] == "Extend"]
-        assert extend and f"/deployments/{scene.deployment_id}/extend-link?token=" in extend[0]
+        prefix = f"http://shoal.test:8000/deployments/{scene.deployment_id}/extend-link/"
+        assert extend and extend[0].startswith(prefix)
+        assert expiring.token_matches(extend[0].removeprefix(prefix), scene.deployment_id, expires)
         deleted = json.loads(requests[1].body)
         assert "auto-cleanup" in json.dumps(deleted)
 
