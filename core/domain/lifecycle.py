@@ -69,6 +69,7 @@ ENTERING: Mapping[State, frozenset[Effect]] = {
 ON_MOVE: Mapping[tuple[State, State], frozenset[Effect]] = {
     (S.RUNNING, S.SLEEPING): _ROUTES | {E.NOTIFY_SLEPT},
     (S.WAKING, S.RUNNING): _ROUTES | {E.NOTIFY_WOKE},
+    (S.SLEEPING, S.RUNNING): _ROUTES | {E.NOTIFY_WOKE},
 }
 
 _LIVE = {S.PENDING, S.DEPLOYING, S.RUNNING, S.SLEEPING, S.WAKING, S.OFFLINE}
@@ -83,7 +84,11 @@ ALLOWED: Mapping[State, frozenset[State]] = {
     S.RUNNING: frozenset(
         {S.RUNNING, S.DEPLOYING, S.SLEEPING, S.FAILED, S.OFFLINE, S.DELETING, S.DELETED}
     ),
-    S.SLEEPING: frozenset({S.SLEEPING, S.WAKING, S.FAILED, S.OFFLINE, S.DELETING, S.DELETED}),
+    # Running again without `waking` here: its agent woke it, but the wake's answer was lost
+    # (the connection dropped); the agent says what runs.
+    S.SLEEPING: frozenset(
+        {S.SLEEPING, S.WAKING, S.RUNNING, S.FAILED, S.OFFLINE, S.DELETING, S.DELETED}
+    ),
     # A wake that fails (node full, image gone, agent restarted mid-wake) goes back to sleep.
     S.WAKING: frozenset({S.RUNNING, S.SLEEPING, S.FAILED, S.OFFLINE, S.DELETING, S.DELETED}),
     S.OFFLINE: frozenset(

@@ -3,7 +3,8 @@
 Shape (chosen because every admin change reloads Caddy's whole config): one route per server
 whose `map` handler turns the Host into `{shoal.upstream}`, `{shoal.deployment}` and
 `{shoal.deployment_id}`, then a subroute: unknown host → 404 page, known host with no upstream
-(node offline) → friendly page, else `reverse_proxy` to the mapped upstream. A proxy error
+(node offline) → friendly page, a sleeping deployment's host → the control plane, which wakes
+it (core.ingress.wake), else `reverse_proxy` to the mapped upstream. A proxy error
 goes to `errors` (Caddy's handle_errors), which shows the friendly page for known hosts. The
 map keeps a reload near 0.1 s at 10,000 hosts where one route per host would cost ~0.6 s.
 
@@ -21,13 +22,15 @@ import msgspec
 from core.ingress import pages
 from core.ingress.guard import UPSTREAM_HEADERS, protected_routes, unavailable_error_route
 from core.ingress.routes import Route
+from core.ingress.wake import wake_error_route, wake_routes
 
 SERVER = "shoal"
 TLS_SERVER = "shoal-tls"
 SERVER_NAMES = (SERVER, TLS_SERVER)
 ID_PREFIX = "shoal-"
 _UNKNOWN = {"vars": {"{shoal.deployment_id}": [""]}}
-_NOT_ROUTED = {"vars": {"{shoal.upstream}": [""]}}
+# Keys of one `vars` matcher are alternatives; `not` makes it "no upstream and not asleep".
+_NOT_ROUTED = {"vars": {"{shoal.upstream}": [""]}, "not": [{"vars": {"{shoal.asleep}": ["1"]}}]}
 # Every route change anywhere reloads the config, and Caddy closes the upgraded connections of
 # the config it unloads. An hour lets a WebSocket outlive any burst of changes, and costs little:
 # only the old reverse_proxy handler stays referenced, and a connection whose deployment went
@@ -70,15 +73,22 @@ def _host_route(route_id: str, routes: list[Route], options: IngressOptions) -> 
             "{shoal.deployment}",
             "{shoal.deployment_id}",
             "{shoal.access}",
+            "{shoal.asleep}",
         ],
         "mappings": [
             {
                 "input": r.host,
-                "outputs": [r.upstream, r.deployment_name, str(r.deployment_id), r.access],
+                "outputs": [
+                    r.upstream,
+                    r.deployment_name,
+                    str(r.deployment_id),
+                    r.access,
+                    "1" if r.asleep else "",
+                ],
             }
             for r in routes
         ],
-        "defaults": ["", "", "", "public"],
+        "defaults": ["", "", "", "public", ""],
     }
     proxy = {
         "handler": "reverse_proxy",
@@ -100,6 +110,11 @@ def _host_route(route_id: str, routes: list[Route], options: IngressOptions) -> 
                 "terminal": True,
             },
             *(protected_routes(options.control_plane, options.dial_timeout) if guarded else []),
+            *(
+                wake_routes(options.control_plane, options.dial_timeout, options.public_url)
+                if any(r.asleep for r in routes)
+                else []
+            ),
             {"handle": [proxy]},
         ],
     }
@@ -111,6 +126,7 @@ def _errors(options: IngressOptions) -> dict:
     return {
         "routes": [
             unavailable_error_route(),
+            wake_error_route(options.public_url),
             {"match": [_UNKNOWN], "handle": [_html(status, pages.error_page())], "terminal": True},
             {"handle": [_html(status, pages.service_down_page(options.public_url))]},
         ]

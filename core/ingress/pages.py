@@ -57,6 +57,16 @@ def node_offline_page(public_url: str) -> str:
     )
 
 
+def asleep_page(public_url: str) -> str:
+    """A sleeping deployment's host when the control plane cannot wake it from here."""
+    return _page(
+        f"{DEPLOYMENT} is asleep",
+        f"<h1>Deployment <b>{DEPLOYMENT}</b> is asleep</h1>"
+        "<p>It was put to sleep while nobody used it. Shoal could not be reached to wake it "
+        "now; try again in a moment, or wake it from its page.</p>" + _link(public_url),
+    )
+
+
 def not_found_page() -> str:
     """A host Shoal knows nothing about."""
     return _page(

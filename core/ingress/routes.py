@@ -4,6 +4,8 @@ A deployment contributes one host per exposed service (its `ports` map, service 
 port; the query gives one row per service). Only a `running` deployment on an `online` node is
 routed; a `running` or `offline` one whose node is not online keeps its hosts, pointing at a
 friendly page instead of an upstream, so users see which deployment is down rather than a 404.
+A `sleeping` or `waking` one keeps its hosts too, marked `asleep`: a request to them goes to
+the control plane, which wakes it (core.ingress.config).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import msgspec
 from core.domain.url_access import effective_policy
 from core.ingress.hostnames import hostname, hostname_problem
 
-LISTED_STATUSES = ("running", "offline")
+LISTED_STATUSES = ("running", "offline", "sleeping", "waking")
+ASLEEP_STATUSES = ("sleeping", "waking")
 
 
 class RouteRow(msgspec.Struct, frozen=True, gc=False):
@@ -47,6 +50,8 @@ class Route(msgspec.Struct, frozen=True, order=True, kw_only=True, gc=False):
     tls_mode: str = "off"
     access: str = "public"
     """public | signed-in | password (core.domain.url_access)."""
+    asleep: bool = False
+    """Sleeping or waking: requests go to the control plane's wake page, never upstream."""
 
 
 class RouteTable(msgspec.Struct, frozen=True):
@@ -95,6 +100,7 @@ def _route_for(row: RouteRow) -> Route | str:
         deployment_name=row.deployment_name,
         tls_mode=row.tls_mode if row.tls_mode in ("internal", "acme") else "off",
         access=effective_policy(row.project_access, row.environment_access),
+        asleep=row.deployment_status in ASLEEP_STATUSES,
     )
 
 

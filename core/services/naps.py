@@ -11,6 +11,7 @@ or `sleeping` with the error (never half-started). The auto-cleanup countdown ke
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Literal
 
@@ -28,6 +29,7 @@ from core.tables import Deployment, Node
 
 log = logging.getLogger("shoal.naps")
 
+AWAKE_OR_ASLEEP = (status.SLEEPING, status.WAKING, status.RUNNING)
 WakeResult = Literal["started", "waking", "running", "no_room", "unavailable", "gone"]
 NO_ROOM = (
     "No room on node {node} to wake it: it needs {cpu:g} CPU and {memory} MB, the node has "
@@ -67,9 +69,26 @@ async def wake(actor: Actor, deployment_id: int) -> DeploymentView:
 
 async def wake_deployment(deployment_id: int) -> WakeResult:
     """Start waking it if it sleeps and its node has room: `started` only for the one call that
-    moved it to `waking` (the others see `waking` or `running`)."""
+    moved it to `waking` (the others see `waking` or `running`). Calls in this process while
+    one is under way share it: a storm of requests holds one database transaction, not one
+    each (each would wait on the node's row lock, holding a pooled connection, and hold up
+    the node's heartbeats); other processes are kept out by the lock and the compare-and-set."""
+    shared = _in_flight.get(deployment_id)
+    if shared is not None:
+        result = await asyncio.shield(shared)
+        return "waking" if result == "started" else result
+    task = asyncio.ensure_future(_wake_once(deployment_id))
+    _in_flight[deployment_id] = task
+    task.add_done_callback(lambda _: _in_flight.pop(deployment_id, None))
+    return await asyncio.shield(task)
+
+
+_in_flight: dict[int, asyncio.Future[WakeResult]] = {}  # deployment id → its wake under way
+
+
+async def _wake_once(deployment_id: int) -> WakeResult:
     row = await _row(deployment_id)
-    if row is None or row["status"] not in (status.SLEEPING, status.WAKING, status.RUNNING):
+    if row is None or row["status"] not in AWAKE_OR_ASLEEP:
         return "gone"
     if row["status"] != status.SLEEPING:
         return row["status"]

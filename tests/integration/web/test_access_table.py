@@ -211,6 +211,9 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/deployments/1/wake", {"anonymous": 302, "user": 404, "admin": 404}),
     ("POST", "/api/v1/deployments/1/sleep", {"anonymous": 401, "admin_token": 404}),
     ("POST", "/api/v1/deployments/1/wake", {"anonymous": 401, "admin_token": 404}),
+    # Where Caddy sends a sleeping deployment's host (X-Shoal-Deployment set by Caddy): public
+    # like the host itself; no such deployment here (web/test_ingress_wake.py has real ones).
+    ("GET", "/ingress-wake", {"anonymous": 404, "user": 404, "admin": 404}),
     (
         "GET",
         "/api/v1/notification-channels",

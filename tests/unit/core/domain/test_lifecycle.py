@@ -17,7 +17,7 @@ waiting_for_image   .   x   x   .   .   .   .   x   x   x   .
 pending             .   .   .   x   x   .   .   x   x   x   x
 deploying           .   .   .   x   x   .   .   x   x   x   x
 running             .   .   .   x   x   x   .   x   x   x   x
-sleeping            .   .   .   .   .   x   x   x   x   x   x
+sleeping            .   .   .   .   x   x   x   x   x   x   x
 waking              .   .   .   .   x   x   .   x   x   x   x
 failed              .   .   x   .   .   .   .   x   x   x   .
 deleting            .   .   .   .   .   .   .   .   x   x   .
@@ -60,6 +60,7 @@ def test_every_move(source, target):
         ("running", "sleeping", {Effect.INGRESS, Effect.NOTIFY_SLEPT}, {Effect.NOTIFY_DELETED}),
         ("sleeping", "sleeping", {Effect.INGRESS}, {Effect.NOTIFY_SLEPT}),
         ("sleeping", "waking", {Effect.INGRESS}, {Effect.NOTIFY_WOKE}),
+        ("sleeping", "running", {Effect.NOTIFY_WOKE}, {Effect.NOTIFY_READY, Effect.FINISH_RUN}),
         (
             "waking",
             "running",

@@ -28,8 +28,8 @@ def test_plain_hosts_are_one_map_on_one_server():
     [host_route] = server["routes"]
     mapping, decide = host_route["handle"]
     assert mapping["mappings"] == [
-        {"input": "a.demo.qa.x", "outputs": ["10.0.0.1:3000", "demo", "7", "public"]},
-        {"input": "b.demo.qa.x", "outputs": ["", "demo", "7", "public"]},
+        {"input": "a.demo.qa.x", "outputs": ["10.0.0.1:3000", "demo", "7", "public", ""]},
+        {"input": "b.demo.qa.x", "outputs": ["", "demo", "7", "public", ""]},
     ]
     unknown, offline, proxy = decide["routes"]
     assert unknown["handle"][0]["status_code"] == 404
@@ -64,6 +64,7 @@ def test_pages_use_only_known_placeholders_and_escape_the_public_url():
     for body in (
         pages.service_down_page('https://x.test/"><script>{evil}'),
         pages.node_offline_page("https://shoal.example"),
+        pages.asleep_page('https://x.test/"><script>{evil}'),
         pages.not_found_page(),
         pages.error_page(),
     ):
@@ -153,3 +154,45 @@ def test_protected_hosts_stay_shut_without_a_control_plane_address():
     decide = owned["servers"]["shoal"]["routes"][0]["handle"][1]
     shut = decide["routes"][2]
     assert shut["terminal"] and shut["handle"][0]["status_code"] == 503
+
+
+def test_sleeping_hosts_go_to_the_control_plane_after_the_access_check():
+    asleep = Route(
+        host="b.demo.qa.x",
+        upstream="",
+        deployment_id=7,
+        deployment_name="demo",
+        access="signed-in",
+        asleep=True,
+    )
+    options = msgspec.structs.replace(OPTIONS, control_plane="127.0.0.1:8000")
+    owned = build_owned([route("a.demo.qa.x"), asleep], options)
+    mapping, decide = owned["servers"]["shoal"]["routes"][0]["handle"]
+    assert mapping["mappings"][1]["outputs"] == ["", "demo", "7", "signed-in", "1"]
+    _, offline, _, ask, wake, proxy = decide["routes"]
+    # No upstream but asleep: not the offline page; the access check first, then the wake.
+    assert offline["match"] == [
+        {"vars": {"{shoal.upstream}": [""]}, "not": [{"vars": {"{shoal.asleep}": ["1"]}}]}
+    ]
+    assert ask["handle"][1]["rewrite"]["uri"] == "/ingress-auth/check"
+    assert wake["match"] == [{"vars": {"{shoal.asleep}": ["1"]}}] and wake["terminal"]
+    to_control_plane = wake["handle"][1]
+    assert to_control_plane["upstreams"] == [{"dial": "127.0.0.1:8000"}]
+    assert to_control_plane["rewrite"] == {"method": "GET", "uri": "/ingress-wake"}
+    set_headers = to_control_plane["headers"]["request"]["set"]
+    assert set_headers["X-Shoal-Deployment"] == ["{shoal.deployment_id}"]
+    assert "match" not in proxy
+    errors = owned["servers"]["shoal"]["errors"]["routes"]
+    assert errors[1]["match"] == [{"vars": {"shoal.wake": ["pending"]}}]
+    assert errors[1]["handle"][0]["status_code"] == 503
+
+
+def test_sleeping_hosts_get_a_static_page_without_a_control_plane_and_none_asleep_no_route():
+    asleep = Route(
+        host="b.demo.qa.x", upstream="", deployment_id=7, deployment_name="demo", asleep=True
+    )
+    decide = build_owned([asleep], OPTIONS)["servers"]["shoal"]["routes"][0]["handle"][1]
+    _, _, page, _ = decide["routes"]
+    assert page["handle"][0]["status_code"] == 503 and "is asleep" in page["handle"][0]["body"]
+    awake = build_owned([route("a.demo.qa.x")], OPTIONS)["servers"]["shoal"]["routes"][0]
+    assert "ingress-wake" not in str(awake) and "is asleep" not in str(awake)

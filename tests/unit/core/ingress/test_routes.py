@@ -73,3 +73,10 @@ def test_newest_deployment_wins_a_host_clash_and_ipv6_is_bracketed():
 def test_tls_mode_is_carried_and_unknown_modes_mean_plain_http():
     assert {r.tls_mode for r in compute_routes(rows(tls_mode="acme")).routes} == {"acme"}
     assert {r.tls_mode for r in compute_routes(rows(tls_mode="weird")).routes} == {"off"}
+
+
+def test_sleeping_and_waking_deployments_keep_their_hosts_marked_asleep_never_routed():
+    for status in ("sleeping", "waking"):
+        table = compute_routes(rows(deployment_status=status))
+        assert [(r.upstream, r.asleep) for r in table.routes] == [("", True), ("", True)]
+    assert [r.asleep for r in compute_routes(rows()).routes] == [False, False]
