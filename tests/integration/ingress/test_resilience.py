@@ -122,6 +122,8 @@ async def _loaded(syncer, route_count: int) -> bool:
         syncer.status.route_count == route_count
         and syncer.status.last_sync_at is not None
         and not syncer._wanted.is_set()
+        # route_count is set before the pass loads Caddy: wait for the pass to end too.
+        and not syncer._lock.locked()
     )
 
 
