@@ -17,15 +17,17 @@ CHECK_PATH = "/ingress-auth/check"
 HOST_PATH = "/ingress-auth/host/"
 PROTECTED_MATCH = {"vars": {"{shoal.access}": list(PROTECTED)}}
 PENDING = {"vars": {"shoal.auth": ["pending"]}}
-# The deployment's app never sees the ingress cookie nor the bypass header (it could replay
-# them elsewhere only for its own deployment, but it has no business holding them).
+# The deployment's app never sees the ingress cookie, the password form's CSRF cookie
+# (shoal_csrf, set on the host by /.shoal/password) nor the bypass header: it could replay
+# them only against its own deployment, but it has no business holding them.
+_OURS = f"(?:{COOKIE}|shoal_csrf)"
 UPSTREAM_HEADERS = {
     "request": {
         "delete": [BYPASS_HEADER],
         "replace": {
             "Cookie": [
-                {"search_regexp": rf"^\s*{COOKIE}=[^;]*(;\s*)?", "replace": ""},
-                {"search_regexp": rf";\s*{COOKIE}=[^;]*", "replace": ""},
+                {"search_regexp": rf"^\s*{_OURS}=[^;]*(;\s*)?", "replace": ""},
+                {"search_regexp": rf";\s*{_OURS}=[^;]*", "replace": ""},
             ],
         },
     }

@@ -297,7 +297,12 @@ async def _echo_headers(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
 
 @pytest.mark.parametrize(
     "sent",
-    ["shoal_ingress={c}; app=1", "app=1; shoal_ingress={c}", "app=1; shoal_ingress={c}; b=2"],
+    [
+        "shoal_ingress={c}; app=1",
+        "app=1; shoal_ingress={c}",
+        "app=1; shoal_ingress={c}; b=2",
+        "shoal_csrf=csrf-value; app=1; shoal_ingress={c}",
+    ],
 )
 async def test_the_app_never_sees_the_ingress_cookie_nor_the_bypass_token(guarded, kit, sent):
     server = await asyncio.start_server(_echo_headers, "127.0.0.1", 0)
@@ -319,5 +324,6 @@ async def test_the_app_never_sees_the_ingress_cookie_nor_the_bypass_token(guarde
         assert seen.status_code == 200
         assert cookie not in seen.text and bypass not in seen.text
         assert "app=1" in seen.text and "shoal_ingress" not in seen.text
+        assert "shoal_csrf" not in seen.text
     finally:
         server.close()
