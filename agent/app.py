@@ -28,6 +28,7 @@ from agent.run_memory import RunMemory
 from agent.runtime.engine import DockerEngine
 from agent.server import Endpoint, start_server
 from agent.store import Store
+from agent.terminals import Terminals
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class App:
             plugin_images=PluginImageKeeper(self.engine, self.events.emit, self.store),
             logs=LogStreams(self.engine),
             execs=Execs(self.engine),
+            terminals=Terminals(self.engine),
             metrics=self.metrics,
             keys=keys,
             reconcile_soon=self.reconcile_soon,

@@ -127,6 +127,11 @@ class Engine(Protocol):
         """`docker exec` without a TTY (runtime/execs.py): output kept up to `limit_bytes`."""
         ...
 
+    async def open_terminal(self, container_id: str, shell: str, cols: int, rows: int) -> Any:
+        """A TTY exec of `shell` ("" = bash, else sh): runtime/terminals.Pty, whose blocking
+        read/write/resize/close/exit_code the caller runs on its own threads."""
+        ...
+
     async def usage(self, container_ids: list[str]) -> dict[str, Usage]: ...
 
     # ---- plugin runs

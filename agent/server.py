@@ -90,6 +90,7 @@ async def handle_connection(endpoint: Endpoint, ws: ServerConnection) -> None:
         if previous is not None:
             log.info("a newer control-plane session replaces the previous one")
             await ctx.logs.stop_session(previous)
+            await ctx.terminals.close_session(previous)
             await previous.close(REPLACED_CODE, "replaced by a newer session")
         log.info("control plane connected from %s", ws.remote_address)
         try:
@@ -97,6 +98,7 @@ async def handle_connection(endpoint: Endpoint, ws: ServerConnection) -> None:
         finally:
             events.detach(session)
             await ctx.logs.stop_session(session)
+            await ctx.terminals.close_session(session)
             session.writer.cancel()
     except ConnectionClosed:
         pass

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from agent.handlers import deployments, execs, logs, node
+from agent.handlers import deployments, execs, logs, node, terminals
 from agent.protocol import (
     DataAction,
     Delete,
@@ -26,6 +26,11 @@ from agent.protocol import (
     RotateToken,
     Sleep,
     Sync,
+    TerminalAck,
+    TerminalClose,
+    TerminalInput,
+    TerminalOpen,
+    TerminalResize,
     UpdatePlugins,
     Wake,
 )
@@ -50,6 +55,11 @@ HANDLERS: dict[type, Handler] = {
     RotateToken: node.rotate_token,
     Exec: execs.run,
     DataAction: deployments.data_action,
+    TerminalOpen: terminals.open_,
+    TerminalInput: terminals.input_,
+    TerminalResize: terminals.resize,
+    TerminalAck: terminals.ack,
+    TerminalClose: terminals.close,
 }
 
 

@@ -12,6 +12,7 @@ from agent.keys import TokenKeys
 from agent.logs import LogStreams
 from agent.metrics import Metrics
 from agent.plugin_images import PluginImageKeeper
+from agent.terminals import Terminals
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class HandlerContext:
     plugin_images: PluginImageKeeper
     logs: LogStreams
     execs: Execs
+    terminals: Terminals
     metrics: Metrics
     keys: TokenKeys
     reconcile_soon: Callable[[], None]

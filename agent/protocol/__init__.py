@@ -54,6 +54,7 @@ from agent.protocol.messages import *  # noqa: F403
 from agent.protocol.messages import Message
 from agent.protocol.spec import *  # noqa: F403
 from agent.protocol.state import *  # noqa: F403
+from agent.protocol.terminals import *  # noqa: F403
 
 # Bumped on any change an older peer could not read; the agent refuses other versions.
 PROTOCOL_VERSION = 2  # 2: the agent proves the token too (Welcome.proof)

@@ -16,6 +16,8 @@ from agent.protocol.state import (
     NodeMetrics,
     PluginImageState,
 )
+from agent.protocol.terminals import TerminalEnded, TerminalOutput
+from agent.protocol.terminals import TerminalRequest as _Terminal
 
 # ---- handshake
 
@@ -152,6 +154,7 @@ Request = (
     | UpdatePlugins
     | RotateToken
     | Exec
+    | _Terminal
     | DataAction
 )
 
@@ -250,6 +253,8 @@ Event = (
     | LogsEnded
     | Heartbeat
     | PluginImages
+    | TerminalOutput
+    | TerminalEnded
 )
 Handshake = Hello | Auth | Welcome | AuthFailed | Incompatible
 Message = Handshake | Request | Reply | Event

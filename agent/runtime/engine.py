@@ -14,6 +14,7 @@ from agent.runtime.attach import AttachedRun, StderrLines, run_attached
 from agent.runtime.containers import OwnContainer
 from agent.runtime.execs import ExecOutput, run_exec
 from agent.runtime.stats import ContainerStats, Usage
+from agent.runtime.terminals import open_pty
 
 EXIT_LOG_LINES = 5
 
@@ -139,6 +140,9 @@ class DockerEngine(Docker):
         return await self.call(
             lambda _c: run_exec(self, container_id, command, timeout_s, limit_bytes)
         )
+
+    async def open_terminal(self, container_id: str, shell: str, cols: int, rows: int) -> Any:
+        return await self.call(lambda _c: open_pty(self, container_id, shell, cols, rows))
 
     async def usage(self, container_ids: list[str]) -> dict[str, Usage]:
         return await asyncio.to_thread(self.stats.sample, container_ids)

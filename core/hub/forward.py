@@ -144,7 +144,10 @@ class Forwarder:
 
     async def stream(self, forward: Forward) -> AsyncIterator[Any]:
         item_type = ROUTES[type(forward.request)].result
-        follows = bool(getattr(forward.request, "follow", False))
+        # A followed log or a terminal may stay quiet for long; other streams answer soon.
+        follows = bool(getattr(forward.request, "follow", False)) or hasattr(
+            forward.request, "terminal"
+        )
         rid, queue = await self._send(forward)
         ended = False
         try:

@@ -18,7 +18,7 @@ import msgspec
 from msgspec import Struct
 
 from agent import protocol as p
-from core.errors import InvalidInput
+from core.errors import AgentUnavailable, InvalidInput
 from core.hub.connection import NodeConnection
 from core.hub.plugin_push import push
 from core.hub.sink import PluginList
@@ -28,6 +28,7 @@ EXEC_GRACE_S = 15.0
 # A data action copies a database (its plugin's own timeout bounds each run) and restarts the
 # services that use it: the hub waits this long at most.
 DATA_ACTION_WITHIN_S = 3600.0
+TerminalItem = p.TerminalOutput | p.TerminalEnded
 
 
 class NodeChanged(Struct, tag="hub_node_changed", tag_field="type", kw_only=True):
@@ -112,6 +113,47 @@ async def _data_action(hub: Leader, node_id: int, request: p.DataAction) -> p.Da
     return await hub.local(node_id).request(p.DataAction, DATA_ACTION_WITHIN_S, **fields)
 
 
+def _live_session(hub: Leader, node_id: int) -> Any:
+    session = hub.local(node_id).session
+    if session is None or session.closed:
+        raise AgentUnavailable(f"The agent of node {node_id} is not connected.")
+    return session
+
+
+async def _terminal_open(
+    hub: Leader, node_id: int, request: p.TerminalOpen
+) -> AsyncIterator[p.TerminalOutput | p.TerminalEnded]:
+    connection = hub.local(node_id)
+    session = _live_session(hub, node_id)
+    opened = msgspec.structs.replace(request, id=next(connection.ids))
+    stream = session.terminal(opened)
+    try:
+        async for item in stream:
+            yield item
+    finally:
+        await stream.aclose()
+
+
+async def _terminal_send(hub: Leader, node_id: int, request: Any) -> None:
+    await _live_session(hub, node_id).send(request)
+
+
+async def _terminal_input(hub: Leader, node_id: int, request: p.TerminalInput) -> None:
+    await _terminal_send(hub, node_id, request)
+
+
+async def _terminal_resize(hub: Leader, node_id: int, request: p.TerminalResize) -> None:
+    await _terminal_send(hub, node_id, request)
+
+
+async def _terminal_ack(hub: Leader, node_id: int, request: p.TerminalAck) -> None:
+    await _terminal_send(hub, node_id, request)
+
+
+async def _terminal_close(hub: Leader, node_id: int, request: p.TerminalClose) -> None:
+    await _terminal_send(hub, node_id, request)
+
+
 async def _rotate_token(hub: Leader, node_id: int, request: p.RotateToken) -> bool:
     """Push the new key over the live session; False when the node is not connected (its
     agent then needs a restart with the new token)."""
@@ -159,6 +201,11 @@ ROUTES: dict[type, Route] = {
     p.Logs: Route(_logs, result=p.LogLine, stream=True),
     p.Exec: Route(_exec, result=p.ExecResult),
     p.DataAction: Route(_data_action, result=p.DataResult),
+    p.TerminalOpen: Route(_terminal_open, result=TerminalItem, stream=True),
+    p.TerminalInput: Route(_terminal_input),
+    p.TerminalResize: Route(_terminal_resize),
+    p.TerminalAck: Route(_terminal_ack),
+    p.TerminalClose: Route(_terminal_close),
 }
 
 # Protocol requests only the leader's own connection sends: Sync after each handshake,

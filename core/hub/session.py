@@ -46,6 +46,8 @@ class Session:
         self.ws, self.config = ws, config
         self.pending: dict[int, asyncio.Future] = {}
         self.streams: dict[int, asyncio.Queue] = {}
+        # Terminal output by terminal key; bounded by the agent's credit window, not here.
+        self.terminals: dict[str, asyncio.Queue] = {}
         self.closed = False
         self.reason = "connection closed"
         self.garbage = 0
@@ -78,6 +80,11 @@ class Session:
             await _drain(events, worker)
 
     def _route(self, message: Any, events: asyncio.Queue) -> None:
+        if isinstance(message, (p.TerminalOutput, p.TerminalEnded)):
+            queue = self.terminals.get(message.terminal)
+            if queue is not None:
+                queue.put_nowait(message)
+            return
         if isinstance(message, (p.LogLine, p.LogsEnded)) and message.stream_id in self.streams:
             queue = self.streams[message.stream_id]
             item = message if isinstance(message, p.LogLine) else None
@@ -129,6 +136,9 @@ class Session:
         for queue in self.streams.values():
             with contextlib.suppress(asyncio.QueueFull):
                 queue.put_nowait(None)
+        for key, queue in self.terminals.items():
+            lost = f"connection to the agent lost: {self.reason}"
+            queue.put_nowait(p.TerminalEnded(terminal=key, reason=lost))
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         self.end("closed by the control plane")
@@ -159,6 +169,36 @@ class Session:
                 f"The agent refused {type(message).__name__}: {reply.message} ({reply.code})."
             )
         return reply
+
+    async def send(self, message: Any) -> None:
+        """A request nobody waits on (terminal input, resize, ack, close)."""
+        if self.closed:
+            raise AgentUnavailable(f"Connection to the agent lost: {self.reason}.")
+        try:
+            await self.ws.send(p.encode(message), text=True)
+        except ConnectionClosed as closed:
+            raise AgentUnavailable(
+                f"Connection to the agent lost: {_closed_text(closed)}."
+            ) from None
+
+    async def terminal(self, request: p.TerminalOpen) -> AsyncIterator[Any]:
+        """Open a terminal: first an empty TerminalOutput once the agent runs the shell (input
+        sent before would find no terminal), then its output, then one TerminalEnded."""
+        queue: asyncio.Queue = asyncio.Queue()
+        self.terminals[request.terminal] = queue
+        ended = False
+        try:
+            await self.request(request, self.config.request_timeout_s)
+            yield p.TerminalOutput(terminal=request.terminal, data=b"")
+            while not ended:
+                item = await queue.get()
+                ended = isinstance(item, p.TerminalEnded)
+                yield item
+        finally:
+            self.terminals.pop(request.terminal, None)
+            if not ended and not self.closed:  # the reader went away: close the agent's side
+                with contextlib.suppress(Exception):
+                    await self.send(p.TerminalClose(id=0, terminal=request.terminal))
 
     async def logs(self, request: p.Logs, next_id: Callable[[], int]) -> AsyncIterator[p.LogLine]:
         queue: asyncio.Queue = asyncio.Queue(STREAM_QUEUE)

@@ -23,7 +23,7 @@ from core.errors import Conflict, InvalidInput
 from core.fields import Between
 from core.hub import AgentNotFound, get_hub
 from core.services.audit import Target, audited
-from core.services.deployments import get_deployment
+from core.services.deployments import DeploymentView, get_deployment
 from core.tables import PipelineVersion
 
 MAX_COMMAND_CHARS = 16 * 1024
@@ -82,6 +82,16 @@ async def _service_nodes(pipeline_version: int) -> set[str]:
     return {node.id for node in graph.nodes if node.kind == "service"}
 
 
+async def running_service(dep: DeploymentView, service: str) -> int:
+    """The node that runs the deployment's `service`; refused unless it runs now."""
+    if service not in await _service_nodes(dep.pipeline_version):
+        raise InvalidInput(f"The deployment has no service {service!r}.", "service")
+    if dep.status != "running" or dep.node_id is None:
+        hint = " Wake it first." if dep.status == "sleeping" else ""
+        raise Conflict(f"The deployment is {dep.status}, not running: nothing to run in.{hint}")
+    return dep.node_id
+
+
 async def run_exec(actor: Actor, deployment_id: int, service: str, data: ExecInput) -> ExecView:
     target = Target(type="deployment", id=deployment_id)
     async with audited(actor, "deployment.exec", target) as audit:
@@ -100,14 +110,10 @@ async def run_exec(actor: Actor, deployment_id: int, service: str, data: ExecInp
             )
         shown = shlex.join(argv)[:AUDITED_COMMAND_CHARS]
         audit.detail = f"{service}: {shown}"
-        if service not in await _service_nodes(dep.pipeline_version):
-            raise InvalidInput(f"The deployment has no service {service!r}.", "service")
-        if dep.status != "running" or dep.node_id is None:
-            hint = " Wake it first." if dep.status == "sleeping" else ""
-            raise Conflict(f"The deployment is {dep.status}, not running: nothing to run in.{hint}")
+        node_id = await running_service(dep, service)
         try:
             result = await get_hub().ask(
-                dep.node_id,
+                node_id,
                 p.Exec(
                     id=0,
                     deployment_id=dep.id,

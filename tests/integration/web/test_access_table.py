@@ -192,6 +192,10 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
         "/api/v1/deployments/1/services/web/exec",
         {"anonymous": 401, "user": 400, "admin_token": 400},
     ),
+    # The terminal page: full access (no deployment 1 here). Its WebSocket refuses callers in
+    # its own frames (4401/4403/4404), tested with a real deployment in
+    # deployments/test_terminal.py.
+    ("GET", "/deployments/1/services/web/terminal", {"anonymous": 302, "user": 404, "admin": 404}),
     # Notification channels (issue 19): admins only, invisible to others; personal
     # notifications belong to whoever is signed in; the extend link needs a session (and full
     # access, web/test_notifications_pages.py). No channel or deployment 1 here.

@@ -9,9 +9,11 @@ with `plugin_behaviour(step, action, document) -> (exit code, stdout document, s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import itertools
 import json
+import socket
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +30,33 @@ from agent.runtime.stats import Usage
 
 HOLD_LIMIT_S = 60.0  # a held plugin gives up after this, so a failing test cannot hang
 PluginBehaviour = Callable[[str, str, dict[str, Any]], tuple[int, dict[str, Any], str]]
+
+
+class FakePty:
+    def __init__(self, cols: int, rows: int) -> None:
+        self.size = (cols, rows)
+        self.ours, self.theirs = socket.socketpair()
+
+    def read(self, size: int) -> bytes:
+        try:
+            return self.ours.recv(size)
+        except OSError:
+            return b""
+
+    def write(self, data: bytes) -> None:
+        self.theirs.sendall(data)  # echoed: it comes back on `read`
+
+    def resize(self, cols: int, rows: int) -> None:
+        self.size = (cols, rows)
+
+    def close(self) -> None:
+        for end in (self.ours, self.theirs):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+            end.close()
+
+    def exit_code(self) -> int | None:
+        return 0
 
 
 @dataclass
@@ -246,6 +275,11 @@ class FakeEngine:
             stdout=bytearray(output[:limit_bytes]),
             stdout_truncated=len(output) > limit_bytes,
         )
+
+    async def open_terminal(self, container_id: str, shell: str, cols: int, rows: int) -> Any:
+        """A pty that echoes what is written (as a terminal in cooked mode does)."""
+        self._check()
+        return FakePty(cols, rows)
 
     async def usage(self, container_ids: list[str]) -> dict[str, Usage]:
         return {container_id: Usage(1.0, 10.0) for container_id in container_ids}

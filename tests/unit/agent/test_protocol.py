@@ -21,6 +21,11 @@ REQUEST_TAGS = {
     "plugins",
     "rotate_token",
     "exec",
+    "terminal_open",
+    "terminal_input",
+    "terminal_resize",
+    "terminal_ack",
+    "terminal_close",
 }
 REPLY_TAGS = {"ok", "error", "deployments", "metrics_result", "exec_result"}
 EVENT_TAGS = {
@@ -32,6 +37,8 @@ EVENT_TAGS = {
     "logs_end",
     "heartbeat",
     "plugin_images",
+    "terminal_output",
+    "terminal_ended",
 }
 HANDSHAKE_TAGS = {"hello", "auth", "welcome", "auth_failed", "incompatible"}
 
@@ -153,6 +160,14 @@ def test_the_public_surface_is_pinned():
         "Wake",
         "Exec",
         "ExecResult",
+        "TerminalAck",
+        "TerminalClose",
+        "TerminalEnded",
+        "TerminalInput",
+        "TerminalOpen",
+        "TerminalOutput",
+        "TerminalRequest",
+        "TerminalResize",
         "DeploymentsReply",
         "ErrorReply",
         "MetricsReply",
@@ -175,6 +190,8 @@ def test_the_public_surface_is_pinned():
         "AUTH_CONTEXT",
         "EXEC_LIMIT_BYTES",
         "EXEC_TIMEOUT_MAX_S",
+        "TERMINAL_CHUNK_BYTES",
+        "TERMINAL_WINDOW_BYTES",
         "MAX_MESSAGE_BYTES",
         "PROTOCOL_VERSION",
         "STEP_LOG_BYTES",

@@ -58,6 +58,11 @@ EXAMPLES = [
     p.RotateToken(id=0, new_key="ab" * 32),
     p.Logs(id=0, deployment_id=4, step="web", tail=5, follow=True, since=1.5),
     p.Exec(id=0, deployment_id=4, step="web", command=["sh", "-c", "echo é"], timeout_s=9),
+    p.TerminalOpen(id=0, terminal="k1", deployment_id=4, step="web", shell="", cols=90, rows=30),
+    p.TerminalInput(id=0, terminal="k1", data=b"ls\r\xff"),
+    p.TerminalResize(id=0, terminal="k1", cols=120, rows=40),
+    p.TerminalAck(id=0, terminal="k1", size=16384),
+    p.TerminalClose(id=0, terminal="k1"),
     p.DataAction(id=0, deployment_id=4, step="appdb", action="reset", checkpoint="before"),
 ]
 
@@ -76,7 +81,7 @@ def test_each_request_travels_as_itself(request_message):
 
 def test_an_unknown_request_type_is_refused_not_guessed():
     with pytest.raises(msgspec.ValidationError):
-        msgspec.convert({"node_id": 1, "request": {"type": "exec", "id": 0}}, Forward)
+        msgspec.convert({"node_id": 1, "request": {"type": "no_such_request", "id": 0}}, Forward)
 
 
 def _shoal_errors() -> list[type[ShoalError]]:
