@@ -3,15 +3,16 @@ under the deployment's lock.
 
 - sleep: stop a running deployment's containers (kept, with their volumes, network and
   published ports named in their config) and report it `sleeping`;
-- wake: start them again layer by layer (a missing one is created anew), wait until each
-  answers its health check, and report it `running`. A wake that fails stops everything it
-  started and reports `sleeping` with the error: never half-started. The record stays
-  `sleeping` until the very end, so an agent restarted mid-wake finds it sleeping and
-  reconcile stops what was started (`settle`).
+- wake: start them again layer by layer, a layer's services at once (a missing one is
+  created anew), wait until each answers its health check, and report it `running`. A wake
+  that fails stops everything it started and reports `sleeping` with the error: never
+  half-started. The record stays `sleeping` until the very end, so an agent restarted
+  mid-wake finds it sleeping and reconcile stops what was started (`settle`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from agent import status
@@ -51,20 +52,21 @@ async def wake(parts: Parts, deployment_id: int) -> None:
         outputs.update(parts.memory.outputs(spec.id))
         order = layers(spec)
         limits = plan_limits(spec, order)
-        for layer in order:
-            for node in layer:
-                if not isinstance(node, ServiceNode):
-                    continue
-                found = containers.get(node.id)
-                await restore_service(parts, record, node, found, limits[node.id], outputs, ports)
-                host_port = ports.get(node.id)
-                if found is not None and node.config.port and host_port:
-                    await wait_healthy(
-                        parts.config.health_host,
-                        host_port,
-                        node.config.health_check or HealthCheck(),
-                        lambda step=node.id: engine.exited(spec.id, step),
-                    )
+
+        async def up(node: ServiceNode) -> None:
+            found = containers.get(node.id)
+            await restore_service(parts, record, node, found, limits[node.id], outputs, ports)
+            host_port = ports.get(node.id)
+            if found is not None and node.config.port and host_port:
+                await wait_healthy(
+                    parts.config.health_host,
+                    host_port,
+                    node.config.health_check or HealthCheck(),
+                    lambda: engine.exited(spec.id, node.id),
+                )
+
+        for layer in order:  # a layer's services at once, each layer after the one it needs
+            await asyncio.gather(*(up(n) for n in layer if isinstance(n, ServiceNode)))
     except Exception as error:
         log.warning("deployment %s: wake failed: %s", deployment_id, error)
         try:
