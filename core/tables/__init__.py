@@ -3,6 +3,7 @@
 from core.tables.accounts import ApiToken, LoginFailure, Session, User
 from core.tables.audit import AuditEvent
 from core.tables.catalog import Plugin, Service
+from core.tables.data import Checkpoint
 from core.tables.deployments import Deployment, PipelineRun, PipelineStep, ServiceSample
 from core.tables.environments import Environment
 from core.tables.nodes import Node, NodeSample
@@ -50,6 +51,7 @@ ALL_TABLES = [
     UrlKeys,
     ShareLink,
     IngressSession,
+    Checkpoint,
 ]
 
 __all__ = [t.__name__ for t in ALL_TABLES] + ["ALL_TABLES"]

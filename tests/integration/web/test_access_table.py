@@ -192,6 +192,32 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
         "/api/v1/deployments/1/services/web/exec",
         {"anonymous": 401, "user": 400, "admin_token": 400},
     ),
+    # Checkpoints (issue 24): read access lists them, full access saves, resets and deletes
+    # (a real deployment's callers are in deployments/test_checkpoints_stack.py); the empty
+    # body of a save is refused before any lookup. No deployment 1 here.
+    ("GET", "/api/v1/deployments/1/databases", {"anonymous": 401, "user": 404, "admin_token": 404}),
+    (
+        "POST",
+        "/api/v1/deployments/1/databases/appdb/checkpoints",
+        {"anonymous": 401, "user": 400, "admin_token": 400},
+    ),
+    (
+        "POST",
+        "/api/v1/deployments/1/checkpoints/1/reset",
+        {"anonymous": 401, "user": 404, "admin_token": 404},
+    ),
+    (
+        "DELETE",
+        "/api/v1/deployments/1/checkpoints/1",
+        {"anonymous": 403, "admin_token": 404},  # a DELETE without a token meets CSRF first
+    ),
+    (
+        "POST",
+        "/deployments/1/databases/appdb/checkpoints",
+        {"anonymous": 302, "user": 404, "admin": 404},
+    ),
+    ("POST", "/deployments/1/checkpoints/1/reset", {"anonymous": 302, "user": 404, "admin": 404}),
+    ("POST", "/deployments/1/checkpoints/1/delete", {"anonymous": 302, "user": 404, "admin": 404}),
     # The terminal page: full access (no deployment 1 here). Its WebSocket refuses callers in
     # its own frames (4401/4403/4404), tested with a real deployment in
     # deployments/test_terminal.py.
