@@ -6,6 +6,7 @@ read access is refused before anything runs, and an agent that dies ends the ses
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 from collections.abc import AsyncIterator
@@ -13,17 +14,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from core import context
 from core.actor import Actor
+from core.hub import install
 from core.jobs import make_worker
 from core.services import accounts, api_tokens, teams
 from core.settings import Settings
 from core.tables import AuditEvent
 from shoaltest.httpd_project import deploy, deployment_reaches, httpd_project
-from shoaltest.hub import add_node_with_agent, until, wait_status
+from shoaltest.hub import add_node_with_agent, started_hub, until, wait_status
 from shoaltest.served import served
 
 pytestmark = pytest.mark.docker
@@ -173,3 +176,29 @@ async def test_the_agent_dying_mid_session_ends_it_with_a_clear_message(terminal
                 pass
         detail = json.loads(frame)["detail"]
         assert detail.startswith("connection to the agent lost"), detail
+
+
+async def test_a_terminal_and_an_exec_work_through_a_follower_process(terminal, hub):
+    # This process's requests now go through a follower hub, as on a second `serve`.
+    follower = await started_hub(hub.dsn, dataclasses.replace(hub.config, role="follower"))
+    previous = install(follower)
+    try:
+        async with terminal.open() as ws:
+            await ws.send(b"echo fol''lower\r")
+            await read_until(ws, b"follower\r\n")
+            await ws.send(json.dumps({"type": "resize", "cols": 101, "rows": 33}))
+            await ws.send(b"stty size\r")
+            await read_until(ws, b"33 101")
+        headers = {"Authorization": f"Bearer {terminal.admin_token}"}
+        async with httpx.AsyncClient(base_url=terminal.base_url, headers=headers) as http:
+            done = await http.post(
+                f"/api/v1/deployments/{terminal.deployment_id}/services/web/exec",
+                json={"command": "echo via follower; exit 3"},
+                timeout=60,
+            )
+        assert done.status_code == 200, done.text
+        assert (done.json()["exit_code"], done.json()["stdout"]) == (3, "via follower\n")
+        assert not follower.is_leader
+    finally:
+        install(previous)
+        await follower.stop()
