@@ -1,5 +1,6 @@
 """`shoal` command line: up | serve | worker | migrate | create-admin | rotate-key, and the CI
-client commands deploy | delete | list (web/ci_cli.py) and exec (web/exec_cli.py).
+client commands deploy | delete | list (web/ci_cli.py), exec (web/exec_cli.py) and checkpoint
+(web/checkpoint_cli.py).
 
 `up` is the laptop path (embedded PostgreSQL, generated key, first admin printed, local Caddy
 and agent when available); `serve` is the production path and expects its dependencies.
@@ -18,7 +19,7 @@ import tempfile
 from core import db
 from core.errors import ShoalError
 from core.settings import Settings, SettingsError, load_settings
-from web import bootstrap, ci_cli, exec_cli, shutdown
+from web import bootstrap, checkpoint_cli, ci_cli, exec_cli, shutdown
 
 log = logging.getLogger("shoal")
 
@@ -146,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.add_argument("--new-key", help="the new key (base64, 32 bytes); default: a random one")
     ci_cli.add_commands(sub)
     exec_cli.add_command(sub)
+    checkpoint_cli.add_command(sub)
     return parser
 
 
@@ -155,6 +157,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(ci_cli.run(args))
     if args.command == "exec":
         raise SystemExit(exec_cli.main(args))
+    if args.command == "checkpoint":
+        raise SystemExit(checkpoint_cli.main(args))
     try:
         settings = load_settings(args.config)
     except SettingsError as exc:
