@@ -14,7 +14,6 @@ from core.errors import Forbidden, InvalidInput
 from core.jobs import deployments as deployment_jobs
 from core.services import preview_rules, previews, teams
 from core.tables import Deployment
-from core.tables.previews import Preview
 
 SHA_A = "a" * 40
 SHA_B = "b" * 40
