@@ -9,6 +9,7 @@ from typing import Literal
 import msgspec
 
 from core.actor import Actor
+from core.ingress.hostnames import hostname
 from core.services import naps
 from core.services.audit import Target, record
 from core.tables import Deployment
@@ -22,9 +23,12 @@ class WakeAnswer(msgspec.Struct, frozen=True, kw_only=True):
     message: str = ""
 
 
-async def wake_on_request(deployment_id: int) -> WakeAnswer:
+async def wake_on_request(deployment_id: int, host: str) -> WakeAnswer:
+    """`host`: the Host the visitor asked for (Caddy passes it on). Only one of the
+    deployment's own hosts wakes it: someone calling Shoal's address directly with a made-up
+    X-Shoal-Deployment wakes nothing."""
     row = await _row(deployment_id)
-    if row is None or row["status"] not in naps.AWAKE_OR_ASLEEP:
+    if row is None or row["status"] not in naps.AWAKE_OR_ASLEEP or host not in _hosts(row):
         return WakeAnswer(shown="gone")
     result = await naps.wake_deployment(deployment_id)
     if result == "started":
@@ -52,8 +56,20 @@ async def _row(deployment_id: int) -> dict | None:
             Deployment.error,
             Deployment.project,
             Deployment.environment,
+            Deployment.ports,
+            Deployment.environment.name.as_alias("environment_name"),
+            Deployment.environment.base_domain.as_alias("base_domain"),
         )
         .where(Deployment.id == deployment_id)
+        .output(load_json=True)
         .first()
         .run()
     )
+
+
+def _hosts(row: dict) -> set[str]:
+    ports = row["ports"] if isinstance(row["ports"], dict) else {}
+    return {
+        hostname(service, row["name"], row["environment_name"], row["base_domain"])
+        for service in ports
+    }

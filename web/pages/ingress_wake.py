@@ -48,7 +48,8 @@ async def wake(request: Request) -> Response | Template:
     deployment_id = _deployment(request)
     answer = WakeAnswer(shown="gone")
     if deployment_id is not None:
-        answer = await wake_on_request(deployment_id)
+        host = request.headers.get("host", "").rpartition(":")[0] or request.headers.get("host", "")
+        answer = await wake_on_request(deployment_id, host.lower())
     status, title, text, retry = _wording(answer)
     headers = {**HEADERS, **({"Retry-After": str(retry)} if retry else {})}
     if not _wants_html(request):
