@@ -46,19 +46,40 @@ SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', datname) FROM pg_databa
 DROP ROLE IF EXISTS :"user";
 """
 # Who is still connected, for the log, then their sessions ended (a copy needs none).
-TERMINATE_SQL = """\
+TERMINATE = """\
 SELECT format('terminated %s (%s, %s)', usename, coalesce(nullif(application_name, ''), '-'),
-              coalesce(host(client_addr), 'local')),
-       pg_terminate_backend(pid)
-  FROM pg_stat_activity WHERE datname = :'database' AND pid <> pg_backend_pid();
+              coalesce(host(client_addr), 'local')), datname, pg_terminate_backend(pid)
+  FROM pg_stat_activity WHERE datname = :'{0}' AND pid <> pg_backend_pid();
 """
-# Both renames or neither: the database never goes missing.
-SWAP_SQL = """\
+SURVEY_SQL = "SELECT pg_database_size(datname) FROM pg_database WHERE datname = :'source';"
+CHECKPOINT_SQL = (
+    """\
+DROP DATABASE IF EXISTS :"target" WITH (FORCE);
+"""
+    + TERMINATE.format("database")
+    + """\
+CREATE DATABASE :"target" TEMPLATE :"database" STRATEGY FILE_COPY;
+SELECT pg_database_size(:'target');
+"""
+)
+RESET_SQL = (
+    """\
+DROP DATABASE IF EXISTS :"fresh" WITH (FORCE);
+DROP DATABASE IF EXISTS :"old" WITH (FORCE);
+"""
+    + TERMINATE.format("source")
+    + """\
+CREATE DATABASE :"fresh" TEMPLATE :"source" OWNER :"owner" STRATEGY FILE_COPY;
+"""
+    + TERMINATE.format("database")
+    + """\
 BEGIN;
 ALTER DATABASE :"database" RENAME TO :"old";
 ALTER DATABASE :"fresh" RENAME TO :"database";
 COMMIT;
+DROP DATABASE :"old" WITH (FORCE);
 """
+)
 SIZE_SQL = "SELECT coalesce(sum(pg_database_size(datname)), 0) FROM pg_database WHERE {where};"
 FREE_SQL = """\
 CREATE TEMP TABLE shoal_df (line text);
@@ -205,13 +226,6 @@ def psql_tuples(ctx: Context[Params], sql: str, variables: dict[str, str]) -> st
     return psql(ctx, "\\pset tuples_only on\n\\pset format unaligned\n" + sql, variables).strip()
 
 
-def exists(ctx: Context[Params], database: str) -> bool:
-    found = psql_tuples(
-        ctx, "SELECT count(*) FROM pg_database WHERE datname = :'d';", {"d": database}
-    )
-    return found == "1"
-
-
 def free_bytes(ctx: Context[Params]) -> int | None:
     """Free bytes on the server's data disk, when the admin may run a program (a superuser)."""
     try:
@@ -220,37 +234,44 @@ def free_bytes(ctx: Context[Params]) -> int | None:
         return None
 
 
-def terminate(ctx: Context[Params], database: str) -> None:
-    for line in psql_tuples(ctx, TERMINATE_SQL, {"database": database}).splitlines():
-        ctx.log.warning("%s: a client of %s", line.split("|")[0], database)
-
-
-def copy(ctx: Context[Params], source: str, target: str, owner: str = "") -> None:
-    """`target` as a file copy of `source`; refused before starting when the disk lacks room."""
-    needed = size(ctx, "datname = :'d'", {"d": source})
-    free = free_bytes(ctx)
+def survey(ctx: Context[Params], source: str) -> int | None:
+    """The bytes of `source` (None: it does not exist), once the server answers; a copy of it
+    is refused here, before anything changed, when the disk lacks room for it."""
+    wait_for_server(ctx)
+    found = psql_tuples(ctx, SURVEY_SQL, {"source": source})
+    if not found:
+        return None
+    needed, free = int(found), free_bytes(ctx)
     if free is not None and needed * 1.1 > free:
         raise PluginError(
             f"not enough disk: copying {source} needs about {needed / 1e6:.1f} MB, "
             f"the server has {free / 1e6:.1f} MB free"
         )
-    terminate(ctx, source)
-    sql = 'CREATE DATABASE :"target" TEMPLATE :"source" STRATEGY FILE_COPY'
-    variables = {"target": target, "source": source}
-    if owner:
-        sql, variables = sql + ' OWNER :"owner"', {**variables, "owner": owner}
-    psql(ctx, sql + ";", variables)
+    return needed
+
+
+def run_script(ctx: Context[Params], sql: str, variables: dict[str, str]) -> list[str]:
+    """One psql session for the whole change (each statement costs a round trip, not a
+    process); logs the sessions it terminated; returns the other result lines."""
+    rest = []
+    for line in psql_tuples(ctx, sql, variables).splitlines():
+        if line.startswith("terminated "):
+            who, database = line.split("|")[:2]
+            ctx.log.warning("%s: a client of %s", who, database)
+        else:
+            rest.append(line)
+    return rest
 
 
 def checkpoint(ctx: Context[Params]) -> dict[str, object]:
     database, _user = names(ctx)
     name = checkpoint_name(ctx)
     target = checkpoint_database(database, name)
-    wait_for_server(ctx)
-    if exists(ctx, target):  # a resent request: the copy is made again from now
-        psql(ctx, 'DROP DATABASE :"d" WITH (FORCE);', {"d": target})
-    copy(ctx, database, target)
-    bytes_ = size(ctx, "datname = :'d'", {"d": target})
+    if survey(ctx, database) is None:
+        raise PluginError(f"{database} does not exist")
+    # A copy that exists (a resent request) is made again from now.
+    lines = run_script(ctx, CHECKPOINT_SQL, {"database": database, "target": target})
+    bytes_ = int(lines[-1])
     ctx.log.info("checkpoint %r of %s saved (%d bytes)", name, database, bytes_)
     return {"database": database, "checkpoint": name, "bytes": bytes_}
 
@@ -259,16 +280,18 @@ def reset(ctx: Context[Params]) -> dict[str, object]:
     database, user = names(ctx)
     name = checkpoint_name(ctx)
     source = checkpoint_database(database, name)
-    wait_for_server(ctx)
-    if not exists(ctx, source):
+    if survey(ctx, source) is None:
         raise PluginError(f"{database} has no checkpoint {name!r}")
-    fresh, old = f"{source}_new", f"{source}_old"
-    psql(ctx, 'DROP DATABASE IF EXISTS :"d" WITH (FORCE);', {"d": fresh})
-    psql(ctx, 'DROP DATABASE IF EXISTS :"d" WITH (FORCE);', {"d": old})
-    copy(ctx, source, fresh, owner=user)  # the database stays as it was if this fails
-    terminate(ctx, database)
-    psql(ctx, SWAP_SQL, {"database": database, "old": old, "fresh": fresh})
-    psql(ctx, 'DROP DATABASE IF EXISTS :"d" WITH (FORCE);', {"d": old})
+    # The copy is made under another name first: when it fails, ON_ERROR_STOP ends the script
+    # before the swap and the database is as it was.
+    variables = {
+        "database": database,
+        "source": source,
+        "owner": user,
+        "fresh": f"{source}_new",
+        "old": f"{source}_old",
+    }
+    run_script(ctx, RESET_SQL, variables)
     ctx.log.info("%s reset to checkpoint %r", database, name)
     return {"database": database, "checkpoint": name}
 
