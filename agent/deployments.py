@@ -67,6 +67,8 @@ class Deployments:
         record = self.parts.store.get(deployment_id)
         if record is not None and record.status == "running":
             self.work.start(deployment_id, "sleep", lambda: naps.sleep(self.parts, deployment_id))
+        elif record is not None and record.status == "sleeping" and not self.busy(deployment_id):
+            status.report(self.parts, deployment_id)  # already: the control plane hears it
         return self.state(deployment_id)
 
     def wake(self, deployment_id: int) -> DeploymentState:
@@ -77,6 +79,10 @@ class Deployments:
         waking = task is not None and not task.done() and task.get_name().startswith("wake-")
         if record is not None and record.status == "sleeping" and not waking:
             self.work.start(deployment_id, "wake", lambda: naps.wake(self.parts, deployment_id))
+        elif record is not None and record.status == "running" and not self.busy(deployment_id):
+            # Awake already (the answer to an earlier wake was lost with its connection): the
+            # control plane, waiting in `waking`, hears `running` now.
+            status.report(self.parts, deployment_id)
         return self.state(deployment_id)
 
     async def data_action(self, request: DataAction) -> DataResult | ErrorReply:

@@ -103,3 +103,24 @@ async def test_reconcile_keeps_a_sleeping_deployment_asleep_and_its_containers(
     assert list(engine.networks) == [engine.network_name(4)]
     assert parts.store.get(4).status == "sleeping"
     assert of_type(events, p.DeploymentStatus) == []
+
+
+async def test_a_wake_of_a_running_one_or_a_sleep_of_a_sleeping_one_reports_what_it_is(
+    parts, engine, events
+):
+    deployments = Deployments(parts)
+    await _running(parts, deployments, 5)
+    events.clear()
+
+    deployments.wake(5)  # its earlier wake's answer was lost: the control plane waits
+
+    assert [(e.status, e.deployment_id) for e in of_type(events, p.DeploymentStatus)] == [
+        ("running", 5)
+    ]
+    deployments.sleep(5)
+    await _done(deployments, 5)
+    events.clear()
+
+    deployments.sleep(5)
+
+    assert [e.status for e in of_type(events, p.DeploymentStatus)] == ["sleeping"]
