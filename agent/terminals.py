@@ -30,6 +30,9 @@ class Open:
     unacked: int = 0
     closed: bool = False
     credit: threading.Condition = field(default_factory=threading.Condition)
+    # Each request runs in a task of its own and a write on a worker thread: without this,
+    # two keystrokes could reach the shell in the wrong order. Waiters get it first come.
+    writing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class Terminals:
@@ -94,7 +97,8 @@ class Terminals:
         return terminal if terminal is not None and terminal.session is session else None
 
     async def write(self, terminal: Open, data: bytes) -> None:
-        await asyncio.to_thread(terminal.pty.write, data)
+        async with terminal.writing:
+            await asyncio.to_thread(terminal.pty.write, data)
 
     async def resize(self, terminal: Open, cols: int, rows: int) -> None:
         await asyncio.to_thread(terminal.pty.resize, max(cols, 1), max(rows, 1))

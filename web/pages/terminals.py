@@ -27,8 +27,14 @@ from web.auth import identify
 from web.guards import requires_login
 from web.params import IdParam, TextParam
 from web.rendering import page
+from web.security_headers import CONTENT_SECURITY_POLICY
 
 CLOSE_CODES = {401: 4401, 403: 4403, 404: 4404, 409: 4409, 422: 4422}
+# xterm.js sizes its character grid with <style> elements it writes at run time (no nonce
+# support), so this one page allows inline styles; scripts stay our own files only.
+TERMINAL_CSP = CONTENT_SECURITY_POLICY.replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+)
 
 
 def _same_origin(socket: WebSocket) -> bool:
@@ -52,13 +58,15 @@ async def terminal_page(
     dep = await get_deployment(actor, deployment_id, Level.FULL)
     trail = breadcrumbs.of_deployment(await access.access_for(actor), dep)
     trail[-1] = breadcrumbs.Crumb(dep.name, f"/deployments/{dep.id}")
-    return page(
+    response = page(
         request,
         "deployments/terminal.html",
         dep=dep,
         service=service,
         trail=[*trail, breadcrumbs.Crumb(f"Terminal: {service}")],
     )
+    response.headers["content-security-policy"] = TERMINAL_CSP
+    return response
 
 
 @websocket("/deployments/{deployment_id:int}/services/{service:str}/terminal/ws")
