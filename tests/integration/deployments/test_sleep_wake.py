@@ -159,3 +159,24 @@ async def test_read_access_may_not_sleep_or_wake(scene):
     with pytest.raises(Forbidden):
         await naps.wake(as_reader, first)
     assert (await deployment_row(first))["status"] == "running"
+
+
+async def test_a_node_that_goes_away_and_comes_back_keeps_a_sleeping_deployment_asleep(scene):
+    admin, env_id, project_id, agent = scene
+    first = await deploy(admin, project_id, env_id, "pr-1")
+    assert (await deployment_reaches(first, "running", "failed"))["status"] == "running"
+    await naps.sleep(admin, first)
+    await deployment_reaches(first, "sleeping", within=30)
+    node_id = (await Deployment.select(Deployment.node).where(Deployment.id == first))[0]["node"]
+
+    agent.kill()
+    await wait_status(node_id, "offline", within=15)
+    assert (await deployment_row(first))["status"] == "sleeping"  # nothing of it runs
+    await asyncio.to_thread(agent.start)
+    await wait_status(node_id, "online", within=30)
+    await asyncio.sleep(3)  # the sync and a reconcile pass
+
+    # The node's desired state holds it, so the agent keeps it, asleep, containers and all.
+    assert (await deployment_row(first))["status"] == "sleeping"
+    kept = await asyncio.to_thread(states, agent.agent_id, first)
+    assert len(kept) == 2 and set(kept.values()) == {"exited"}
