@@ -41,6 +41,8 @@ from core import context, crypto, db  # noqa: E402
 from core.jobs import make_queue  # noqa: E402
 from core.settings import Settings  # noqa: E402
 
+BASELINE_S = 15.0
+
 
 class Receiver:
     """A webhook endpoint noting when each event id arrived."""
@@ -113,7 +115,7 @@ async def running_to_received(
 
 async def burst(
     receiver: Receiver, count: int, base: str, sessions: list, rate: float
-) -> tuple[float, list]:
+) -> list[float]:
     from core.notifications import outbox
 
     page_times: list[float] = []
@@ -132,19 +134,36 @@ async def burst(
     before = len(receiver.arrived)
     loaders = [asyncio.create_task(user(c)) for c in sessions]
     await asyncio.sleep(1)
+    page_times.clear()
+    await asyncio.sleep(BASELINE_S)  # the same page load with nothing to notify: the baseline
+    quiet = sorted(page_times)
+    print(
+        f"deployment list, no events, {len(quiet)} requests in {BASELINE_S:g} s: "
+        f"p50 {statistics.median(quiet) * 1000:.0f} ms, "
+        f"p99 {quiet[int(0.99 * (len(quiet) - 1))] * 1000:.0f} ms (the machine's baseline)",
+        flush=True,
+    )
+    page_times.clear()
     started = time.monotonic()
     rows = await db.fetch("SELECT id FROM deployments ORDER BY id LIMIT $1", count)
     for row in rows:  # 1,000 events at once: each records its row and enqueues its fan-out
         await outbox.record("ready", f"ready:{row['id']}:burst", deployment_id=row["id"])
-    for _ in range(2400):  # up to 120 s
+    at_30 = None
+    for _ in range(6000):  # up to 300 s
         if len(receiver.arrived) >= before + len(rows):
             break
+        if at_30 is None and time.monotonic() - started >= 30:
+            at_30 = len(receiver.arrived) - before
         await asyncio.sleep(0.05)
     drained = time.monotonic() - started
     done.set()
     await asyncio.gather(*loaders)
-    assert len(receiver.arrived) >= before + len(rows), "not all events arrived in 120 s"
-    return drained, page_times
+    arrived = len(receiver.arrived) - before
+    print(
+        f"1,000 events at once: {arrived} delivered in {drained:.1f} s (goal: all in ≤ 30 s)"
+        + (f"; {at_30} within the first 30 s" if at_30 is not None else "")
+    )
+    return page_times
 
 
 async def run(args: argparse.Namespace, dsn: str, base: str, key: str, password: str) -> None:
@@ -165,12 +184,11 @@ async def run(args: argparse.Namespace, dsn: str, base: str, key: str, password:
             flush=True,
         )
         sessions = [await sign_in(base, password)] * args.users
-        drained, pages = await burst(receiver, 1000, base, sessions, args.rate)
+        pages = await burst(receiver, 1000, base, sessions, args.rate)
     finally:
         await queue.disconnect()
         await db.close_pool()
     pages.sort()
-    print(f"1,000 events at once: all delivered in {drained:.1f} s (goal ≤ 30 s)")
     print(
         f"deployment list ({args.deployments} deployments, {args.users} users at {args.rate:g}/s)"
         " during the drain: "
@@ -223,7 +241,8 @@ def main() -> None:
                 except httpx.HTTPError:
                     time.sleep(0.1)
             how = "serve + worker" if args.separate_worker else "one serve process with its worker"
-            print(f"{how}; receiver and load in the bench process")
+            load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+            print(f"{how}; receiver and load in the bench process; load average {load}")
             asyncio.run(run(args, dsn, base, key, password))
         finally:
             for process in processes:
