@@ -1,7 +1,7 @@
 """Checkpoints with every real part (issue 24): control-plane services and API, hub, a real
 agent on dockerd, the shipped postgres-database and sql-script plugins. A deployment seeded with
 100,000 rows: checkpoint, rows deleted, reset through the API, counted again; a name that is
-taken and a step without data actions are refused."""
+taken, a step without data actions and a caller with read access are refused."""
 
 from __future__ import annotations
 
@@ -12,10 +12,20 @@ import docker
 import pytest
 
 from core import context
+from core.actor import Actor
 from core.domain.images import DOCKER_HUB_URL
 from core.errors import Conflict, NotFound
 from core.jobs import make_worker
-from core.services import catalog, checkpoints, pipelines, plugins, projects, secrets
+from core.services import (
+    accounts,
+    catalog,
+    checkpoints,
+    pipelines,
+    plugins,
+    projects,
+    secrets,
+    teams,
+)
 from core.services.deployments import DeploymentInput, create_deployment, get_deployment
 from core.settings import Settings
 from core.tables import Checkpoint, Registry
@@ -161,3 +171,20 @@ async def test_seeded_rows_checkpoint_delete_reset_count(stack, web_app, admin):
         await client.aclose()
     assert await asyncio.to_thread(_count, agent, dep.id) == str(ROWS)
     assert await Checkpoint.count().where(Checkpoint.deployment == dep.id) == 1
+
+    # Read access lists the checkpoints, and may neither save nor reset.
+    reader = await accounts.create_user(
+        Actor.system("tests"), username="rita", password="rita-password-1"
+    )
+    team = await teams.create_team(admin, "readers")
+    await teams.add_member(admin, team.id, reader.id)
+    await teams.grant(admin, team.id, "project", stack["project"].id, "read")
+    async with await api_client(web_app, reader) as http:
+        listed = await http.get(f"/api/v1/deployments/{dep.id}/databases")
+        assert listed.status_code == 200 and listed.json()[0]["checkpoints"][0]["name"] == "before"
+        refused = await http.post(f"/api/v1/deployments/{dep.id}/checkpoints/{saved.id}/reset")
+        assert refused.status_code == 403, refused.text
+        saving = await http.post(
+            f"/api/v1/deployments/{dep.id}/databases/appdb/checkpoints", json={"name": "mine"}
+        )
+        assert saving.status_code == 403, saving.text
