@@ -31,10 +31,11 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     cookies: list[Cookie] = []
     raw = request.cookies.get(FLASH_COOKIE)
     if raw and not request.headers.get("hx-request"):
+        # A notice the handler gives (a refusal on this very page) outranks an older one.
         try:
-            context["flash"] = json.loads(unquote(raw))
+            context.setdefault("flash", json.loads(unquote(raw)))
         except ValueError:
-            context["flash"] = None
+            context.setdefault("flash", None)
         cookies.append(Cookie(key=FLASH_COOKIE, value="", max_age=0, path="/"))
     if principal.new_anon_csrf:
         cookies.append(_anon_csrf_cookie(request, principal.csrf_token))

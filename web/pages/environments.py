@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from litestar import Request, Router, get, post
@@ -9,12 +10,12 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 
 from core.actor import Actor
-from core.errors import ShoalError
 from core.services import access, environments, teams
+from web.forms import drop_input, remove, submit
 from web.guards import requires_login
 from web.pages.nodes import environment_section as node_section
 from web.params import IdParam
-from web.rendering import as_int, form_data, page, redirect, refused
+from web.rendering import as_int, page, redirect
 
 # The sections other areas add to the detail page, each async (actor, environment id) ->
 # context with its `environment_sections` templates. Listed here, not registered on import.
@@ -67,12 +68,12 @@ async def index(request: Request, actor: Actor) -> Template:
 
 @post("/")
 async def create(request: Request, actor: Actor) -> Template | Redirect:
-    data = await form_data(request)
-    try:
-        env = await environments.create_environment(actor, environment_input(data))
-    except ShoalError as exc:
-        return await _index(request, actor, **refused(exc, data))
-    return redirect(f"/environments/{env.id}", f"Environment '{env.name}' created.")
+    return await submit(
+        request,
+        lambda data: environments.create_environment(actor, environment_input(data)),
+        done=lambda env: redirect(f"/environments/{env.id}", f"Environment '{env.name}' created."),
+        redraw=partial(_index, request, actor),
+    )
 
 
 @get("/{environment_id:int}")
@@ -82,29 +83,41 @@ async def detail(request: Request, actor: Actor, environment_id: IdParam) -> Tem
 
 @post("/{environment_id:int}")
 async def update(request: Request, actor: Actor, environment_id: IdParam) -> Template | Redirect:
-    data = await form_data(request)
-    try:
-        await environments.update_environment(actor, environment_id, environment_input(data))
-    except ShoalError as exc:
-        return await _detail(request, actor, environment_id, **refused(exc, data))
-    return redirect(f"/environments/{environment_id}", "Environment saved.")
+    return await submit(
+        request,
+        lambda data: environments.update_environment(
+            actor, environment_id, environment_input(data)
+        ),
+        done=lambda _: redirect(f"/environments/{environment_id}", "Environment saved."),
+        redraw=partial(_detail, request, actor, environment_id),
+    )
 
 
 @post("/{environment_id:int}/delete")
-async def delete(actor: Actor, environment_id: IdParam) -> Redirect:
-    await environments.delete_environment(actor, environment_id)
-    return redirect("/environments", "Environment deleted.")
+async def delete(request: Request, actor: Actor, environment_id: IdParam) -> Template | Redirect:
+    return await remove(
+        environments.delete_environment(actor, environment_id),
+        to="/environments",
+        message="Environment deleted.",
+        redraw=partial(_detail, request, actor, environment_id),
+    )
 
 
 @post("/{environment_id:int}/grants")
 async def add_grant(request: Request, actor: Actor, environment_id: IdParam) -> Template | Redirect:
-    data = await form_data(request)
-    try:
-        team_id = as_int(data.get("team_id"), 0) or 0
-        await teams.grant(actor, team_id, "environment", environment_id, data.get("level", ""))
-    except ShoalError as exc:
-        return await _detail(request, actor, environment_id, **refused(exc))
-    return redirect(f"/environments/{environment_id}", "Access granted.")
+    return await submit(
+        request,
+        lambda data: teams.grant(
+            actor,
+            as_int(data.get("team_id"), 0) or 0,
+            "environment",
+            environment_id,
+            data.get("level", ""),
+        ),
+        done=lambda _: redirect(f"/environments/{environment_id}", "Access granted."),
+        redraw=partial(_detail, request, actor, environment_id),
+        kept=drop_input,
+    )
 
 
 router = Router(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from litestar import Request, Router, get, post
@@ -9,11 +10,11 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 
 from core.actor import Actor
-from core.errors import ShoalError
 from core.services import access, deployment_inputs, project_defaults, projects, teams
+from web.forms import drop_input, remove, submit
 from web.guards import requires_login
 from web.params import IdParam
-from web.rendering import as_float, as_int, form_data, page, redirect, refused
+from web.rendering import as_float, as_int, page, redirect
 
 
 def project_input(data: dict[str, str]) -> projects.ProjectInput:
@@ -61,12 +62,12 @@ async def index(request: Request, actor: Actor) -> Template:
 
 @post("/")
 async def create(request: Request, actor: Actor) -> Template | Redirect:
-    data = await form_data(request)
-    try:
-        project = await projects.create_project(actor, project_input(data))
-    except ShoalError as exc:
-        return await _index(request, actor, **refused(exc, data))
-    return redirect(f"/projects/{project.id}", f"Project '{project.name}' created.")
+    return await submit(
+        request,
+        lambda data: projects.create_project(actor, project_input(data)),
+        done=lambda made: redirect(f"/projects/{made.id}", f"Project '{made.name}' created."),
+        redraw=partial(_index, request, actor),
+    )
 
 
 @get("/{project_id:int}")
@@ -76,29 +77,35 @@ async def detail(request: Request, actor: Actor, project_id: IdParam) -> Templat
 
 @post("/{project_id:int}")
 async def update(request: Request, actor: Actor, project_id: IdParam) -> Template | Redirect:
-    data = await form_data(request)
-    try:
-        await projects.update_project(actor, project_id, project_input(data))
-    except ShoalError as exc:
-        return await _detail(request, actor, project_id, **refused(exc, data))
-    return redirect(f"/projects/{project_id}", "Project saved.")
+    return await submit(
+        request,
+        lambda data: projects.update_project(actor, project_id, project_input(data)),
+        done=lambda _: redirect(f"/projects/{project_id}", "Project saved."),
+        redraw=partial(_detail, request, actor, project_id),
+    )
 
 
 @post("/{project_id:int}/delete")
-async def delete(actor: Actor, project_id: IdParam) -> Redirect:
-    await projects.delete_project(actor, project_id)
-    return redirect("/projects", "Project deleted.")
+async def delete(request: Request, actor: Actor, project_id: IdParam) -> Template | Redirect:
+    return await remove(
+        projects.delete_project(actor, project_id),
+        to="/projects",
+        message="Project deleted.",
+        redraw=partial(_detail, request, actor, project_id),
+    )
 
 
 @post("/{project_id:int}/grants")
 async def add_grant(request: Request, actor: Actor, project_id: IdParam) -> Template | Redirect:
-    data = await form_data(request)
-    try:
-        team_id = as_int(data.get("team_id"), 0) or 0
-        await teams.grant(actor, team_id, "project", project_id, data.get("level", ""))
-    except ShoalError as exc:
-        return await _detail(request, actor, project_id, **refused(exc))
-    return redirect(f"/projects/{project_id}", "Access granted.")
+    return await submit(
+        request,
+        lambda data: teams.grant(
+            actor, as_int(data.get("team_id"), 0) or 0, "project", project_id, data.get("level", "")
+        ),
+        done=lambda _: redirect(f"/projects/{project_id}", "Access granted."),
+        redraw=partial(_detail, request, actor, project_id),
+        kept=drop_input,
+    )
 
 
 router = Router(

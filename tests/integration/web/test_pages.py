@@ -1,6 +1,7 @@
 """Admin pages: forms re-render with the error and the input kept; names are escaped."""
 
-from core.tables import Team, User
+from core.tables import Environment, Node, Team, User
+from shoaltest.db import insert_row
 from shoaltest.web import ADMIN_PASSWORD
 
 
@@ -92,3 +93,20 @@ async def test_project_and_environment_pages_grant_team_access(client, admin):
         assert granted.status_code == 303
         after = await client.get(url)
         assert "testers" in after.text and 'class="badge full"' in after.text
+
+
+async def test_a_refused_delete_shows_why_on_the_environment_page(client, admin):
+    """The shared form flow (web/forms.py): a delete the service refuses comes back as the
+    thing's own page with the reason as an alert and the refusal's status, nothing deleted."""
+    await signed_in(client)
+    await client.form(
+        "/environments/", {"name": "qa", "base_domain": "qa.example.com", "cleanup_hours": "24"}
+    )
+    env = await Environment.select(Environment.id).first().run()
+    await insert_row(Node(environment=env["id"], name="n1", host="127.0.0.1", port=5001))
+    refused = await client.form(f"/environments/{env['id']}/delete", {})
+    assert refused.status_code == 409
+    assert 'class="toast toast-error" role="alert"' in refused.text
+    assert "still has 1 node(s)" in refused.text
+    assert "Delete environment" in refused.text  # the environment's page, not an error page
+    assert await Environment.count().run() == 1
