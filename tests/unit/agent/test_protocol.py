@@ -26,8 +26,9 @@ REQUEST_TAGS = {
     "terminal_resize",
     "terminal_ack",
     "terminal_close",
+    "data_action",
 }
-REPLY_TAGS = {"ok", "error", "deployments", "metrics_result", "exec_result"}
+REPLY_TAGS = {"ok", "error", "deployments", "metrics_result", "exec_result", "data_result"}
 EVENT_TAGS = {
     "step_started",
     "step_finished",
@@ -160,6 +161,9 @@ def test_the_public_surface_is_pinned():
         "Wake",
         "Exec",
         "ExecResult",
+        "DataAction",
+        "DataActionName",
+        "DataResult",
         "TerminalAck",
         "TerminalClose",
         "TerminalEnded",
@@ -190,6 +194,7 @@ def test_the_public_surface_is_pinned():
         "AUTH_CONTEXT",
         "EXEC_LIMIT_BYTES",
         "EXEC_TIMEOUT_MAX_S",
+        "SWAPPING",
         "TERMINAL_CHUNK_BYTES",
         "TERMINAL_WINDOW_BYTES",
         "MAX_MESSAGE_BYTES",
