@@ -1,12 +1,13 @@
 """postgres-database's data actions (checkpoint, reset, drop_checkpoint, usage) against a real
-PostgreSQL service, with a client holding a connection during the reset."""
+PostgreSQL service, with a client holding a connection during the reset, and a data disk too
+small for the copy."""
 
 from __future__ import annotations
 
 import time
 
 import pytest
-from plugin_containers import PG_PASSWORD, run_plugin
+from plugin_containers import PG_PASSWORD, SESSION_LABEL, run_plugin
 
 from shoal_plugin import Deployment, invocation_document
 
@@ -91,3 +92,40 @@ def test_checkpoint_reset_and_the_client_that_held_a_connection(
     assert removed.exit_code == 0, removed.stderr
     left = "SELECT count(*) FROM pg_database WHERE datname LIKE 'ck\\_%' OR datname = 'app_ckpt_7'"
     assert query(docker_client, postgres, left) == "0"  # the checkpoints go with the database
+
+
+def test_a_checkpoint_the_disk_cannot_hold_is_refused_before_starting(
+    docker_client, shipped_plugins, sdk_base_images, network
+):
+    # A 160 MB data disk holding a ~75 MB database: no room for a copy of it.
+    container = docker_client.containers.run(
+        sdk_base_images["postgres"],
+        command=["-c", "fsync=off", "-c", "wal_level=minimal", "-c", "max_wal_senders=0"],
+        environment={"POSTGRES_PASSWORD": PG_PASSWORD},
+        tmpfs={"/var/lib/postgresql/data": "size=160m"},
+        detach=True,
+        init=True,
+        labels=SESSION_LABEL,
+        network=network,
+        networking_config={network: docker_client.api.create_endpoint_config(aliases=["db"])},
+    )
+    for _ in range(150):
+        probe = container.exec_run(["pg_isready", "-h", "/tmp", "-U", "postgres"], user="postgres")
+        if probe.exit_code == 0:
+            break
+        time.sleep(0.2)
+    created = step(docker_client, shipped_plugins, network, "apply")
+    assert created.exit_code == 0, created.stderr
+    seed = (
+        "CREATE TABLE items AS SELECT g AS id, md5(g::text) AS name"
+        " FROM generate_series(1, 1000000) g"
+    )
+    query(docker_client, container.name, seed, DATABASE)
+
+    refused = step(docker_client, shipped_plugins, network, "checkpoint", "too big")
+    assert refused.exit_code == 1, refused.stderr
+    message = refused.document["error"]["message"]
+    assert message.startswith(f"not enough disk: copying {DATABASE} needs about "), message
+    assert " MB, the server has " in message and message.endswith(" MB free")
+    left = "SELECT count(*) FROM pg_database WHERE datname LIKE 'ck\\_%'"
+    assert query(docker_client, container.name, left) == "0"  # nothing was started
