@@ -78,7 +78,9 @@ async def run(
         while True:
             left = last_input[0] + terminals.IDLE_CLOSE_S - time.monotonic()
             if left <= 0:
-                return f"closed after {terminals.IDLE_CLOSE_S // 60:g} minutes without input"
+                idle = terminals.IDLE_CLOSE_S
+                span = f"{idle // 60} minutes" if idle % 60 == 0 else f"{idle} s"
+                return f"closed after {span} without input"
             await asyncio.sleep(min(left, 30))
 
     tasks = [asyncio.create_task(c()) for c in (pump_output, pump_input, watch_idle)]

@@ -33,6 +33,7 @@ class EnvironmentView(msgspec.Struct):
     tls_mode: str
     created_at: datetime
     url_access: str = "public"
+    terminals: bool = True
 
 
 class EnvironmentInput(msgspec.Struct, kw_only=True):
@@ -42,6 +43,7 @@ class EnvironmentInput(msgspec.Struct, kw_only=True):
     description: Annotated[Text, MaxLen(2000)] = ""
     tls_mode: Text = "off"  # off | internal | acme
     url_access: Text = "public"  # public | signed-in | password (who may open deployment URLs)
+    terminals: bool = True  # terminals and one-shot commands in its services
 
 
 def check_base_domain(value: str) -> str:
@@ -69,6 +71,7 @@ def _clean(data: EnvironmentInput) -> dict:
         ),
         "tls_mode": validation.one_of(data.tls_mode, TLS_MODES, "tls_mode"),
         "url_access": validation.one_of(data.url_access, POLICIES, "url_access"),
+        "terminals": bool(data.terminals),
     }
 
 

@@ -19,12 +19,12 @@ from agent import protocol as p
 from core.actor import Actor
 from core.domain import pipeline as graphs
 from core.domain.access import Level
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, Forbidden, InvalidInput
 from core.fields import Between
 from core.hub import AgentNotFound, get_hub
 from core.services.audit import Target, audited
 from core.services.deployments import DeploymentView, get_deployment
-from core.tables import PipelineVersion
+from core.tables import Environment, PipelineVersion
 
 MAX_COMMAND_CHARS = 16 * 1024
 AUDITED_COMMAND_CHARS = 500
@@ -86,6 +86,10 @@ async def running_service(dep: DeploymentView, service: str) -> int:
     """The node that runs the deployment's `service`; refused unless it runs now."""
     if service not in await _service_nodes(dep.pipeline_version):
         raise InvalidInput(f"The deployment has no service {service!r}.", "service")
+    switch = Environment.select(Environment.terminals).where(Environment.id == dep.environment_id)
+    row = await switch.first().run()
+    if row is not None and not row["terminals"]:
+        raise Forbidden("Terminals and commands are turned off for this environment.")
     if dep.status != "running" or dep.node_id is None:
         hint = " Wake it first." if dep.status == "sleeping" else ""
         raise Conflict(f"The deployment is {dep.status}, not running: nothing to run in.{hint}")

@@ -1,6 +1,6 @@
 """Environments: a DNS name, an ingress base domain and a default cleanup period."""
 
-from piccolo.columns import Integer, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -13,4 +13,6 @@ class Environment(Table, tablename="environments"):
     tls_mode = Varchar(length=16, default="off")
     url_access = Varchar(length=16, default="public")
     """Who may open deployment URLs: public | signed-in | password (docs/ingress.md)."""
+    terminals = Boolean(default=True)
+    """Whether terminals and one-shot commands may run in its services (docs/terminal.md)."""
     created_at = Timestamptz(default=TimestamptzNow())

@@ -30,6 +30,8 @@ def environment_input(data: dict[str, str]) -> environments.EnvironmentInput:
         description=data.get("description", ""),
         tls_mode=data.get("tls_mode", "off"),
         url_access=data.get("url_access", "public"),
+        # An unticked box sends nothing: only a form that showed the box can turn it off.
+        terminals=data.get("terminals") == "on" if data.get("terminals_shown") else True,
     )
 
 

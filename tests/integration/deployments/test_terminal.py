@@ -22,9 +22,9 @@ from core import context
 from core.actor import Actor
 from core.hub import install
 from core.jobs import make_worker
-from core.services import accounts, api_tokens, teams
+from core.services import accounts, api_tokens, teams, terminals
 from core.settings import Settings
-from core.tables import AuditEvent
+from core.tables import AuditEvent, Environment
 from shoaltest.httpd_project import deploy, deployment_reaches, httpd_project
 from shoaltest.hub import add_node_with_agent, started_hub, until, wait_status
 from shoaltest.served import served
@@ -202,3 +202,29 @@ async def test_a_terminal_and_an_exec_work_through_a_follower_process(terminal, 
     finally:
         install(previous)
         await follower.stop()
+
+
+async def test_an_environment_with_terminals_off_refuses_terminals_and_commands(terminal):
+    await Environment.update({Environment.terminals: False}).where(Environment.id > 0).run()
+    async with terminal.open() as ws:
+        refusal = json.loads(await ws.recv())
+        assert refusal["detail"] == "Terminals and commands are turned off for this environment."
+        await ws.wait_closed()
+        assert ws.close_code == 4403
+    headers = {"Authorization": f"Bearer {terminal.admin_token}"}
+    async with httpx.AsyncClient(base_url=terminal.base_url, headers=headers) as http:
+        refused = await http.post(
+            f"/api/v1/deployments/{terminal.deployment_id}/services/web/exec",
+            json={"command": ["true"]},
+        )
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == "Terminals and commands are turned off for this environment."
+
+
+async def test_a_session_without_input_closes_after_the_idle_time(terminal, monkeypatch):
+    monkeypatch.setattr(terminals, "IDLE_CLOSE_S", 2)
+    async with terminal.open() as ws:
+        async with asyncio.timeout(20):
+            while isinstance(frame := await ws.recv(), bytes):
+                await ws.send(json.dumps({"type": "ack", "size": len(frame)}))
+        assert json.loads(frame)["detail"] == "closed after 2 s without input"
