@@ -10,6 +10,7 @@ a registry that is down or slow leaves the page usable.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from litestar import Request, Router, get, post
@@ -18,6 +19,7 @@ from litestar.response import Redirect, Template
 from core.actor import Actor
 from core.errors import ShoalError
 from core.services import registries
+from web.forms import remove, submit
 from web.guards import requires_admin
 from web.params import IdParam
 from web.rendering import as_int, form_data, page, redirect, refused
@@ -74,14 +76,15 @@ async def index(request: Request) -> Template:
 
 @post("/")
 async def create(request: Request, actor: Actor) -> Template | Redirect:
-    data = await form_data(request)
-    try:
-        made = await registries.create_registry(
+    return await submit(
+        request,
+        lambda data: registries.create_registry(
             actor, registry_input(data), test_first=test_first(data)
-        )
-    except ShoalError as exc:
-        return await _index(request, **refused_form(exc, data))
-    return redirect(f"/registries/{made.id}", f"Registry '{made.name}' added.")
+        ),
+        done=lambda made: redirect(f"/registries/{made.id}", f"Registry '{made.name}' added."),
+        redraw=partial(_index, request),
+        kept=refused_form,
+    )
 
 
 @get("/{registry_id:int}")
@@ -91,23 +94,25 @@ async def detail(request: Request, registry_id: IdParam) -> Template:
 
 @post("/{registry_id:int}")
 async def update(request: Request, actor: Actor, registry_id: IdParam) -> Template | Redirect:
-    data = await form_data(request)
-    try:
-        await registries.update_registry(
+    return await submit(
+        request,
+        lambda data: registries.update_registry(
             actor, registry_id, registry_input(data), test_first=test_first(data)
-        )
-    except ShoalError as exc:
-        return await _detail(request, registry_id, **refused_form(exc, data))
-    return redirect(f"/registries/{registry_id}", "Registry saved.")
+        ),
+        done=lambda _: redirect(f"/registries/{registry_id}", "Registry saved."),
+        redraw=partial(_detail, request, registry_id),
+        kept=refused_form,
+    )
 
 
 @post("/{registry_id:int}/delete")
 async def delete(request: Request, actor: Actor, registry_id: IdParam) -> Template | Redirect:
-    try:
-        await registries.delete_registry(actor, registry_id)
-    except ShoalError as exc:
-        return await _detail(request, registry_id, **refused(exc))
-    return redirect("/registries", "Registry deleted.")
+    return await remove(
+        registries.delete_registry(actor, registry_id),
+        to="/registries",
+        message="Registry deleted.",
+        redraw=partial(_detail, request, registry_id),
+    )
 
 
 @post("/test")

@@ -8,6 +8,7 @@ about env values that look like credentials written out: they belong in project 
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from litestar import Request, Router, get, post
@@ -17,9 +18,10 @@ from core.actor import Actor
 from core.errors import InvalidInput, ShoalError
 from core.services import catalog, registries
 from core.services.catalog import HealthCheck, ServiceInput
+from web.forms import remove, submit
 from web.guards import requires_admin, requires_login
 from web.params import IdParam
-from web.rendering import as_float, as_int, form_data, page, redirect, refused
+from web.rendering import as_float, as_int, page, redirect
 
 ADMIN_NAV = ("Services", "/services", 31)
 HEALTH_KINDS = ("none", "http", "tcp", "command")
@@ -109,15 +111,17 @@ async def new(request: Request, actor: Actor) -> Template:
 
 
 async def _save(request: Request, actor: Actor, service_id: int | None) -> Template | Redirect:
-    data = await form_data(request)
-    try:
+    async def save(data: dict[str, str]) -> catalog.ServiceView:
         if service_id is None:
-            saved = await catalog.create_service(actor, service_input(data))
-        else:
-            saved = await catalog.update_service(actor, service_id, service_input(data))
-    except ShoalError as exc:
-        return await _form_page(request, actor, service_id, **refused(exc, data))
-    return redirect(f"/services/{saved.id}", f"Service '{saved.name}' saved.")
+            return await catalog.create_service(actor, service_input(data))
+        return await catalog.update_service(actor, service_id, service_input(data))
+
+    return await submit(
+        request,
+        save,
+        done=lambda saved: redirect(f"/services/{saved.id}", f"Service '{saved.name}' saved."),
+        redraw=partial(_form_page, request, actor, service_id),
+    )
 
 
 @post("/", guards=[requires_admin])
@@ -137,11 +141,12 @@ async def update(request: Request, actor: Actor, service_id: IdParam) -> Templat
 
 @post("/{service_id:int}/delete", guards=[requires_admin])
 async def delete(request: Request, actor: Actor, service_id: IdParam) -> Template | Redirect:
-    try:
-        await catalog.delete_service(actor, service_id)
-    except ShoalError as exc:
-        return await _form_page(request, actor, service_id, **refused(exc))
-    return redirect("/services", "Service deleted.")
+    return await remove(
+        catalog.delete_service(actor, service_id),
+        to="/services",
+        message="Service deleted.",
+        redraw=partial(_form_page, request, actor, service_id),
+    )
 
 
 @get("/preview", guards=[requires_admin])

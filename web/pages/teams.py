@@ -7,17 +7,18 @@ input kept (status = the error's status).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from litestar import Request, Router, get, post
 from litestar.response import Redirect, Template
 
 from core.actor import Actor
-from core.errors import ShoalError
 from core.services import accounts, environments, projects, teams
+from web.forms import drop_input, submit
 from web.guards import requires_admin
 from web.params import IdParam
-from web.rendering import as_int, form_data, page, redirect, refused
+from web.rendering import as_int, page, redirect
 
 
 async def _index(request: Request, **extra: Any) -> Template:
@@ -45,12 +46,12 @@ async def index(request: Request) -> Template:
 
 @post("/")
 async def create(request: Request, actor: Actor) -> Template | Redirect:
-    data = await form_data(request)
-    try:
-        team = await teams.create_team(actor, data.get("name", ""), data.get("description", ""))
-    except ShoalError as exc:
-        return await _index(request, **refused(exc, data))
-    return redirect(f"/teams/{team.id}", f"Team '{team.name}' created.")
+    return await submit(
+        request,
+        lambda data: teams.create_team(actor, data.get("name", ""), data.get("description", "")),
+        done=lambda team: redirect(f"/teams/{team.id}", f"Team '{team.name}' created."),
+        redraw=partial(_index, request),
+    )
 
 
 @get("/{team_id:int}")
@@ -60,14 +61,14 @@ async def detail(request: Request, team_id: IdParam) -> Template:
 
 @post("/{team_id:int}")
 async def rename(request: Request, actor: Actor, team_id: IdParam) -> Template | Redirect:
-    data = await form_data(request)
-    try:
-        team = await teams.rename_team(
+    return await submit(
+        request,
+        lambda data: teams.rename_team(
             actor, team_id, data.get("name", ""), data.get("description")
-        )
-    except ShoalError as exc:
-        return await _detail(request, team_id, **refused(exc, data))
-    return redirect(f"/teams/{team.id}", "Team saved.")
+        ),
+        done=lambda _: redirect(f"/teams/{team_id}", "Team saved."),
+        redraw=partial(_detail, request, team_id),
+    )
 
 
 @post("/{team_id:int}/delete")
@@ -79,12 +80,13 @@ async def delete(actor: Actor, team_id: IdParam) -> Redirect:
 
 @post("/{team_id:int}/members")
 async def add_member(request: Request, actor: Actor, team_id: IdParam) -> Template | Redirect:
-    data = await form_data(request)
-    try:
-        await teams.add_member(actor, team_id, as_int(data.get("user_id"), 0) or 0)
-    except ShoalError as exc:
-        return await _detail(request, team_id, **refused(exc))
-    return redirect(f"/teams/{team_id}", "Member added.")
+    return await submit(
+        request,
+        lambda data: teams.add_member(actor, team_id, as_int(data.get("user_id"), 0) or 0),
+        done=lambda _: redirect(f"/teams/{team_id}", "Member added."),
+        redraw=partial(_detail, request, team_id),
+        kept=drop_input,
+    )
 
 
 @post("/{team_id:int}/members/{user_id:int}/remove")
@@ -95,13 +97,19 @@ async def remove_member(actor: Actor, team_id: IdParam, user_id: IdParam) -> Red
 
 @post("/{team_id:int}/grants")
 async def add_grant(request: Request, actor: Actor, team_id: IdParam) -> Template | Redirect:
-    data = await form_data(request)
+    return await submit(
+        request,
+        lambda data: grant_from(actor, team_id, data),
+        done=lambda _: redirect(f"/teams/{team_id}", "Access granted."),
+        redraw=partial(_detail, request, team_id),
+        kept=drop_input,
+    )
+
+
+async def grant_from(actor: Actor, team_id: int, data: dict[str, str]) -> None:
+    """The grant form names its target as `project:3` or `environment:1`."""
     target, _, raw_id = data.get("target", "").partition(":")
-    try:
-        await teams.grant(actor, team_id, target, as_int(raw_id, 0) or 0, data.get("level", ""))
-    except ShoalError as exc:
-        return await _detail(request, team_id, **refused(exc))
-    return redirect(f"/teams/{team_id}", "Access granted.")
+    await teams.grant(actor, team_id, target, as_int(raw_id, 0) or 0, data.get("level", ""))
 
 
 @post("/{team_id:int}/grants/{grant_id:int}/revoke")
