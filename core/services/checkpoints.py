@@ -60,7 +60,11 @@ async def _data_steps(dep: DeploymentView) -> dict[str, str]:
     """Data-capable plugin steps of the deployment that succeeded → their database's name."""
     row = (
         await PipelineVersion.select(PipelineVersion.graph)
-        .where(PipelineVersion.id == dep.pipeline_version)
+        .where(
+            # DeploymentView.pipeline_version is the project's version number, not the row id
+            (PipelineVersion.project == dep.project_id)
+            & (PipelineVersion.version == dep.pipeline_version)
+        )
         .output(load_json=True)
         .first()
         .run()
@@ -171,7 +175,7 @@ async def save(
     ) as audit:
         dep = await get_deployment(actor, deployment_id, Level.FULL)
         audit.target, audit.detail = _target(dep), f"{step}: {name}"
-        if not name or any(ord(c) < 32 for c in name):
+        if not name or len(name) > MAX_NAME or any(ord(c) < 32 for c in name):
             raise InvalidInput("A checkpoint's name is 1 to 100 printable characters.", "name")
         taken = await Checkpoint.exists().where(
             Checkpoint.deployment == dep.id, Checkpoint.step == step, Checkpoint.name == name

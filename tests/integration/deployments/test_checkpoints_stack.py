@@ -78,6 +78,12 @@ async def stack(hub, hub_env, agent_factory, queue, shipped_plugins, sdk_base_im
         admin, registry, "postgres-database", shipped_plugins["postgres-database"]
     )
     script = await _plugin(admin, registry, "sql-script", shipped_plugins["sql-script"])
+    # Another project's pipeline first, so shop's version 1 is not pipeline_versions row 1.
+    other = await projects.create_project(
+        admin, projects.ProjectInput(name="other", cpu=1.0, memory_mb=512)
+    )
+    only_db = {"id": "db", "kind": "service", "config": {"service_id": postgres.id}}
+    await pipelines.save_pipeline(admin, other.id, {"nodes": [only_db], "edges": [], "layout": {}})
     project = await projects.create_project(
         admin, projects.ProjectInput(name="shop", cpu=2.0, memory_mb=1024)
     )
