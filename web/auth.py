@@ -88,7 +88,7 @@ async def identify(scope: Scope) -> Principal:
             raise NotAuthorizedException("Invalid or revoked API token.")
         return Principal(actor=actor, via="token", display_name=actor.username)
     if token := _cookie(scope, SESSION_COOKIE):
-        found = await sessions.resolve_session(token)
+        found = await sessions.resolve_session(token, scope["app"].state.runtime.session_lifetime)
         if found:
             return Principal(
                 actor=Actor(found.user_id, found.username, found.is_admin),

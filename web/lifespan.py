@@ -18,11 +18,11 @@ from saq import Queue, Worker
 
 from core import context, crypto, db, events, hub, ingress
 from core.jobs import make_queue, make_worker
+from core.runtime import Runtime
 from core.services import (
     accounts,
     deployment_actions,
     registries,
-    sessions,
     sso_providers,
     throttle,
 )
@@ -50,7 +50,6 @@ background: list[tuple[str, BackgroundStart]] = [
 def configure_services(settings: Settings) -> None:
     """Module-level knobs of core services, set once from the settings."""
     context.set_settings(settings)
-    sessions.configure(settings.session_hours)
     accounts.configure_password_login(settings.password_login, settings.break_glass_admin)
     throttle.configure(settings.login_max_failures, settings.login_window_minutes)
     registries.TIMEOUT_S = settings.registry_timeout_s
@@ -107,6 +106,7 @@ class Lifespan:
         settings = self.settings
         db.configure(self.dsn)
         configure_services(settings)
+        app.state.runtime = Runtime.from_settings(settings)
         if self.own_pool:
             await db.start_pool(settings.db_pool_size)
             # Before serving: a provider in litestar.toml that cannot be stored stops us. (A

@@ -10,7 +10,6 @@ import msgspec
 from core.tables import Session
 from core.tokens import hash_token, new_token
 
-LIFETIME = timedelta(hours=12)
 # Every page and fragment resolves the cookie; a few seconds of memory saves a query each time.
 # Sign-out and account changes in this process forget at once; other processes within CACHE_S.
 CACHE_S = 5.0
@@ -25,20 +24,18 @@ class SessionUser(msgspec.Struct, frozen=True):
     csrf_token: str
 
 
-def configure(hours: int) -> None:
-    global LIFETIME
-    LIFETIME = timedelta(hours=hours)
-
-
-async def create_session(user_id: int, address: str, provider: str = "") -> tuple[str, str]:
-    """Return (cookie value, csrf token). `provider`: the OpenID provider signed in at."""
+async def create_session(
+    user_id: int, address: str, provider: str = "", *, lifetime: timedelta
+) -> tuple[str, str]:
+    """Return (cookie value, csrf token). `provider`: the OpenID provider signed in at;
+    `lifetime`: the runtime's session lifetime (core/runtime.py)."""
     token, csrf = new_token(), new_token()
     await Session.insert(
         Session(
             token_hash=hash_token(token),
             user=user_id,
             csrf_token=csrf,
-            expires_at=datetime.now(UTC) + LIFETIME,
+            expires_at=datetime.now(UTC) + lifetime,
             address=address[:64],
             provider=provider,
         )
@@ -57,13 +54,14 @@ async def provider_of(token: str) -> str:
     return row["provider"] if row else ""
 
 
-async def resolve_session(token: str) -> SessionUser | None:
-    """The live session's user, sliding its expiry forward; None when unknown or expired."""
+async def resolve_session(token: str, lifetime: timedelta) -> SessionUser | None:
+    """The live session's user, sliding its expiry forward by `lifetime`; None when unknown
+    or expired."""
     key = hash_token(token)
     cached = _cache.get(key)
     if cached and time.monotonic() - cached[0] < CACHE_S:
         return cached[1]
-    found = await _resolve(token)
+    found = await _resolve(token, lifetime)
     if found is None:
         _cache.pop(key, None)
     else:
@@ -89,7 +87,7 @@ async def end_user_sessions(user_id: int, keep: str | None = None) -> None:
     forget_user(user_id, keep)
 
 
-async def _resolve(token: str) -> SessionUser | None:
+async def _resolve(token: str, lifetime: timedelta) -> SessionUser | None:
     now = datetime.now(UTC)
     row = (
         await Session.select(
@@ -109,9 +107,9 @@ async def _resolve(token: str) -> SessionUser | None:
     if row is None or row["expires_at"] < now or not row["is_active"]:
         return None
     # Slide the expiry at most once a minute: a write per request would be wasteful.
-    if row["expires_at"] - now < LIFETIME - timedelta(minutes=1):
+    if row["expires_at"] - now < lifetime - timedelta(minutes=1):
         await (
-            Session.update({Session.expires_at: now + LIFETIME})
+            Session.update({Session.expires_at: now + lifetime})
             .where(Session.id == row["id"])
             .run()
         )

@@ -9,6 +9,7 @@ from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
 from core.errors import InvalidInput, Throttled
+from core.runtime import Runtime
 from core.services import accounts, sessions, sso_providers
 from web.auth import SESSION_COOKIE, principal_of
 from web.rendering import form_data, page
@@ -40,7 +41,7 @@ async def login_form(request: Request, next: str | None = None) -> Template | Re
 
 
 @post("/login", include_in_schema=False)
-async def login(request: Request) -> Response:
+async def login(request: Request, runtime: Runtime) -> Response:
     data = await form_data(request)
     username, target = data.get("username", ""), safe_next(data.get("next"))
     try:
@@ -61,14 +62,17 @@ async def login(request: Request) -> Response:
         if isinstance(exc, Throttled):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    return await signed_in_redirect(request, user.id, target)
+    return await signed_in_redirect(request, runtime, user.id, target)
 
 
 async def signed_in_redirect(
-    request: Request, user_id: int, target: str, provider: str = ""
+    request: Request, runtime: Runtime, user_id: int, target: str, provider: str = ""
 ) -> Redirect:
     """A new session for the user, its cookie, and the way on."""
-    token, _ = await sessions.create_session(user_id, client_address(request), provider)
+    lifetime = runtime.session_lifetime
+    token, _ = await sessions.create_session(
+        user_id, client_address(request), provider, lifetime=lifetime
+    )
     cookie = Cookie(
         key=SESSION_COOKIE,
         value=token,
@@ -76,7 +80,7 @@ async def signed_in_redirect(
         samesite="lax",
         secure=request.url.scheme == "https",
         path="/",
-        max_age=int(sessions.LIFETIME.total_seconds()),
+        max_age=int(lifetime.total_seconds()),
     )
     return Redirect(target, status_code=303, cookies=[cookie])
 

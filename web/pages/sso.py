@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 from core.actor import Actor
 from core.errors import ShoalError
 from core.oidc import client
+from core.runtime import Runtime
 from core.services import sso_login, sso_providers
 from web.auth import principal_of
 from web.guards import requires_login
@@ -77,7 +78,7 @@ async def link(request: Request, actor: Actor, name: str) -> Redirect | Template
 
 
 @get("/{name:str}/callback")
-async def callback(request: Request, name: str) -> Redirect | Template:
+async def callback(request: Request, runtime: Runtime, name: str) -> Redirect | Template:
     query = request.query_params  # `state` is a name Litestar reserves for its own use
     try:
         signed, next_url = await sso_login.finish(
@@ -94,7 +95,7 @@ async def callback(request: Request, name: str) -> Redirect | Template:
         done = redirect("/account", f"Your account is now linked with {name}.")
     else:
         done = await signed_in_redirect(
-            request, signed.user.id, safe_next(next_url), signed.provider
+            request, runtime, signed.user.id, safe_next(next_url), signed.provider
         )
     done.cookies.append(Cookie(key=STATE_COOKIE, value="", max_age=0, path=COOKIE_PATH))
     return done
