@@ -70,10 +70,14 @@ def as_text(data: bytes, truncated: bool) -> tuple[str, Encoding]:
         return base64.b64encode(data).decode(), "base64"
 
 
-async def _service_nodes(pipeline_version: int) -> set[str]:
+async def _service_nodes(dep: DeploymentView) -> set[str]:
+    # DeploymentView.pipeline_version is the project's version number, not the row id
     row = (
         await PipelineVersion.select(PipelineVersion.graph)
-        .where(PipelineVersion.id == pipeline_version)
+        .where(
+            (PipelineVersion.project == dep.project_id)
+            & (PipelineVersion.version == dep.pipeline_version)
+        )
         .output(load_json=True)
         .first()
         .run()
@@ -84,7 +88,7 @@ async def _service_nodes(pipeline_version: int) -> set[str]:
 
 async def running_service(dep: DeploymentView, service: str) -> int:
     """The node that runs the deployment's `service`; refused unless it runs now."""
-    if service not in await _service_nodes(dep.pipeline_version):
+    if service not in await _service_nodes(dep):
         raise InvalidInput(f"The deployment has no service {service!r}.", "service")
     switch = Environment.select(Environment.terminals).where(Environment.id == dep.environment_id)
     row = await switch.first().run()

@@ -45,6 +45,9 @@ async def running(hub, hub_env, agent_factory, busybox_image, queue, web_app) ->
     worker = make_worker(queue, 2, handle_signals=False)
     worker_task = asyncio.create_task(worker.start())
     try:
+        # another project's pipeline first, so shop's version 1 is not pipeline row 1: the
+        # service is looked up by (project, version number), never by row id
+        await httpd_project(admin_actor, "other", services=("api",))
         project = await httpd_project(admin_actor, "shop")
         deployment_id = await deploy(admin_actor, project, env_id, "pr-1")
         row = await deployment_reaches(deployment_id, "running", "failed")
@@ -128,6 +131,13 @@ async def test_bad_input_a_missing_service_and_a_sleeping_deployment(web_app, ru
         assert missing.status_code == 422 and "nope" in missing.json()["detail"]
         unseen = await http.post(url(running.deployment_id + 999), json={"command": "true"})
         assert unseen.status_code == 404
+        slow = await http.post(
+            url(running.deployment_id), json={"command": "echo started; sleep 30", "timeout": 1}
+        )
+        assert slow.status_code == 200, slow.text
+        body = slow.json()
+        assert body["timed_out"] and body["exit_code"] is None and body["stdout"] == "started\n"
+        assert body["duration_s"] < 10
 
         # Status is written by the lifecycle only; the test stands in for a sleep.
         await (
