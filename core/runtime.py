@@ -14,13 +14,22 @@ from datetime import timedelta
 
 import msgspec
 
+from core.services.throttle import LoginLimits
 from core.settings import Settings
 
 
 class Runtime(msgspec.Struct, frozen=True, kw_only=True):
     session_lifetime: timedelta = timedelta(hours=12)
     """How long a browser session lasts without activity (`session_hours`)."""
+    login_limits: LoginLimits = LoginLimits()
+    """Failed sign-ins allowed per window (`login_max_failures`, `login_window_minutes`)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
-        return cls(session_lifetime=timedelta(hours=settings.session_hours))
+        return cls(
+            session_lifetime=timedelta(hours=settings.session_hours),
+            login_limits=LoginLimits(
+                max_failures=settings.login_max_failures,
+                window=timedelta(minutes=settings.login_window_minutes),
+            ),
+        )

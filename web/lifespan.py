@@ -24,7 +24,6 @@ from core.services import (
     deployment_actions,
     registries,
     sso_providers,
-    throttle,
 )
 from core.settings import Settings
 
@@ -51,7 +50,6 @@ def configure_services(settings: Settings) -> None:
     """Module-level knobs of core services, set once from the settings."""
     context.set_settings(settings)
     accounts.configure_password_login(settings.password_login, settings.break_glass_admin)
-    throttle.configure(settings.login_max_failures, settings.login_window_minutes)
     registries.TIMEOUT_S = settings.registry_timeout_s
     if settings.secret_key:
         primary = crypto.key_from_settings(settings.secret_key)

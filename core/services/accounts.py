@@ -162,16 +162,19 @@ def password_login_allowed(username: str) -> bool:
     return enabled or (bool(break_glass) and username.strip().lower() == break_glass)
 
 
-async def authenticate(username: str, password: str, address: str) -> UserView:
-    """The user, or InvalidInput with one generic message; Throttled after repeated failures."""
+async def authenticate(
+    username: str, password: str, address: str, limits: throttle.LoginLimits
+) -> UserView:
+    """The user, or InvalidInput with one generic message; Throttled after repeated failures
+    (`limits`: the web runtime's)."""
     name = username.strip().lower()[:64]
-    await throttle.check(name, address)
+    await throttle.check(name, address, limits)
     if not password_login_allowed(name):
         raise InvalidInput(PASSWORDS_OFF)
     row = await User.select().where(User.username == name).first().run()
     ok = await passwords.verify_async(row["password_hash"] if row else None, password)
     if not ok or row is None or not row["is_active"]:
-        await throttle.record_failure(name, address)
+        await throttle.record_failure(name, address, limits)
         raise InvalidInput(GENERIC_LOGIN_ERROR)
     await User.update({User.last_login_at: datetime.now(UTC)}).where(User.id == row["id"]).run()
     await throttle.clear(name, address)

@@ -10,22 +10,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import msgspec
+
 from core.errors import Throttled
 from core.tables import LoginFailure
 
-MAX_FAILURES = 5
-WINDOW = timedelta(minutes=15)
 ADDRESS_FACTOR = 4  # one office behind one NAT address: allow a few users' worth of typos
 
 
-def configure(max_failures: int, window_minutes: int) -> None:
-    global MAX_FAILURES, WINDOW
-    MAX_FAILURES = max_failures
-    WINDOW = timedelta(minutes=window_minutes)
+class LoginLimits(msgspec.Struct, frozen=True, kw_only=True):
+    """`login_max_failures` and `login_window_minutes`; the web runtime carries them."""
+
+    max_failures: int = 5
+    window: timedelta = timedelta(minutes=15)
 
 
-async def check(username: str, address: str) -> None:
-    since = datetime.now(UTC) - WINDOW
+async def check(username: str, address: str, limits: LoginLimits) -> None:
+    since = datetime.now(UTC) - limits.window
     by_name = (
         await LoginFailure.count()
         .where(
@@ -40,18 +41,19 @@ async def check(username: str, address: str) -> None:
         .where((LoginFailure.address == address[:64]) & (LoginFailure.at > since))
         .run()
     )
-    if by_name >= MAX_FAILURES or by_address >= MAX_FAILURES * ADDRESS_FACTOR:
-        minutes = int(WINDOW.total_seconds() // 60)
+    most = limits.max_failures
+    if by_name >= most or by_address >= most * ADDRESS_FACTOR:
+        minutes = int(limits.window.total_seconds() // 60)
         raise Throttled(
             f"Too many failed sign-in attempts. Try again in {minutes} minutes.",
-            retry_after=int(WINDOW.total_seconds()),
+            retry_after=int(limits.window.total_seconds()),
         )
 
 
-async def record_failure(username: str, address: str) -> None:
+async def record_failure(username: str, address: str, limits: LoginLimits) -> None:
     await LoginFailure.insert(LoginFailure(username=username, address=address[:64])).run()
     # Old rows are worthless; trimming here keeps the table small without a cron job.
-    await LoginFailure.delete().where(LoginFailure.at < datetime.now(UTC) - 2 * WINDOW).run()
+    await LoginFailure.delete().where(LoginFailure.at < datetime.now(UTC) - 2 * limits.window).run()
 
 
 async def clear(username: str, address: str) -> None:

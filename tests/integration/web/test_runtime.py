@@ -9,6 +9,7 @@ import httpx
 import msgspec
 
 from core.runtime import Runtime
+from core.services.throttle import LoginLimits
 from core.settings import Settings
 from core.tables import Session
 from shoaltest.web import ADMIN_PASSWORD, WebClient
@@ -37,5 +38,20 @@ async def test_a_sign_in_lasts_as_long_as_the_apps_runtime_says(web_app, admin):
             assert (await client.get("/account")).status_code == 200
             row = await Session.select(Session.expires_at).first().run()
             assert row["expires_at"] - datetime.now(UTC) <= timedelta(hours=2)
+    finally:
+        web_app.state.runtime = original
+
+
+async def test_sign_in_throttling_follows_the_apps_runtime(web_app, admin):
+    original = web_app.state.runtime
+    strict = LoginLimits(max_failures=1, window=timedelta(minutes=3))
+    web_app.state.runtime = msgspec.structs.replace(original, login_limits=strict)
+    try:
+        transport = httpx.ASGITransport(app=web_app)  # type: ignore[arg-type]
+        async with WebClient(transport=transport, base_url="http://testserver") as client:
+            assert (await client.login("admin", "wrong password")).status_code == 400
+            refused = await client.login("admin", ADMIN_PASSWORD)
+            assert refused.status_code == 429
+            assert refused.headers["retry-after"] == "180"
     finally:
         web_app.state.runtime = original
