@@ -30,8 +30,9 @@ class Open:
     unacked: int = 0
     closed: bool = False
     credit: threading.Condition = field(default_factory=threading.Condition)
-    # Each request runs in a task of its own and a write on a worker thread: without this,
-    # two keystrokes could reach the shell in the wrong order. Waiters get it first come.
+    # Each request runs in a task of its own and a write or resize on a worker thread: without
+    # this, two keystrokes (or a resize and the `stty size` typed after it) could reach the
+    # shell in the wrong order. Waiters get it first come.
     writing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -101,7 +102,8 @@ class Terminals:
             await asyncio.to_thread(terminal.pty.write, data)
 
     async def resize(self, terminal: Open, cols: int, rows: int) -> None:
-        await asyncio.to_thread(terminal.pty.resize, max(cols, 1), max(rows, 1))
+        async with terminal.writing:
+            await asyncio.to_thread(terminal.pty.resize, max(cols, 1), max(rows, 1))
 
     @staticmethod
     def ack(terminal: Open, size: int) -> None:

@@ -73,3 +73,24 @@ async def test_output_stops_at_the_window_until_acknowledged(engine):
     await until_output(session, len(flood))
     await writer
     await terminals.close(terminal)
+
+
+async def test_a_resize_lands_before_the_keys_typed_after_it(engine, monkeypatch):
+    session = Collecting()
+    terminals, terminal = await opened(engine, session)
+    order = []
+    slow_resize = terminal.pty.resize
+
+    def resize(cols: int, rows: int) -> None:
+        import time
+
+        time.sleep(0.2)  # a Docker API call takes a while
+        slow_resize(cols, rows)
+        order.append("resize")
+
+    monkeypatch.setattr(terminal.pty, "resize", resize)
+    real_write = terminal.pty.write
+    monkeypatch.setattr(terminal.pty, "write", lambda data: (order.append(data), real_write(data)))
+    await asyncio.gather(terminals.resize(terminal, 123, 45), terminals.write(terminal, b"stty"))
+    assert order == ["resize", b"stty"] and terminal.pty.size == (123, 45)
+    await terminals.close(terminal)
