@@ -15,7 +15,14 @@ from saq import CronJob, Queue, Worker
 from saq.queue.postgres import PostgresQueue
 
 from core.db import psycopg_dsn
-from core.jobs import deployments, housekeeping, notifications, preview_images, previews
+from core.jobs import (
+    deployments,
+    housekeeping,
+    notifications,
+    preview_images,
+    previews,
+    schedules,
+)
 
 log = logging.getLogger("shoal.jobs")
 
@@ -33,6 +40,7 @@ FUNCTIONS: list[Any] = [
     notifications.dispatch_notifications,
     notifications.deliver_notification,
     notifications.resume_notifications,
+    schedules.run_schedules,
 ]
 CRON_JOBS = [
     CronJob(housekeeping.purge_sessions, cron="*/10 * * * *"),
@@ -41,6 +49,8 @@ CRON_JOBS = [
     CronJob(deployments.sweep_expired, cron="* * * * *"),
     CronJob(preview_images.check_waiting_images, cron="* * * * *"),
     CronJob(notifications.resume_notifications, cron="* * * * *"),
+    # A nightly run waits for yesterday's deployment to be deleted before making the new one.
+    CronJob(schedules.run_schedules, cron="* * * * *", timeout=600),
 ]
 
 

@@ -12,6 +12,7 @@ from core.tables.pipelines import PipelineVersion
 from core.tables.previews import Preview, PreviewRule, WebhookDelivery
 from core.tables.projects import Project, Secret
 from core.tables.registries import Registry
+from core.tables.schedules import Schedule
 from core.tables.sso import GroupMapping, OidcIdentity, OidcLogin, OidcProvider
 from core.tables.teams import Grant, Membership, Team
 from core.tables.url_access import IngressSession, ShareLink, UrlKeys
@@ -52,6 +53,7 @@ ALL_TABLES = [
     ShareLink,
     IngressSession,
     Checkpoint,
+    Schedule,
 ]
 
 __all__ = [t.__name__ for t in ALL_TABLES] + ["ALL_TABLES"]

@@ -1,0 +1,140 @@
+"""Schedules of a project (issue 20): checked and stored here, run by core.services.schedule_runs.
+Admins manage them; every change is audited."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Any
+
+import msgspec
+
+from core.actor import Actor
+from core.domain import schedules as rules
+from core.domain.tags import compile_pattern
+from core.errors import Forbidden, InvalidInput, NotFound
+from core.services.audit import Target, audited
+from core.tables import Environment, Project, Schedule
+from core.validation import dns_label
+
+
+class ScheduleInput(msgspec.Struct, kw_only=True):
+    kind: str = rules.OFFICE_HOURS
+    time_zone: str = "UTC"
+    days: list[str] = msgspec.field(default_factory=lambda: list(rules.DAY_NAMES[:5]))
+    start_time: str = "08:00"
+    end_time: str = "19:00"
+    cron: str = ""
+    environment_id: int | None = None
+    deployment_name: str = "nightly"
+    tag_patterns: dict[str, str] = {}
+    enabled: bool = True
+
+
+def parse_time(text: str, field: str) -> time:
+    try:
+        return time.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"'{text}' is not a time of day such as 08:00.", field) from None
+
+
+def office_hours_of(row: dict[str, Any]) -> rules.OfficeHours:
+    return rules.office_hours(
+        row["days"],
+        parse_time(row["start_time"], "start_time"),
+        parse_time(row["end_time"], "end_time"),
+        row["time_zone"],
+    )
+
+
+async def _clean(project_id: int, data: ScheduleInput) -> dict[str, Any]:
+    if data.kind not in rules.KINDS:
+        raise InvalidInput("A schedule is office_hours or nightly.", "kind")
+    rules.check_time_zone(data.time_zone)
+    values: dict[str, Any] = {"kind": data.kind, "time_zone": data.time_zone.strip()}
+    values["enabled"] = data.enabled
+    if data.kind == rules.OFFICE_HOURS:
+        hours = rules.office_hours(
+            data.days,
+            parse_time(data.start_time, "start_time"),
+            parse_time(data.end_time, "end_time"),
+            data.time_zone,
+        )
+        values["days"] = sorted(hours.days)
+        values["start_time"] = hours.start.strftime("%H:%M")
+        values["end_time"] = hours.end.strftime("%H:%M")
+        return values
+    values["cron"] = rules.check_cron(data.cron)
+    if (
+        data.environment_id is None
+        or not await Environment.exists().where(Environment.id == data.environment_id).run()
+    ):
+        raise InvalidInput(
+            "Choose the environment the nightly deployment goes to.", "environment_id"
+        )
+    values["environment"] = data.environment_id
+    values["deployment_name"] = dns_label(data.deployment_name, "deployment_name")
+    # An empty pattern means "the service's own pattern".
+    patterns = {k: v.strip() for k, v in data.tag_patterns.items() if v.strip()}
+    for node_id, pattern in patterns.items():
+        compile_pattern(pattern, f"tag_pattern_{node_id}")
+    values["tag_patterns"] = patterns
+    return values
+
+
+def _admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise Forbidden("Only admins can manage schedules.")
+
+
+async def create_schedule(actor: Actor, project_id: int, data: ScheduleInput) -> int:
+    target = Target("schedule", name=data.kind, project_id=project_id)
+    async with audited(actor, "schedule.create", target) as audit:
+        _admin(actor)
+        if not await Project.exists().where(Project.id == project_id).run():
+            raise NotFound("No such project.")
+        values = await _clean(project_id, data)
+        row = await Schedule.insert(Schedule(project=project_id, **values)).returning(Schedule.id)
+        audit.target = Target("schedule", row[0]["id"], data.kind, project_id=project_id)
+        return row[0]["id"]
+
+
+async def update_schedule(actor: Actor, schedule_id: int, data: ScheduleInput) -> None:
+    async with audited(actor, "schedule.update", Target("schedule", schedule_id)) as audit:
+        _admin(actor)
+        old = await schedule_row(schedule_id)
+        audit.target = Target("schedule", schedule_id, old["kind"], project_id=old["project"])
+        values = await _clean(old["project"], data)
+        # A changed schedule starts afresh: its next wake, sleep or run counts from now.
+        values["last_run_at"] = None
+        await Schedule.update(values).where(Schedule.id == schedule_id).run()
+
+
+async def delete_schedule(actor: Actor, schedule_id: int) -> None:
+    async with audited(actor, "schedule.delete", Target("schedule", schedule_id)) as audit:
+        _admin(actor)
+        old = await schedule_row(schedule_id)
+        audit.target = Target("schedule", schedule_id, old["kind"], project_id=old["project"])
+        await Schedule.delete().where(Schedule.id == schedule_id).run()
+
+
+async def schedule_row(schedule_id: int) -> dict[str, Any]:
+    row = (
+        await Schedule.select()
+        .where(Schedule.id == schedule_id)
+        .output(load_json=True)
+        .first()
+        .run()
+    )
+    if row is None:
+        raise NotFound("No such schedule.")
+    return row
+
+
+async def schedules_of_project(project_id: int) -> list[dict[str, Any]]:
+    return (
+        await Schedule.select()
+        .where(Schedule.project == project_id)
+        .order_by(Schedule.id)
+        .output(load_json=True)
+        .run()
+    )

@@ -1,0 +1,134 @@
+"""Nightly schedules with the real database, the real registry and an injected clock (issue 20):
+a due run makes the deployment once even when the job runs twice at the same time, with the
+newest tag matching the schedule's pattern; nothing happens before the cron fires; bad cron
+expressions and time zones are refused naming the field."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from core.errors import InvalidInput
+from core.services import registries, schedule_runs, schedules
+from core.services.schedules import ScheduleInput
+from core.tables import Deployment, Schedule, Service
+from shoaltest.registry import RegistryServer
+
+pytestmark = pytest.mark.docker
+
+BERLIN = "Europe/Berlin"
+
+
+@pytest.fixture
+async def nightly(world, registry: RegistryServer, busybox_image: str) -> int:
+    for tag in ("v1", "v2", "v10", "x99"):
+        registry.push(busybox_image, "sched/web", tag)
+    real = await registries.create_registry(
+        world.admin,
+        registries.RegistryInput(
+            name="real", url=registry.url, username=registry.username, password=registry.password
+        ),
+    )
+    await (
+        Service.update({Service.registry: real.id, Service.image: "sched/web"})
+        .where(Service.name == "web")
+        .run()
+    )
+    schedule_id = await schedules.create_schedule(
+        world.admin,
+        world.project_id,
+        ScheduleInput(
+            kind="nightly",
+            time_zone=BERLIN,
+            cron="0 6 * * 1-5",
+            environment_id=world.env_id,
+            deployment_name="nightly",
+            tag_patterns={"web": "v*"},
+        ),
+    )
+    # Made on Sunday evening, Berlin time.
+    made = datetime(2026, 1, 11, 20, tzinfo=UTC)
+    await Schedule.update({Schedule.created_at: made}).where(Schedule.id == schedule_id).run()
+    return schedule_id
+
+
+async def nightlies(world) -> list[dict]:
+    return await (
+        Deployment.select(Deployment.id, Deployment.tags, Deployment.status)
+        .where(Deployment.project == world.project_id, Deployment.name == "nightly")
+        .output(load_json=True)
+        .run()
+    )
+
+
+async def test_a_due_run_makes_one_deployment_even_when_the_job_runs_twice(world, nightly):
+    before = datetime(2026, 1, 12, 4, 59, tzinfo=UTC)  # Monday 05:59 in Berlin
+    assert (await schedule_runs.run_schedules(before))["created"] == 0
+    assert await nightlies(world) == []
+
+    due = datetime(2026, 1, 12, 5, 0, 30, tzinfo=UTC)  # Monday 06:00:30 in Berlin
+    results = await asyncio.gather(
+        schedule_runs.run_schedules(due), schedule_runs.run_schedules(due)
+    )
+    assert sorted(r["created"] for r in results) == [0, 1]
+    assert (await schedule_runs.run_schedules(due))["created"] == 0
+
+    made = await nightlies(world)
+    assert len(made) == 1
+    assert made[0]["tags"]["web"] == "v10"  # the newest v* tag, not x99
+    row = await schedules.schedule_row(nightly)
+    assert row["last_run_at"] == due
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"cron": "0 25 * * *"}, "cron"),
+        ({"cron": "every night"}, "cron"),
+        ({"time_zone": "Europe/Atlantis"}, "time_zone"),
+        ({"tag_patterns": {"web": "v[*"}}, "tag_pattern_web"),
+        ({"environment_id": None}, "environment_id"),
+        ({"deployment_name": "Not A Label!"}, "deployment_name"),
+        ({"tag_patterns": {"web": ""}}, None),
+    ],
+)
+async def test_bad_nightly_input_is_refused_naming_the_field(world, change, field):
+    data = {
+        "kind": "nightly",
+        "time_zone": BERLIN,
+        "cron": "0 6 * * 1-5",
+        "environment_id": world.env_id,
+        **change,
+    }
+    if field is None:  # an empty pattern means "the service's own pattern": accepted
+        await schedules.create_schedule(world.admin, world.project_id, ScheduleInput(**data))
+        return
+    with pytest.raises(InvalidInput) as refused:
+        await schedules.create_schedule(world.admin, world.project_id, ScheduleInput(**data))
+    assert refused.value.field == field
+    assert await Schedule.count().run() == 0
+
+
+async def test_office_hours_end_before_they_start_is_refused(world):
+    with pytest.raises(InvalidInput) as refused:
+        await schedules.create_schedule(
+            world.admin,
+            world.project_id,
+            ScheduleInput(kind="office_hours", start_time="19:00", end_time="08:00"),
+        )
+    assert refused.value.field == "end"
+
+
+async def test_two_workers_that_read_the_same_row_make_one_run(world, nightly):
+    # Both read the schedule before either claimed it: the compare-and-set on last_run_at
+    # lets one through; the other neither deletes the new deployment nor makes a second one.
+    row = await schedules.schedule_row(nightly)
+    due = datetime(2026, 1, 12, 5, 0, 30, tzinfo=UTC)
+    first = await schedule_runs.run_nightly(dict(row), due)
+    second = await schedule_runs.run_nightly(dict(row), due)
+    assert first is not None and second is None
+    made = await nightlies(world)
+    assert [(d["id"], d["status"]) for d in made] == [(first, made[0]["status"])]
+    assert made[0]["status"] != "deleted"
