@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import msgspec
 
+from core.services.accounts import PasswordLogin
 from core.services.throttle import LoginLimits
 from core.settings import Settings
 
@@ -23,6 +24,8 @@ class Runtime(msgspec.Struct, frozen=True, kw_only=True):
     """How long a browser session lasts without activity (`session_hours`)."""
     login_limits: LoginLimits = LoginLimits()
     """Failed sign-ins allowed per window (`login_max_failures`, `login_window_minutes`)."""
+    password_login: PasswordLogin = PasswordLogin()
+    """Who may sign in with a password (`password_login`, `break_glass_admin`)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -31,5 +34,9 @@ class Runtime(msgspec.Struct, frozen=True, kw_only=True):
             login_limits=LoginLimits(
                 max_failures=settings.login_max_failures,
                 window=timedelta(minutes=settings.login_window_minutes),
+            ),
+            password_login=PasswordLogin(
+                enabled=settings.password_login,
+                break_glass_admin=settings.break_glass_admin.strip().lower(),
             ),
         )

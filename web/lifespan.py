@@ -20,7 +20,6 @@ from core import context, crypto, db, events, hub, ingress
 from core.jobs import make_queue, make_worker
 from core.runtime import Runtime
 from core.services import (
-    accounts,
     deployment_actions,
     registries,
     sso_providers,
@@ -49,7 +48,6 @@ background: list[tuple[str, BackgroundStart]] = [
 def configure_services(settings: Settings) -> None:
     """Module-level knobs of core services, set once from the settings."""
     context.set_settings(settings)
-    accounts.configure_password_login(settings.password_login, settings.break_glass_admin)
     registries.TIMEOUT_S = settings.registry_timeout_s
     if settings.secret_key:
         primary = crypto.key_from_settings(settings.secret_key)

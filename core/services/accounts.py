@@ -143,33 +143,31 @@ async def reset_password(actor: Actor, user_id: int, new_password: str | None = 
 
 GENERIC_LOGIN_ERROR = "Wrong username or password."
 PASSWORDS_OFF = "Password sign-in is turned off here: use your organisation's sign-in above."
-# `password_login` and `break_glass_admin` (settings), set by configure_password_login.
-_password_login = (True, "admin")
 
 
-def configure_password_login(enabled: bool, break_glass_admin: str) -> None:
-    global _password_login
-    _password_login = (enabled, break_glass_admin.strip().lower())
+class PasswordLogin(msgspec.Struct, frozen=True, kw_only=True):
+    """`password_login` and `break_glass_admin` (settings); the web runtime carries them."""
 
+    enabled: bool = True
+    break_glass_admin: str = "admin"  # lower case, stripped
 
-def password_login_state() -> tuple[bool, str]:
-    """(password sign-in on for everyone, the break-glass admin's username)."""
-    return _password_login
-
-
-def password_login_allowed(username: str) -> bool:
-    enabled, break_glass = _password_login
-    return enabled or (bool(break_glass) and username.strip().lower() == break_glass)
+    def allows(self, username: str) -> bool:
+        name = username.strip().lower()
+        return self.enabled or (bool(self.break_glass_admin) and name == self.break_glass_admin)
 
 
 async def authenticate(
-    username: str, password: str, address: str, limits: throttle.LoginLimits
+    username: str,
+    password: str,
+    address: str,
+    limits: throttle.LoginLimits,
+    password_login: PasswordLogin,
 ) -> UserView:
     """The user, or InvalidInput with one generic message; Throttled after repeated failures
-    (`limits`: the web runtime's)."""
+    (`limits` and `password_login`: the web runtime's)."""
     name = username.strip().lower()[:64]
     await throttle.check(name, address, limits)
-    if not password_login_allowed(name):
+    if not password_login.allows(name):
         raise InvalidInput(PASSWORDS_OFF)
     row = await User.select().where(User.username == name).first().run()
     ok = await passwords.verify_async(row["password_hash"] if row else None, password)

@@ -46,7 +46,11 @@ async def login(request: Request, runtime: Runtime) -> Response:
     username, target = data.get("username", ""), safe_next(data.get("next"))
     try:
         user = await accounts.authenticate(
-            username, data.get("password", ""), client_address(request), runtime.login_limits
+            username,
+            data.get("password", ""),
+            client_address(request),
+            runtime.login_limits,
+            runtime.password_login,
         )
     except (InvalidInput, Throttled) as exc:
         status = exc.status_code if isinstance(exc, Throttled) else 400

@@ -10,7 +10,8 @@ from litestar.response import Redirect, Template
 
 from core.actor import Actor
 from core.errors import ShoalError
-from core.services import accounts, sso_groups, sso_providers, teams
+from core.runtime import Runtime
+from core.services import sso_groups, sso_providers, teams
 from core.services.sso_providers import ProviderInput
 from web.guards import requires_admin
 from web.params import IdParam
@@ -36,17 +37,16 @@ def _kept(data: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in data.items() if k not in ("client_secret", "csrf_token")}
 
 
-async def _index(request: Request, **extra: Any) -> Template:
+async def _index(request: Request, runtime: Runtime, **extra: Any) -> Template:
     extra.setdefault(
         "form", {"scopes": "openid profile email", "groups_claim": "groups", "enabled": "on"}
     )
-    passwords_on, break_glass = accounts.password_login_state()
     return page(
         request,
         "sso/index.html",
         providers=await sso_providers.list_providers(),
-        passwords_on=passwords_on,
-        break_glass=break_glass,
+        passwords_on=runtime.password_login.enabled,
+        break_glass=runtime.password_login.break_glass_admin,
         **extra,
     )
 
@@ -68,17 +68,17 @@ async def _detail(request: Request, provider_id: int, **extra: Any) -> Template:
 
 
 @get("/")
-async def index(request: Request) -> Template:
-    return await _index(request)
+async def index(request: Request, runtime: Runtime) -> Template:
+    return await _index(request, runtime)
 
 
 @post("/")
-async def create(request: Request, actor: Actor) -> Template | Redirect:
+async def create(request: Request, actor: Actor, runtime: Runtime) -> Template | Redirect:
     data = await form_data(request)
     try:
         provider = await sso_providers.create_provider(actor, _input(data))
     except ShoalError as exc:
-        return await _index(request, **refused(exc, _kept(data)))
+        return await _index(request, runtime, **refused(exc, _kept(data)))
     return redirect(f"/sso/{provider.id}", f"Sign-in provider '{provider.name}' added.")
 
 

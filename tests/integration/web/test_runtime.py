@@ -9,6 +9,7 @@ import httpx
 import msgspec
 
 from core.runtime import Runtime
+from core.services.accounts import PasswordLogin
 from core.services.throttle import LoginLimits
 from core.settings import Settings
 from core.tables import Session
@@ -17,6 +18,9 @@ from shoaltest.web import ADMIN_PASSWORD, WebClient
 
 def test_the_runtime_is_made_from_the_settings():
     assert Runtime.from_settings(Settings(session_hours=3)).session_lifetime == timedelta(hours=3)
+    made = Runtime.from_settings(Settings(password_login=False, break_glass_admin=" Root "))
+    assert made.password_login == PasswordLogin(enabled=False, break_glass_admin="root")
+    assert made.password_login.allows("ROOT") and not made.password_login.allows("qa")
 
 
 async def test_a_sign_in_lasts_as_long_as_the_apps_runtime_says(web_app, admin):

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
+import msgspec
 import pytest
 from joserfc.jwk import KeySet, RSAKey
 
@@ -211,9 +212,12 @@ async def test_a_provider_that_is_down_gets_a_clear_page_and_passwords_still_wor
     assert (await client.login("admin", ADMIN_PASSWORD)).status_code == 303
 
 
-async def test_password_sign_in_can_be_left_to_the_break_glass_admin(client, admin, db):
+async def test_password_sign_in_can_be_left_to_the_break_glass_admin(client, web_app, admin, db):
     await accounts.create_user(SYSTEM, username="local", password="local-password-1")
-    accounts.configure_password_login(False, "admin")
+    original = web_app.state.runtime
+    web_app.state.runtime = msgspec.structs.replace(
+        original, password_login=accounts.PasswordLogin(enabled=False, break_glass_admin="admin")
+    )
     try:
         refused = await client.login("local", "local-password-1")
         assert refused.status_code == 400
@@ -224,7 +228,7 @@ async def test_password_sign_in_can_be_left_to_the_break_glass_admin(client, adm
             sso_page.text
         )
     finally:
-        accounts.configure_password_login(True, "admin")
+        web_app.state.runtime = original
 
 
 async def test_sign_out_offers_the_providers_end_session(client, oidc_provider, mock_sso):
