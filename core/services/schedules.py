@@ -3,7 +3,7 @@ Admins manage them; every change is audited."""
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import UTC, datetime, time
 from typing import Any
 
 import msgspec
@@ -28,6 +28,53 @@ class ScheduleInput(msgspec.Struct, kw_only=True):
     deployment_name: str = "nightly"
     tag_patterns: dict[str, str] = {}
     enabled: bool = True
+
+
+class ScheduleView(msgspec.Struct, kw_only=True):
+    """`next_at`: the next wake or sleep (office hours) or the next run (nightly)."""
+
+    id: int
+    project_id: int
+    kind: str
+    time_zone: str
+    days: list[str]
+    start_time: str
+    end_time: str
+    cron: str
+    environment_id: int | None
+    deployment_name: str
+    tag_patterns: dict[str, str]
+    enabled: bool
+    last_run_at: datetime | None
+    next_at: datetime | None
+
+
+def next_at(row: dict[str, Any], now: datetime) -> datetime | None:
+    if not row["enabled"]:
+        return None
+    if row["kind"] == rules.OFFICE_HOURS:
+        hours = office_hours_of(row)
+        return min(rules.next_wake(hours, now), rules.next_sleep(hours, now))
+    return rules.next_run(row["cron"], row["time_zone"], max(now, row["last_run_at"] or now))
+
+
+def to_view(row: dict[str, Any], now: datetime | None = None) -> ScheduleView:
+    return ScheduleView(
+        id=row["id"],
+        project_id=row["project"],
+        kind=row["kind"],
+        time_zone=row["time_zone"],
+        days=[rules.DAY_NAMES[d] for d in row["days"]],
+        start_time=row["start_time"],
+        end_time=row["end_time"],
+        cron=row["cron"],
+        environment_id=row["environment"],
+        deployment_name=row["deployment_name"],
+        tag_patterns=row["tag_patterns"],
+        enabled=row["enabled"],
+        last_run_at=row["last_run_at"],
+        next_at=next_at(row, now or datetime.now(UTC)),
+    )
 
 
 def parse_time(text: str, field: str) -> time:

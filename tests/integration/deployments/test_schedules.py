@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 import pytest
 
 from core.errors import InvalidInput
-from core.services import registries, schedule_runs, schedules
+from core.services import accounts, registries, schedule_runs, schedules
 from core.services.schedules import ScheduleInput
 from core.tables import Deployment, Schedule, Service
 from shoaltest.registry import RegistryServer
+from shoaltest.web import api_client
 
 pytestmark = pytest.mark.docker
 
@@ -132,3 +133,30 @@ async def test_two_workers_that_read_the_same_row_make_one_run(world, nightly):
     made = await nightlies(world)
     assert [(d["id"], d["status"]) for d in made] == [(first, made[0]["status"])]
     assert made[0]["status"] != "deleted"
+
+
+async def test_api_keeps_schedules_and_answers_bad_input_with_the_field(web_app, world):
+    admin = await accounts.get_user(world.admin.id or 0)
+    user = await accounts.get_user(world.user.id or 0)
+    base = f"/api/v1/projects/{world.project_id}/schedules"
+    hours = {"kind": "office_hours", "time_zone": BERLIN, "days": ["mon", "fri"]}
+    async with await api_client(web_app, admin) as api:
+        bad = await api.post(base, json={**hours, "time_zone": "Berlin/Nowhere"})
+        assert bad.status_code == 422
+        assert bad.json()["status_code"] == 422 and "Berlin/Nowhere" in bad.json()["detail"]
+        made = await api.post(base, json=hours)
+        assert made.status_code == 201, made.text
+        view = made.json()
+        assert view["days"] == ["mon", "fri"] and view["next_at"] is not None
+        bad_cron = await api.put(
+            f"/api/v1/schedules/{view['id']}",
+            json={"kind": "nightly", "cron": "0 6 * *", "environment_id": world.env_id},
+        )
+        assert bad_cron.status_code == 422
+        assert [v["id"] for v in (await api.get(base)).json()] == [view["id"]]
+    async with await api_client(web_app, user) as api:
+        assert (await api.post(base, json=hours)).status_code == 404  # the project is not visible
+        assert (await api.delete(f"/api/v1/schedules/{view['id']}")).status_code == 403
+    async with await api_client(web_app, admin) as api:
+        assert (await api.delete(f"/api/v1/schedules/{view['id']}")).status_code == 204
+        assert (await api.get(base)).json() == []

@@ -121,6 +121,12 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/api/v1/projects/1/preview-rules", {"anonymous": 401, "admin_token": 400}),
     ("PUT", "/api/v1/preview-rules/1", {"anonymous": 403, "admin_token": 400}),
     ("DELETE", "/api/v1/preview-rules/1", {"anonymous": 403, "admin_token": 404}),
+    # Schedules (issue 20): whoever sees the project lists them; admins change them (the
+    # service refuses others with 403). Nothing with id 1 here.
+    ("GET", "/api/v1/projects/1/schedules", {"anonymous": 401, "user": 404, "admin_token": 404}),
+    ("POST", "/api/v1/projects/1/schedules", {"anonymous": 401, "admin_token": 400}),
+    ("PUT", "/api/v1/schedules/1", {"anonymous": 403, "admin_token": 404}),
+    ("DELETE", "/api/v1/schedules/1", {"anonymous": 403, "admin_token": 404}),
     ("GET", "/api/v1/projects/1/previews", {"anonymous": 401, "user": 404, "admin_token": 404}),
     ("POST", "/api/v1/previews/1/approve", {"anonymous": 401, "user": 404, "admin_token": 404}),
     ("POST", "/api/v1/previews/1/reject", {"anonymous": 401, "user": 404, "admin_token": 404}),
