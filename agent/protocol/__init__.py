@@ -32,8 +32,11 @@ labels differ so that neither side's proof can be reflected back as the other's.
 
 After ``Welcome`` the CP sends ``Sync`` with the node's full desired state; then any request.
 Every request carries an ``id`` chosen by the CP and gets exactly one reply with that ``id``
-(``ok``, ``error``, ``deployments`` or ``metrics_result``). Events carry no ``id`` (except
-``log``/``logs_end`` lines of a ``logs`` request, which carry its id as ``stream_id``).
+(``ok``, ``error``, ``deployments``, ``metrics_result`` or ``exec_result``), except
+``terminal_input``/``_resize``/``_ack``/``_close``, answered only when they fail (see
+agent.protocol.terminals: a reply per keystroke would double the traffic). Events carry no
+``id`` (except ``log``/``logs_end`` lines of a ``logs`` request, which carry its id as
+``stream_id``, and terminal output, which carries the terminal's key).
 Requests are idempotent by deployment id: a resend after a reconnect does no harm. Secrets and
 registry credentials travel only inside ``deploy``/``sync``/``plugins`` and are kept only in the
 agent's memory while it needs them.
