@@ -185,3 +185,28 @@ async def schedules_of_project(project_id: int) -> list[dict[str, Any]]:
         .output(load_json=True)
         .run()
     )
+
+
+async def next_for_deployment(
+    project_id: int, environment_id: int, name: str, state: str, now: datetime | None = None
+) -> tuple[str, datetime] | None:
+    """What a schedule does next to this deployment, and when: ("wakes", t) for a sleeping one
+    under office hours, ("sleeps", t) for a running one, ("is replaced", t) by a nightly run
+    of its name; the earliest of them, or None."""
+    now = now or datetime.now(UTC)
+    found: list[tuple[datetime, str]] = []
+    for row in await schedules_of_project(project_id):
+        if not row["enabled"]:
+            continue
+        if row["kind"] == rules.OFFICE_HOURS and state in ("sleeping", "running"):
+            hours = office_hours_of(row)
+            if state == "sleeping":
+                found.append((rules.next_wake(hours, now), "wakes"))
+            else:
+                found.append((rules.next_sleep(hours, now), "sleeps"))
+        elif row["environment"] == environment_id and row["deployment_name"] == name:
+            found.append((next_at(row, now) or now, "is replaced"))
+    if not found:
+        return None
+    when, what = min(found)
+    return what, when

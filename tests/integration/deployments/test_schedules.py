@@ -160,3 +160,20 @@ async def test_api_keeps_schedules_and_answers_bad_input_with_the_field(web_app,
     async with await api_client(web_app, admin) as api:
         assert (await api.delete(f"/api/v1/schedules/{view['id']}")).status_code == 204
         assert (await api.get(base)).json() == []
+
+
+async def test_the_deployment_page_says_when_the_nightly_run_replaces_it(
+    web_app, world, client, nightly
+):
+    due = datetime(2026, 1, 12, 5, 0, 30, tzinfo=UTC)
+    made = await schedule_runs.run_nightly(await schedules.schedule_row(nightly), due)
+    assert made is not None
+    # The next run after the real now (the schedule's last run is in the past).
+    what = await schedules.next_for_deployment(world.project_id, world.env_id, "nightly", "pending")
+    assert what is not None and what[0] == "is replaced"
+    assert (await client.login("admin", "admin-password-1")).status_code == 303
+    page = await client.get(f"/deployments/{made}")
+    assert page.status_code == 200
+    assert 'id="scheduled"' in page.text and "is replaced" in page.text
+    other = await schedules.next_for_deployment(world.project_id, world.env_id, "pr-1", "pending")
+    assert other is None
