@@ -87,7 +87,9 @@ def office_hours(days: Iterable[int | str], start: time, end: time, time_zone: s
     """Validated office hours; the day must start before it ends (no overnight spans)."""
     check_time_zone(time_zone)
     if start >= end:
-        raise InvalidInput("The day must start before it ends (for example 08:00 to 19:00).", "end")
+        raise InvalidInput(
+            "The day must start before it ends (for example 08:00 to 19:00).", "end_time"
+        )
     return OfficeHours(days=check_days(days), start=start, end=end, time_zone=time_zone.strip())
 
 

@@ -119,7 +119,7 @@ async def test_office_hours_end_before_they_start_is_refused(world):
             world.project_id,
             ScheduleInput(kind="office_hours", start_time="19:00", end_time="08:00"),
         )
-    assert refused.value.field == "end"
+    assert refused.value.field == "end_time"
 
 
 async def test_two_workers_that_read_the_same_row_make_one_run(world, nightly):
@@ -177,3 +177,37 @@ async def test_the_deployment_page_says_when_the_nightly_run_replaces_it(
     assert 'id="scheduled"' in page.text and "is replaced" in page.text
     other = await schedules.next_for_deployment(world.project_id, world.env_id, "pr-1", "pending")
     assert other is None
+
+
+async def test_the_schedules_page_keeps_input_on_an_error_and_adds_and_deletes(
+    web_app, world, client
+):
+    base = f"/projects/{world.project_id}/schedules"
+    assert (await client.login("admin", "admin-password-1")).status_code == 303
+    assert (await client.get(base)).status_code == 200
+    bad = await client.form(
+        base + "/",
+        {
+            "kind": "nightly",
+            "time_zone": "Europe/Berlin",
+            "cron": "0 6 * *",
+            "environment_id": str(world.env_id),
+            "deployment_name": "nightly",
+            "tag_patterns": "web=v*",
+        },
+    )
+    assert bad.status_code == 422
+    assert 'id="e-cron"' in bad.text and 'value="0 6 * *"' in bad.text and "web=v*" in bad.text
+    made = await client.form(
+        base + "/",
+        {"kind": "office_hours", "time_zone": "Europe/Berlin", "days": "mon fri",
+         "start_time": "08:00", "end_time": "19:00"},
+    )  # fmt: skip
+    assert made.status_code == 303
+    listed = await client.get(base)
+    assert "Office hours" in listed.text and "mon, fri 08:00\u201319:00" in listed.text
+    (row,) = await schedules.schedules_of_project(world.project_id)
+    assert (await client.form(f"{base}/{row['id']}/delete", {})).status_code == 303
+    assert await schedules.schedules_of_project(world.project_id) == []
+    await client.login("quinn", "quinn-password-1")
+    assert (await client.get(base)).status_code == 404

@@ -112,7 +112,7 @@ def test_office_hours_starting_in_a_gap_wake_when_it_ends():
         (lambda: rules.check_time_zone("../etc/passwd"), "time_zone"),
         (lambda: rules.check_time_zone(""), "time_zone"),
         (lambda: rules.next_run("0 6 * * *", "Mars/Olympus", utc(2026, 1, 1)), "time_zone"),
-        (lambda: rules.office_hours(["mon"], time(19), time(8), "UTC"), "end"),
+        (lambda: rules.office_hours(["mon"], time(19), time(8), "UTC"), "end_time"),
         (lambda: rules.office_hours(["someday"], time(8), time(9), "UTC"), "days"),
         (lambda: rules.office_hours([], time(8), time(9), "UTC"), "days"),
     ],
