@@ -185,6 +185,8 @@ async def test_the_schedules_page_keeps_input_on_an_error_and_adds_and_deletes(
     base = f"/projects/{world.project_id}/schedules"
     assert (await client.login("admin", "admin-password-1")).status_code == 303
     assert (await client.get(base)).status_code == 200
+    project_page = await client.get(f"/projects/{world.project_id}")
+    assert f'href="{base}"' in project_page.text
     bad = await client.form(
         base + "/",
         {
