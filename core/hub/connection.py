@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import asyncio.sslproto
+import contextlib
 import itertools
 import logging
 import ssl
@@ -29,6 +30,9 @@ from core.hub.session import AgentRequestFailed, Session
 from core.hub.sink import Sink
 
 log = logging.getLogger("shoal.hub")
+
+STOP_WAIT_S = 10
+"""How long stopping a node's connection may take before it is left behind (logged)."""
 
 
 @dataclass(kw_only=True)
@@ -99,15 +103,24 @@ class NodeConnection:
         self.task = asyncio.create_task(self.run(), name=f"hub-node-{self.node_id}")
 
     async def stop(self) -> None:
+        """Close the session and end the loop, bounded: a peer that never answers the close
+        or a task stuck in a blocked write must not hold up a shutdown or a node's removal."""
         self.stopping = True
         if self.session is not None:
-            await self.session.close(1001, "node disabled, removed or revoked")
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    self.session.close(1001, "node disabled, removed or revoked"), STOP_WAIT_S
+                )
         if self.task is not None:
             self.task.cancel()
-            try:
-                await self.task
-            except (asyncio.CancelledError, Exception):
-                pass
+            done, _ = await asyncio.wait({self.task}, timeout=STOP_WAIT_S)
+            for finished in done:  # its end was expected; retrieve it so asyncio stays quiet
+                if not finished.cancelled():
+                    finished.exception()
+            if not done:
+                log.warning(
+                    "hub: node %s's connection did not stop in %s s", self.node_id, STOP_WAIT_S
+                )
 
     async def run(self) -> None:
         failures = 0
