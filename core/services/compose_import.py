@@ -72,12 +72,14 @@ async def preview(actor: Actor, project_id: int, text: str | bytes, choices: Cho
     project = await get_project(project_id)
     plan = make_plan(text, choices, await _registries(), project.name)
     names = [n.catalog_name for n in plan.nodes]
-    taken = await Service.select(Service.name).where(Service.name.is_in(names or [""])).run()
-    for row in taken:
+    rows = await Service.select(Service.name).where(Service.name.is_in(names or [""])).run()
+    taken = {row["name"] for row in rows}
+    # in the file's order, so the same file always gets the same answer
+    for name in dict.fromkeys(n for n in names if n in taken):
         plan.problems.append(
-            f"The catalog already has a service named '{row['name']}': choose another name."
+            f"The catalog already has a service named '{name}': choose another name."
         )
-    for name in {n for n in names if names.count(n) > 1}:
+    for name in dict.fromkeys(n for n in names if names.count(n) > 1):
         plan.problems.append(f"Two services would both be named '{name}' in the catalog.")
     for node in plan.nodes:
         # an image that still holds an unfilled variable is already a problem of its own
