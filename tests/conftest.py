@@ -26,6 +26,7 @@ pytest_plugins = [
     "shoaltest.hub",
     "shoaltest.oidc",
     "shoaltest.plugins",
+    "shoaltest.process_state",
     "shoaltest.registry",
     "shoaltest.web",
 ]
