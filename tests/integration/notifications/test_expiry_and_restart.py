@@ -73,10 +73,19 @@ async def test_deliveries_pending_across_a_worker_restart_arrive_once(scene, sta
             )
         assert await lifecycle.move(scene.deployment_id, "running")  # queued, no worker yet
         first = start_worker()
-        await receiver.wait_for(3, timeout_s=30)  # each answered 500: now waiting to retry
+        await receiver.wait_for(3, timeout_s=30)
+
+        async def statuses() -> list[str]:
+            rows = await NotificationDelivery.select(NotificationDelivery.status).run()
+            return [row["status"] for row in rows]
+
+        async def all_retrying() -> bool:
+            return await statuses() == ["retrying"] * 3
+
+        # The receiver has answered 500 before the worker records it: wait for the record.
+        await until(all_retrying, within=10)
         await first.stop()
-        pending = await NotificationDelivery.select(NotificationDelivery.status).run()
-        assert [row["status"] for row in pending] == ["retrying"] * 3
+        assert await statuses() == ["retrying"] * 3
         start_worker()
 
         async def delivered() -> bool:
