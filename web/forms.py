@@ -3,11 +3,14 @@
 POST reads the form, calls one core service, and redirects with a flash message; when the
 service refuses, the same page comes back with the error beside its field, every input as
 typed, and the error's status. Controllers give only what differs: how to call the service,
-where to go after, and how to draw the page again.
+where to go after, and how to draw the page again; and, where a form needs it, which fields are
+never echoed (`keep_except`), which form of the page the input belongs to (`keep_as`), which
+fields are checkbox lists (`with_lists`), and which refusals are not about the input (`raises`).
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -18,10 +21,15 @@ from core.errors import ShoalError
 from web.rendering import form_data, redirect, refused
 
 T = TypeVar("T")
-Form = dict[str, str]
+# Field → text as typed; a field `with_lists` names holds the list of its ticked values.
+Form = dict[str, Any]
+Reader = Callable[[Request], Awaitable[Form]]
 # Draws the page again with the refusal's context (errors, form, status_code) added.
 Redraw = Callable[..., Awaitable[Template]]
 Kept = Callable[[ShoalError, Form], dict[str, Any]]
+# Where to go after a save: a redirect, or (awaitable) a page that shows something once, such
+# as a new token, which must not travel in a redirect's flash cookie.
+Done = Callable[[T], Redirect | Awaitable[Template | Redirect]]
 
 
 def keep_input(exc: ShoalError, data: Form) -> dict[str, Any]:
@@ -34,22 +42,56 @@ def drop_input(exc: ShoalError, data: Form) -> dict[str, Any]:
     return refused(exc)
 
 
+def keep_except(*names: str) -> Kept:
+    """Keep the input but the write-only fields (passwords, secrets): a page never shows one,
+    not even as just typed."""
+    return lambda exc, data: refused(exc, {k: v for k, v in data.items() if k not in names})
+
+
+def keep_as(key: str) -> Kept:
+    """For a page's second form: its input comes back under `key`, so it fills that form and
+    not the main one."""
+    return lambda exc, data: {**refused(exc), key: data}
+
+
+def with_lists(*names: str) -> Reader:
+    """A reader for a form with checkbox groups: each named field is the list of ticked values
+    (a plain read would keep one of them)."""
+
+    async def read(request: Request) -> Form:
+        form = await request.form()
+        data: Form = await form_data(request)
+        for name in names:
+            data[name] = (
+                [v for v in form.getall(name) if isinstance(v, str)] if name in form else []
+            )
+        return data
+
+    return read
+
+
 async def submit(
     request: Request,
     call: Callable[[Form], Awaitable[T]],
     *,
-    done: Callable[[T], Redirect],
+    done: Done[T],
     redraw: Redraw,
     kept: Kept = keep_input,
+    read: Reader = form_data,
+    raises: tuple[type[ShoalError], ...] = (),
 ) -> Template | Redirect:
     """Parse and save inside one try, so a value the parser refuses (InvalidInput) comes back
-    the same way as one the service refuses."""
-    data = await form_data(request)
+    the same way as one the service refuses. A refusal of a class in `raises` (the thing is
+    gone, the access lost) is not about the input: it goes to the error page, not the form."""
+    data = await read(request)
     try:
         result = await call(data)
+    except raises:
+        raise
     except ShoalError as exc:
         return await redraw(**kept(exc, data))
-    return done(result)
+    answer = done(result)
+    return await answer if inspect.isawaitable(answer) else answer
 
 
 async def remove(

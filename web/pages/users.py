@@ -3,17 +3,18 @@ and the teams they are in (the same membership the team page edits, from the use
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from litestar import Request, Router, get, post
 from litestar.response import Redirect, Template
 
 from core.actor import Actor
-from core.errors import ShoalError
 from core.services import accounts, teams
+from web.forms import submit
 from web.guards import requires_admin
 from web.params import IdParam
-from web.rendering import as_int, form_data, page, redirect, refused
+from web.rendering import as_int, page, redirect, refused
 
 
 async def _index(request: Request, **extra: Any) -> Template:
@@ -38,19 +39,19 @@ async def index(request: Request) -> Template:
 
 @post("/")
 async def create(request: Request, actor: Actor) -> Template | Redirect:
-    data = await form_data(request)
-    try:
-        user = await accounts.create_user(
+    return await submit(
+        request,
+        lambda data: accounts.create_user(
             actor,
             username=data.get("username", ""),
             password=data.get("password", ""),
             display_name=data.get("display_name", ""),
             email=data.get("email", ""),
             is_admin=data.get("is_admin") == "on",
-        )
-    except ShoalError as exc:
-        return await _index(request, **refused(exc, data))
-    return redirect(f"/users/{user.id}", f"User '{user.username}' created.")
+        ),
+        done=lambda user: redirect(f"/users/{user.id}", f"User '{user.username}' created."),
+        redraw=partial(_index, request),
+    )
 
 
 @get("/{user_id:int}")
@@ -60,18 +61,18 @@ async def detail(request: Request, user_id: IdParam) -> Template:
 
 @post("/{user_id:int}")
 async def update(request: Request, actor: Actor, user_id: IdParam) -> Template | Redirect:
-    data = await form_data(request)
-    try:
-        await accounts.update_user(
+    return await submit(
+        request,
+        lambda data: accounts.update_user(
             actor,
             user_id,
             display_name=data.get("display_name", ""),
             is_admin=data.get("is_admin") == "on",
             is_active=data.get("is_active") == "on",
-        )
-    except ShoalError as exc:
-        return await _detail(request, user_id, **refused(exc))
-    return redirect(f"/users/{user_id}", "User saved.")
+        ),
+        done=lambda _: redirect(f"/users/{user_id}", "User saved."),
+        redraw=partial(_detail, request, user_id),
+    )
 
 
 @post("/{user_id:int}/reset-password")
@@ -82,15 +83,19 @@ async def reset_password(request: Request, actor: Actor, user_id: IdParam) -> Te
 
 @post("/{user_id:int}/teams")
 async def join_team(request: Request, actor: Actor, user_id: IdParam) -> Template | Redirect:
-    team_id = as_int((await form_data(request)).get("team_id"), 0) or 0
-    try:
+    async def join(data: dict[str, str]) -> str:
+        team_id = as_int(data.get("team_id"), 0) or 0
         await teams.add_member(actor, team_id, user_id)
-    except ShoalError as exc:
-        return await _detail(
-            request, user_id, **{**refused(exc), "errors": {"team_id": exc.detail}}
-        )
-    team = await teams.get_team(team_id)
-    return redirect(f"/users/{user_id}", f"Added to the team '{team.name}'.")
+        return (await teams.get_team(team_id)).name
+
+    return await submit(
+        request,
+        join,
+        done=lambda team: redirect(f"/users/{user_id}", f"Added to the team '{team}'."),
+        redraw=partial(_detail, request, user_id),
+        # The team picker has one error slot, whatever field the service named.
+        kept=lambda exc, _: {**refused(exc), "errors": {"team_id": exc.detail}},
+    )
 
 
 @post("/{user_id:int}/teams/{team_id:int}/leave")

@@ -110,3 +110,26 @@ async def test_a_refused_delete_shows_why_on_the_environment_page(client, admin)
     assert "still has 1 node(s)" in refused.text
     assert "Delete environment" in refused.text  # the environment's page, not an error page
     assert await Environment.count().run() == 1
+
+
+async def test_a_refused_user_save_keeps_what_was_typed_and_ticked(client, admin):
+    """The form helper: the edit form comes back as sent (name typed, Active unticked), not
+    as stored, beside the reason."""
+    await signed_in(client)
+    sent = {"display_name": "Typed name", "is_admin": "on"}
+    refused = await client.form(f"/users/{admin.id}", sent)
+    assert refused.status_code == 409
+    assert "cannot disable your own account" in refused.text
+    assert 'value="Typed name"' in refused.text
+    assert 'name="is_active" value="on" >' in refused.text  # unticked, as sent
+
+
+async def test_adding_a_user_to_a_team_twice_says_so_beside_the_team_picker(client, admin):
+    await signed_in(client)
+    await client.form("/teams/", {"name": "qa"})
+    team = await Team.select(Team.id).first().run()
+    added = await client.form(f"/users/{admin.id}/teams", {"team_id": str(team["id"])})
+    assert added.status_code == 303
+    again = await client.form(f"/users/{admin.id}/teams", {"team_id": str(team["id"])})
+    assert again.status_code == 409
+    assert '<p class="form-error" role="alert">' in again.text and "already in qa" in again.text
