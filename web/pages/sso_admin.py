@@ -3,19 +3,20 @@ each provider's group → team mappings. The client secret is write-only: never 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from litestar import Request, Router, get, post
 from litestar.response import Redirect, Template
 
 from core.actor import Actor
-from core.errors import ShoalError
 from core.runtime import Runtime
 from core.services import sso_groups, sso_providers, teams
 from core.services.sso_providers import ProviderInput
+from web.forms import keep_as, keep_except, remove, submit
 from web.guards import requires_admin
 from web.params import IdParam
-from web.rendering import as_int, form_data, page, redirect, refused
+from web.rendering import as_int, page, redirect
 
 ADMIN_NAV = ("Single sign-on", "/sso", 45)
 
@@ -31,10 +32,6 @@ def _input(data: dict[str, str]) -> ProviderInput:
         groups_claim=data.get("groups_claim", ""),
         enabled=data.get("enabled") == "on",
     )
-
-
-def _kept(data: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in data.items() if k not in ("client_secret", "csrf_token")}
 
 
 async def _index(request: Request, runtime: Runtime, **extra: Any) -> Template:
@@ -74,12 +71,13 @@ async def index(request: Request, runtime: Runtime) -> Template:
 
 @post("/")
 async def create(request: Request, actor: Actor, runtime: Runtime) -> Template | Redirect:
-    data = await form_data(request)
-    try:
-        provider = await sso_providers.create_provider(actor, _input(data))
-    except ShoalError as exc:
-        return await _index(request, runtime, **refused(exc, _kept(data)))
-    return redirect(f"/sso/{provider.id}", f"Sign-in provider '{provider.name}' added.")
+    return await submit(
+        request,
+        lambda data: sso_providers.create_provider(actor, _input(data)),
+        done=lambda made: redirect(f"/sso/{made.id}", f"Sign-in provider '{made.name}' added."),
+        redraw=partial(_index, request, runtime),
+        kept=keep_except("client_secret"),
+    )
 
 
 @get("/{provider_id:int}")
@@ -89,37 +87,40 @@ async def detail(request: Request, provider_id: IdParam) -> Template:
 
 @post("/{provider_id:int}")
 async def update(request: Request, actor: Actor, provider_id: IdParam) -> Template | Redirect:
-    data = await form_data(request)
-    try:
-        await sso_providers.update_provider(actor, provider_id, _input(data))
-    except ShoalError as exc:
-        return await _detail(request, provider_id, **refused(exc, _kept(data)))
-    return redirect(f"/sso/{provider_id}", "Sign-in provider saved.")
+    return await submit(
+        request,
+        lambda data: sso_providers.update_provider(actor, provider_id, _input(data)),
+        done=lambda _: redirect(f"/sso/{provider_id}", "Sign-in provider saved."),
+        redraw=partial(_detail, request, provider_id),
+        kept=keep_except("client_secret"),
+    )
 
 
 @post("/{provider_id:int}/delete")
 async def delete(request: Request, actor: Actor, provider_id: IdParam) -> Template | Redirect:
-    try:
-        await sso_providers.delete_provider(actor, provider_id)
-    except ShoalError as exc:
-        return await _detail(request, provider_id, **refused(exc))
-    return redirect("/sso", "Sign-in provider removed.")
+    return await remove(
+        sso_providers.delete_provider(actor, provider_id),
+        to="/sso",
+        message="Sign-in provider removed.",
+        redraw=partial(_detail, request, provider_id),
+    )
 
 
 @post("/{provider_id:int}/mappings")
 async def add_mapping(request: Request, actor: Actor, provider_id: IdParam) -> Template | Redirect:
-    data = await form_data(request)
-    try:
-        await sso_groups.add_mapping(
+    return await submit(
+        request,
+        lambda data: sso_groups.add_mapping(
             actor,
             provider_id,
             data.get("group_name", ""),
             team_id=as_int(data.get("team_id")),
             grants_admin=data.get("grants_admin") == "on",
-        )
-    except ShoalError as exc:
-        return await _detail(request, provider_id, **refused(exc), mapping_form=data)
-    return redirect(f"/sso/{provider_id}", "Group mapped.")
+        ),
+        done=lambda _: redirect(f"/sso/{provider_id}", "Group mapped."),
+        redraw=partial(_detail, request, provider_id),
+        kept=keep_as("mapping_form"),
+    )
 
 
 @post("/{provider_id:int}/mappings/{mapping_id:int}/remove")

@@ -134,3 +134,27 @@ async def test_the_account_page_offers_linking(signed_in_admin):
     )
     page = await signed_in_admin.page("/account")
     assert 'action="/auth/oidc/corp/link"' in page.text and "Link with Corp" in page.text
+
+
+async def test_a_refused_provider_edit_keeps_the_input_and_a_refused_delete_says_why(
+    signed_in_admin, monkeypatch
+):
+    """The form helper: an edit the service refuses comes back with what was typed (never
+    the secret); a refused delete is an alert on the provider's own page."""
+    made = await sso_providers.create_provider(
+        SYSTEM, sso_providers.ProviderInput(name="corp", issuer="https://i", client_id="c")
+    )
+    edit = await signed_in_admin.form(f"/sso/{made.id}", {**FORM, "issuer": "ftp://nope"})
+    assert edit.status_code == 422
+    assert 'value="Corp &lt;SSO&gt;"' in edit.text and 'value="ftp://nope"' in edit.text
+    assert "very-secret-value" not in edit.text
+    monkeypatch.setenv("CORP_SECRET", "from-the-env")
+    setting = OidcProviderSetting(
+        name="fixed", issuer="https://i", client_id="c", client_secret_env="CORP_SECRET"
+    )
+    await sso_providers.sync_from_settings([setting])
+    fixed = await sso_providers.provider_by_name("fixed")
+    delete = await signed_in_admin.form(f"/sso/{fixed.id}/delete", {})
+    assert delete.status_code == 409
+    assert 'class="toast toast-error" role="alert"' in delete.text
+    assert "change it there" in delete.text  # the provider's own page, not an error page
