@@ -134,6 +134,11 @@ class Engine(Protocol):
 
     async def usage(self, container_ids: list[str]) -> dict[str, Usage]: ...
 
+    async def net_bytes(self, container_ids: list[str]) -> dict[str, int]:
+        """Bytes sent + received so far by each running container, loopback left out
+        (runtime/traffic.py); containers it cannot read are left out."""
+        ...
+
     # ---- plugin runs
 
     async def run_plugin(

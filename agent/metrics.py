@@ -79,11 +79,17 @@ class Metrics:
             containers = await self.engine.list_own()
             running = [c for c in containers if c.state == "running" and c.deployment_id]
             sampled = await self.engine.usage([c.id for c in running])
+            traffic = await self.engine.net_bytes([c.id for c in running])
         except DockerUnavailable:
             return {}
         totals: dict[int, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
         services: dict[int, dict[str, ServiceUsage]] = defaultdict(dict)
+        net_bytes: dict[int, int] = {}
         for container in running:
+            if container.id in traffic and container.deployment_id is not None:
+                net_bytes[container.deployment_id] = (
+                    net_bytes.get(container.deployment_id, 0) + traffic[container.id]
+                )
             usage = sampled.get(container.id)
             if usage is None or container.deployment_id is None:
                 continue
@@ -102,6 +108,7 @@ class Metrics:
                 memory_mb=round(totals[record.spec.id][2], 1),
                 limits=record.spec.limits,
                 services=services.get(record.spec.id, {}),
+                net_bytes=net_bytes.get(record.spec.id),
             )
             for record in records
         }

@@ -61,6 +61,9 @@ class DeploymentUsage(Struct, kw_only=True):
     # Per service container (pipeline node id). Defaults to empty, so agents that do not send
     # it and control planes that do not read it still understand each other.
     services: dict[str, ServiceUsage] = {}
+    # Bytes its running containers sent + received so far, loopback left out (idle detection);
+    # None when the agent cannot read them. Optional both ways, like `services`.
+    net_bytes: int | None = None
 
 
 class NodeMetrics(Struct, kw_only=True):

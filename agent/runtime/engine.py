@@ -15,6 +15,7 @@ from agent.runtime.containers import OwnContainer
 from agent.runtime.execs import ExecOutput, run_exec
 from agent.runtime.stats import ContainerStats, Usage
 from agent.runtime.terminals import open_pty
+from agent.runtime.traffic import NetCounters
 
 EXIT_LOG_LINES = 5
 
@@ -23,6 +24,7 @@ class DockerEngine(Docker):
     def __init__(self, agent_id: str) -> None:
         super().__init__(agent_id)
         self.stats = ContainerStats(self)
+        self.traffic = NetCounters(self)
 
     def network_name(self, deployment_id: int) -> str:
         return networks.network_name(self.agent_id, deployment_id)
@@ -146,6 +148,9 @@ class DockerEngine(Docker):
 
     async def usage(self, container_ids: list[str]) -> dict[str, Usage]:
         return await asyncio.to_thread(self.stats.sample, container_ids)
+
+    async def net_bytes(self, container_ids: list[str]) -> dict[str, int]:
+        return await asyncio.to_thread(self.traffic.read, container_ids)
 
     async def run_plugin(
         self,

@@ -16,7 +16,7 @@ from core.hub.ownership import Ownership
 from core.hub.plugin_reports import record_plugin_images
 from core.hub.usage_samples import UsageSamples
 from core.notifications import outbox
-from core.services import lifecycle, step_logs, step_outputs
+from core.services import activity, lifecycle, step_logs, step_outputs
 from core.tables import Deployment, Node, NodeSample, PipelineRun, PipelineStep
 
 log = logging.getLogger("shoal.hub")
@@ -101,6 +101,8 @@ async def record_heartbeat(node_id: int, metrics: p.NodeMetrics) -> None:
     )
     if not rows:
         return
+    traffic = {d: u.net_bytes for d, u in metrics.deployments.items() if u.net_bytes is not None}
+    await activity.record_net_bytes(node_id, traffic, now)
     if now - _last_sample.get(node_id, now - SAMPLE_EVERY) >= SAMPLE_EVERY:
         _last_sample[node_id] = now
         sample = NodeSample(

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 import msgspec
 
 from core.errors import Unavailable
-from core.ingress.binary import supports_close_delay
+from core.ingress.binary import supports_close_delay, supports_host_metrics
 from core.ingress.caddy import CaddyAdmin
 from core.ingress.config import IngressOptions
 from core.ingress.hostnames import (
@@ -42,6 +42,7 @@ log = logging.getLogger("shoal.ingress")
 
 __all__ = [
     "IngressStatus",
+    "admin_url",
     "check_hostname",
     "current_options",
     "hostname_problem",
@@ -137,6 +138,8 @@ async def start(
     options = options_from(settings)
     if _process is not None and not supports_close_delay(_process.version):
         options = msgspec.structs.replace(options, stream_close_delay="")
+    if _process is not None and supports_host_metrics(_process.version):
+        options = msgspec.structs.replace(options, host_metrics=True)
     _syncer = IngressSyncer(
         CaddyAdmin(admin_url),
         options,
@@ -145,6 +148,12 @@ async def start(
     )
     await _syncer.start()
     return _syncer
+
+
+def admin_url(settings: Settings) -> str:
+    """The admin API of the Caddy this process syncs (else the configured one, for a worker
+    process): where idle detection reads request counts. "" = no ingress."""
+    return _syncer.admin.admin_url if _syncer is not None else settings.caddy_admin
 
 
 def request_sync() -> None:

@@ -18,6 +18,9 @@ from pathlib import Path
 
 CLOSE_DELAY_SINCE = (2, 7)
 """The first Caddy whose reverse_proxy accepts `stream_close_delay`."""
+HOST_METRICS_SINCE = (2, 11)
+"""The first Caddy checked to count requests per host behind a `map` route
+(`apps.http.metrics.observe_catchall_hosts`, core.ingress.requests)."""
 
 
 def _executable(path: Path) -> str | None:
@@ -56,3 +59,9 @@ def supports_close_delay(version: tuple[int, int, int] | None) -> bool:
     """Unknown versions are given the benefit of the doubt: the syncer drops the setting if
     Caddy refuses it."""
     return version is None or version[:2] >= CLOSE_DELAY_SINCE
+
+
+def supports_host_metrics(version: tuple[int, int, int] | None) -> bool:
+    """Unknown versions are not asked: a Caddy that does not know the setting refuses the
+    whole config."""
+    return version is not None and version[:2] >= HOST_METRICS_SINCE

@@ -21,6 +21,7 @@ import msgspec
 
 from core.ingress import pages
 from core.ingress.guard import UPSTREAM_HEADERS, protected_routes, unavailable_error_route
+from core.ingress.requests import METRICS
 from core.ingress.routes import Route
 from core.ingress.wake import wake_error_route, wake_routes
 
@@ -51,6 +52,8 @@ class IngressOptions(msgspec.Struct, frozen=True, kw_only=True):
     "" for a Caddy that does not know the setting)."""
     control_plane: str = ""
     """host:port where Caddy reaches Shoal to check protected hosts ("" keeps them shut)."""
+    host_metrics: bool = False
+    """Have Caddy count requests per host (a Caddy Shoal runs, 2.11+): idle detection."""
 
 
 def _html(status: int | str, body: str) -> dict:
@@ -151,7 +154,8 @@ def _redirect(hosts: list[str], tls_listen: str) -> dict:
 
 
 def build_owned(routes: list[Route], options: IngressOptions) -> dict:
-    """The parts of a Caddy config Shoal owns: {"servers": {...}, "tls_policies": [...]}."""
+    """The parts of a Caddy config Shoal owns: {"servers": {...}, "tls_policies": [...]}, and
+    "metrics" (`apps.http.metrics`) when it asks Caddy to count requests per host."""
     plain = [r for r in routes if r.tls_mode == "off"]
     secure = [r for r in routes if r.tls_mode != "off"]
     plain_routes = [_host_route("shoal-hosts", plain, options)]
@@ -187,4 +191,7 @@ def build_owned(routes: list[Route], options: IngressOptions) -> dict:
                         "on_demand": True,
                     }
                 )
-    return {"servers": servers, "tls_policies": policies}
+    owned: dict = {"servers": servers, "tls_policies": policies}
+    if options.host_metrics:
+        owned["metrics"] = dict(METRICS)
+    return owned

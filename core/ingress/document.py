@@ -18,16 +18,21 @@ def _is_ours(policy: object) -> bool:
     return isinstance(policy, dict) and str(policy.get("@id", "")).startswith(ID_PREFIX)
 
 
-def owned_part(live: dict | None) -> dict:
-    """What of `live` Shoal owns, in `build_owned`'s shape, to compare with the wanted one."""
+def owned_part(live: dict | None, *, metrics: bool = False) -> dict:
+    """What of `live` Shoal owns, in `build_owned`'s shape, to compare with the wanted one
+    (`metrics`: Shoal sets `apps.http.metrics` too, in a Caddy it runs)."""
     live = live or {}
     apps = live.get("apps") or {}
-    servers = ((apps.get("http") or {}).get("servers")) or {}
+    http = apps.get("http") or {}
+    servers = http.get("servers") or {}
     policies = ((apps.get("tls") or {}).get("automation") or {}).get("policies") or []
-    return {
+    owned = {
         "servers": {name: servers[name] for name in SERVER_NAMES if name in servers},
         "tls_policies": [p for p in policies if _is_ours(p)],
     }
+    if metrics:
+        owned["metrics"] = http.get("metrics")
+    return owned
 
 
 def merge_into(live: dict | None, owned: dict, admin: dict) -> dict:
@@ -43,6 +48,8 @@ def merge_into(live: dict | None, owned: dict, admin: dict) -> dict:
     }
     servers.update(owned["servers"])
     http["servers"] = servers
+    if "metrics" in owned:
+        http["metrics"] = owned["metrics"]
     tls = apps.get("tls") or {}
     automation = tls.get("automation") or {}
     theirs = [p for p in automation.get("policies") or [] if not _is_ours(p)]

@@ -171,7 +171,7 @@ class IngressSyncer:
         else:
             live = await self.admin.get_config()
             with paused_gc():
-                serving = owned_part(live)
+                serving = owned_part(live, metrics="metrics" in owned)
                 unchanged = serving == owned
             if unchanged and (live or {}).get("admin") is not None:
                 self._applied = owned

@@ -18,6 +18,7 @@ from core.db import psycopg_dsn
 from core.jobs import (
     deployments,
     housekeeping,
+    idle,
     notifications,
     preview_images,
     previews,
@@ -41,6 +42,7 @@ FUNCTIONS: list[Any] = [
     notifications.deliver_notification,
     notifications.resume_notifications,
     schedules.run_schedules,
+    idle.sleep_idle,
 ]
 CRON_JOBS = [
     CronJob(housekeeping.purge_sessions, cron="*/10 * * * *"),
@@ -51,6 +53,7 @@ CRON_JOBS = [
     CronJob(notifications.resume_notifications, cron="* * * * *"),
     # A nightly run waits for yesterday's deployment to be deleted before making the new one.
     CronJob(schedules.run_schedules, cron="* * * * *", timeout=600),
+    CronJob(idle.sleep_idle, cron="* * * * *"),
 ]
 
 

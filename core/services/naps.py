@@ -38,10 +38,11 @@ NO_ROOM = (
 )
 
 
-async def sleep(actor: Actor, deployment_id: int) -> DeploymentView:
+async def sleep(actor: Actor, deployment_id: int, reason: str = "") -> DeploymentView:
     """Ask the agent to put a running deployment to sleep (full access); the status follows
-    the agent's report."""
+    the agent's report. `reason` goes into the audit entry ("idle for 30 minutes")."""
     async with audited(actor, "deployment.sleep", Target("deployment", deployment_id)) as audit:
+        audit.detail = reason
         dep = await _for_change(actor, deployment_id, audit)
         if dep.status != status.RUNNING or dep.node_id is None:
             raise Conflict(f"Only a running deployment can sleep; this one is {dep.status}.")

@@ -2,6 +2,7 @@
 
 from piccolo.columns import (
     JSONB,
+    BigInt,
     Float,
     ForeignKey,
     Integer,
@@ -41,6 +42,11 @@ class Deployment(Table, tablename="deployments"):
     updated_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz(null=True, default=None)
     deleted_at = Timestamptz(null=True, default=None)
+    # Idle detection (core.services.idle): the traffic counters last seen and when they last
+    # changed; None until first seen.
+    last_active_at = Timestamptz(null=True, default=None)
+    net_bytes = BigInt(null=True, default=None)
+    ingress_requests = BigInt(null=True, default=None)
 
 
 class PipelineRun(Table, tablename="pipeline_runs"):

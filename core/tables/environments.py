@@ -15,4 +15,6 @@ class Environment(Table, tablename="environments"):
     """Who may open deployment URLs: public | signed-in | password (docs/ingress.md)."""
     terminals = Boolean(default=True)
     """Whether terminals and one-shot commands may run in its services (docs/terminal.md)."""
+    idle_minutes = Integer(null=True, default=None)
+    """Idle deployments sleep after this many minutes; None or 0 = never (docs/sleep.md)."""
     created_at = Timestamptz(default=TimestamptzNow())

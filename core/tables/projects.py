@@ -24,6 +24,8 @@ class Project(Table, tablename="projects"):
     created_at = Timestamptz(default=TimestamptzNow())
     url_access = Varchar(length=16, null=True, default=None)
     """Overrides the environment's URL access policy; None = the environment's."""
+    idle_minutes = Integer(null=True, default=None)
+    """Overrides the environment's idle period; None = the environment's, 0 = never sleep."""
 
 
 class Secret(Table, tablename="secrets"):

@@ -94,6 +94,7 @@ class FakeEngine:
         self.volumes: set[str] = set()
         self.named_volumes: dict[str, int] = {}  # a deployment's volumes: name → deployment id
         self.images: set[str] = set()
+        self.traffic: dict[str, int] = {}  # container id → bytes sent + received
         self.unpullable: set[str] = set()
         self.failing_services: dict[str, str] = {}  # step → Docker's refusal
         self.plugin_behaviour: PluginBehaviour = succeed
@@ -283,6 +284,9 @@ class FakeEngine:
 
     async def usage(self, container_ids: list[str]) -> dict[str, Usage]:
         return {container_id: Usage(1.0, 10.0) for container_id in container_ids}
+
+    async def net_bytes(self, container_ids: list[str]) -> dict[str, int]:
+        return {container_id: self.traffic.get(container_id, 0) for container_id in container_ids}
 
     async def run_plugin(
         self,

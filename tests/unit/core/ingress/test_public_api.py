@@ -7,6 +7,7 @@ from core.settings import Settings
 def test_public_names_are_pinned():
     assert sorted(ingress.__all__) == [
         "IngressStatus",
+        "admin_url",
         "check_hostname",
         "current_options",
         "hostname_problem",
