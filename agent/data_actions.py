@@ -160,5 +160,40 @@ async def _start(
     return ""
 
 
+def wants_prepare(request: DataAction, result: DataResult) -> bool:
+    """A checkpoint or reset whose plugin asked for `prepare_reset` next (docs/plugins.md)."""
+    return request.action in SWAPPING and result.ok and result.outputs.get("prepare") is True
+
+
+async def prepare_reset(parts: Parts, request: DataAction) -> None:
+    """Run by the agent, not asked for by the control plane (the caller holds the lock): a
+    failure only makes the next reset slower, so it is logged, not reported."""
+    follow = DataAction(
+        id=0,
+        deployment_id=request.deployment_id,
+        step=request.step,
+        action="prepare_reset",
+        checkpoint=request.checkpoint,
+    )
+    result = await run_data_action(parts, follow)
+    if isinstance(result, ErrorReply):
+        log.info("deployment %s: no reset to prepare: %s", request.deployment_id, result.message)
+    elif not result.ok:
+        log.warning(
+            "deployment %s: preparing the next reset to %s failed (the next reset copies the"
+            " checkpoint instead): %s",
+            request.deployment_id,
+            request.step,
+            result.error,
+        )
+    else:
+        log.info(
+            "deployment %s: next reset of %s prepared in %.1f s",
+            request.deployment_id,
+            request.step,
+            result.duration_s,
+        )
+
+
 def _refused(request: DataAction, code: Any, message: str) -> ErrorReply:
     return ErrorReply(id=request.id, code=code, message=message)

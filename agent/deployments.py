@@ -14,7 +14,7 @@ from collections.abc import Collection
 from typing import Any
 
 from agent import naps, runs, status
-from agent.data_actions import run_data_action
+from agent.data_actions import prepare_reset, run_data_action, wants_prepare
 from agent.parts import Parts
 from agent.protocol import DataAction, DataResult, DeploymentSpec, DeploymentState, ErrorReply
 from agent.work import Work
@@ -86,12 +86,19 @@ class Deployments:
         return self.state(deployment_id)
 
     async def data_action(self, request: DataAction) -> DataResult | ErrorReply:
-        """Under the deployment's lock, after the work already asked for (data_actions.py)."""
+        """Under the deployment's lock, after the work already asked for (data_actions.py).
+        A result that asks for it has `prepare_reset` run next, after the answer: a later data
+        action, sleep or delete waits for it, a deploy does not cancel it."""
         before = self.work.tasks.get(request.deployment_id)
         if before is not None and not before.done():
             await asyncio.wait([before])
         async with self.work.locks[request.deployment_id]:
-            return await run_data_action(self.parts, request)
+            result = await run_data_action(self.parts, request)
+        if isinstance(result, DataResult) and wants_prepare(request, result):
+            self.work.start(
+                request.deployment_id, "prepare", lambda: prepare_reset(self.parts, request)
+            )
+        return result
 
     def sync(self, specs: list[DeploymentSpec], keep: Collection[int] = ()) -> None:
         """Make the desired set exactly `specs`: deploy what is missing, delete the rest, but

@@ -8,7 +8,9 @@ checkpoint, reset to one, drop one, read the disk use.
 The agent runs the step's plugin with that `action` (and `data: {"checkpoint": name}`) under
 the deployment's lock, with the services that depend on the step stopped meanwhile for a
 checkpoint or a reset, and started again after, whatever the plugin's outcome. Added after
-protocol 2: an older agent answers `unknown_type`.
+protocol 2: an older agent answers `unknown_type`. When a checkpoint's or reset's outputs have
+`"prepare": true`, the agent runs `prepare_reset` itself afterwards, in the background under the
+same lock (a spare copy for the next reset, docs/plugins.md); the control plane never sends it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any, Literal
 
 from msgspec import Struct
 
-DataActionName = Literal["checkpoint", "reset", "drop_checkpoint", "usage"]
+DataActionName = Literal["checkpoint", "reset", "drop_checkpoint", "usage", "prepare_reset"]
 # Actions that copy from the database or replace it: its clients must be gone meanwhile.
 SWAPPING: frozenset[str] = frozenset({"checkpoint", "reset"})
 

@@ -29,11 +29,19 @@ EXIT_INVALID_INPUT = 2
 # A runner that stops a plugin with SIGTERM sees 128 + 15, as from any Unix program.
 EXIT_TERMINATED = 143
 
-Action = Literal["apply", "rollback", "checkpoint", "reset", "drop_checkpoint", "usage"]
+Action = Literal[
+    "apply", "rollback", "checkpoint", "reset", "drop_checkpoint", "usage", "prepare_reset"
+]
 # Data actions act on what a succeeded apply made (a database) while the deployment runs; a
 # plugin declares the ones it offers (``DATA_ACTIONS`` → ``"x-data-actions"`` in its schema)
 # and gets the checkpoint's name in ``data`` (docs/plugins.md, "Data actions").
-DATA_ACTIONS: tuple[Action, ...] = ("checkpoint", "reset", "drop_checkpoint", "usage")
+DATA_ACTIONS: tuple[Action, ...] = (
+    "checkpoint",
+    "reset",
+    "drop_checkpoint",
+    "usage",
+    "prepare_reset",  # optional: the agent runs it after a checkpoint or reset that asks for it
+)
 ACTIONS: tuple[Action, ...] = ("apply", "rollback", *DATA_ACTIONS)
 
 

@@ -1,6 +1,7 @@
-"""postgres-database's data actions (checkpoint, reset, drop_checkpoint, usage) against a real
-PostgreSQL service, with a client holding a connection during the reset, and a data disk too
-small for the copy."""
+"""postgres-database's data actions (checkpoint, prepare_reset, reset, drop_checkpoint, usage)
+against a real PostgreSQL service, with a client holding a connection during the reset, resets
+in a row (each swapping in the spare copy the previous prepare_reset made, and one with no spare
+ready copying the checkpoint), and a data disk too small for the copy."""
 
 from __future__ import annotations
 
@@ -47,6 +48,10 @@ def test_checkpoint_reset_and_the_client_that_held_a_connection(
     saved = step(docker_client, shipped_plugins, pg_network, "checkpoint", "before test")
     assert saved.exit_code == 0, saved.stderr
     assert saved.document["outputs"]["bytes"] > 0
+    assert saved.document["outputs"]["prepare"] is True  # the agent runs prepare_reset next
+    prepared = step(docker_client, shipped_plugins, pg_network, "prepare_reset", "before test")
+    assert prepared.exit_code == 0, prepared.stderr
+    assert prepared.document["outputs"]["bytes"] > 0
     query(docker_client, postgres, "DELETE FROM items WHERE id > 10", DATABASE)
     assert query(docker_client, postgres, "SELECT count(*) FROM items", DATABASE) == "10"
 
@@ -65,9 +70,24 @@ def test_checkpoint_reset_and_the_client_that_held_a_connection(
     reset = step(docker_client, shipped_plugins, pg_network, "reset", "before test")
     assert reset.exit_code == 0, reset.stderr
     assert f"a client of {DATABASE}" in reset.stderr
+    assert "(its spare copy swapped in)" in reset.stderr
+    assert reset.document["outputs"]["prepare"] is True
     assert query(docker_client, postgres, "SELECT count(*) FROM items", DATABASE) == "5000"
     owner = f"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{DATABASE}'"
     assert query(docker_client, postgres, owner) == DATABASE  # the app's user still owns it
+
+    # The spare is renewed: a reset right after a reset still gives the checkpoint's rows.
+    renewed = step(docker_client, shipped_plugins, pg_network, "prepare_reset", "before test")
+    assert renewed.exit_code == 0, renewed.stderr
+    replaced = "SELECT count(*) FROM pg_database WHERE datname LIKE 'ck\\_%\\_old'"
+    assert query(docker_client, postgres, replaced) == "0"  # what the reset replaced is gone
+    for how in ("(its spare copy swapped in)", "(copied)"):  # no prepare_reset before the 2nd
+        query(docker_client, postgres, "DELETE FROM items WHERE id > 20", DATABASE)
+        again = step(docker_client, shipped_plugins, pg_network, "reset", "before test")
+        assert again.exit_code == 0, again.stderr
+        assert how in again.stderr
+        assert query(docker_client, postgres, "SELECT count(*) FROM items", DATABASE) == "5000"
+        assert query(docker_client, postgres, owner) == DATABASE
 
     usage = step(docker_client, shipped_plugins, pg_network, "usage")
     assert usage.exit_code == 0, usage.stderr
@@ -85,7 +105,7 @@ def test_checkpoint_reset_and_the_client_that_held_a_connection(
     dropped = step(docker_client, shipped_plugins, pg_network, "drop_checkpoint", "before test")
     assert dropped.exit_code == 0, dropped.stderr
     after = step(docker_client, shipped_plugins, pg_network, "usage")
-    assert after.document["outputs"]["checkpoint_bytes"] == 0
+    assert after.document["outputs"]["checkpoint_bytes"] == 0  # spare and replaced copy too
 
     step(docker_client, shipped_plugins, pg_network, "checkpoint", "kept")
     removed = step(docker_client, shipped_plugins, pg_network, "rollback")

@@ -61,7 +61,7 @@ def test_every_bad_top_level_field_is_named():
     assert caught.value.fields == {
         "action": (
             "must be one of ['apply', 'rollback', 'checkpoint', 'reset', 'drop_checkpoint', "
-            "'usage'], got 'destroy'"
+            "'usage', 'prepare_reset'], got 'destroy'"
         ),
         "params": "expected object, got list",
         "inputs": "expected object, got str",

@@ -1,8 +1,9 @@
 """Data actions through the real agent (issue 24): a deployment whose postgres-database step is
 seeded with 100,000 rows; a checkpoint, rows deleted, a reset brings them back, with the web
-service that depends on the database stopped during the swap and running again after, and a
-client that held a connection terminated and named in the log. Deleting the deployment drops
-the checkpoints with the database."""
+service that depends on the database stopped during the swap and running again after, a
+client that held a connection terminated and named in the log, and a second reset right after
+the first (the spare copy the agent renewed in between swapped in). Deleting the deployment
+drops the checkpoints with the database."""
 
 from __future__ import annotations
 
@@ -98,9 +99,19 @@ async def test_checkpoint_then_reset_through_the_agent(
         )  # fmt: skip
         assert reset.ok, reset
         assert "a client of app_dep41" in reset.log  # the held connection, ended and named
+        assert "(its spare copy swapped in)" in reset.log  # prepared after the checkpoint
         assert ADMIN_PASSWORD not in reset.log
         assert psql(db, "SELECT count(*) FROM items") == str(ROWS)
         assert containers.get(f"shoal-{agent.agent_id}-41-web").status == "running"
+
+        # A reset right after a reset: the agent renewed the spare in between.
+        psql(db, "DELETE FROM items WHERE id > 10")
+        again = await client.request(
+            p.DataAction, within=240, deployment_id=41, step="appdb", action="reset",
+            checkpoint="before my test",
+        )  # fmt: skip
+        assert again.ok and "(its spare copy swapped in)" in again.log, again
+        assert psql(db, "SELECT count(*) FROM items") == str(ROWS)
 
         usage = await client.request(
             p.DataAction, within=120, deployment_id=41, step="appdb", action="usage"

@@ -1,10 +1,13 @@
-"""Data actions' decisions on the agent: which services stop during a swap, and the requests
-refused before any plugin runs."""
+"""Data actions' decisions on the agent: which services stop during a swap, the requests
+refused before any plugin runs, and when `prepare_reset` follows (queued, never cancelling)."""
 
 from __future__ import annotations
 
+import asyncio
+
 from agent import protocol as p
-from agent.data_actions import dependents, run_data_action
+from agent.data_actions import dependents, run_data_action, wants_prepare
+from agent.work import Work
 
 from .specs import plugin, service, spec
 
@@ -27,3 +30,37 @@ async def test_an_unknown_deployment_or_one_not_running_is_refused(parts):
     asleep = await run_data_action(parts, request)
     assert isinstance(asleep, p.ErrorReply) and asleep.code == "invalid"
     assert asleep.message == "the deployment is sleeping, not running"
+
+
+def test_only_a_checkpoint_or_reset_that_asks_and_succeeded_is_followed_by_prepare_reset():
+    reset = p.DataAction(id=1, deployment_id=5, step="appdb", action="reset", checkpoint="x")
+    usage = p.DataAction(id=2, deployment_id=5, step="appdb", action="usage")
+    asks = p.DataResult(id=1, ok=True, outputs={"prepare": True})
+    assert wants_prepare(reset, asks)
+    assert not wants_prepare(usage, asks)
+    assert not wants_prepare(reset, p.DataResult(id=1, ok=True, outputs={"prepare": "yes"}))
+    assert not wants_prepare(reset, p.DataResult(id=1, ok=False, outputs={"prepare": True}))
+
+
+async def test_a_prepare_in_flight_is_waited_for_and_never_cancels_a_deploy():
+    work, order = Work(), []
+    deploy_may_end = asyncio.Event()
+
+    async def deploy() -> None:
+        order.append("deploy started")
+        await deploy_may_end.wait()
+        order.append("deploy ended")
+
+    async def prepare() -> None:
+        order.append("prepare")
+
+    work.start(5, "deploy", deploy)
+    await asyncio.sleep(0)
+    work.start(5, "prepare", prepare)  # queued behind the deploy, which it must not cancel
+    await asyncio.sleep(0.05)
+    deploy_may_end.set()
+    await asyncio.wait_for(work.tasks[5], 10)
+    assert order == ["deploy started", "deploy ended", "prepare"]
+    work.start(5, "delete", lambda: asyncio.sleep(0, order.append("delete")))
+    await asyncio.wait_for(work.tasks[5], 10)
+    assert order[-1] == "delete"
