@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from core.errors import InvalidInput
+
 MAX_IDLE_MINUTES = 60 * 24 * 365
 """A year: longer is refused as a typo (a deployment's auto-cleanup comes long before)."""
 
@@ -26,6 +28,23 @@ def idle_since(last_active_at: datetime | None, status_since: datetime) -> datet
 
 def is_idle(now: datetime, since: datetime, minutes: int) -> bool:
     return minutes > 0 and now - since >= timedelta(minutes=minutes)
+
+
+def parse_minutes(text: str | None) -> int | None:
+    """A form's idle period: empty = None (not set); anything but a whole number is refused."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise InvalidInput("Enter a whole number of minutes.", "idle_minutes") from None
+
+
+def check_minutes(value: int | None) -> int | None:
+    problem = idle_problem(value)
+    if problem is not None:
+        raise InvalidInput(problem, "idle_minutes")
+    return value
 
 
 def idle_problem(value: int | None) -> str | None:

@@ -11,6 +11,7 @@ import msgspec
 
 from core import ingress, validation
 from core.actor import Actor
+from core.domain import idle
 from core.domain.url_access import POLICIES
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.fields import Between, MaxLen, Text
@@ -34,6 +35,8 @@ class EnvironmentView(msgspec.Struct):
     created_at: datetime
     url_access: str = "public"
     terminals: bool = True
+    idle_minutes: int | None = None
+    """Running deployments idle this long go to sleep; None or 0 = never (docs/sleep.md)."""
 
 
 class EnvironmentInput(msgspec.Struct, kw_only=True):
@@ -44,6 +47,8 @@ class EnvironmentInput(msgspec.Struct, kw_only=True):
     tls_mode: Text = "off"  # off | internal | acme
     url_access: Text = "public"  # public | signed-in | password (who may open deployment URLs)
     terminals: bool = True  # terminals and one-shot commands in its services
+    idle_minutes: Annotated[int, Between(0, idle.MAX_IDLE_MINUTES)] | None = None
+    """Minutes without traffic after which a running deployment sleeps; None or 0 = never."""
 
 
 def check_base_domain(value: str) -> str:
@@ -72,6 +77,7 @@ def _clean(data: EnvironmentInput) -> dict:
         "tls_mode": validation.one_of(data.tls_mode, TLS_MODES, "tls_mode"),
         "url_access": validation.one_of(data.url_access, POLICIES, "url_access"),
         "terminals": bool(data.terminals),
+        "idle_minutes": idle.check_minutes(data.idle_minutes),
     }
 
 

@@ -10,6 +10,7 @@ import msgspec
 
 from core import ingress, validation
 from core.actor import Actor
+from core.domain import idle
 from core.domain.url_access import POLICIES
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.fields import Between, MaxLen, Text
@@ -33,6 +34,8 @@ class ProjectView(msgspec.Struct):
     created_at: datetime
     url_access: str | None = None
     """Overrides the environment's URL access policy; None = the environment's."""
+    idle_minutes: int | None = None
+    """Overrides the environment's idle period; None = the environment's, 0 = never sleep."""
 
 
 class ProjectInput(msgspec.Struct, kw_only=True):
@@ -42,6 +45,9 @@ class ProjectInput(msgspec.Struct, kw_only=True):
     memory_mb: Annotated[int, Between(16, MAX_MEMORY_MB)] = 2048
     cleanup_hours: Annotated[int, Between(1, MAX_CLEANUP_HOURS)] | None = None
     url_access: Text | None = None  # public | signed-in | password; None = the environment's
+    idle_minutes: Annotated[int, Between(0, idle.MAX_IDLE_MINUTES)] | None = None
+    """Minutes without traffic after which a running deployment sleeps; None = the
+    environment's period, 0 = never."""
 
 
 def check_limits(cpu: float, memory_mb: int, cleanup_hours: int | None) -> None:
@@ -65,6 +71,7 @@ def _clean(data: ProjectInput) -> dict:
         "cpu": float(data.cpu),
         "memory_mb": int(data.memory_mb),
         "cleanup_hours": data.cleanup_hours,
+        "idle_minutes": idle.check_minutes(data.idle_minutes),
         "url_access": validation.one_of(data.url_access, POLICIES, "url_access")
         if data.url_access
         else None,

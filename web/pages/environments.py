@@ -10,6 +10,7 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 
 from core.actor import Actor
+from core.domain.idle import parse_minutes
 from core.services import access, environments, teams
 from web.forms import drop_input, remove, submit
 from web.guards import requires_login
@@ -32,6 +33,7 @@ def environment_input(data: dict[str, str]) -> environments.EnvironmentInput:
         url_access=data.get("url_access", "public"),
         # An unticked box sends nothing: only a form that showed the box can turn it off.
         terminals=data.get("terminals") == "on" if data.get("terminals_shown") else True,
+        idle_minutes=parse_minutes(data.get("idle_minutes")),
     )
 
 

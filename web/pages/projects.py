@@ -10,6 +10,7 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 
 from core.actor import Actor
+from core.domain.idle import parse_minutes
 from core.services import access, deployment_inputs, project_defaults, projects, teams
 from web.forms import drop_input, remove, submit
 from web.guards import requires_login
@@ -25,6 +26,7 @@ def project_input(data: dict[str, str]) -> projects.ProjectInput:
         memory_mb=as_int(data.get("memory_mb"), 0) or 0,
         cleanup_hours=as_int(data.get("cleanup_hours")),
         url_access=data.get("url_access") or None,
+        idle_minutes=parse_minutes(data.get("idle_minutes")),
     )
 
 

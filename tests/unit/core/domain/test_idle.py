@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.domain import idle
+from core.errors import InvalidInput
 
 T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
@@ -43,3 +44,13 @@ def test_a_submitted_period_is_checked():
     assert idle.idle_problem(None) is None and idle.idle_problem(0) is None
     assert "negative" in (idle.idle_problem(-1) or "")
     assert "at most" in (idle.idle_problem(idle.MAX_IDLE_MINUTES + 1) or "")
+
+
+def test_a_form_value_is_a_whole_number_or_empty():
+    assert idle.parse_minutes("") is None and idle.parse_minutes(None) is None
+    assert idle.parse_minutes(" 30 ") == 30
+    with pytest.raises(InvalidInput, match="whole number") as refused:
+        idle.parse_minutes("1.5")
+    assert refused.value.field == "idle_minutes"
+    with pytest.raises(InvalidInput, match="negative"):
+        idle.check_minutes(-1)
