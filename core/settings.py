@@ -61,6 +61,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """Connections in each of the two pools (asyncpg for the ORM, psycopg for the SAQ queue)."""
     worker_concurrency: int = 10
     """Background jobs a SAQ worker runs at once."""
+    dataset_max_mb: int = 4096
+    """Largest dataset (a PostgreSQL dump) an upload or a URL fetch may bring, in MB."""
     caddy_admin: str = ""
     """Caddy's admin API URL for an operator-run Caddy; empty = `up` starts its own if installed."""
     ingress_bind: str = "127.0.0.1:8880"

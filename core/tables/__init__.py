@@ -3,7 +3,7 @@
 from core.tables.accounts import ApiToken, LoginFailure, Session, User
 from core.tables.audit import AuditEvent
 from core.tables.catalog import Plugin, Service
-from core.tables.data import Checkpoint
+from core.tables.data import Checkpoint, Dataset
 from core.tables.deployments import Deployment, PipelineRun, PipelineStep, ServiceSample
 from core.tables.environments import Environment
 from core.tables.nodes import Node, NodeSample
@@ -53,6 +53,7 @@ ALL_TABLES = [
     ShareLink,
     IngressSession,
     Checkpoint,
+    Dataset,
     Schedule,
 ]
 

@@ -130,6 +130,15 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/projects/1/schedules", {"anonymous": 302, "user": 404, "admin": 404}),
     ("POST", "/projects/1/schedules", {"anonymous": 302, "user": 404}),
     ("POST", "/projects/1/schedules/1/delete", {"anonymous": 302, "user": 404, "admin": 404}),
+    # Datasets (issue 24): whoever sees the project lists them; admins add and delete (the
+    # service refuses others with 403; web/test_datasets.py). No project 1 here.
+    ("GET", "/api/v1/projects/1/datasets", {"anonymous": 401, "user": 404, "admin_token": 404}),
+    ("PUT", "/api/v1/projects/1/datasets/seed", {"anonymous": 403, "admin_token": 404}),
+    ("POST", "/api/v1/projects/1/datasets/fetch", {"anonymous": 401, "admin_token": 400}),
+    ("DELETE", "/api/v1/projects/1/datasets/seed", {"anonymous": 403, "admin_token": 404}),
+    ("GET", "/projects/1/datasets", {"anonymous": 302, "user": 404, "admin": 404}),
+    ("POST", "/projects/1/datasets/fetch", {"anonymous": 302, "user": 404, "admin": 404}),
+    ("POST", "/projects/1/datasets/seed/delete", {"anonymous": 302, "user": 404, "admin": 404}),
     ("GET", "/api/v1/projects/1/previews", {"anonymous": 401, "user": 404, "admin_token": 404}),
     ("POST", "/api/v1/previews/1/approve", {"anonymous": 401, "user": 404, "admin_token": 404}),
     ("POST", "/api/v1/previews/1/reject", {"anonymous": 401, "user": 404, "admin_token": 404}),
