@@ -95,14 +95,15 @@ async def submit(
 
 
 async def remove(
-    call: Awaitable[Any], *, to: str, message: str, redraw: Redraw
+    call: Awaitable[Any], *, to: str, redraw: Redraw, message: str = ""
 ) -> Template | Redirect:
     """Delete (the page asks to confirm first, `data-confirm`): a refusal, e.g. an environment
     that still has nodes, shows as an alert on the thing's own page, not an error page and not
-    inside its edit form (which may be folded away)."""
+    inside its edit form (which may be folded away). Without a `message`, the service's answer
+    says what was done (a plugin still in use is retired, not deleted)."""
     try:
-        await call
+        answer = await call
     except ShoalError as exc:
         notice = {"level": "error", "message": exc.detail}
         return await redraw(flash=notice, status_code=exc.status_code)
-    return redirect(to, message)
+    return redirect(to, message or str(answer))

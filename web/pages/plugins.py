@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from litestar import Request, Router, get, post
 from litestar.response import Redirect, Template
 
 from core.actor import Actor
-from core.errors import InvalidInput, ShoalError
+from core.errors import InvalidInput
 from core.services import plugin_images, plugins, registries
 from core.services.plugins import PluginInput
+from web.forms import remove, submit
 from web.guards import requires_admin
 from web.params import IdParam
-from web.rendering import as_float, as_int, form_data, page, redirect, refused
+from web.rendering import as_float, as_int, page, redirect
 
 ADMIN_NAV = ("Plugins", "/plugins", 32)
 
@@ -75,15 +77,17 @@ async def new(request: Request) -> Template:
 
 
 async def _save(request: Request, actor: Actor, plugin_id: int | None) -> Template | Redirect:
-    data = await form_data(request)
-    try:
+    async def save(data: dict[str, str]) -> plugins.PluginView:
         if plugin_id is None:
-            saved = await plugins.create_plugin(actor, plugin_input(data))
-        else:
-            saved = await plugins.update_plugin(actor, plugin_id, plugin_input(data))
-    except ShoalError as exc:
-        return await _form_page(request, plugin_id, **refused(exc, data))
-    return redirect(f"/plugins/{saved.id}", f"Plugin '{saved.name}' saved.")
+            return await plugins.create_plugin(actor, plugin_input(data))
+        return await plugins.update_plugin(actor, plugin_id, plugin_input(data))
+
+    return await submit(
+        request,
+        save,
+        done=lambda saved: redirect(f"/plugins/{saved.id}", f"Plugin '{saved.name}' saved."),
+        redraw=partial(_form_page, request, plugin_id),
+    )
 
 
 @post("/")
@@ -103,11 +107,11 @@ async def update(request: Request, actor: Actor, plugin_id: IdParam) -> Template
 
 @post("/{plugin_id:int}/delete")
 async def delete(request: Request, actor: Actor, plugin_id: IdParam) -> Template | Redirect:
-    try:
-        done = await plugins.delete_plugin(actor, plugin_id)
-    except ShoalError as exc:
-        return await _form_page(request, plugin_id, **refused(exc))
-    return redirect("/plugins", done)
+    return await remove(
+        plugins.delete_plugin(actor, plugin_id),
+        to="/plugins",
+        redraw=partial(_form_page, request, plugin_id),
+    )
 
 
 router = Router(

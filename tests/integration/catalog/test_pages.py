@@ -7,6 +7,8 @@ import pytest
 from core.actor import Actor
 from core.services import accounts, registries
 from core.services.projects import ProjectInput, create_project
+from core.tables import PipelineVersion, Project
+from shoaltest.db import insert_row
 from shoaltest.web import ADMIN_PASSWORD
 
 pytestmark = pytest.mark.docker
@@ -177,6 +179,27 @@ async def test_plugin_form_reports_bad_json(signed_in, registry):
         },
     )
     assert answer.status_code == 422 and "Not valid JSON (line 1" in answer.text
+
+
+async def test_plugin_edit_keeps_input_and_a_refused_delete_says_why(signed_in, registry):
+    """The form helper on the plugin page: a refused save keeps what was typed; a delete
+    refused because a current pipeline uses the plugin is an alert on the plugin's page."""
+    registry_id = await add_registry(signed_in, registry)
+    fields = {"name": "seed", "registry_id": str(registry_id), "image": "a", "tag": "1"}
+    fields |= {"timeout_s": "300", "cpu": "0.5", "memory_mb": "64"}
+    made = await signed_in.form("/plugins/", fields)
+    assert made.status_code == 303, made.text
+    url = made.headers["location"]
+    plugin_id = int(url.rsplit("/", 1)[1])
+    edit = await signed_in.form(url, {**fields, "description": "typed", "memory_mb": "-1"})
+    assert edit.status_code == 422 and ">typed</textarea>" in edit.text
+    project_id = await insert_row(Project(name="shop"))
+    graph = {"nodes": [{"id": "n1", "kind": "plugin", "config": {"plugin_id": plugin_id}}]}
+    await insert_row(PipelineVersion(project=project_id, version=1, graph={**graph, "edges": []}))
+    refused = await signed_in.form(f"{url}/delete", {})
+    assert refused.status_code == 409 and "still used by" in refused.text
+    assert 'class="toast toast-error" role="alert"' in refused.text
+    assert f'action="/plugins/{plugin_id}"' in refused.text  # the plugin's own page
 
 
 async def test_secrets_panel(signed_in, admin):
