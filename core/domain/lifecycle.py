@@ -42,7 +42,7 @@ class Effect(enum.StrEnum):
     NOTIFY_READY = "notify_ready"  # people and systems hear about it (notifications)
     NOTIFY_FAILED = "notify_failed"
     NOTIFY_DELETED = "notify_deleted"
-    NOTIFY_SLEPT = "notify_slept"  # live event only (core.services.lifecycle)
+    NOTIFY_SLEPT = "notify_slept"  # once per sleep or wake, not once per run
     NOTIFY_WOKE = "notify_woke"
 
 

@@ -22,11 +22,13 @@ class Kind:
     about_nodes: bool = False  # node events go to admins' channels only
 
 
-# The one place an event kind is declared. Sleep/wake will add "slept" and "woke" here.
+# The one place an event kind is declared.
 KINDS: dict[str, Kind] = {
     "ready": Kind("is ready"),
     "failed": Kind("failed"),
     "deleted": Kind("was deleted"),
+    "slept": Kind("went to sleep"),
+    "woke": Kind("woke up"),
     "expiring": Kind("expires soon"),
     "node_offline": Kind("went offline", about_nodes=True),
     "node_online": Kind("is back online", about_nodes=True),

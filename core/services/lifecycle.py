@@ -119,8 +119,12 @@ async def _trigger(
             # for pages that follow it.
             await outbox.record_deployment(kind, deployment_id)
             await events.publish(NOTIFICATIONS, kind=kind, deployment_id=deployment_id)
-    for effect, kind in _LIVE_ONLY.items():
-        if effect in effects:  # no outbox kind for these yet (issue 19's channels own it)
+    for effect, kind in _NAPS.items():
+        if effect in effects:
+            # Each of these moves is one compare-and-set, so its time keys it: one event per
+            # sleep or wake (a run may sleep and wake many times; `ready` is once per run).
+            key = f"{kind}:{deployment_id}:{_now().isoformat()}"
+            await outbox.record(kind, key, deployment_id=deployment_id)
             await events.publish(NOTIFICATIONS, kind=kind, deployment_id=deployment_id)
     if Effect.INGRESS in effects:
         _request_ingress_sync()
@@ -133,7 +137,7 @@ _NOTIFY = {
     Effect.NOTIFY_FAILED: "failed",
     Effect.NOTIFY_DELETED: "deleted",
 }
-_LIVE_ONLY = {Effect.NOTIFY_SLEPT: "slept", Effect.NOTIFY_WOKE: "woke"}
+_NAPS = {Effect.NOTIFY_SLEPT: "slept", Effect.NOTIFY_WOKE: "woke"}
 
 
 async def _finish_run(deployment_id: int, outcome: str, error: str) -> None:

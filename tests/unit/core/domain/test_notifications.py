@@ -77,7 +77,14 @@ def test_the_signature_is_hmac_sha256_of_timestamp_dot_body():
 
 def test_every_kind_has_a_title_and_subscribable_leaves_out_the_test():
     assert "test" not in n.SUBSCRIBABLE
-    assert {"ready", "failed", "deleted", "expiring", "node_offline", "node_online"} <= set(
-        n.SUBSCRIBABLE
-    )
+    assert {
+        "ready",
+        "failed",
+        "deleted",
+        "slept",
+        "woke",
+        "expiring",
+        "node_offline",
+        "node_online",
+    } <= set(n.SUBSCRIBABLE)
     assert all(kind.title for kind in n.KINDS.values())
