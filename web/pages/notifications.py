@@ -6,6 +6,7 @@ URLs, signing secrets and SMTP passwords are write-only: the form never shows th
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from litestar import Request, Router, get, post
@@ -14,32 +15,29 @@ from litestar.response import Redirect, Template
 from core import context
 from core.actor import Actor
 from core.domain.notifications import CHANNEL_KINDS, KINDS, SUBSCRIBABLE
-from core.errors import ShoalError
 from core.notifications import channels, deliveries
 from core.notifications.channels import ChannelInput
+from web import forms
 from web.guards import requires_admin
 from web.params import IdParam
-from web.rendering import as_int, page, redirect, refused
+from web.rendering import as_int, page, redirect
 
 ADMIN_NAV = ("Notifications", "/notifications", 42)
 SECRET_FIELDS = ("secret", "password")  # never echoed, not even just typed
 
 
-async def read_form(request: Request) -> tuple[ChannelInput, dict[str, Any]]:
-    """(input, what to re-render): the events are a checkbox list; secrets are never echoed."""
-    form = await request.form()
-    data = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
-    events = [e for e in form.getall("events") if isinstance(e, str)] if "events" in form else []
-    data_in = ChannelInput(
+def channel_input(data: dict[str, Any], enabled: bool) -> ChannelInput:
+    """The form (read `with_lists("events")`) as the service's input."""
+    return ChannelInput(
         name=data.get("name", ""),
         kind=data.get("kind", ""),
         environment_id=as_int(data.get("environment_id")),
         project_id=as_int(data.get("project_id")),
-        events=events,
+        events=data.get("events", []),
         expiring_minutes=(as_int(data.get("expiring_minutes"), 0) or 0)
         if "expiring_minutes" in data
         else 60,
-        enabled=data.get("enabled") == "on",
+        enabled=enabled,
         url=data.get("url", ""),
         secret=data.get("secret", ""),
         host=data.get("host", ""),
@@ -50,8 +48,6 @@ async def read_form(request: Request) -> tuple[ChannelInput, dict[str, Any]]:
         sender=data.get("sender", ""),
         to=[part.strip() for part in data.get("to", "").split(",") if part.strip()],
     )
-    kept = {k: v for k, v in data.items() if k not in SECRET_FIELDS}
-    return data_in, {**kept, "events": events}
 
 
 async def _context(**extra: Any) -> dict[str, Any]:
@@ -85,15 +81,20 @@ async def index(request: Request) -> Template:
 
 @post("/")
 async def create(request: Request, actor: Actor) -> Template | Redirect:
-    data, typed = await read_form(request)
-    data.enabled = True
-    try:
-        made = await channels.create_channel(actor, data)
-    except ShoalError as exc:
-        return await _index(request, **refused(exc, typed))
-    if made.signing_secret:
-        return await _detail(request, actor, made.id, signing_secret=made.signing_secret)
-    return redirect(f"/notifications/{made.id}", f"Channel '{made.name}' added.")
+    async def shown(made: channels.ChannelView) -> Template | Redirect:
+        # A generated signing secret exists only in this answer: shown once, never redirected.
+        if made.signing_secret:
+            return await _detail(request, actor, made.id, signing_secret=made.signing_secret)
+        return redirect(f"/notifications/{made.id}", f"Channel '{made.name}' added.")
+
+    return await forms.submit(
+        request,
+        lambda data: channels.create_channel(actor, channel_input(data, enabled=True)),
+        done=shown,
+        redraw=partial(_index, request),
+        kept=forms.keep_except(*SECRET_FIELDS),
+        read=forms.with_lists("events"),
+    )
 
 
 @get("/{channel_id:int}")
@@ -103,22 +104,26 @@ async def detail(request: Request, actor: Actor, channel_id: IdParam) -> Templat
 
 @post("/{channel_id:int}")
 async def update(request: Request, actor: Actor, channel_id: IdParam) -> Template | Redirect:
-    data, typed = await read_form(request)
-    data.enabled = typed.get("enabled") == "on"
-    try:
-        await channels.update_channel(actor, channel_id, data)
-    except ShoalError as exc:
-        return await _detail(request, actor, channel_id, **refused(exc, typed))
-    return redirect(f"/notifications/{channel_id}", "Channel saved.")
+    return await forms.submit(
+        request,
+        lambda data: channels.update_channel(
+            actor, channel_id, channel_input(data, enabled=data.get("enabled") == "on")
+        ),
+        done=lambda _: redirect(f"/notifications/{channel_id}", "Channel saved."),
+        redraw=partial(_detail, request, actor, channel_id),
+        kept=forms.keep_except(*SECRET_FIELDS),
+        read=forms.with_lists("events"),
+    )
 
 
 @post("/{channel_id:int}/delete")
 async def remove(request: Request, actor: Actor, channel_id: IdParam) -> Template | Redirect:
-    try:
-        await channels.delete_channel(actor, channel_id)
-    except ShoalError as exc:
-        return await _detail(request, actor, channel_id, **refused(exc))
-    return redirect("/notifications", "Channel deleted.")
+    return await forms.remove(
+        channels.delete_channel(actor, channel_id),
+        to="/notifications",
+        message="Channel deleted.",
+        redraw=partial(_detail, request, actor, channel_id),
+    )
 
 
 @post("/{channel_id:int}/test")

@@ -156,3 +156,20 @@ async def test_the_extend_link_works_once_after_sign_in(client, admin):
     assert after["expires_at"] == row["expires_at"]  # out of date: nothing extended twice
     forged = await client.get(f"/deployments/{dep}/extend-link/v1:abc:def:ghi")
     assert forged.status_code in (302, 303)
+
+
+async def test_a_refused_channel_edit_keeps_the_input_but_never_a_secret(client, admin):
+    crypto.configure(crypto.generate_key())
+    await client.login("admin", ADMIN_PASSWORD)
+    fields = {"name": "chat", "kind": "slack", "url": "https://hooks.example.com/a"}
+    made = await client.form("/notifications/", {**fields, "events": ["ready"]})
+    assert made.status_code == 303, made.text
+    typed = {"name": "renamed", "url": "ftp://hooks.example.com/b", "secret": "typed-secret"}
+    refused = await client.form(
+        made.headers["location"], {**fields, **typed, "events": ["failed", "deleted"]}
+    )
+    assert refused.status_code == 422 and "http:// or https://" in refused.text
+    assert 'value="renamed"' in refused.text and "ftp://hooks.example.com/b" in refused.text
+    assert 'value="failed" checked' in refused.text and 'value="deleted" checked' in refused.text
+    assert 'value="ready" checked' not in refused.text
+    assert "typed-secret" not in refused.text
