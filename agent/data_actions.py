@@ -3,12 +3,16 @@
 
 For a checkpoint or a reset the services downstream of the step (those that use what it made)
 are stopped first, so no client writes during the copy, and started again afterwards, whether
-the plugin succeeded or not, each waited for until healthy as a wake does. The caller holds the
-deployment's lock (work.py), so a sleep, wake or delete never runs meanwhile."""
+the plugin succeeded or not, each waited for until healthy as a wake does. The plugin's
+container starts while they stop: it gets its stdin (and so begins) only once they stopped.
+The caller holds the deployment's lock (work.py), so a sleep, wake or delete never runs
+meanwhile."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 import time
 from typing import Any
 
@@ -70,9 +74,16 @@ async def run_data_action(parts: Parts, request: DataAction) -> DataResult | Err
     stop = dependents(spec, node.id) if request.action in SWAPPING else []
     stopped: list[str] = []
     error, result = "", {}
+    ready = threading.Event()
+    plugin = asyncio.ensure_future(_run(parts, spec, node, request, outputs, step_log, ready))
     try:
-        stopped = await _stop(parts, spec.id, stop)
-        result = await _run(parts, spec, node, request, outputs, step_log)
+        try:
+            stopped = await _stop(parts, spec.id, stop)
+        except BaseException:
+            await _abandon(plugin)
+            raise
+        ready.set()
+        result = await plugin
     except (PluginFailed, UnresolvedReference, APIError, DockerUnavailable, OSError) as failure:
         error = str(failure)
         log.warning("deployment %s: %s %s failed: %s", spec.id, request.action, node.id, error)
@@ -98,6 +109,7 @@ async def _run(
     request: DataAction,
     outputs: dict[str, dict[str, Any]],
     step_log: StepLog,
+    ready: threading.Event,
 ) -> dict[str, Any]:
     applied = parts.memory.applied(spec.id, node.id)
     if applied is not None:
@@ -113,11 +125,30 @@ async def _run(
     )
     network = parts.engine.network_name(spec.id)
     return await run_plugin(
-        parts.engine, parts.emit, spec, node, request.action, document, limits, network, step_log
+        parts.engine,
+        parts.emit,
+        spec,
+        node,
+        request.action,
+        document,
+        limits,
+        network,
+        step_log,
+        stdin_ready=ready,
     )
 
 
+async def _abandon(plugin: asyncio.Future) -> None:
+    """Cancel a plugin run whose services could not be stopped (its container is killed)."""
+    plugin.cancel()
+    await asyncio.wait([plugin])
+    if not plugin.cancelled():
+        plugin.exception()  # retrieved: it failed before the cancel, and the stop's error wins
+
+
 async def _stop(parts: Parts, deployment_id: int, services: list[ServiceNode]) -> list[str]:
+    if not services:
+        return []
     names = {n.id for n in services}
     running = [
         c

@@ -65,9 +65,11 @@ async def run_plugin(
     limits: NodeLimits,
     network: str | None,
     log: StepLog | None = None,
+    stdin_ready: threading.Event | None = None,
 ) -> dict[str, Any]:
     """Return the plugin's outputs; raise PluginFailed with a readable reason. `log` receives
-    the run's stderr (it masks what it knows to be secret; the live lines are masked alike)."""
+    the run's stderr (it masks what it knows to be secret; the live lines are masked alike).
+    With `stdin_ready`, the document goes to the started plugin once that event is set."""
     loop = asyncio.get_running_loop()
     log = log if log is not None else StepLog(spec.secrets.values())
 
@@ -90,6 +92,7 @@ async def run_plugin(
             timeout_s=node.config.timeout_s,
             stderr=StderrLines(on_stderr, log.keep),
             cancelled=cancelled,
+            stdin_ready=stdin_ready,
         )
     )
     try:

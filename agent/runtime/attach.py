@@ -5,6 +5,8 @@ confined (hardening.plugin_options): `network=None` means no network at all.
 Blocking: call it from a worker thread. stdin is written from its own thread (writing and
 reading on one thread deadlocks once the pipes fill) and the timeout is our own timer, because
 the attach stream ignores socket timeouts. Output beyond the caps is drained and dropped.
+With `stdin_ready`, the document is written only once that event is set: the container and
+the plugin's process start meanwhile (a data action overlaps them with stopping services).
 """
 
 from __future__ import annotations
@@ -84,6 +86,7 @@ def run_attached(
     timeout_s: float,
     stderr: StderrLines,
     cancelled: threading.Event,
+    stdin_ready: threading.Event | None = None,
 ) -> AttachedRun:
     result = AttachedRun()
     try:
@@ -117,10 +120,11 @@ def run_attached(
         )
         raw: socket.socket = getattr(stream, "_sock", stream)
         docker_.run(lambda c: container.start())
-        threading.Thread(target=_write_stdin, args=(raw, stdin_document), daemon=True).start()
+        finished = threading.Event()
+        gate = (stdin_ready, cancelled, finished) if stdin_ready is not None else None
+        threading.Thread(target=_write_stdin, args=(raw, stdin_document, gate), daemon=True).start()
         timer = threading.Timer(timeout_s, kill, args=("timed_out",))
         timer.start()
-        finished = threading.Event()
         threading.Thread(
             target=_watch_cancel, args=(cancelled, finished, kill), daemon=True
         ).start()
@@ -149,7 +153,17 @@ def _watch_cancel(
             return
 
 
-def _write_stdin(raw: socket.socket, document: bytes) -> None:
+def _write_stdin(
+    raw: socket.socket,
+    document: bytes,
+    gate: tuple[threading.Event, threading.Event, threading.Event] | None,
+) -> None:
+    """Once `gate`'s first event is set, unless the run was cancelled or ended meanwhile."""
+    if gate is not None:
+        ready, cancelled, finished = gate
+        while not ready.wait(0.02):
+            if cancelled.is_set() or finished.is_set():
+                return
     try:
         raw.sendall(document)
         raw.shutdown(socket.SHUT_WR)

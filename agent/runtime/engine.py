@@ -166,6 +166,7 @@ class DockerEngine(Docker):
         timeout_s: float,
         stderr: StderrLines,
         cancelled: threading.Event,
+        stdin_ready: threading.Event | None = None,
     ) -> AttachedRun:
         return await asyncio.to_thread(
             run_attached,
@@ -180,4 +181,5 @@ class DockerEngine(Docker):
             timeout_s=timeout_s,
             stderr=stderr,
             cancelled=cancelled,
+            stdin_ready=stdin_ready,
         )

@@ -99,6 +99,7 @@ class FakeEngine:
         self.failing_services: dict[str, str] = {}  # step → Docker's refusal
         self.plugin_behaviour: PluginBehaviour = succeed
         self.plugin_calls: list[PluginCall] = []
+        self.plugin_gate_opened: list[tuple[str, str]] = []  # (step, action) when stdin came
         self.holding: set[str] = set()  # plugin steps whose apply runs until it is killed
         self._listeners: dict[str, asyncio.Server] = {}
         self._ids = itertools.count(1)
@@ -302,8 +303,12 @@ class FakeEngine:
         timeout_s: float,
         stderr: StderrLines,
         cancelled: threading.Event,
+        stdin_ready: threading.Event | None = None,
     ) -> AttachedRun:
         self._check()
+        if stdin_ready is not None:  # the plugin reads nothing before the gate opens
+            await asyncio.to_thread(stdin_ready.wait, HOLD_LIMIT_S)
+            self.plugin_gate_opened.append((step, action))
         document = json.loads(stdin_document)
         self.plugin_calls.append(PluginCall(deployment_id, step, action, document, network))
         if step in self.holding and action == "apply":

@@ -1,5 +1,6 @@
 """Data actions' decisions on the agent: which services stop during a swap, the requests
-refused before any plugin runs, and when `prepare_reset` follows (queued, never cancelling)."""
+refused before any plugin runs, when `prepare_reset` follows (queued, never cancelling), and
+a reset's plugin getting its stdin only once the services using the database stopped."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 
 from agent import protocol as p
 from agent.data_actions import dependents, run_data_action, wants_prepare
+from agent.deployments import Deployments
 from agent.work import Work
 
 from .specs import plugin, service, spec
@@ -64,3 +66,33 @@ async def test_a_prepare_in_flight_is_waited_for_and_never_cancels_a_deploy():
     work.start(5, "delete", lambda: asyncio.sleep(0, order.append("delete")))
     await asyncio.wait_for(work.tasks[5], 10)
     assert order[-1] == "delete"
+
+
+async def test_a_reset_feeds_the_plugin_only_once_its_services_stopped_then_prepares(parts, engine):
+    deployments = Deployments(parts)
+    graph = [service("db"), plugin("appdb"), service("api")]
+    deployments.deploy(spec(6, graph, [("db", "appdb"), ("appdb", "api")]))
+    await asyncio.wait_for(deployments.work.tasks[6], 30)
+    fed_before_the_stop_ended: list[list] = []
+    stop = engine.stop_containers
+
+    async def stop_slowly(container_ids: list[str]) -> None:
+        await asyncio.sleep(0.2)  # the plugin's container starts meanwhile, without its stdin
+        fed_before_the_stop_ended.append(list(engine.plugin_gate_opened))
+        await stop(container_ids)
+
+    engine.stop_containers = stop_slowly
+    engine.plugin_behaviour = lambda step, action, document: (0, {"outputs": {"prepare": True}}, "")
+    request = p.DataAction(id=9, deployment_id=6, step="appdb", action="reset", checkpoint="x")
+    result = await deployments.data_action(request)
+
+    assert isinstance(result, p.DataResult) and result.ok and result.stopped == ["api"], result
+    assert fed_before_the_stop_ended == [[]]
+    assert engine.plugin_gate_opened == [("appdb", "reset")]
+    await asyncio.wait_for(deployments.work.tasks[6], 30)  # prepare_reset, after the answer
+    runs = [(c.step, c.action, c.document["data"]) for c in engine.plugin_calls[1:]]
+    assert runs == [
+        ("appdb", "reset", {"checkpoint": "x"}),
+        ("appdb", "prepare_reset", {"checkpoint": "x"}),
+    ]
+    assert engine.plugin_gate_opened[-1] == ("appdb", "prepare_reset")
