@@ -80,7 +80,11 @@ async def set_personal(
         address = email.strip() or await _account_email(actor.id)
         if enabled and not address:
             raise InvalidInput("Give the e-mail address to notify.", field="email")
-        to = channel_config.recipients(address) if address else []
+        try:
+            to = channel_config.recipients(address) if address else []
+        except InvalidInput as exc:
+            # The channel's field is `to`; here the one address is `email`, where forms show it.
+            raise InvalidInput(exc.detail, field="email") from exc
         if len(to) > 1:
             raise InvalidInput("Give one e-mail address.", field="email")
         chosen = [

@@ -4,15 +4,17 @@ is a page of its own, so it works as a plain POST too."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from litestar import Request, Router, get, post
 from litestar.response import Redirect, Template
 
 from core.actor import Actor
 from core.domain.notifications import KINDS, PERSONAL_EVENTS
-from core.errors import ShoalError
 from core.notifications import personal
+from web.forms import submit, with_lists
 from web.guards import requires_login
-from web.rendering import as_int, page, redirect, refused
+from web.rendering import as_int, page, redirect
 
 
 async def _render(request: Request, actor: Actor, **extra: object) -> Template:
@@ -37,24 +39,27 @@ async def show(request: Request, actor: Actor) -> Template:
 
 @post("/")
 async def save(request: Request, actor: Actor) -> Template | Redirect:
-    form = await request.form()
-    data = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
-    events = [e for e in form.getall("events") if isinstance(e, str)] if "events" in form else []
-    try:
-        await personal.set_personal(
+    async def saved(_: object) -> Template | Redirect:
+        # Saved in place under HTMX; as a plain POST, back to the Account page.
+        if request.headers.get("hx-request"):
+            return await _render(request, actor, saved=True)
+        return redirect("/account", "Notification preferences saved.")
+
+    return await submit(
+        request,
+        lambda data: personal.set_personal(
             actor,
             enabled=data.get("enabled") == "on",
             email=data.get("email", ""),
-            events=events,
+            events=data["events"],
             expiring_minutes=(as_int(data.get("expiring_minutes"), 0) or 0)
             if "expiring_minutes" in data
             else 60,
-        )
-    except ShoalError as exc:
-        return await _render(request, actor, **refused(exc, {**data, "events": events}))
-    if request.headers.get("hx-request"):
-        return await _render(request, actor, saved=True)
-    return redirect("/account", "Notification preferences saved.")
+        ),
+        done=saved,
+        redraw=partial(_render, request, actor),
+        read=with_lists("events"),
+    )
 
 
 router = Router(

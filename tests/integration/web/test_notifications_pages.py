@@ -173,3 +173,17 @@ async def test_a_refused_channel_edit_keeps_the_input_but_never_a_secret(client,
     assert 'value="failed" checked' in refused.text and 'value="deleted" checked' in refused.text
     assert 'value="ready" checked' not in refused.text
     assert "typed-secret" not in refused.text
+
+
+async def test_a_refused_personal_save_in_place_keeps_every_choice(client, admin):
+    """Under HTMX the refusal is the section itself (no page around it), with the input kept."""
+    await client.login("admin", ADMIN_PASSWORD)
+    refused = await client.post(
+        "/account/notifications",
+        data={"csrf_token": client.csrf, "enabled": "on", "email": "nope", "events": ["failed"]},
+        headers={"HX-Request": "true"},
+    )
+    assert refused.status_code == 422 and "<html" not in refused.text
+    assert 'value="nope"' in refused.text and 'aria-describedby="e-email"' in refused.text
+    assert 'value="failed" checked' in refused.text
+    assert 'value="ready" checked' not in refused.text
