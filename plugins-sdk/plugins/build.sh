@@ -2,7 +2,8 @@
 # Build the plugins that ship with Shoal into local images, offline (base images from Debian
 # packages, see build/base-images/), and optionally push them to a registry.
 #   plugins-sdk/plugins/build.sh [--prefix shoal/plugin-] [--tag 0.1.0] [--push HOST[:PORT]]
-# Images: <prefix><name>:<tag> for http-wait, postgres-database, sql-script and shell.
+# Images: <prefix><name>:<tag> for http-wait, postgres-database, sql-script, shell and
+# postgres-restore.
 # Env: PYTHON (with shoal_plugin installed; default the repo's .venv), DOCKER (docker CLI).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,10 +31,10 @@ bash "$repo/build/base-images/debian-python.sh" "$python_base" >&2
 bash "$repo/build/base-images/debian-postgresql.sh" "$postgres_base" >&2
 bash "$repo/build/base-images/busybox.sh" "$busybox_base" >&2
 
-for name in http-wait postgres-database sql-script shell; do
+for name in http-wait postgres-database sql-script shell postgres-restore; do
   case $name in
     http-wait) base=$python_base ;;
-    postgres-database | sql-script) base=$postgres_base ;;
+    postgres-database | sql-script | postgres-restore) base=$postgres_base ;;
     shell) base=$busybox_base ;;
   esac
   image="$prefix$name:$tag"

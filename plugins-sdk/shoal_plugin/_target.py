@@ -110,6 +110,7 @@ def _output_keywords(module: ModuleType) -> dict[str, list[str]]:
         ("OUTPUTS", "x-outputs"),
         ("SECRET_OUTPUTS", "x-secret-outputs"),
         ("DATA_ACTIONS", "x-data-actions"),
+        ("DATASET_PARAMS", "x-dataset-params"),
     ):
         names = getattr(module, constant, None)
         if names is None:

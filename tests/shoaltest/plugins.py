@@ -21,7 +21,7 @@ from shoaltest.docker import DOCKER_CLI
 REPO = Path(__file__).resolve().parents[2]
 PYTHON_BASE = "shoal/debian-python:bookworm"
 POSTGRES_IMAGE = "shoal/debian-postgresql:bookworm"
-SHIPPED = ["http-wait", "postgres-database", "sql-script", "shell"]
+SHIPPED = ["http-wait", "postgres-database", "sql-script", "shell", "postgres-restore"]
 
 
 def _build_base(script: str, image: str) -> None:

@@ -47,12 +47,18 @@ def run_plugin(
     network: str | None = None,
     timeout_s: float = 60,
     stop_after_s: float | None = None,
+    volumes: dict[str, dict[str, str]] | None = None,
 ) -> StepRun:
     """One step: stdin written from its own thread, stdout/stderr read until the end, removed.
     ``stop_after_s`` sends SIGTERM (docker stop) then, as a runner's timeout does."""
     stdin = (document if isinstance(document, str) else json.dumps(document)).encode()
     container = client.containers.create(
-        image, stdin_open=True, init=True, network=network, labels=SESSION_LABEL
+        image,
+        stdin_open=True,
+        init=True,
+        network=network,
+        labels=SESSION_LABEL,
+        volumes=volumes or {},
     )
     killed = threading.Event()
 

@@ -1,0 +1,243 @@
+"""postgres-restore: a database seeded from a dataset of the project (docs/data.md), and its
+owner role, in a PostgreSQL server the deployments of a node share.
+
+The agent mounts the dataset's file read-only at ``data.dataset.path`` and names its version
+(``sha256``, ``format``: custom or plain). The first deployment restores it into a database of
+its own (``pg_restore`` or ``psql --single-transaction``), which becomes the server's template
+for that version (``shoal_ds_<sha256 prefix>``, no connections allowed); this and every later
+deployment gets its database by ``CREATE DATABASE … TEMPLATE … STRATEGY FILE_COPY``, a file
+copy instead of a restore. A dump that fails to restore leaves nothing: the half-loaded
+database is dropped and the step fails with pg_restore's own message. Restored objects belong
+to the role ``shoal_seed`` until the copy hands them to the deployment's user.
+
+rollback drops the deployment's database and role; the template stays for the next
+deployment (drop ``shoal_ds_*`` databases by hand to reclaim the room).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import subprocess
+import time
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any
+
+from shoal_plugin import Context, InvalidInput, PluginError, param, run, wait_for_tcp
+
+NAME_PATTERN = r"^([A-Za-z_][A-Za-z0-9_]{0,62})?$"
+OUTPUTS = ["url", "host", "port", "database", "user", "password", "dataset", "seeded_by"]
+SECRET_OUTPUTS = ["url", "password"]
+DATASET_PARAMS = ["dataset"]  # names a dataset of the project; the agent brings its file
+SEED_ROLE = "shoal_seed"
+
+ROLE_SQL = """\
+SELECT format('CREATE ROLE %I LOGIN', :'user')
+ WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'user') \\gexec
+ALTER ROLE :"user" WITH LOGIN PASSWORD :'password';
+SELECT format('CREATE ROLE %I NOLOGIN', :'seed')
+ WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'seed') \\gexec
+"""
+EXISTS_SQL = "SELECT count(*) FROM pg_database WHERE datname = :'d';"
+LOAD_SQL = """\
+DROP DATABASE IF EXISTS :"load" WITH (FORCE);
+CREATE DATABASE :"load" OWNER :"seed";
+"""
+PROMOTE_SQL = """\
+SELECT format('ALTER DATABASE %I RENAME TO %I', :'load', :'template')
+ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'template') \\gexec
+DROP DATABASE IF EXISTS :"load" WITH (FORCE);
+ALTER DATABASE :"template" OWNER TO CURRENT_USER;
+ALTER DATABASE :"template" WITH ALLOW_CONNECTIONS false IS_TEMPLATE true;
+"""
+COPY_SQL = """\
+CREATE DATABASE :"database" TEMPLATE :"template" OWNER :"user" STRATEGY FILE_COPY;
+"""
+HAND_OVER_SQL = 'REASSIGN OWNED BY :"seed" TO :"user";'
+DROP_SQL = """\
+DROP DATABASE IF EXISTS :"database" WITH (FORCE);
+DROP ROLE IF EXISTS :"user";
+"""
+
+
+@dataclass
+class Params:
+    """Seed a database from a dataset in a PostgreSQL server; rollback drops it."""
+
+    host: str = param(description="PostgreSQL host the node's deployments share")
+    admin_password: str = param(description="Password of the admin user", secret=True)
+    dataset: str = param(description="Name of the project's dataset to seed from")
+    port: int = param(5432, description="PostgreSQL port", minimum=1, maximum=65535)
+    admin_user: str = param("postgres", description="A superuser (restores run as it)")
+    admin_database: str = param("postgres", description="Database the admin user connects to")
+    database: str = param(
+        "",
+        description="Database to create (default: from the deployment name)",
+        pattern=NAME_PATTERN,
+    )
+    user: str = param(
+        "", description="Owner role to create (default: the database name)", pattern=NAME_PATTERN
+    )
+    password: str = param(
+        "", description="The user's password (default: a random one)", secret=True
+    )
+    jobs: int = param(2, description="pg_restore's parallel jobs (custom format)", minimum=1)
+    connect_timeout_s: float = param(60.0, description="Wait this long for the server", minimum=1)
+
+
+def names(ctx: Context[Params]) -> tuple[str, str]:
+    database = ctx.params.database
+    if not database:
+        derived = re.sub(r"[^a-z0-9_]", "_", ctx.deployment.name.lower()) or "deployment"
+        database = f"app_{derived}"[:63]
+    user = ctx.params.user or database
+    problems = {}
+    if database in {"postgres", "template0", "template1", ctx.params.admin_database}:
+        problems["params.database"] = f"{database!r} belongs to the server, not to a deployment"
+    if database.startswith("shoal_ds_"):
+        problems["params.database"] = f"{database!r} is a dataset template's name"
+    if user in {"postgres", ctx.params.admin_user, SEED_ROLE}:
+        problems["params.user"] = f"{user!r} is the server's own role, not a deployment's user"
+    if problems:
+        raise InvalidInput(problems)
+    return database, user
+
+
+def dataset(ctx: Context[Params]) -> dict[str, Any]:
+    found = ctx.data.get("dataset")
+    if not isinstance(found, dict) or not re.fullmatch(r"[0-9a-f]{64}", str(found.get("sha256"))):
+        raise InvalidInput(
+            {"data.dataset": "no dataset file came with the step (is the agent older than 0.2?)"}
+        )
+    return found
+
+
+def template_of(sha256: str) -> str:
+    return f"shoal_ds_{sha256[:48]}"
+
+
+def command(ctx: Context[Params], program: str, database: str, *args: str) -> list[str]:
+    p = ctx.params
+    return [program, "-h", p.host, "-p", str(p.port), "-U", p.admin_user, "-d", database, *args]
+
+
+def env(ctx: Context[Params]) -> dict[str, str]:
+    return {
+        "PGPASSWORD": ctx.params.admin_password,
+        "PGCONNECT_TIMEOUT": "5",
+        "PATH": "/usr/bin:/bin",
+    }
+
+
+def psql(ctx: Context[Params], sql: str, variables: dict[str, str], database: str = "") -> str:
+    args = ["-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1"]
+    for name, value in variables.items():
+        args += ["-v", f"{name}={value}"]
+    argv = command(ctx, "psql", database or ctx.params.admin_database, *args)
+    done = subprocess.run(argv, input=sql, env=env(ctx), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise PluginError(f"psql failed: {done.stderr.strip() or f'exit {done.returncode}'}")
+    return done.stdout.strip()
+
+
+def exists(ctx: Context[Params], database: str) -> bool:
+    return psql(ctx, EXISTS_SQL, {"d": database}) == "1"
+
+
+def wait_for_server(ctx: Context[Params]) -> None:
+    deadline = time.monotonic() + ctx.params.connect_timeout_s
+    wait_for_tcp(ctx.params.host, ctx.params.port, timeout_s=ctx.params.connect_timeout_s)
+    while True:
+        try:
+            psql(ctx, "SELECT 1;", {})
+            return
+        except PluginError as exc:
+            if time.monotonic() > deadline or "password authentication failed" in exc.message:
+                raise
+            ctx.log.info("server not ready yet: %s", exc.message)
+            time.sleep(0.5)
+
+
+def restore(ctx: Context[Params], found: dict[str, Any], template: str) -> None:
+    """Load the dump into a database of this deployment's own, then make it the template (or
+    drop it, when another deployment's restore of the same version got there first)."""
+    load = f"shoal_ds_{found['sha256'][:40]}_{ctx.deployment.id}"[:63]
+    psql(ctx, LOAD_SQL, {"load": load, "seed": SEED_ROLE})
+    started = time.monotonic()
+    if found.get("format") == "plain":
+        argv = command(
+            ctx, "psql", load, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction",
+            "-c", f"SET ROLE {SEED_ROLE}", "-f", found["path"],
+        )  # fmt: skip
+    else:
+        argv = command(
+            ctx, "pg_restore", load, "--no-owner", "--no-privileges", f"--role={SEED_ROLE}",
+            "--exit-on-error", "-j", str(ctx.params.jobs), found["path"],
+        )  # fmt: skip
+    done = subprocess.run(argv, env=env(ctx), capture_output=True, text=True)
+    if done.returncode != 0:
+        psql(ctx, 'DROP DATABASE IF EXISTS :"load" WITH (FORCE);', {"load": load})
+        reason = done.stderr.strip().splitlines()[-3:] or [f"exit {done.returncode}"]
+        raise PluginError(
+            f"dataset {found.get('name')} v{found.get('version')} did not restore, nothing was "
+            f"kept: {' / '.join(reason)}"
+        )
+    psql(ctx, PROMOTE_SQL, {"load": load, "template": template})
+    ctx.log.info(
+        "restored dataset %s v%s in %.1f s; kept as template %s",
+        found.get("name"), found.get("version"), time.monotonic() - started, template,
+    )  # fmt: skip
+
+
+def apply(ctx: Context[Params]) -> dict[str, object]:
+    database, user = names(ctx)
+    found = dataset(ctx)
+    password = ctx.params.password or secrets.token_urlsafe(18)
+    template = template_of(found["sha256"])
+    wait_for_server(ctx)
+    psql(ctx, ROLE_SQL, {"user": user, "password": password, "seed": SEED_ROLE})
+    if exists(ctx, database):  # a resent apply: the seeded database is there already
+        seeded_by = "existing"
+        psql(
+            ctx,
+            'ALTER DATABASE :"database" OWNER TO :"user";',
+            {"database": database, "user": user},
+        )
+        ctx.log.info("database %s exists already; left as it is", database)
+    else:
+        seeded_by = "template"
+        if not exists(ctx, template):
+            restore(ctx, found, template)
+            seeded_by = "restore"
+        started = time.monotonic()
+        psql(ctx, COPY_SQL, {"database": database, "template": template, "user": user})
+        psql(ctx, HAND_OVER_SQL, {"seed": SEED_ROLE, "user": user}, database)
+        how = "restored dump" if seeded_by == "restore" else "template copy"
+        ctx.log.info(
+            "database %s seeded from dataset %s v%s by %s (copy %.1f s)",
+            database, found.get("name"), found.get("version"), how, time.monotonic() - started,
+        )  # fmt: skip
+    quoted = urllib.parse.quote(password, safe="")
+    return {
+        "url": f"postgresql://{user}:{quoted}@{ctx.params.host}:{ctx.params.port}/{database}",
+        "host": ctx.params.host,
+        "port": ctx.params.port,
+        "database": database,
+        "user": user,
+        "password": password,
+        "dataset": f"{found.get('name')}@{found.get('version')}",
+        "seeded_by": seeded_by,
+    }
+
+
+def rollback(ctx: Context[Params]) -> dict[str, object]:
+    database, user = names(ctx)
+    wait_for_server(ctx)
+    psql(ctx, DROP_SQL, {"database": database, "user": user})
+    ctx.log.info("dropped database %s and role %s (the dataset's template stays)", database, user)
+    return {"database": database, "user": user}
+
+
+if __name__ == "__main__":
+    run(apply=apply, rollback=rollback, params=Params)
