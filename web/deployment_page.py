@@ -11,7 +11,7 @@ from typing import Any
 
 from core.actor import Actor
 from core.domain import extension, status
-from core.services import access, checkpoints, preview_images, schedules
+from core.services import access, checkpoints, idle, preview_images, schedules
 from core.services import deployment_actions as actions
 from core.services.deployments import DeploymentView
 from core.tables import Deployment, ServiceSample
@@ -35,6 +35,8 @@ async def extras(actor: Actor, dep: DeploymentView) -> dict[str, Any]:
         "scheduled": await schedules.next_for_deployment(
             dep.project_id, dep.environment_id, dep.name, dep.status
         ),
+        # Its idle period and last traffic while it runs (None when idle sleep is off).
+        "idle": await idle.watch_of(dep.id) if dep.status == status.RUNNING else None,
     }
 
 

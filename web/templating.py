@@ -26,6 +26,7 @@ DEPLOYMENT_ROW_FIELDS = (
     "created_by",
     "tags",
     "urls",
+    "scheduled",
 )
 # The fields among them that hold a dict (the cache key holds them as sorted pairs).
 DEPLOYMENT_ROW_MAPPINGS = ("tags", "urls")

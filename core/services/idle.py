@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+import msgspec
+
 from core.actor import Actor
 from core.domain import idle as rules
 from core.errors import ShoalError
@@ -31,6 +33,13 @@ JOIN environments e ON e.id = d.environment
 LEFT JOIN projects p ON p.id = d.project
 WHERE d.status = 'running' AND COALESCE(p.idle_minutes, e.idle_minutes, 0) > 0
 ORDER BY d.id
+"""
+_ONE = """
+SELECT d.last_active_at, e.idle_minutes AS env_minutes, p.idle_minutes AS project_minutes
+FROM deployments d
+JOIN environments e ON e.id = d.environment
+LEFT JOIN projects p ON p.id = d.project
+WHERE d.id = {}
 """
 
 
@@ -58,6 +67,20 @@ async def sleep_idle(now: datetime, caddy_admin: str) -> dict[str, int]:
 
 def reason(minutes: int) -> str:
     return f"idle for {minutes} minute{'' if minutes == 1 else 's'}"
+
+
+class IdleWatch(msgspec.Struct, frozen=True):
+    minutes: int
+    last_active_at: datetime | None  # the last traffic seen, None before any
+
+
+async def watch_of(deployment_id: int) -> IdleWatch | None:
+    """The idle period that applies to a deployment and its last traffic; None when off."""
+    rows = await Deployment.raw(_ONE, deployment_id).run()
+    if not rows:
+        return None
+    minutes = rules.idle_minutes(rows[0]["env_minutes"], rows[0]["project_minutes"])
+    return IdleWatch(minutes, rows[0]["last_active_at"]) if minutes else None
 
 
 async def _record_requests(caddy_admin: str, now: datetime) -> set[int]:

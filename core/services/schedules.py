@@ -3,6 +3,7 @@ Admins manage them; every change is audited."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -194,8 +195,44 @@ async def next_for_deployment(
     under office hours, ("sleeps", t) for a running one, ("is replaced", t) by a nightly run
     of its name; the earliest of them, or None."""
     now = now or datetime.now(UTC)
+    return _next_of(await schedules_of_project(project_id), environment_id, name, state, now)
+
+
+async def next_for_deployments(
+    deployments: Sequence[Any], now: datetime | None = None
+) -> dict[int, tuple[str, datetime]]:
+    """`next_for_deployment` for a page of deployments (with id, project_id, environment_id,
+    name, status): one query for all their projects' schedules."""
+    now = now or datetime.now(UTC)
+    projects = sorted({d.project_id for d in deployments})
+    if not projects:
+        return {}
+    rows = await (
+        Schedule.select()
+        .where(Schedule.project.is_in(projects), Schedule.enabled.eq(True))
+        .order_by(Schedule.id)
+        .output(load_json=True)
+        .run()
+    )
+    by_project: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_project.setdefault(row["project"], []).append(row)
+    found = {}
+    for dep in deployments:
+        if dep.status in ("deleting", "deleted"):
+            continue
+        schedules = by_project.get(dep.project_id)
+        upcoming = schedules and _next_of(schedules, dep.environment_id, dep.name, dep.status, now)
+        if upcoming:
+            found[dep.id] = upcoming
+    return found
+
+
+def _next_of(
+    rows: list[dict[str, Any]], environment_id: int, name: str, state: str, now: datetime
+) -> tuple[str, datetime] | None:
     found: list[tuple[datetime, str]] = []
-    for row in await schedules_of_project(project_id):
+    for row in rows:
         if not row["enabled"]:
             continue
         if row["kind"] == rules.OFFICE_HOURS and state in ("sleeping", "running"):

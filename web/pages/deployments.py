@@ -23,6 +23,7 @@ from core.tables import PipelineVersion
 from web import deployment_notices as notices
 from web import deployment_page, sse
 from web.guards import requires_login
+from web.listed_deployments import with_schedules
 from web.pages import deployment_forms
 from web.params import IdParam
 from web.rendering import as_int, form_data, page, redirect, refused
@@ -56,7 +57,7 @@ async def index(request: Request, actor: Actor) -> Template:
     return page(
         request,
         template,
-        deployments=listing,
+        deployments=await with_schedules(listing),
         query=dict(request.query_params),
         projects=project_choices,
         environments=environment_choices,

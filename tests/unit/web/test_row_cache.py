@@ -23,6 +23,7 @@ def deployment(**changes):
         "created_by": "quinn",
         "tags": {"web": "v2", "api": "1.4"},
         "urls": {"web": "http://web.pr-7.qa.localhost:8880"},
+        "scheduled": None,
     }
     return SimpleNamespace(**{**values, **changes})
 
@@ -70,6 +71,16 @@ def test_a_changed_tag_or_url_makes_a_new_row_and_key_order_does_not():
     )
     assert "http://web" not in rows([deployment(urls={})])
     assert rows.cached == 4
+
+
+def test_a_sleeping_row_says_when_its_schedule_wakes_it():
+    rows = rows_function()
+    plain = rows([deployment(status="sleeping")])
+    wakes = ("wakes", datetime(2026, 12, 1, 7, 0, tzinfo=UTC))
+    html = rows([deployment(status="sleeping", scheduled=wakes)])
+    assert html != plain and 'class="badge sleeping"' in html
+    assert 'wakes <time datetime="2026-12-01T07:00:00+00:00">2026-12-01 07:00 UTC</time>' in html
+    assert "wakes" not in plain
 
 
 def test_the_key_is_every_field_the_row_template_reads():
