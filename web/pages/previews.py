@@ -5,6 +5,7 @@ their outcome and a Redeliver button (admins). docs/previews.md says what each f
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from litestar import Request, Router, get, post
@@ -13,11 +14,12 @@ from litestar.response import Redirect, Template
 
 from core.actor import Actor
 from core.domain.access import Level
-from core.errors import InvalidInput, ShoalError
+from core.errors import InvalidInput
 from core.services import access, environments, preview_rules, previews, projects, teams, webhooks
+from web.forms import keep_except, submit
 from web.guards import requires_login
 from web.params import IdParam
-from web.rendering import as_int, form_data, page, redirect, refused
+from web.rendering import as_int, page, redirect
 
 SECRET_FIELDS = ("webhook_secret", "api_token")  # never echoed back into a re-rendered form
 
@@ -78,6 +80,10 @@ async def _context(actor: Actor, project_id: int) -> dict[str, Any]:
     }
 
 
+async def _drawn(request: Request, template: str, **context: Any) -> Template:
+    return page(request, template, **context)
+
+
 @get("/")
 async def index(request: Request, actor: Actor, project_id: IdParam) -> Template:
     return page(request, "projects/previews.html", **await _context(actor, project_id))
@@ -85,15 +91,17 @@ async def index(request: Request, actor: Actor, project_id: IdParam) -> Template
 
 @post("/rules")
 async def create_rule(request: Request, actor: Actor, project_id: IdParam) -> Template | Redirect:
-    data = await form_data(request)
-    context = await _context(actor, project_id)
-    try:
-        rule = await preview_rules.create_rule(actor, project_id, rule_input(data))
-    except ShoalError as exc:
-        kept = {k: v for k, v in data.items() if k not in SECRET_FIELDS}
-        return page(request, "projects/previews.html", **refused(exc, kept), **context)
-    where = rule.repository or rule.registry_repository
-    return redirect(f"/projects/{project_id}/previews", f"Preview rule for {where} added.")
+    context = await _context(actor, project_id)  # an invisible project: a 404 before anything
+    return await submit(
+        request,
+        lambda data: preview_rules.create_rule(actor, project_id, rule_input(data)),
+        done=lambda rule: redirect(
+            f"/projects/{project_id}/previews",
+            f"Preview rule for {rule.repository or rule.registry_repository} added.",
+        ),
+        redraw=partial(_drawn, request, "projects/previews.html", **context),
+        kept=keep_except(*SECRET_FIELDS),
+    )
 
 
 def rule_form(rule: preview_rules.RuleView) -> dict[str, str]:
@@ -134,17 +142,15 @@ async def edit_rule(
 async def update_rule(
     request: Request, actor: Actor, project_id: IdParam, rule_id: IdParam
 ) -> Template | Redirect:
-    data = await form_data(request)
     context = await _context(actor, project_id)
     rule = await _rule_of(project_id, rule_id)
-    try:
-        await preview_rules.update_rule(actor, rule_id, rule_input(data))
-    except ShoalError as exc:
-        kept = {k: v for k, v in data.items() if k not in SECRET_FIELDS}
-        return page(
-            request, "projects/preview_rule.html", rule=rule, **refused(exc, kept), **context
-        )
-    return redirect(f"/projects/{project_id}/previews", "Preview rule saved.")
+    return await submit(
+        request,
+        lambda data: preview_rules.update_rule(actor, rule_id, rule_input(data)),
+        done=lambda _: redirect(f"/projects/{project_id}/previews", "Preview rule saved."),
+        redraw=partial(_drawn, request, "projects/preview_rule.html", rule=rule, **context),
+        kept=keep_except(*SECRET_FIELDS),
+    )
 
 
 @post("/rules/{rule_id:int}/delete")
