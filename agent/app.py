@@ -12,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from agent.config import AgentConfig
+from agent.datasets import DatasetCache
 from agent.deployments import Deployments
 from agent.events import EventBus
 from agent.execs import Execs
@@ -56,6 +57,7 @@ class App:
             metrics=self.metrics,
             keys=keys,
             reconcile_soon=self.reconcile_soon,
+            datasets=DatasetCache(config.data_dir),
         )
         self.endpoint = Endpoint(
             config, ssl_context, thumbprint, Throttle(), self.events, self.handlers

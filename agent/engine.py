@@ -155,6 +155,10 @@ class Engine(Protocol):
         timeout_s: float,
         stderr: StderrLines,
         cancelled: threading.Event,
+        stdin_ready: threading.Event | None = None,
+        mounts: dict[str, str] | None = None,
     ) -> AttachedRun:
-        """`docker run --rm -i` of a plugin (runtime/attach.py); `cancelled` kills it."""
+        """`docker run --rm -i` of a plugin (runtime/attach.py); `cancelled` kills it; the
+        document waits for `stdin_ready` when given; `mounts` (container path → host file) are
+        bound read-only."""
         ...

@@ -12,6 +12,7 @@ import asyncio
 import time
 from typing import Any
 
+from agent.datasets import dataset_for
 from agent.health import Unhealthy
 from agent.parts import Parts
 from agent.plan import NodeLimits, layers, plan_limits, predecessors
@@ -162,11 +163,13 @@ class PipelineRun:
         params = resolve(node.config.params, scope)
         inputs = {pred: self.outputs.get(pred, {}) for pred in predecessors(self.spec, node.id)}
         self.applied[node.id] = Applied(params, inputs)  # what its rollback will get
-        document = plugin_document(self.spec, "apply", params, inputs)
+        data, mounts = dataset_for(self.parts.config.data_dir, node)
+        document = plugin_document(self.spec, "apply", params, inputs, data)
         engine, emit = self.parts.engine, self.parts.emit
         return await run_plugin(
-            engine, emit, self.spec, node, "apply", document, limits, self.network, log
-        )
+            engine, emit, self.spec, node, "apply", document, limits, self.network, log,
+            mounts=mounts,
+        )  # fmt: skip
 
 
 def _since(started: float) -> float:

@@ -66,6 +66,7 @@ async def run_plugin(
     network: str | None,
     log: StepLog | None = None,
     stdin_ready: threading.Event | None = None,
+    mounts: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Return the plugin's outputs; raise PluginFailed with a readable reason. `log` receives
     the run's stderr (it masks what it knows to be secret; the live lines are masked alike).
@@ -93,6 +94,7 @@ async def run_plugin(
             stderr=StderrLines(on_stderr, log.keep),
             cancelled=cancelled,
             stdin_ready=stdin_ready,
+            mounts=mounts,
         )
     )
     try:

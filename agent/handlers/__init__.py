@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from agent.handlers import deployments, execs, logs, node, terminals
+from agent.handlers import datasets, deployments, execs, logs, node, terminals
 from agent.protocol import (
     DataAction,
+    DatasetPut,
     Delete,
     Deploy,
     Exec,
@@ -55,6 +56,7 @@ HANDLERS: dict[type, Handler] = {
     RotateToken: node.rotate_token,
     Exec: execs.run,
     DataAction: deployments.data_action,
+    DatasetPut: datasets.put,
     TerminalOpen: terminals.open_,
     TerminalInput: terminals.input_,
     TerminalResize: terminals.resize,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from agent.datasets import DatasetCache
 from agent.deployments import Deployments
 from agent.execs import Execs
 from agent.keys import TokenKeys
@@ -25,3 +26,4 @@ class HandlerContext:
     metrics: Metrics
     keys: TokenKeys
     reconcile_soon: Callable[[], None]
+    datasets: DatasetCache

@@ -52,6 +52,7 @@ import msgspec
 from msgspec import Struct
 
 from agent.protocol.data import *  # noqa: F403
+from agent.protocol.datasets import *  # noqa: F403
 from agent.protocol.execs import *  # noqa: F403  (these modules' __all__ are the API)
 from agent.protocol.messages import *  # noqa: F403
 from agent.protocol.messages import Message

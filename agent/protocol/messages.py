@@ -7,6 +7,7 @@ from typing import Any, Literal
 from msgspec import Struct
 
 from agent.protocol.data import DataAction, DataResult
+from agent.protocol.datasets import DatasetHave, DatasetPut
 from agent.protocol.execs import Exec, ExecResult
 from agent.protocol.spec import DeploymentSpec, PluginInfo
 from agent.protocol.state import (
@@ -156,6 +157,7 @@ Request = (
     | Exec
     | _Terminal
     | DataAction
+    | DatasetPut
 )
 
 
@@ -182,7 +184,7 @@ class MetricsReply(Struct, tag="metrics_result", tag_field="type", kw_only=True)
     metrics: NodeMetrics
 
 
-Reply = Ok | ErrorReply | DeploymentsReply | MetricsReply | ExecResult | DataResult
+Reply = Ok | ErrorReply | DeploymentsReply | MetricsReply | ExecResult | DataResult | DatasetHave
 
 
 # ---- events (agent → CP, unsolicited)

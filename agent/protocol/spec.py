@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from msgspec import Struct, field
 
+from agent.protocol.datasets import DatasetRef
+
 
 class HealthCheck(Struct, kw_only=True):
     type: Literal["tcp", "http"] = "tcp"
@@ -44,6 +46,9 @@ class PluginConfig(Struct, kw_only=True):
     join_network: bool = False
     # Output keys the plugin's schema marks secret ("x-secret-outputs"): never on the agent's disk.
     secret_outputs: list[str] = []
+    # The dataset the step seeds from: the agent mounts its file read-only into the plugin's
+    # container and names it in the document's `data.dataset` (protocol.datasets, docs/data.md).
+    dataset: DatasetRef | None = None
 
 
 class ServiceNode(Struct, tag="service", tag_field="kind", kw_only=True):

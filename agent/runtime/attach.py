@@ -87,6 +87,7 @@ def run_attached(
     stderr: StderrLines,
     cancelled: threading.Event,
     stdin_ready: threading.Event | None = None,
+    mounts: dict[str, str] | None = None,
 ) -> AttachedRun:
     result = AttachedRun()
     try:
@@ -101,6 +102,8 @@ def run_attached(
             stdin_open=True,
             init=True,
             **plugin_options(network, memory_mb),
+            # A dataset's file (docs/data.md): read-only, whatever the plugin does.
+            volumes={host: {"bind": path, "mode": "ro"} for path, host in (mounts or {}).items()},
             **limit_kwargs(cpu, memory_mb),
         )
     )

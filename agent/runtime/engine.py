@@ -167,6 +167,7 @@ class DockerEngine(Docker):
         stderr: StderrLines,
         cancelled: threading.Event,
         stdin_ready: threading.Event | None = None,
+        mounts: dict[str, str] | None = None,
     ) -> AttachedRun:
         return await asyncio.to_thread(
             run_attached,
@@ -182,4 +183,5 @@ class DockerEngine(Docker):
             stderr=stderr,
             cancelled=cancelled,
             stdin_ready=stdin_ready,
+            mounts=mounts,
         )

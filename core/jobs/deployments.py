@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import logging
 
+from core import context
 from core.domain import status
 from core.errors import AgentUnavailable, ShoalError
 from core.notifications import expiring
-from core.services import deployment_actions, deployment_specs, lifecycle
+from core.services import dataset_nodes, deployment_actions, deployment_specs, lifecycle
 from core.tables import Deployment
 
 log = logging.getLogger("shoal.jobs")
@@ -44,11 +45,18 @@ async def run_deployment(ctx: dict, *, deployment_id: int) -> dict:
     if not await _set(deployment_id, status.DEPLOYING):
         return {"skipped": "changed meanwhile"}
     try:
+        for ref in dataset_nodes.refs_of(spec):
+            await dataset_nodes.send_to_node(
+                get_hub(), row["node"], ref, context.settings().data_path
+            )
         await get_hub().deploy(row["node"], spec)
     except AgentUnavailable as exc:
         # The node's desired state still holds it: it runs as soon as the agent is back.
         await _set(deployment_id, status.OFFLINE, exc.detail)
         return {"offline": exc.detail}
+    except dataset_nodes.DatasetRefused as exc:
+        await _set(deployment_id, status.FAILED, exc.detail)
+        return {"failed": exc.detail}
     return {"sent": deployment_id}
 
 

@@ -17,7 +17,7 @@ from core import context, ingress
 from core.domain import images, plugin_outputs
 from core.domain import pipeline as graphs
 from core.errors import Conflict, ShoalError
-from core.services import registries, secrets, step_outputs
+from core.services import dataset_nodes, registries, secrets, step_outputs
 from core.tables import Deployment, Environment, Plugin, Registry, Service
 
 # The catalog's health-check kinds mapped onto what the agent checks.
@@ -172,6 +172,8 @@ async def build_spec(deployment_id: int, *, with_secrets: bool = True) -> protoc
             registry_id = node.config.get("registry_id") or plugin["registry"]
             spec_node = _plugin_node(node, plugin, registry_rows[registry_id])
         nodes.append(spec_node)
+    made_at = dep["created_at"]
+    await dataset_nodes.attach_datasets(dep["project"], made_at, graph, plugins, nodes)
 
     credentials = []
     for registry_id, row in registry_rows.items():

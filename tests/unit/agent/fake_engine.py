@@ -100,6 +100,7 @@ class FakeEngine:
         self.plugin_behaviour: PluginBehaviour = succeed
         self.plugin_calls: list[PluginCall] = []
         self.plugin_gate_opened: list[tuple[str, str]] = []  # (step, action) when stdin came
+        self.plugin_mounts: dict[str, dict[str, str]] = {}  # step → its read-only files
         self.holding: set[str] = set()  # plugin steps whose apply runs until it is killed
         self._listeners: dict[str, asyncio.Server] = {}
         self._ids = itertools.count(1)
@@ -304,6 +305,7 @@ class FakeEngine:
         stderr: StderrLines,
         cancelled: threading.Event,
         stdin_ready: threading.Event | None = None,
+        mounts: dict[str, str] | None = None,
     ) -> AttachedRun:
         self._check()
         if stdin_ready is not None:  # the plugin reads nothing before the gate opens
@@ -311,6 +313,8 @@ class FakeEngine:
             self.plugin_gate_opened.append((step, action))
         document = json.loads(stdin_document)
         self.plugin_calls.append(PluginCall(deployment_id, step, action, document, network))
+        if mounts:
+            self.plugin_mounts[step] = dict(mounts)
         if step in self.holding and action == "apply":
             await asyncio.to_thread(cancelled.wait, HOLD_LIMIT_S)
             return AttachedRun(exit_code=137, killed=True)

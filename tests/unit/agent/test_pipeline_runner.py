@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 
+import msgspec
 import pytest
 
 from agent import protocol as p
@@ -135,3 +137,22 @@ async def test_a_delete_cancels_the_run_in_flight_and_removes_everything(parts, 
     statuses = [e.status for e in of_type(events, p.DeploymentStatus)]
     assert statuses == ["deploying", "deleting", "deleted"]  # the cancelled run reports nothing
     assert parts.store.get(12) is None and parts.memory.outputs(12) == {}
+
+
+async def test_a_seeding_step_gets_its_dataset_mounted_or_fails_naming_it(parts, engine, tmp_path):
+    body = b"PGDMP dump"
+    sha = hashlib.sha256(body).hexdigest()
+    ref = p.DatasetRef(name="shop", version=3, sha256=sha, size_bytes=len(body), format="custom")
+    seeding = plugin("seed", dataset="shop")
+    seeding.config.dataset = ref
+
+    with pytest.raises(StepFailed, match=f"dataset shop v3 \\({sha}\\) is not on this node"):
+        await PipelineRun(parts, spec(21, [seeding], [])).run()
+
+    held = parts.config.data_dir / "datasets" / sha
+    held.parent.mkdir(parents=True, exist_ok=True)
+    held.write_bytes(body)
+    await PipelineRun(parts, spec(22, [seeding], [])).run()
+    assert engine.plugin_mounts["seed"] == {"/shoal/dataset": str(held)}
+    sent = engine.plugin_calls[-1].document["data"]["dataset"]
+    assert sent == {**msgspec.structs.asdict(ref), "path": "/shoal/dataset"}

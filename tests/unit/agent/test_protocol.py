@@ -27,8 +27,17 @@ REQUEST_TAGS = {
     "terminal_ack",
     "terminal_close",
     "data_action",
+    "dataset_put",
 }
-REPLY_TAGS = {"ok", "error", "deployments", "metrics_result", "exec_result", "data_result"}
+REPLY_TAGS = {
+    "ok",
+    "error",
+    "deployments",
+    "metrics_result",
+    "exec_result",
+    "data_result",
+    "dataset_have",
+}
 EVENT_TAGS = {
     "step_started",
     "step_finished",
@@ -164,6 +173,9 @@ def test_the_public_surface_is_pinned():
         "DataAction",
         "DataActionName",
         "DataResult",
+        "DatasetHave",
+        "DatasetPut",
+        "DatasetRef",
         "TerminalAck",
         "TerminalClose",
         "TerminalEnded",
@@ -195,6 +207,7 @@ def test_the_public_surface_is_pinned():
         "EXEC_LIMIT_BYTES",
         "EXEC_TIMEOUT_MAX_S",
         "SWAPPING",
+        "DATASET_CHUNK_BYTES",
         "TERMINAL_CHUNK_BYTES",
         "TERMINAL_WINDOW_BYTES",
         "MAX_MESSAGE_BYTES",

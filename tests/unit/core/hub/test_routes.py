@@ -64,6 +64,7 @@ EXAMPLES = [
     p.TerminalAck(id=0, terminal="k1", size=16384),
     p.TerminalClose(id=0, terminal="k1"),
     p.DataAction(id=0, deployment_id=4, step="appdb", action="reset", checkpoint="before"),
+    p.DatasetPut(id=0, sha256="ab" * 32, size_bytes=3, offset=0, data=b"abc"),
 ]
 
 
