@@ -4,6 +4,7 @@ the input as typed."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from litestar import Request, Router, get, post
@@ -14,9 +15,10 @@ from core.actor import Actor
 from core.errors import InvalidInput, ShoalError
 from core.services import access, environments, projects, schedules
 from core.services.schedules import ScheduleInput
+from web.forms import remove, submit
 from web.guards import requires_login
 from web.params import IdParam
-from web.rendering import as_int, form_data, page, redirect, refused
+from web.rendering import as_int, page, redirect, refused
 
 
 async def _context(actor: Actor, project_id: int) -> dict[str, Any]:
@@ -57,6 +59,17 @@ def to_input(data: dict[str, str]) -> ScheduleInput:
     )
 
 
+async def _drawn(request: Request, context: dict[str, Any], **extra: Any) -> Template:
+    return page(request, "projects/schedules.html", **context, **extra)
+
+
+def _kept(exc: ShoalError, data: dict[str, str]) -> dict[str, Any]:
+    """The service names one pattern's field (`tag_pattern.web`); the form has one box."""
+    if isinstance(exc, InvalidInput) and (exc.field or "").startswith("tag_pattern"):
+        exc.field = "tag_patterns"
+    return refused(exc, data)
+
+
 @get("/")
 async def index(request: Request, actor: Actor, project_id: IdParam) -> Template:
     return page(request, "projects/schedules.html", **await _context(actor, project_id))
@@ -64,15 +77,14 @@ async def index(request: Request, actor: Actor, project_id: IdParam) -> Template
 
 @post("/")
 async def create(request: Request, actor: Actor, project_id: IdParam) -> Template | Redirect:
-    data = await form_data(request)
-    context = await _context(actor, project_id)
-    try:
-        await schedules.create_schedule(actor, project_id, to_input(data))
-    except ShoalError as exc:
-        if isinstance(exc, InvalidInput) and (exc.field or "").startswith("tag_pattern"):
-            exc.field = "tag_patterns"
-        return page(request, "projects/schedules.html", **refused(exc, data), **context)
-    return redirect(f"/projects/{project_id}/schedules", "Schedule saved.")
+    context = await _context(actor, project_id)  # an invisible project: a 404 before anything
+    return await submit(
+        request,
+        lambda data: schedules.create_schedule(actor, project_id, to_input(data)),
+        done=lambda _: redirect(f"/projects/{project_id}/schedules", "Schedule saved."),
+        redraw=partial(_drawn, request, context),
+        kept=_kept,
+    )
 
 
 @post("/{schedule_id:int}/delete")
@@ -80,17 +92,19 @@ async def delete(
     request: Request, actor: Actor, project_id: IdParam, schedule_id: IdParam
 ) -> Template | Redirect:
     context = await _context(actor, project_id)
-    try:
+
+    async def delete_own() -> None:
         row = await schedules.schedule_row(schedule_id)
         if row["project"] != project_id:
             raise NotFoundException("No such schedule.")
         await schedules.delete_schedule(actor, schedule_id)
-    except ShoalError as exc:
-        notice = {"level": "error", "message": exc.detail}
-        return page(
-            request, "projects/schedules.html", flash=notice, status_code=exc.status_code, **context
-        )
-    return redirect(f"/projects/{project_id}/schedules", "Schedule deleted.")
+
+    return await remove(
+        delete_own(),
+        to=f"/projects/{project_id}/schedules",
+        message="Schedule deleted.",
+        redraw=partial(_drawn, request, context),
+    )
 
 
 router = Router(

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from core.errors import InvalidInput
-from core.services import accounts, registries, schedule_runs, schedules
+from core.services import accounts, registries, schedule_runs, schedules, teams
 from core.services.schedules import ScheduleInput
 from core.tables import Deployment, Schedule, Service
 from shoaltest.registry import RegistryServer
@@ -213,3 +213,22 @@ async def test_the_schedules_page_keeps_input_on_an_error_and_adds_and_deletes(
     assert await schedules.schedules_of_project(world.project_id) == []
     await client.login("quinn", "quinn-password-1")
     assert (await client.get(base)).status_code == 404
+
+
+async def test_a_refused_schedule_delete_is_an_alert_on_the_schedules_page(web_app, world, client):
+    """The form helper: a user who sees the project but is no admin gets the reason on the
+    Schedules page with the refusal's status, and the schedule stays."""
+    await teams.grant(world.admin, world.team_id, "project", world.project_id, "read")
+    made = await schedules.create_schedule(
+        world.admin,
+        world.project_id,
+        ScheduleInput(kind="office_hours", time_zone=BERLIN, days=["mon"], start_time="08:00",
+                      end_time="19:00"),
+    )  # fmt: skip
+    assert (await client.login("quinn", "quinn-password-1")).status_code == 303
+    base = f"/projects/{world.project_id}/schedules"
+    refused = await client.form(f"{base}/{made}/delete", {})
+    assert refused.status_code == 403
+    assert 'class="toast toast-error" role="alert"' in refused.text
+    assert "Office hours" in refused.text  # the Schedules page, not an error page
+    assert len(await schedules.schedules_of_project(world.project_id)) == 1
