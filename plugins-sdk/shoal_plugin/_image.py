@@ -25,11 +25,14 @@ from ._target import TargetError, target_schema
 DEFAULT_PYTHON_BASE = "shoal/debian-python:bookworm"
 SCHEMA_LABEL = "org.shoal.plugin.schema"
 SOURCE_LABEL = "org.shoal.plugin.source-sha256"
+# The SDK's bytecode is compiled into the image: each run (a reset waits on one) would
+# otherwise compile it again, as PYTHONDONTWRITEBYTECODE keeps a run from caching it.
 _PYTHON_DOCKERFILE = """\
 ARG BASE
 FROM ${BASE}
 COPY shoal_plugin /opt/shoal/shoal_plugin
 COPY plugin /opt/shoal/plugin
+RUN python3 -m compileall -q /opt/shoal/shoal_plugin
 ENV PYTHONPATH=/opt/shoal PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
 ENTRYPOINT ["python3", "/opt/shoal/plugin/plugin.py"]
 """

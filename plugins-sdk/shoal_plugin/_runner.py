@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 import logging
@@ -50,6 +49,9 @@ class Terminated(BaseException):
 def _call(handler: Handler, context: Context[Any]) -> dict[str, Any]:
     result = handler(context)
     if inspect.isawaitable(result):
+        # Imported here: asyncio costs ~0.1 s of every plugin's start, and few handlers are async.
+        import asyncio
+
         result = asyncio.run(_await(result))
     if result is None:
         return {}

@@ -149,3 +149,15 @@ def test_a_checkpoint_the_disk_cannot_hold_is_refused_before_starting(
     assert " MB, the server has " in message and message.endswith(" MB free")
     left = "SELECT count(*) FROM pg_database WHERE datname LIKE 'ck\\_%'"
     assert query(docker_client, container.name, left) == "0"  # nothing was started
+
+
+def test_the_image_carries_the_sdks_bytecode(docker_client, shipped_plugins):
+    # A reset waits on a run of this image: compiling the SDK again each time costs ~0.1 s.
+    probe = "import os, shoal_plugin._runner as r; print(os.path.exists(r.__cached__))"
+    out = docker_client.containers.run(
+        shipped_plugins["postgres-database"],
+        entrypoint=["python3", "-c", probe],
+        remove=True,
+        labels=SESSION_LABEL,
+    )
+    assert out.decode().strip() == "True"
