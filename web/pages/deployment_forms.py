@@ -13,6 +13,7 @@ under another name or a delete-then-recreate that would lose the page and its hi
 from __future__ import annotations
 
 import secrets
+from functools import partial
 from typing import Any
 
 from litestar import Request, Router, get, post
@@ -26,9 +27,13 @@ from core.services import access, deployment_inputs, deployments, environments, 
 from core.services import deployment_actions as actions
 from core.services.deployments import DeploymentView
 from web.deployment_notices import about
+from web.forms import submit
 from web.guards import requires_login
 from web.params import IdParam, OptionalIdParam
-from web.rendering import form_data, page, redirect, refused
+from web.rendering import as_int, page, redirect, refused
+
+# Refusals that are about the deployment, not the form: the error page, as for a GET.
+GONE = (NotFound, Forbidden)
 
 
 async def _choices(actor: Actor) -> tuple[list, list]:
@@ -51,6 +56,17 @@ async def _choices(actor: Actor) -> tuple[list, list]:
 
 def tags_of(data: dict[str, str]) -> dict[str, str]:
     return {k[4:]: v for k, v in data.items() if k.startswith("tag_")}
+
+
+def deployment_input(data: dict[str, str]) -> deployments.DeploymentInput:
+    """The New deployment form (POST /deployments/, beside the list) as the service's input."""
+    return deployments.DeploymentInput(
+        project_id=as_int(data.get("project_id"), 0) or 0,
+        environment_id=as_int(data.get("environment_id"), 0) or 0,
+        name=data.get("name", ""),
+        tags=tags_of(data),
+        request_key=data.get("request_key") or None,
+    )
 
 
 def _as_source(dep: DeploymentView, name: str) -> dict[str, str]:
@@ -137,22 +153,22 @@ async def clone_form(request: Request, actor: Actor, deployment_id: IdParam) -> 
 @post("/{deployment_id:int}/clone")
 async def clone(request: Request, actor: Actor, deployment_id: IdParam) -> Template | Redirect:
     source = await deployments.get_deployment(actor, deployment_id, Level.FULL)
-    data = await form_data(request)
-    try:
-        dep = await actions.clone(
+    return await submit(
+        request,
+        lambda data: actions.clone(
             actor,
             deployment_id,
             data.get("name", ""),
             tags_of(data),
             request_key=data.get("request_key") or None,
-        )
-    except (NotFound, Forbidden):
-        raise
-    except ShoalError as exc:
-        kept = {**_as_source(source, ""), **data}  # project and environment stay the source's
-        return await form_page(request, actor, clone_of=source, **refused(exc, kept))
-    return redirect(
-        f"/deployments/{dep.id}", f"Clone '{dep.name}' is on its way.", about=about(dep.id)
+        ),
+        done=lambda dep: redirect(
+            f"/deployments/{dep.id}", f"Clone '{dep.name}' is on its way.", about=about(dep.id)
+        ),
+        redraw=partial(form_page, request, actor, clone_of=source),
+        # The project and environment stay the source's: the form does not send them.
+        kept=lambda exc, data: refused(exc, {**_as_source(source, ""), **data}),
+        raises=GONE,
     )
 
 
@@ -165,19 +181,22 @@ async def retry_form(request: Request, actor: Actor, deployment_id: IdParam) -> 
 @post("/{deployment_id:int}/retry")
 async def retry(request: Request, actor: Actor, deployment_id: IdParam) -> Template | Redirect:
     """Retry as it is (the detail page's button), or with the tags of the retry form."""
-    data = await form_data(request)
-    try:
-        dep = await actions.retry(actor, deployment_id, tags_of(data) or None)
-    except (NotFound, Forbidden):
-        raise
-    except ShoalError as exc:
+
+    async def redraw(form: dict[str, str], **refusal: Any) -> Template:
         source = await deployments.get_deployment(actor, deployment_id, Level.FULL)
-        kept = {**_as_source(source, source.name), **data}
-        return await form_page(request, actor, retry_of=source, **refused(exc, kept))
-    return redirect(
-        f"/deployments/{dep.id}",
-        f"Retrying '{dep.name}' with pipeline v{dep.pipeline_version}.",
-        about=about(dep.id),
+        kept = {**_as_source(source, source.name), **form}
+        return await form_page(request, actor, retry_of=source, form=kept, **refusal)
+
+    return await submit(
+        request,
+        lambda data: actions.retry(actor, deployment_id, tags_of(data) or None),
+        done=lambda dep: redirect(
+            f"/deployments/{dep.id}",
+            f"Retrying '{dep.name}' with pipeline v{dep.pipeline_version}.",
+            about=about(dep.id),
+        ),
+        redraw=redraw,
+        raises=GONE,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 from litestar import Request, Router, get, post
@@ -22,11 +23,12 @@ from core.services import deployment_actions as actions
 from core.tables import PipelineVersion
 from web import deployment_notices as notices
 from web import deployment_page, sse
+from web.forms import submit
 from web.guards import requires_login
 from web.listed_deployments import with_schedules
 from web.pages import deployment_forms
 from web.params import IdParam
-from web.rendering import as_int, form_data, page, redirect, refused
+from web.rendering import as_int, form_data, page, redirect
 
 PAGE_SIZE = 50
 
@@ -70,24 +72,15 @@ async def index(request: Request, actor: Actor) -> Template:
 
 @post("/")
 async def create(request: Request, actor: Actor) -> Template | Redirect:
-    data = await form_data(request)
-    try:
-        dep = await deployments.create_deployment(
-            actor,
-            deployments.DeploymentInput(
-                project_id=as_int(data.get("project_id"), 0) or 0,
-                environment_id=as_int(data.get("environment_id"), 0) or 0,
-                name=data.get("name", ""),
-                tags=deployment_forms.tags_of(data),
-                request_key=data.get("request_key") or None,
-            ),
-        )
-    except ShoalError as exc:
-        return await deployment_forms.form_page(request, actor, **refused(exc, data))
-    return redirect(
-        f"/deployments/{dep.id}",
-        f"Deployment '{dep.name}' is on its way.",
-        about=notices.about(dep.id),
+    return await submit(
+        request,
+        lambda data: deployments.create_deployment(actor, deployment_forms.deployment_input(data)),
+        done=lambda dep: redirect(
+            f"/deployments/{dep.id}",
+            f"Deployment '{dep.name}' is on its way.",
+            about=notices.about(dep.id),
+        ),
+        redraw=partial(deployment_forms.form_page, request, actor),
     )
 
 
