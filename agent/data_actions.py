@@ -18,7 +18,13 @@ from typing import Any
 
 from agent.health import wait_healthy
 from agent.parts import Parts
-from agent.plan import DEFAULT_PLUGIN_CPU, DEFAULT_PLUGIN_MEMORY_MB, NodeLimits, predecessors
+from agent.plan import (
+    DEFAULT_PLUGIN_CPU,
+    DEFAULT_PLUGIN_MEMORY_MB,
+    NodeLimits,
+    layers,
+    predecessors,
+)
 from agent.plugins import PluginFailed, plugin_document, run_plugin
 from agent.protocol import (
     SWAPPING,
@@ -168,23 +174,34 @@ async def _start(
     stopped: list[str],
     spec: DeploymentSpec,
 ) -> str:
-    """Start again what was stopped, in the spec's order; the first failure, or ""."""
+    """Start again what was stopped, as a wake does: a layer's services at once, each layer
+    after the one it needs, each waited for until healthy; the first failure, or ""."""
     engine = parts.engine
+    wanted = {n.id for n in services if n.id in stopped}
+    if not wanted:
+        return ""
+
+    async def up(node: ServiceNode, container_id: str) -> None:
+        await engine.start_existing(container_id)
+        host_port = ports.get(node.id)
+        if node.config.port and host_port:
+            await wait_healthy(
+                parts.config.health_host,
+                host_port,
+                node.config.health_check or HealthCheck(),
+                lambda: engine.exited(spec.id, node.id),
+            )
+
     try:
-        containers = {c.step: c for c in await engine.list_own(spec.id)}
-        for node in services:
-            found = containers.get(node.id)
-            if node.id not in stopped or found is None:
-                continue
-            await engine.start_existing(found.id)
-            host_port = ports.get(node.id)
-            if node.config.port and host_port:
-                await wait_healthy(
-                    parts.config.health_host,
-                    host_port,
-                    node.config.health_check or HealthCheck(),
-                    lambda step=node.id: engine.exited(spec.id, step),
+        containers = {c.step: c.id for c in await engine.list_own(spec.id)}
+        for layer in layers(spec):
+            await asyncio.gather(
+                *(
+                    up(node, containers[node.id])
+                    for node in layer
+                    if isinstance(node, ServiceNode) and node.id in wanted and node.id in containers
                 )
+            )
     except Exception as failure:  # reconcile's repair starts them once it can
         log.warning("deployment %s: could not start its services again: %s", spec.id, failure)
         return f"starting the services again failed: {failure}"

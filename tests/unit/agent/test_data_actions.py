@@ -96,3 +96,32 @@ async def test_a_reset_feeds_the_plugin_only_once_its_services_stopped_then_prep
         ("appdb", "prepare_reset", {"checkpoint": "x"}),
     ]
     assert engine.plugin_gate_opened[-1] == ("appdb", "prepare_reset")
+
+
+async def test_the_stopped_services_start_again_a_layer_at_once(parts, engine):
+    deployments = Deployments(parts)
+    graph = [service("db"), plugin("appdb"), service("api"), service("jobs"), service("web")]
+    edges = [("db", "appdb"), ("appdb", "api"), ("appdb", "jobs"), ("api", "web")]
+    deployments.deploy(spec(7, graph, edges))
+    await asyncio.wait_for(deployments.work.tasks[7], 30)
+    steps = {c.id: c.step for c in engine.owned_by(7)}
+    starting: set[str] = set()
+    seen: list[set[str]] = []
+    start = engine.start_existing
+
+    async def start_slowly(container_id: str) -> None:
+        starting.add(steps[container_id])
+        seen.append(set(starting))
+        await asyncio.sleep(0.1)
+        await start(container_id)
+        starting.discard(steps[container_id])
+
+    engine.start_existing = start_slowly
+    request = p.DataAction(id=4, deployment_id=7, step="appdb", action="checkpoint", checkpoint="c")
+    result = await deployments.data_action(request)
+
+    assert isinstance(result, p.DataResult) and result.ok, result
+    assert sorted(result.stopped) == ["api", "jobs", "web"]
+    assert seen[:2] == [{"api"}, {"api", "jobs"}]  # one layer at once
+    assert seen[2] == {"web"}  # the next layer once the first one is up
+    assert {c.step: c.state for c in engine.owned_by(7)}["web"] == "running"
