@@ -7,6 +7,7 @@ flash cookie: its token exists only in that one answer.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from litestar import Request, Router, get, post
@@ -17,9 +18,10 @@ from core.errors import ShoalError
 from core.services import access, deployments, share_links, url_keys
 from core.services import url_access_view as views
 from web import breadcrumbs
+from web.forms import submit
 from web.guards import requires_login
 from web.params import IdParam
-from web.rendering import as_int, form_data, page, redirect, refused
+from web.rendering import as_int, form_data, page, redirect
 
 
 async def _page(request: Request, actor: Actor, deployment_id: int, **extra: Any) -> Template:
@@ -44,13 +46,15 @@ async def access_page(request: Request, actor: Actor, deployment_id: IdParam) ->
 
 
 @post("/{deployment_id:int}/access/share-links")
-async def create_link(request: Request, actor: Actor, deployment_id: IdParam) -> Template:
-    data = await form_data(request)
-    try:
-        created = await views.new_share_link(actor, deployment_id, as_int(data.get("hours")))
-    except ShoalError as exc:
-        return await _page(request, actor, deployment_id, **refused(exc, data))
-    return await _page(request, actor, deployment_id, new_link=created)
+async def create_link(
+    request: Request, actor: Actor, deployment_id: IdParam
+) -> Template | Redirect:
+    return await submit(
+        request,
+        lambda data: views.new_share_link(actor, deployment_id, as_int(data.get("hours"))),
+        done=lambda created: _page(request, actor, deployment_id, new_link=created),
+        redraw=partial(_page, request, actor, deployment_id),
+    )
 
 
 @post("/{deployment_id:int}/access/share-links/{link_id:int}/revoke")
