@@ -65,7 +65,10 @@ DROP ROLE IF EXISTS :"user";
 class Params:
     """Seed a database from a dataset in a PostgreSQL server; rollback drops it."""
 
-    host: str = param(description="PostgreSQL host the node's deployments share")
+    host: str = param(
+        description="PostgreSQL host the node's deployments share; `gateway`: the node itself "
+        "(a server on the host, reached through the deployment network's gateway)"
+    )
     admin_password: str = param(description="Password of the admin user", secret=True)
     dataset: str = param(description="Name of the project's dataset to seed from")
     port: int = param(5432, description="PostgreSQL port", minimum=1, maximum=65535)
@@ -117,9 +120,23 @@ def template_of(sha256: str) -> str:
     return f"shoal_ds_{sha256[:48]}"
 
 
+def host_of(ctx: Context[Params]) -> str:
+    """`gateway` → the default route's gateway (the node, as seen from the deployment network),
+    read from /proc/net/route: hex, little-endian."""
+    if ctx.params.host != "gateway":
+        return ctx.params.host
+    with open("/proc/net/route") as routes:
+        for line in routes.read().splitlines()[1:]:
+            fields = line.split()
+            if len(fields) > 2 and fields[1] == "00000000":
+                return ".".join(str(b) for b in reversed(bytes.fromhex(fields[2])))
+    raise PluginError("host is `gateway`, but the step's container has no default route")
+
+
 def command(ctx: Context[Params], program: str, database: str, *args: str) -> list[str]:
     p = ctx.params
-    return [program, "-h", p.host, "-p", str(p.port), "-U", p.admin_user, "-d", database, *args]
+    host = host_of(ctx)
+    return [program, "-h", host, "-p", str(p.port), "-U", p.admin_user, "-d", database, *args]
 
 
 def env(ctx: Context[Params]) -> dict[str, str]:
@@ -147,7 +164,7 @@ def exists(ctx: Context[Params], database: str) -> bool:
 
 def wait_for_server(ctx: Context[Params]) -> None:
     deadline = time.monotonic() + ctx.params.connect_timeout_s
-    wait_for_tcp(ctx.params.host, ctx.params.port, timeout_s=ctx.params.connect_timeout_s)
+    wait_for_tcp(host_of(ctx), ctx.params.port, timeout_s=ctx.params.connect_timeout_s)
     while True:
         try:
             psql(ctx, "SELECT 1;", {})
@@ -218,10 +235,10 @@ def apply(ctx: Context[Params]) -> dict[str, object]:
             "database %s seeded from dataset %s v%s by %s (copy %.1f s)",
             database, found.get("name"), found.get("version"), how, time.monotonic() - started,
         )  # fmt: skip
-    quoted = urllib.parse.quote(password, safe="")
+    quoted, host = urllib.parse.quote(password, safe=""), host_of(ctx)
     return {
-        "url": f"postgresql://{user}:{quoted}@{ctx.params.host}:{ctx.params.port}/{database}",
-        "host": ctx.params.host,
+        "url": f"postgresql://{user}:{quoted}@{host}:{ctx.params.port}/{database}",
+        "host": host,
         "port": ctx.params.port,
         "database": database,
         "user": user,
