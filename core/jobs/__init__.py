@@ -39,6 +39,7 @@ FUNCTIONS: list[Any] = [
     previews.report_preview,
     preview_images.check_waiting_images,
     notifications.dispatch_notifications,
+    notifications.send_notifications,
     notifications.deliver_notification,
     notifications.resume_notifications,
     schedules.run_schedules,

@@ -13,7 +13,7 @@ import msgspec
 from core import db
 from core.actor import Actor
 from core.domain.notifications import KINDS
-from core.notifications import channels, fanout
+from core.notifications import channels, wakeup
 from core.notifications.facts import Facts
 from core.notifications.render import render
 from core.services.audit import Target, audited
@@ -89,5 +89,5 @@ async def send_test(actor: Actor, channel_id: int, public_url: str) -> DeliveryV
             facts.event_id,
             json.dumps(render(view.kind, facts)),
         )
-    await fanout.enqueue([rows[0]["id"]])
+    await wakeup.kick()
     return to_view(dict(rows[0]))

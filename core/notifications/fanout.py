@@ -1,7 +1,7 @@
 """From an event to its deliveries: take the events not yet fanned out, find the channels that
 listen, render each channel's message and store one delivery per (channel, event) in the
 transaction that marks the event done (a crash leaves it for the next run, never half done),
-then enqueue them. The fan-out never holds a connection while it waits for another: with
+then wake the sender. The fan-out never holds a connection while it waits for another: with
 every worker slot dispatching at once, the pool the web pages share must not run dry."""
 
 from __future__ import annotations
@@ -11,16 +11,15 @@ import logging
 import time
 from typing import Any
 
-from core import context, db
+from core import db
 from core.errors import ShoalError
 from core.notifications import facts as facts_module
-from core.notifications import outbox
+from core.notifications import outbox, wakeup
 from core.notifications.render import render
 
 log = logging.getLogger("shoal.notifications")
 
-DELIVER_JOB = "deliver_notification"
-BATCH = 5
+BATCH = 20  # events fanned out, and their deliveries stored, together
 BUDGET_S = 20.0  # one job's share of a burst, well inside its 60 s timeout
 
 LEASE = "2 minutes"
@@ -31,12 +30,14 @@ _CLAIM = (
     " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING *"
 )
 _CHANNELS = (
-    'SELECT id, kind, environment, project, "user", expiring_minutes FROM notification_channels'
-    " WHERE enabled AND events ? $1"
+    'SELECT id, kind, environment, project, "user", expiring_minutes, events'
+    " FROM notification_channels WHERE enabled AND events ?| $1::text[]"
 )
 _INSERT = (
     "INSERT INTO notification_deliveries (channel, event_key, kind, status, attempts,"
-    " last_error, payload, created_at) VALUES ($1, $2, $3, 'pending', 0, '', $4::jsonb, now())"
+    " last_error, payload, created_at) SELECT channel, key, kind, 'pending', 0, '', payload, now()"
+    " FROM unnest($1::int[], $2::varchar[], $3::varchar[], $4::jsonb[]) WITH ORDINALITY"
+    " AS d(channel, key, kind, payload, n) ORDER BY n"  # ids in the events' order
     " ON CONFLICT (channel, event_key) DO NOTHING RETURNING id"
 )
 
@@ -60,9 +61,10 @@ async def dispatch() -> int:
     deadline = time.monotonic() + BUDGET_S
     while time.monotonic() <= deadline:
         events = await db.fetch(_CLAIM, BATCH)
-        for event in events:
-            created = await _fan_out(dict(event))
-            await enqueue(created)
+        if events:
+            created = await _fan_out([dict(event) for event in events])
+            if created:
+                await wakeup.kick()  # in a burst, a poke of the drain already sending
             total += len(created)
         if len(events) < BATCH:
             return total
@@ -70,48 +72,43 @@ async def dispatch() -> int:
     return total
 
 
-async def _fan_out(event: dict[str, Any]) -> list[int]:
-    """Render each listening channel's message (no connection held meanwhile), then store the
-    deliveries and mark the event done in one transaction: a crash leaves it to do again."""
+async def _fan_out(events: list[dict[str, Any]]) -> list[int]:
+    """Render each listening channel's message for each event (no connection held meanwhile),
+    then store the deliveries and mark the events done in one transaction: a crash leaves
+    them to do again, never half done."""
     from core.piccolo_conf import DB
 
+    kinds = sorted({event["kind"] for event in events})
+    channels = [dict(row) for row in await db.fetch(_CHANNELS, kinds)]
+    for channel in channels:
+        channel["events"] = json.loads(channel["events"])
+    rows: list[tuple[int, str, str, str]] = []
+    for event in events:
+        rows += await _messages(event, channels)
+    columns = [[row[index] for row in rows] for index in range(4)]
+    async with DB.pool.acquire() as connection, connection.transaction():
+        created = await connection.fetch(_INSERT, *columns) if rows else []
+        await connection.execute(
+            "UPDATE notification_events SET dispatched_at = now() WHERE id = ANY($1::int[])",
+            [event["id"] for event in events],
+        )
+    return [row["id"] for row in created]
+
+
+async def _messages(
+    event: dict[str, Any], channels: list[dict[str, Any]]
+) -> list[tuple[int, str, str, str]]:
+    """(channel, event key, kind, payload) for each channel that hears this event."""
     event["data"] = json.loads(event["data"]) if isinstance(event["data"], str) else event["data"]
-    payloads = []
     try:
         facts, routing = await facts_module.gather(event)
-        for channel in await db.fetch(_CHANNELS, event["kind"]):
-            if listens(dict(channel), event["kind"], routing):
-                payloads.append((channel["id"], json.dumps(render(channel["kind"], facts))))
+        return [
+            (channel["id"], event["key"], event["kind"], json.dumps(render(channel["kind"], facts)))
+            for channel in channels
+            if event["kind"] in channel["events"] and listens(channel, event["kind"], routing)
+        ]
     except ShoalError as exc:  # the deployment or node is gone: nobody to tell about it
         log.info("event %s not sent: %s", event["key"], exc.detail)
     except Exception:  # one broken event must not hold up the ones after it
         log.exception("event %s could not be fanned out", event["key"])
-    ids = []
-    async with DB.pool.acquire() as connection, connection.transaction():
-        for channel_id, payload in payloads:
-            row = await connection.fetchrow(
-                _INSERT, channel_id, event["key"], event["kind"], payload
-            )
-            if row is not None:
-                ids.append(row["id"])
-        await connection.execute(
-            "UPDATE notification_events SET dispatched_at = now() WHERE id = $1", event["id"]
-        )
-    return ids
-
-
-async def enqueue(delivery_ids: list[int], scheduled: float = 0, attempt: int = 0) -> None:
-    """One delivery job each; the key stops a second job for the same attempt while one is
-    queued, and the delivery's own claim stops a second send in any case."""
-    try:
-        queue = context.queue()
-    except RuntimeError:
-        return  # no queue in this process: the resume cron sends them
-    for delivery_id in delivery_ids:
-        await queue.enqueue(
-            DELIVER_JOB,
-            delivery_id=delivery_id,
-            key=f"deliver:{delivery_id}:{attempt}",
-            scheduled=int(scheduled or time.time()),
-            timeout=60,
-        )
+    return []

@@ -23,15 +23,27 @@ class Outcome(msgspec.Struct, frozen=True):
     error: str = ""
 
 
+def new_client(connections: int = 1) -> httpx.AsyncClient:
+    """One per drain, shared by its sends: keep-alive spares a connection (and a TLS
+    handshake) per message, and building a client cost as much as a local POST."""
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    return httpx.AsyncClient(follow_redirects=False, verify=_tls(), limits=limits)
+
+
 async def post(
-    url: str, body: bytes, headers: dict[str, str], timeout_s: float = ATTEMPT_TIMEOUT_S
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    timeout_s: float = ATTEMPT_TIMEOUT_S,
+    *,
+    client: httpx.AsyncClient | None = None,
 ) -> Outcome:
+    if client is None:
+        async with new_client() as own:
+            return await post(url, body, headers, timeout_s, client=own)
     headers = {"Content-Type": "application/json", "User-Agent": "Shoal-Notifications", **headers}
     try:
-        async with httpx.AsyncClient(
-            follow_redirects=False, timeout=timeout_s, verify=_tls()
-        ) as client:
-            answer = await client.post(url, content=body, headers=headers)
+        answer = await client.post(url, content=body, headers=headers, timeout=timeout_s)
     except httpx.TimeoutException:
         return Outcome(False, retry=True, error=f"no answer within {timeout_s:g} s")
     except httpx.HTTPError as exc:
