@@ -311,9 +311,10 @@ def checkpoint(ctx: Context[Params]) -> dict[str, object]:
     # A copy that exists (a resent request) is made again from now, and its spare with it.
     variables = {"database": database, "target": target, "spare": f"{target}_spare"}
     bytes_ = int(run_script(ctx, CHECKPOINT_SQL, variables)[-1])
-    ctx.log.info("checkpoint %r of %s saved (%d bytes)", name, database, bytes_)
-    # "prepare": the agent then runs prepare_reset in the background (docs/plugins.md).
-    return {"database": database, "checkpoint": name, "bytes": bytes_, "prepare": True}
+    ctx.log.info("checkpoint %r of %s saved (%d bytes, its spare as much)", name, database, bytes_)
+    # "prepare": the agent then runs prepare_reset in the background (docs/plugins.md), which
+    # copies it once more (the spare): `bytes` is what the checkpoint takes on disk with it.
+    return {"database": database, "checkpoint": name, "bytes": 2 * bytes_, "prepare": True}
 
 
 def copies(ctx: Context[Params]) -> tuple[str, str, dict[str, str]]:

@@ -52,6 +52,8 @@ def test_checkpoint_reset_and_the_client_that_held_a_connection(
     prepared = step(docker_client, shipped_plugins, pg_network, "prepare_reset", "before test")
     assert prepared.exit_code == 0, prepared.stderr
     assert prepared.document["outputs"]["bytes"] > 0
+    used = step(docker_client, shipped_plugins, pg_network, "usage").document["outputs"]
+    assert used["checkpoint_bytes"] == saved.document["outputs"]["bytes"]  # copy + spare
     query(docker_client, postgres, "DELETE FROM items WHERE id > 10", DATABASE)
     assert query(docker_client, postgres, "SELECT count(*) FROM items", DATABASE) == "10"
 
