@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from litestar import Request, Router, get, post
 from litestar.response import Redirect, Template
 
 from core.actor import Actor
-from core.errors import ShoalError
 from core.services import accounts, api_tokens, sso_accounts, sso_providers
 from web.auth import SESSION_COOKIE
+from web.forms import drop_input, submit
 from web.guards import requires_login
 from web.params import IdParam
-from web.rendering import form_data, page, redirect, refused
+from web.rendering import page, redirect
 
 
 async def _page(request: Request, actor: Actor, **extra: Any) -> Template:
@@ -34,13 +35,16 @@ async def index(request: Request, actor: Actor) -> Template:
 
 
 @post("/tokens")
-async def create_token(request: Request, actor: Actor) -> Template:
-    data = await form_data(request)
-    try:
-        created = await api_tokens.create_token(actor, data.get("name", ""))
-    except ShoalError as exc:
-        return await _page(request, actor, **refused(exc, data))
-    return await _page(request, actor, new_token=created.token, new_token_name=created.info.name)
+async def create_token(request: Request, actor: Actor) -> Template | Redirect:
+    return await submit(
+        request,
+        lambda data: api_tokens.create_token(actor, data.get("name", "")),
+        # The token exists only in this answer: shown on the page, never redirected.
+        done=lambda made: _page(
+            request, actor, new_token=made.token, new_token_name=made.info.name
+        ),
+        redraw=partial(_page, request, actor),
+    )
 
 
 @post("/tokens/{token_id:int}/revoke")
@@ -51,17 +55,20 @@ async def revoke_token(actor: Actor, token_id: IdParam) -> Redirect:
 
 @post("/password")
 async def change_password(request: Request, actor: Actor) -> Template | Redirect:
-    data = await form_data(request)
-    try:
-        await accounts.change_own_password(
+    return await submit(
+        request,
+        lambda data: accounts.change_own_password(
             actor,
             data.get("current_password", ""),
             data.get("new_password", ""),
             keep_session=request.cookies.get(SESSION_COOKIE),
-        )
-    except ShoalError as exc:
-        return await _page(request, actor, **refused(exc))
-    return redirect("/account", "Password changed; your other sessions are signed out.")
+        ),
+        done=lambda _: redirect(
+            "/account", "Password changed; your other sessions are signed out."
+        ),
+        redraw=partial(_page, request, actor),
+        kept=drop_input,  # passwords only, and the token form shares the page
+    )
 
 
 router = Router(

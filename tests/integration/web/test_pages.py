@@ -133,3 +133,14 @@ async def test_adding_a_user_to_a_team_twice_says_so_beside_the_team_picker(clie
     again = await client.form(f"/users/{admin.id}/teams", {"team_id": str(team["id"])})
     assert again.status_code == 409
     assert '<p class="form-error" role="alert">' in again.text and "already in qa" in again.text
+
+
+async def test_a_refused_token_name_comes_back_beside_its_field_and_kept(client, admin):
+    await signed_in(client)
+    long_name = "t" * 65
+    refused = await client.form("/account/tokens", {"name": long_name})
+    assert refused.status_code == 422
+    assert 'aria-describedby="e-name"' in refused.text and f'value="{long_name}"' in refused.text
+    assert 'id="new-token"' not in refused.text
+    made = await client.form("/account/tokens", {"name": "ci"})
+    assert made.status_code == 200 and 'id="new-token"' in made.text
