@@ -7,6 +7,7 @@ fragment the project page embeds (`hx-get … hx-trigger="load"`).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from litestar import Request, Router, get, post
@@ -14,11 +15,11 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 
 from core.actor import Actor
-from core.errors import ShoalError
 from core.services import access, projects, secrets
+from web.forms import keep_except, submit
 from web.guards import requires_login
 from web.params import IdParam
-from web.rendering import form_data, page, redirect, refused
+from web.rendering import form_data, page, redirect
 
 
 async def _context(actor: Actor, project_id: int) -> dict[str, Any]:
@@ -37,6 +38,10 @@ def _back(project_id: int, data: dict[str, str]) -> str:
     return target if target == own or target.startswith(own + "/") else f"{own}/secrets"
 
 
+async def _drawn(request: Request, context: dict[str, Any], **extra: Any) -> Template:
+    return page(request, "catalog/project_secrets.html", **context, **extra)
+
+
 @get("/")
 async def index(request: Request, actor: Actor, project_id: IdParam) -> Template:
     return page(request, "catalog/project_secrets.html", **await _context(actor, project_id))
@@ -52,21 +57,21 @@ async def panel(request: Request, actor: Actor, project_id: IdParam) -> Template
 
 @post("/")
 async def set_secret(request: Request, actor: Actor, project_id: IdParam) -> Template | Redirect:
-    data = await form_data(request)
-    context = await _context(actor, project_id)
-    try:
+    context = await _context(actor, project_id)  # an invisible project: a 404 before anything
+
+    async def save(data: dict[str, str]) -> Redirect:
         saved = await secrets.set_secret(
             actor, project_id, data.get("name", ""), data.get("value", "")
         )
-    except ShoalError as exc:
-        form = {"name": data.get("name", "")}  # the value is never echoed back
-        return page(
-            request,
-            "catalog/project_secrets.html",
-            **refused(exc, form),
-            **context,
-        )
-    return redirect(_back(project_id, data), f"Secret {saved.name} saved.")
+        return redirect(_back(project_id, data), f"Secret {saved.name} saved.")
+
+    return await submit(
+        request,
+        save,
+        done=lambda back: back,
+        redraw=partial(_drawn, request, context),
+        kept=keep_except("value"),  # the value is never echoed back
+    )
 
 
 @post("/{name:str}/delete")

@@ -215,6 +215,7 @@ async def test_secrets_panel(signed_in, admin):
     assert "pw-never-shown" not in panel.text
     bad = await signed_in.form(url, {"name": "not valid", "value": "pw-typed"})
     assert bad.status_code == 422 and "pw-typed" not in bad.text and "secret name" in bad.text
+    assert 'value="not valid"' in bad.text  # the name is kept, the value never
 
 
 async def test_admin_pages_are_invisible_to_users(client, admin):
