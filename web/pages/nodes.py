@@ -12,6 +12,7 @@ import asyncio
 import datetime
 import json
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 from litestar import Request, Router, get, post
@@ -25,9 +26,10 @@ from core.services.environments import EnvironmentView
 from core.services.nodes import NodeView
 from core.tables import NodeSample
 from web import charts
+from web.forms import submit
 from web.guards import requires_login
 from web.params import IdParam
-from web.rendering import as_int, field_errors, form_data, page, redirect
+from web.rendering import as_int, form_data, page, redirect
 
 KEEPALIVE_S = 15.0
 
@@ -159,24 +161,21 @@ async def approve(actor: Actor, node_id: IdParam, visible_node: NodeView) -> Red
 async def switches(
     request: Request, actor: Actor, node_id: IdParam, visible_node: NodeView
 ) -> Template | Redirect:
-    data = await form_data(request)
-    try:
-        change = nodes.NodeSwitches(
-            schedulable=data.get("schedulable") == "on",
-            enabled=data.get("enabled") == "on",
-            cpu_reserve=_number(data, "cpu_reserve"),
-            cpu_overcommit=_number(data, "cpu_overcommit"),
-        )
-        await nodes.set_switches(actor, node_id, change)
-    except ShoalError as error:
-        return await _detail(
-            request,
-            visible_node,
-            errors=field_errors(error),
-            status_code=error.status_code,
-            form=data,
-        )
-    return redirect(f"/nodes/{node_id}", "Node saved.")
+    return await submit(
+        request,
+        lambda data: nodes.set_switches(
+            actor,
+            node_id,
+            nodes.NodeSwitches(
+                schedulable=data.get("schedulable") == "on",
+                enabled=data.get("enabled") == "on",
+                cpu_reserve=_number(data, "cpu_reserve"),
+                cpu_overcommit=_number(data, "cpu_overcommit"),
+            ),
+        ),
+        done=lambda _: redirect(f"/nodes/{node_id}", "Node saved."),
+        redraw=partial(_detail, request, visible_node),
+    )
 
 
 def _number(data: dict[str, Any], name: str) -> float | None:
