@@ -91,6 +91,28 @@ def test_checkpoint_reset_and_the_client_that_held_a_connection(
         assert query(docker_client, postgres, "SELECT count(*) FROM items", DATABASE) == "5000"
         assert query(docker_client, postgres, owner) == DATABASE
 
+    # A swap that fails (a session on the spare blocks its rename) changes nothing: the reset
+    # copies the checkpoint instead.
+    step(docker_client, shipped_plugins, pg_network, "prepare_reset", "before test")
+    spare = query(
+        docker_client, postgres, "SELECT datname FROM pg_database WHERE datname LIKE '%\\_spare'"
+    )
+    holder.exec_run(
+        ["sh", "-c", f"psql -h /tmp -U postgres -d {spare} -c 'SELECT pg_sleep(600)' &"],
+        user="postgres",
+        detach=True,
+    )
+    on_spare = f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{spare}'"
+    for _ in range(50):
+        if query(docker_client, postgres, on_spare) != "0":
+            break
+        time.sleep(0.1)
+    query(docker_client, postgres, "DELETE FROM items WHERE id > 30", DATABASE)
+    blocked = step(docker_client, shipped_plugins, pg_network, "reset", "before test")
+    assert blocked.exit_code == 0, blocked.stderr
+    assert "the spare copy was not swapped in" in blocked.stderr and "(copied)" in blocked.stderr
+    assert query(docker_client, postgres, "SELECT count(*) FROM items", DATABASE) == "5000"
+
     usage = step(docker_client, shipped_plugins, pg_network, "usage")
     assert usage.exit_code == 0, usage.stderr
     assert usage.document["outputs"]["checkpoint_bytes"] > 0
