@@ -39,6 +39,7 @@ def parse_args(argv: list[str] | None, env: Mapping[str, str]) -> argparse.Names
     add = parser.add_argument
     add("--listen", default=env.get("AGENT_LISTEN", "0.0.0.0:5000"), help="HOST:PORT to serve on")
     add("--data", default=env.get("AGENT_DATA", "/data"), help="data directory")
+    add("--host-data", default=env.get("AGENT_HOST_DATA", ""), help="--data's path on the host")
     add("--publish-address", default=env.get("AGENT_PUBLISH_ADDRESS", ""))
     add("--token-file", default=env.get("AGENT_TOKEN_FILE", ""))
     add("--agent-id", default=env.get("AGENT_ID", ""))
@@ -63,6 +64,7 @@ def prepare(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[AgentConf
         listen_host=host,
         listen_port=int(port),
         data_dir=data_dir,
+        host_data_dir=Path(args.host_data) if args.host_data else None,
         publish_address=publish,
         agent_id=agent_id,
         subnet_pool=args.subnet_pool,

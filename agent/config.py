@@ -12,6 +12,9 @@ class AgentConfig:
     listen_host: str = "0.0.0.0"
     listen_port: int = 5000
     data_dir: Path = Path("/data")
+    # The data dir as dockerd sees it, when the agent runs in a container: datasets are
+    # bind-mounted from there into plugin containers (docs/data.md). None: `data_dir` itself.
+    host_data_dir: Path | None = None
     # Where published service ports bind and what the control plane is told to route to.
     publish_address: str = "127.0.0.1"
     # Labels every container/network this agent creates: several agents may share one dockerd.

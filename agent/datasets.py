@@ -27,7 +27,7 @@ MOUNT = "/shoal/dataset"  # where a plugin finds its dataset's file (read-only)
 
 
 def dataset_for(
-    data_dir: Path, node: PluginNode
+    data_dir: Path, node: PluginNode, host_data_dir: Path | None = None
 ) -> tuple[dict[str, Any] | None, dict[str, str] | None]:
     """A seeding step's `data` ({"dataset": …}) and its read-only mount; (None, None) for a
     step without a dataset. PluginFailed when this node does not hold the file (the control
@@ -42,7 +42,8 @@ def dataset_for(
             "redeploy so that the control plane sends it"
         )
     described = {**msgspec.structs.asdict(ref), "path": MOUNT}
-    return {"dataset": described}, {MOUNT: str(found)}
+    source = (host_data_dir or data_dir) / found.relative_to(data_dir)  # as dockerd sees it
+    return {"dataset": described}, {MOUNT: str(source)}
 
 
 class DatasetCache:

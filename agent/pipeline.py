@@ -163,7 +163,8 @@ class PipelineRun:
         params = resolve(node.config.params, scope)
         inputs = {pred: self.outputs.get(pred, {}) for pred in predecessors(self.spec, node.id)}
         self.applied[node.id] = Applied(params, inputs)  # what its rollback will get
-        data, mounts = dataset_for(self.parts.config.data_dir, node)
+        config = self.parts.config
+        data, mounts = dataset_for(config.data_dir, node, config.host_data_dir)
         document = plugin_document(self.spec, "apply", params, inputs, data)
         engine, emit = self.parts.engine, self.parts.emit
         return await run_plugin(

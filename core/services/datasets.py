@@ -19,6 +19,7 @@ from core.domain.datasets import dataset_name
 from core.errors import Conflict, Forbidden, NotFound
 from core.services import dataset_files
 from core.services.audit import Target, audited
+from core.services.unique import name_must_be_free
 from core.tables import Dataset, Deployment, Plugin, Project
 
 KEYWORD = "x-dataset-params"  # a plugin schema's params that name a dataset of the project
@@ -102,23 +103,37 @@ async def add_version(
             assert chunks is not None
             stored = await dataset_files.receive(chunks, data_path, limit_bytes, expected_sha256)
         previous = await latest(project_id, name)
-        row = await Dataset.insert(
-            Dataset(
-                project=project_id,
-                name=name,
-                version=previous.version + 1 if previous else 1,
-                sha256=stored.sha256,
-                size_bytes=stored.size_bytes,
-                format=stored.format,
-                source=url or "upload",
-                created_by=actor.id,
-                created_by_name=actor.username,
-            )
-        ).returning(*Dataset.all_columns())
-        view = to_view(row[0])
+        version = previous.version + 1 if previous else 1
+        with name_must_be_free(f"Version {version} of the dataset", name):  # a parallel upload
+            row = await _insert(actor, project_id, name, version, stored, url)
+        view = to_view(row)
         audit.target = Target("dataset", view.id, name, project_id=project_id)
         audit.detail = f"version {view.version}, sha256 {view.sha256}, {view.size_bytes} bytes"
         return view
+
+
+async def _insert(
+    actor: Actor,
+    project_id: int,
+    name: str,
+    version: int,
+    stored: dataset_files.StoredFile,
+    url: str,
+) -> dict[str, Any]:
+    rows = await Dataset.insert(
+        Dataset(
+            project=project_id,
+            name=name,
+            version=version,
+            sha256=stored.sha256,
+            size_bytes=stored.size_bytes,
+            format=stored.format,
+            source=url or "upload",
+            created_by=actor.id,
+            created_by_name=actor.username,
+        )
+    ).returning(*Dataset.all_columns())
+    return rows[0]
 
 
 async def delete_dataset(actor: Actor, project_id: int, name: str, data_path: Path) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import time
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -156,3 +158,20 @@ async def test_a_seeding_step_gets_its_dataset_mounted_or_fails_naming_it(parts,
     assert engine.plugin_mounts["seed"] == {"/shoal/dataset": str(held)}
     sent = engine.plugin_calls[-1].document["data"]["dataset"]
     assert sent == {**msgspec.structs.asdict(ref), "path": "/shoal/dataset"}
+
+
+async def test_an_agent_in_a_container_mounts_datasets_from_the_host_path(parts, engine):
+    body = b"PGDMP other dump"
+    sha = hashlib.sha256(body).hexdigest()
+    held = parts.config.data_dir / "datasets" / sha
+    held.parent.mkdir(parents=True, exist_ok=True)
+    held.write_bytes(body)
+    hosted = dataclasses.replace(parts.config, host_data_dir=Path("/var/lib/shoal-agent"))
+    seeding = plugin("seed", dataset="shop")
+    seeding.config.dataset = p.DatasetRef(
+        name="shop", version=1, sha256=sha, size_bytes=len(body), format="custom"
+    )
+    await PipelineRun(dataclasses.replace(parts, config=hosted), spec(23, [seeding], [])).run()
+    assert engine.plugin_mounts["seed"] == {
+        "/shoal/dataset": f"/var/lib/shoal-agent/datasets/{sha}"
+    }
