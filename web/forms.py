@@ -6,6 +6,7 @@ typed, and the error's status. Controllers give only what differs: how to call t
 where to go after, and how to draw the page again; and, where a form needs it, which fields are
 never echoed (`keep_except`), which form of the page the input belongs to (`keep_as`), which
 fields are checkbox lists (`with_lists`), and which refusals are not about the input (`raises`).
+A button that saves nothing typed (`act`) and a delete (`remove`) have their own short flows.
 """
 
 from __future__ import annotations
@@ -92,6 +93,25 @@ async def submit(
         return await redraw(**kept(exc, data))
     answer = done(result)
     return await answer if inspect.isawaitable(answer) else answer
+
+
+async def act(
+    call: Awaitable[T],
+    *,
+    back: str,
+    done: Callable[[T], Template | Redirect],
+    raises: tuple[type[ShoalError], ...] = (),
+) -> Template | Redirect:
+    """A button with nothing typed to keep (revoke, rotate, approve, sync, extend): `done`, or
+    back to the page it sits on with the refusal as an error notice. A class in `raises` (the
+    thing is gone, the access lost) goes to the error page instead."""
+    try:
+        result = await call
+    except raises:
+        raise
+    except ShoalError as exc:
+        return redirect(back, exc.detail, "error")
+    return done(result)
 
 
 async def remove(

@@ -14,11 +14,10 @@ from litestar import Request, Router, get, post
 from litestar.response import Redirect, Template
 
 from core.actor import Actor
-from core.errors import ShoalError
 from core.services import access, deployments, share_links, url_keys
 from core.services import url_access_view as views
 from web import breadcrumbs
-from web.forms import submit
+from web.forms import act, submit
 from web.guards import requires_login
 from web.params import IdParam
 from web.rendering import as_int, form_data, page, redirect
@@ -58,27 +57,31 @@ async def create_link(
 
 
 @post("/{deployment_id:int}/access/share-links/{link_id:int}/revoke")
-async def revoke_link(actor: Actor, deployment_id: IdParam, link_id: IdParam) -> Redirect:
+async def revoke_link(
+    actor: Actor, deployment_id: IdParam, link_id: IdParam
+) -> Template | Redirect:
     back = f"/deployments/{deployment_id}/access"
     await deployments.get_deployment(actor, deployment_id)  # invisible: a 404, not a toast
-    try:
-        await share_links.revoke_link(actor, deployment_id, link_id)
-    except ShoalError as exc:
-        return redirect(back, exc.detail, "error")
-    return redirect(back, f"Share link #{link_id} revoked: it stops working within seconds.")
+    return await act(
+        share_links.revoke_link(actor, deployment_id, link_id),
+        back=back,
+        done=lambda _: redirect(
+            back, f"Share link #{link_id} revoked: it stops working within seconds."
+        ),
+    )
 
 
 @post("/{deployment_id:int}/access/rotate")
-async def rotate(request: Request, actor: Actor, deployment_id: IdParam) -> Redirect:
+async def rotate(request: Request, actor: Actor, deployment_id: IdParam) -> Template | Redirect:
     kind = (await form_data(request)).get("kind", "")
     back = f"/deployments/{deployment_id}/access"
     await deployments.get_deployment(actor, deployment_id)  # invisible: a 404, not a toast
-    try:
-        await url_keys.rotate(actor, deployment_id, kind)
-    except ShoalError as exc:
-        return redirect(back, exc.detail, "error")
     what = "password" if kind == "password" else "bypass token"
-    return redirect(back, f"New {what} made; the old one no longer works.")
+    return await act(
+        url_keys.rotate(actor, deployment_id, kind),
+        back=back,
+        done=lambda _: redirect(back, f"New {what} made; the old one no longer works."),
+    )
 
 
 router = Router(

@@ -141,3 +141,14 @@ async def test_url_access_page_and_api_show_secrets_to_full_access_only(
     text = repr(audit)
     for secret in (password, bypass, token, made.json()["token"], rotated.json()["bypass_token"]):
         assert secret not in text
+
+
+async def test_a_refused_rotate_goes_back_to_the_access_page_with_the_reason(client, admin, shop):
+    dep = shop["deployment"]
+    await client.login("admin", ADMIN_PASSWORD)
+    refused = await client.form(f"/deployments/{dep}/access/rotate", {"kind": "x"})
+    assert refused.status_code == 303
+    assert refused.headers["location"] == f"/deployments/{dep}/access"
+    page = await client.get(refused.headers["location"])
+    assert 'class="toast toast-error" role="alert"' in page.text
+    assert "Rotate the password or the bypass token." in page.text
