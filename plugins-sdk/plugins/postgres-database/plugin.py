@@ -273,20 +273,22 @@ def free_bytes(ctx: Context[Params]) -> int | None:
         return None
 
 
-def survey(ctx: Context[Params], source: str) -> int | None:
-    """The bytes of `source` (None: it does not exist), once the server answers; a copy of it
-    is refused here, before anything changed, when the disk lacks room for it."""
+def survey(ctx: Context[Params], source: str, copies: int = 1) -> int | None:
+    """The bytes of `source` (None: it does not exist), once the server answers; `copies` of
+    it are refused here, before anything changed, when the disk lacks room for them."""
     wait_for_server(ctx)
     found = psql_tuples(ctx, SURVEY_SQL, {"source": source})
     if not found:
         return None
-    needed, free = int(found), free_bytes(ctx)
+    size, free = int(found), free_bytes(ctx)
+    needed = size * copies
     if free is not None and needed * 1.1 > free:
+        what = "" if copies == 1 else f" ({copies} copies: the checkpoint and its spare)"
         raise PluginError(
-            f"not enough disk: copying {source} needs about {needed / 1e6:.1f} MB, "
+            f"not enough disk: copying {source} needs about {needed / 1e6:.1f} MB{what}, "
             f"the server has {free / 1e6:.1f} MB free"
         )
-    return needed
+    return size
 
 
 def run_script(ctx: Context[Params], sql: str, variables: dict[str, str]) -> list[str]:
@@ -306,7 +308,7 @@ def checkpoint(ctx: Context[Params]) -> dict[str, object]:
     database, _user = names(ctx)
     name = checkpoint_name(ctx)
     target = checkpoint_database(database, name)
-    if survey(ctx, database) is None:
+    if survey(ctx, database, copies=2) is None:  # the spare follows (prepare_reset)
         raise PluginError(f"{database} does not exist")
     # A copy that exists (a resent request) is made again from now, and its spare with it.
     variables = {"database": database, "target": target, "spare": f"{target}_spare"}
