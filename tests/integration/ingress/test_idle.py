@@ -30,6 +30,7 @@ from core.ingress import options_from
 from core.ingress.caddy import CaddyAdmin
 from core.ingress.hostnames import hostname
 from core.ingress.syncer import IngressSyncer
+from core.jobs import idle as idle_job
 from core.jobs import make_queue, make_worker
 from core.services import deployment_history, idle
 from core.settings import Settings
@@ -123,6 +124,8 @@ async def scene(
 async def test_requests_through_caddy_keep_it_awake_and_idle_puts_it_to_sleep(scene):
     with pytest.raises(CapacityExceeded):
         await deploy(scene.admin, scene.project_id, scene.env_id, "pr-2")
+    # The cron's task reads the Caddy this process syncs; just started, it is not idle.
+    assert await idle_job.sleep_idle({}) == {"checked": 1, "slept": 0}
     start = datetime.now(UTC)
     assert await scene.through_caddy() == 200
     assert await scene.check(start + timedelta(seconds=30)) == {"checked": 1, "slept": 0}
