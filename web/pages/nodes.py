@@ -20,13 +20,13 @@ from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage,
 
 from core import events
 from core.actor import Actor
-from core.errors import InvalidInput, ShoalError
+from core.errors import InvalidInput
 from core.services import environments, nodes, scheduling
 from core.services.environments import EnvironmentView
 from core.services.nodes import NodeView
 from core.tables import NodeSample
 from web import charts
-from web.forms import submit
+from web.forms import act, submit
 from web.guards import requires_login
 from web.params import IdParam
 from web.rendering import as_int, form_data, page, redirect
@@ -127,11 +127,14 @@ async def add(request: Request, actor: Actor, environment_id: IdParam) -> Templa
         host=data.get("host", ""),
         port=as_int(data.get("port"), 0) or 0,
     )
-    try:
-        created = await nodes.add_node(actor, environment_id, node_input)
-    except ShoalError as error:
-        return redirect(f"/environments/{environment_id}", error.detail, "error")
-    return page(request, "nodes/token.html", node=created, created=True, status_code=201)
+    return await act(
+        nodes.add_node(actor, environment_id, node_input),
+        back=f"/environments/{environment_id}",
+        # The token is shown once, on this answer.
+        done=lambda made: page(
+            request, "nodes/token.html", node=made, created=True, status_code=201
+        ),
+    )
 
 
 @post("/nodes/{node_id:int}/rotate-token")
@@ -149,12 +152,12 @@ async def revoke(actor: Actor, node_id: IdParam, visible_node: NodeView) -> Redi
 
 
 @post("/nodes/{node_id:int}/approve-thumbprint")
-async def approve(actor: Actor, node_id: IdParam, visible_node: NodeView) -> Redirect:
-    try:
-        await nodes.approve_thumbprint(actor, node_id)
-    except ShoalError as error:
-        return redirect(f"/nodes/{node_id}", error.detail, "error")
-    return redirect(f"/nodes/{node_id}", "New certificate approved: connecting.")
+async def approve(actor: Actor, node_id: IdParam, visible_node: NodeView) -> Template | Redirect:
+    return await act(
+        nodes.approve_thumbprint(actor, node_id),
+        back=f"/nodes/{node_id}",
+        done=lambda _: redirect(f"/nodes/{node_id}", "New certificate approved: connecting."),
+    )
 
 
 @post("/nodes/{node_id:int}/switches")
@@ -191,14 +194,16 @@ def _number(data: dict[str, Any], name: str) -> float | None:
 @post("/nodes/{node_id:int}/delete")
 async def remove(
     request: Request, actor: Actor, node_id: IdParam, visible_node: NodeView
-) -> Redirect:
+) -> Template | Redirect:
     node = visible_node
     data = await form_data(request)
-    try:
-        await nodes.remove_node(actor, node_id, force=data.get("force") == "on")
-    except ShoalError as error:
-        return redirect(f"/nodes/{node_id}", error.detail, "error")
-    return redirect(f"/environments/{node.environment_id}", f"Node '{node.name}' removed.")
+    return await act(
+        nodes.remove_node(actor, node_id, force=data.get("force") == "on"),
+        back=f"/nodes/{node_id}",
+        done=lambda _: redirect(
+            f"/environments/{node.environment_id}", f"Node '{node.name}' removed."
+        ),
+    )
 
 
 router = Router(

@@ -193,6 +193,8 @@ async def test_the_node_page_shows_old_and_new_thumbprints_and_approves(web_app,
     assert row["thumbprint"] == new and row["pending_thumbprint"] == ""
     again = await client.form(f"/nodes/{node['id']}/approve-thumbprint", {})
     assert again.status_code == 303  # nothing pending: a flash message, nothing changes
+    back = await client.get(again.headers["location"])
+    assert 'class="toast toast-error" role="alert"' in back.text
     assert (await Node.select().where(Node.id == node["id"]).first().run())["thumbprint"] == new
 
 
