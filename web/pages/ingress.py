@@ -11,9 +11,9 @@ from litestar import Request, Router, get, post
 from litestar.response import Redirect, Template
 
 from core import ingress
-from core.errors import ShoalError
 from core.ingress.hostnames import service_url
 from core.ingress.source import load_route_table
+from web.forms import act
 from web.guards import requires_admin
 from web.rendering import page, redirect
 
@@ -53,11 +53,11 @@ async def status_card(request: Request) -> Template:
 
 
 @post("/sync")
-async def sync(request: Request) -> Redirect:
-    try:
-        status = await ingress.sync_now()
-    except ShoalError as exc:
-        return redirect("/ingress", exc.detail, "error")
+async def sync(request: Request) -> Template | Redirect:
+    return await act(ingress.sync_now(), back="/ingress", done=_synced)
+
+
+def _synced(status: ingress.IngressStatus) -> Redirect:
     if status.last_error:
         return redirect("/ingress", f"Sync failed: {status.last_error}", "error")
     return redirect("/ingress", f"Caddy serves {status.route_count} host(s).")

@@ -22,6 +22,7 @@ from core.actor import Actor
 from core.errors import NotFound, ShoalError
 from core.fields import INT32_MAX
 from core.services import access, catalog, pipeline_files, pipelines, plugins, projects
+from web.forms import act
 from web.guards import requires_login
 from web.params import IdParam
 from web.rendering import page, redirect
@@ -133,19 +134,19 @@ async def diff(
 @post("/versions/{version:int}/restore")
 async def restore(
     request: Request, actor: Actor, project_id: IdParam, version: IdParam
-) -> Redirect:
+) -> Template | Redirect:
     await visible(actor, project_id)
     form = await request.form()
     base = str(form.get("base_version", ""))
-    try:
-        saved = await pipelines.restore_version(
+    back = f"/projects/{project_id}/pipeline"
+    return await act(
+        pipelines.restore_version(
             actor, project_id, version, int(base) if base.isdigit() else None
-        )
-    except ShoalError as exc:
-        return redirect(f"/projects/{project_id}/pipeline", exc.detail, "error")
-    return redirect(
-        f"/projects/{project_id}/pipeline",
-        f"Version {version} restored as version {saved.version}.",
+        ),
+        back=back,
+        done=lambda saved: redirect(
+            back, f"Version {version} restored as version {saved.version}."
+        ),
     )
 
 
