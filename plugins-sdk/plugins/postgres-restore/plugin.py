@@ -30,6 +30,8 @@ NAME_PATTERN = r"^([A-Za-z_][A-Za-z0-9_]{0,62})?$"
 OUTPUTS = ["url", "host", "port", "database", "user", "password", "dataset", "seeded_by"]
 SECRET_OUTPUTS = ["url", "password"]
 DATASET_PARAMS = ["dataset"]  # names a dataset of the project; the agent brings its file
+MARKER = "shoal dataset template "
+DATA_ACTIONS = ["reset"]  # without a checkpoint: back to the seeded state (docs/data.md)
 SEED_ROLE = "shoal_seed"
 
 ROLE_SQL = """\
@@ -53,6 +55,27 @@ ALTER DATABASE :"template" WITH ALLOW_CONNECTIONS false IS_TEMPLATE true;
 """
 COPY_SQL = """\
 CREATE DATABASE :"database" TEMPLATE :"template" OWNER :"user" STRATEGY FILE_COPY;
+COMMENT ON DATABASE :"database" IS :'marker';
+"""
+# Which template a database was seeded from: what `reset` copies again.
+MARKER_SQL = "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = :'d';"
+# Reset to the seeded state: a fresh copy under another name first, then swapped in by renames
+# in one transaction once the database's sessions are gone (each named in the log).
+FRESH_SQL = """\
+DROP DATABASE IF EXISTS :"fresh" WITH (FORCE);
+DROP DATABASE IF EXISTS :"old" WITH (FORCE);
+CREATE DATABASE :"fresh" TEMPLATE :"template" OWNER :"user" STRATEGY FILE_COPY;
+COMMENT ON DATABASE :"fresh" IS :'marker';
+"""
+SWAP_SQL = """\
+SELECT format('terminated %s (%s, %s)', usename, coalesce(nullif(application_name, ''), '-'),
+              coalesce(host(client_addr), 'local')), pg_terminate_backend(pid)
+  FROM pg_stat_activity WHERE datname = :'database' AND pid <> pg_backend_pid();
+BEGIN;
+ALTER DATABASE :"database" RENAME TO :"old";
+ALTER DATABASE :"fresh" RENAME TO :"database";
+COMMIT;
+DROP DATABASE :"old" WITH (FORCE);
 """
 HAND_OVER_SQL = 'REASSIGN OWNED BY :"seed" TO :"user";'
 DROP_SQL = """\
@@ -228,7 +251,8 @@ def apply(ctx: Context[Params]) -> dict[str, object]:
             restore(ctx, found, template)
             seeded_by = "restore"
         started = time.monotonic()
-        psql(ctx, COPY_SQL, {"database": database, "template": template, "user": user})
+        variables = {"database": database, "template": template, "user": user}
+        psql(ctx, COPY_SQL, {**variables, "marker": MARKER + template})
         psql(ctx, HAND_OVER_SQL, {"seed": SEED_ROLE, "user": user}, database)
         how = "restored dump" if seeded_by == "restore" else "template copy"
         ctx.log.info(
@@ -248,6 +272,36 @@ def apply(ctx: Context[Params]) -> dict[str, object]:
     }
 
 
+def reset(ctx: Context[Params]) -> dict[str, object]:
+    """Back to the seeded state (no checkpoint named): a fresh copy of the template the
+    database was made from; the database stays as it was when the copy fails."""
+    if ctx.data.get("checkpoint"):
+        raise InvalidInput({"data.checkpoint": "postgres-restore resets to its seeded state only"})
+    database, user = names(ctx)
+    wait_for_server(ctx)
+    marker = psql(ctx, MARKER_SQL, {"d": database})
+    if not marker.startswith(MARKER):
+        raise PluginError(f"{database} was not seeded by postgres-restore (or does not exist)")
+    template = marker.removeprefix(MARKER)
+    if not exists(ctx, template):
+        raise PluginError(
+            f"the template {template} is gone from the server: redeploy to seed again"
+        )
+    started, fresh = time.monotonic(), f"{database[:50]}_fresh"
+    variables = {"database": database, "template": template, "user": user, "fresh": fresh}
+    variables["old"] = f"{database[:50]}_old"
+    psql(ctx, FRESH_SQL, {**variables, "marker": marker})
+    psql(ctx, HAND_OVER_SQL, {"seed": SEED_ROLE, "user": user}, fresh)
+    for line in psql(ctx, SWAP_SQL, variables).splitlines():
+        if line.startswith("terminated "):
+            ctx.log.warning("%s: a client of %s", line.split("|")[0], database)
+    ctx.log.info(
+        "%s reset to its seeded state from %s in %.1f s", database, template,
+        time.monotonic() - started,
+    )  # fmt: skip
+    return {"database": database, "template": template}
+
+
 def rollback(ctx: Context[Params]) -> dict[str, object]:
     database, user = names(ctx)
     wait_for_server(ctx)
@@ -257,4 +311,4 @@ def rollback(ctx: Context[Params]) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    run(apply=apply, rollback=rollback, params=Params)
+    run(apply=apply, rollback=rollback, params=Params, actions={"reset": reset})

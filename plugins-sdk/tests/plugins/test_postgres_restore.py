@@ -81,6 +81,15 @@ def test_first_restore_then_template_copy_and_rollback(
         assert query(docker_client, postgres, "SELECT count(*) FROM items", database) == str(ROWS)
         owner = "SELECT tableowner FROM pg_tables WHERE tablename = 'items'"
         assert query(docker_client, postgres, owner, database) == database
+    query(docker_client, postgres, "DELETE FROM items WHERE id > 10", "app_seed_b")
+    reset = seed(
+        docker_client, image, pg_network, Deployment(42, "seed-b"), path, sha, "custom", "reset"
+    )
+    assert reset.exit_code == 0, reset.stderr
+    assert "app_seed_b reset to its seeded state" in reset.stderr
+    assert query(docker_client, postgres, "SELECT count(*) FROM items", "app_seed_b") == str(ROWS)
+    owner = "SELECT tableowner FROM pg_tables WHERE tablename = 'items'"
+    assert query(docker_client, postgres, owner, "app_seed_b") == "app_seed_b"
     template = f"shoal_ds_{sha[:48]}"
     assert (
         query(
