@@ -12,7 +12,7 @@ from litestar.response import Redirect, ServerSentEvent, Template
 from core.actor import Actor
 from core.domain import pipeline as graphs
 from core.domain import status
-from core.errors import InvalidInput, ShoalError
+from core.errors import Forbidden, NotFound, ShoalError
 from core.services import (
     access,
     deployment_history,
@@ -23,7 +23,7 @@ from core.services import deployment_actions as actions
 from core.tables import PipelineVersion
 from web import deployment_notices as notices
 from web import deployment_page, sse
-from web.forms import submit
+from web.forms import act, submit
 from web.guards import requires_login
 from web.listed_deployments import with_schedules
 from web.pages import deployment_forms
@@ -174,14 +174,17 @@ async def stream_all(actor: Actor) -> ServerSentEvent:
 
 
 @post("/{deployment_id:int}/extend")
-async def extend(request: Request, actor: Actor, deployment_id: IdParam) -> Redirect:
+async def extend(request: Request, actor: Actor, deployment_id: IdParam) -> Template | Redirect:
     raw = (await form_data(request)).get("hours", "")
     hours = as_int(raw, 0) if raw else None  # 0 (refused) for anything but a number
-    try:
-        dep = await actions.extend(actor, deployment_id, hours)
-    except InvalidInput as exc:
-        return redirect(f"/deployments/{deployment_id}", exc.detail, level="error")
-    return redirect(f"/deployments/{dep.id}", "Extended: the auto-cleanup countdown starts again.")
+    return await act(
+        actions.extend(actor, deployment_id, hours),
+        back=f"/deployments/{deployment_id}",
+        done=lambda dep: redirect(
+            f"/deployments/{dep.id}", "Extended: the auto-cleanup countdown starts again."
+        ),
+        raises=(NotFound, Forbidden),  # no page to go back to: the error page, as for a GET
+    )
 
 
 @post("/{deployment_id:int}/delete")

@@ -8,7 +8,7 @@ import pytest
 from core.errors import InvalidInput
 from core.services import deployment_actions as actions
 from core.services import deployments
-from core.tables import AuditEvent, Environment, Project
+from core.tables import AuditEvent, Deployment, Environment, Project
 from shoaltest.web import api_client
 
 
@@ -80,3 +80,15 @@ async def test_the_page_offers_durations_up_to_the_period_and_delete_stays_quiet
     assert refused.status_code == 303  # back to the page, with the reason as an error toast
     shown = (await client.page(f"/deployments/{dep.id}")).text
     assert "Extend by 1 to 48 hours" in shown and "toast-error" in shown
+
+
+async def test_extending_a_deployment_that_cannot_be_is_a_toast_on_its_page(world, client):
+    """The form helper (forms.act): a refusal about the deployment's state comes back to its
+    page as an error notice, not an error page."""
+    dep = await world.deploy("pr-4")
+    await Deployment.update({Deployment.status: "deleting"}).where(Deployment.id == dep.id).run()
+    await client.login("admin", "admin-password-1")
+    refused = await client.form(f"/deployments/{dep.id}/extend", {"hours": "8"})
+    assert refused.status_code == 303 and refused.headers["location"] == f"/deployments/{dep.id}"
+    shown = (await client.page(f"/deployments/{dep.id}")).text
+    assert "cannot be extended" in shown and "toast-error" in shown
