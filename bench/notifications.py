@@ -42,6 +42,9 @@ from core.jobs import make_queue  # noqa: E402
 from core.settings import Settings  # noqa: E402
 
 BASELINE_S = 15.0
+# Events recorded side by side, as many processes' lifecycle moves would: one after another,
+# a loaded machine's round trips made the recording itself take most of 30 s.
+RECORDERS = 8
 
 
 class Receiver:
@@ -146,8 +149,16 @@ async def burst(
     page_times.clear()
     started = time.monotonic()
     rows = await db.fetch("SELECT id FROM deployments ORDER BY id LIMIT $1", count)
-    for row in rows:  # 1,000 events at once: each records its row and enqueues its fan-out
-        await outbox.record("ready", f"ready:{row['id']}:burst", deployment_id=row["id"])
+    gate = asyncio.Semaphore(RECORDERS)
+
+    async def record(deployment_id: int) -> None:  # its row, and a kick of the fan-out
+        async with gate:
+            await outbox.record(
+                "ready", f"ready:{deployment_id}:burst", deployment_id=deployment_id
+            )
+
+    await asyncio.gather(*(record(row["id"]) for row in rows))  # 1,000 events at once
+    recorded = time.monotonic() - started
     at_30 = None
     for _ in range(6000):  # up to 300 s
         if len(receiver.arrived) >= before + len(rows):
@@ -160,7 +171,8 @@ async def burst(
     await asyncio.gather(*loaders)
     arrived = len(receiver.arrived) - before
     print(
-        f"1,000 events at once: {arrived} delivered in {drained:.1f} s (goal: all in ≤ 30 s)"
+        f"1,000 events at once: {arrived} delivered in {drained:.1f} s (goal: all in ≤ 30 s;"
+        f" recording them took the first {recorded:.1f} s)"
         + (f"; {at_30} within the first 30 s" if at_30 is not None else "")
     )
     return page_times
@@ -169,8 +181,8 @@ async def burst(
 async def run(args: argparse.Namespace, dsn: str, base: str, key: str, password: str) -> None:
     receiver = Receiver()
     db.configure(dsn)
-    await db.start_pool(4)
-    queue = make_queue(dsn, 2)
+    await db.start_pool(RECORDERS)
+    queue = make_queue(dsn, RECORDERS)
     await queue.connect()
     context.set_queue(queue)
     try:
@@ -214,7 +226,8 @@ def main() -> None:
             "SHOAL_DATABASE_URL": dsn,
             "SHOAL_DATA_DIR": tmp,
             "SHOAL_BIND": f"127.0.0.1:{port}",
-            "SHOAL_LOG_LEVEL": "warning",
+            # BENCH_LOG_LEVEL=info keeps every job's duration in the log (with BENCH_KEEP_LOG).
+            "SHOAL_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "warning"),
             "SHOAL_SECRET_KEY": key,
         }
         subprocess.run(
