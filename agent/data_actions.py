@@ -14,6 +14,7 @@ import asyncio
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from agent.health import wait_healthy
@@ -56,7 +57,36 @@ def dependents(spec: DeploymentSpec, step: str) -> list[ServiceNode]:
     return [n for n in spec.nodes if isinstance(n, ServiceNode) and n.id in found]
 
 
-async def run_data_action(parts: Parts, request: DataAction) -> DataResult | ErrorReply:
+@dataclass
+class Started:
+    """A data action's plugin run, started, that gets its stdin once `ready` is set."""
+
+    checkpoint: str
+    ready: threading.Event
+    task: asyncio.Future
+    step_log: StepLog
+
+
+def start_run(parts: Parts, request: DataAction) -> Started | ErrorReply:
+    """Check the request and start its plugin (its container starts, its stdin waits)."""
+    found = _checked(parts, request)
+    if isinstance(found, ErrorReply):
+        return found
+    _record, spec, node, outputs = found
+    hidden = [*spec.secrets.values()]
+    for node_id, values in outputs.items():
+        owner = next((n for n in spec.nodes if n.id == node_id), None)
+        if isinstance(owner, PluginNode):
+            hidden.extend(secret_texts(values, owner.config.secret_outputs))
+    step_log, ready = StepLog(hidden), threading.Event()
+    task = asyncio.ensure_future(_run(parts, spec, node, request, outputs, step_log, ready))
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())  # failures: awaited
+    return Started(request.checkpoint, ready, task, step_log)
+
+
+def _checked(
+    parts: Parts, request: DataAction
+) -> tuple[Any, DeploymentSpec, PluginNode, dict[str, dict[str, Any]]] | ErrorReply:
     record = parts.store.get(request.deployment_id)
     if record is None or record.status == "deleted":
         return _refused(request, "not_found", f"no deployment {request.deployment_id} here")
@@ -71,17 +101,27 @@ async def run_data_action(parts: Parts, request: DataAction) -> DataResult | Err
         return _refused(request, "invalid", f"the step {request.step!r} has not succeeded")
     outputs = {s.step: s.outputs for s in steps.values() if s.status == "succeeded"}
     outputs.update(parts.memory.outputs(spec.id))  # the real values over the disk's copy
-    hidden = [*spec.secrets.values()]
-    for node_id, values in outputs.items():
-        owner = next((n for n in spec.nodes if n.id == node_id), None)
-        if isinstance(owner, PluginNode):
-            hidden.extend(secret_texts(values, owner.config.secret_outputs))
-    step_log, started = StepLog(hidden), time.monotonic()
+    return record, spec, node, outputs
+
+
+async def run_data_action(
+    parts: Parts, request: DataAction, held: Started | None = None
+) -> DataResult | ErrorReply:
+    """`held`: this reset's plugin, started ahead of time (held_resets.py)."""
+    started = time.monotonic()
+    found = _checked(parts, request)
+    if isinstance(found, ErrorReply):
+        if held is not None:
+            await _abandon(held.task)
+        return found
+    record, spec, node, _outputs = found
+    run = held if held is not None else start_run(parts, request)
+    if isinstance(run, ErrorReply):  # checked just above: not expected
+        return run
+    step_log, ready, plugin = run.step_log, run.ready, run.task
     stop = dependents(spec, node.id) if request.action in SWAPPING else []
     stopped: list[str] = []
     error, result = "", {}
-    ready = threading.Event()
-    plugin = asyncio.ensure_future(_run(parts, spec, node, request, outputs, step_log, ready))
     try:
         try:
             stopped = await _stop(parts, spec.id, stop)
@@ -206,41 +246,6 @@ async def _start(
         log.warning("deployment %s: could not start its services again: %s", spec.id, failure)
         return f"starting the services again failed: {failure}"
     return ""
-
-
-def wants_prepare(request: DataAction, result: DataResult) -> bool:
-    """A checkpoint or reset whose plugin asked for `prepare_reset` next (docs/plugins.md)."""
-    return request.action in SWAPPING and result.ok and result.outputs.get("prepare") is True
-
-
-async def prepare_reset(parts: Parts, request: DataAction) -> None:
-    """Run by the agent, not asked for by the control plane (the caller holds the lock): a
-    failure only makes the next reset slower, so it is logged, not reported."""
-    follow = DataAction(
-        id=0,
-        deployment_id=request.deployment_id,
-        step=request.step,
-        action="prepare_reset",
-        checkpoint=request.checkpoint,
-    )
-    result = await run_data_action(parts, follow)
-    if isinstance(result, ErrorReply):
-        log.info("deployment %s: no reset to prepare: %s", request.deployment_id, result.message)
-    elif not result.ok:
-        log.warning(
-            "deployment %s: preparing the next reset to %s failed (the next reset copies the"
-            " checkpoint instead): %s",
-            request.deployment_id,
-            request.step,
-            result.error,
-        )
-    else:
-        log.info(
-            "deployment %s: next reset of %s prepared in %.1f s",
-            request.deployment_id,
-            request.step,
-            result.duration_s,
-        )
 
 
 def _refused(request: DataAction, code: Any, message: str) -> ErrorReply:

@@ -14,7 +14,8 @@ from collections.abc import Collection
 from typing import Any
 
 from agent import naps, runs, status
-from agent.data_actions import prepare_reset, run_data_action, wants_prepare
+from agent.data_actions import run_data_action
+from agent.next_reset import HeldResets, prepare_reset, wants_prepare
 from agent.parts import Parts
 from agent.protocol import DataAction, DataResult, DeploymentSpec, DeploymentState, ErrorReply
 from agent.work import Work
@@ -24,10 +25,15 @@ class Deployments:
     def __init__(self, parts: Parts) -> None:
         self.parts = parts
         self.work = Work()
+        self.held = HeldResets()  # the next reset's plugin, started (next_reset.py)
         self.synced = False  # the control plane sent its desired state to this process
 
     def busy(self, deployment_id: int) -> bool:
         return self.work.busy(deployment_id)
+
+    def _start(self, deployment_id: int, kind: Any, work: Any) -> None:
+        self.held.discard(deployment_id)  # its container would outlive what it was made for
+        self.work.start(deployment_id, kind, work)
 
     def deploy(self, spec: DeploymentSpec) -> DeploymentState:
         store = self.parts.store
@@ -41,7 +47,7 @@ class Deployments:
             return self.state(spec.id)
         previous = record.spec if record is not None else None
         store.save_deployment(spec, "deploying")
-        self.work.start(spec.id, "deploy", lambda: runs.deploy(self.parts, spec, previous))
+        self._start(spec.id, "deploy", lambda: runs.deploy(self.parts, spec, previous))
         return self.state(spec.id)
 
     def delete(
@@ -59,14 +65,14 @@ class Deployments:
             return self.state(deployment_id)
         self.parts.store.set_desired(deployment_id, False)
         status.move(self.parts, deployment_id, "deleting")
-        self.work.start(deployment_id, "delete", lambda: runs.delete(self.parts, deployment_id))
+        self._start(deployment_id, "delete", lambda: runs.delete(self.parts, deployment_id))
         return self.state(deployment_id)
 
     def sleep(self, deployment_id: int) -> DeploymentState:
         """Stop a running deployment's containers, keeping them (naps.py)."""
         record = self.parts.store.get(deployment_id)
         if record is not None and record.status == "running":
-            self.work.start(deployment_id, "sleep", lambda: naps.sleep(self.parts, deployment_id))
+            self._start(deployment_id, "sleep", lambda: naps.sleep(self.parts, deployment_id))
         elif record is not None and record.status == "sleeping" and not self.busy(deployment_id):
             status.report(self.parts, deployment_id)  # already: the control plane hears it
         return self.state(deployment_id)
@@ -78,7 +84,7 @@ class Deployments:
         task = self.work.tasks.get(deployment_id)
         waking = task is not None and not task.done() and task.get_name().startswith("wake-")
         if record is not None and record.status == "sleeping" and not waking:
-            self.work.start(deployment_id, "wake", lambda: naps.wake(self.parts, deployment_id))
+            self._start(deployment_id, "wake", lambda: naps.wake(self.parts, deployment_id))
         elif record is not None and record.status == "running" and not self.busy(deployment_id):
             # Awake already (the answer to an earlier wake was lost with its connection): the
             # control plane, waiting in `waking`, hears `running` now.
@@ -87,17 +93,24 @@ class Deployments:
 
     async def data_action(self, request: DataAction) -> DataResult | ErrorReply:
         """Under the deployment's lock, after the work already asked for (data_actions.py).
-        A result that asks for it has `prepare_reset` run next, after the answer: a later data
-        action, sleep or delete waits for it, a deploy does not cancel it."""
+        A result that asks for it has `prepare_reset` run next, after the answer, then the
+        plugin of the next reset started and held (next_reset.py): a later data action, sleep
+        or delete waits for the preparation, a deploy does not cancel it."""
         before = self.work.tasks.get(request.deployment_id)
         if before is not None and not before.done():
             await asyncio.wait([before])
         async with self.work.locks[request.deployment_id]:
-            result = await run_data_action(self.parts, request)
+            held = None if request.action == "usage" else self.held.take(request)
+            result = await run_data_action(self.parts, request, held)
         if isinstance(result, DataResult) and wants_prepare(request, result):
-            self.work.start(
-                request.deployment_id, "prepare", lambda: prepare_reset(self.parts, request)
-            )
+
+            async def prepare() -> None:
+                if await prepare_reset(self.parts, request):
+                    self.held.hold(
+                        self.parts, request.deployment_id, request.step, request.checkpoint
+                    )
+
+            self.work.start(request.deployment_id, "prepare", prepare)
         return result
 
     def sync(self, specs: list[DeploymentSpec], keep: Collection[int] = ()) -> None:

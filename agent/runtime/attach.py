@@ -6,7 +6,8 @@ Blocking: call it from a worker thread. stdin is written from its own thread (wr
 reading on one thread deadlocks once the pipes fill) and the timeout is our own timer, because
 the attach stream ignores socket timeouts. Output beyond the caps is drained and dropped.
 With `stdin_ready`, the document is written only once that event is set: the container and
-the plugin's process start meanwhile (a data action overlaps them with stopping services).
+the plugin's process start meanwhile (a data action overlaps them with stopping services, a
+reset's plugin is held ready ahead of time), and the timeout counts from then.
 """
 
 from __future__ import annotations
@@ -124,10 +125,11 @@ def run_attached(
         raw: socket.socket = getattr(stream, "_sock", stream)
         docker_.run(lambda c: container.start())
         finished = threading.Event()
-        gate = (stdin_ready, cancelled, finished) if stdin_ready is not None else None
-        threading.Thread(target=_write_stdin, args=(raw, stdin_document, gate), daemon=True).start()
         timer = threading.Timer(timeout_s, kill, args=("timed_out",))
-        timer.start()
+        gate = (stdin_ready, cancelled, finished) if stdin_ready is not None else None
+        threading.Thread(
+            target=_write_stdin, args=(raw, stdin_document, gate, timer), daemon=True
+        ).start()
         threading.Thread(
             target=_watch_cancel, args=(cancelled, finished, kill), daemon=True
         ).start()
@@ -160,13 +162,16 @@ def _write_stdin(
     raw: socket.socket,
     document: bytes,
     gate: tuple[threading.Event, threading.Event, threading.Event] | None,
+    timer: threading.Timer,
 ) -> None:
-    """Once `gate`'s first event is set, unless the run was cancelled or ended meanwhile."""
+    """Once `gate`'s first event is set, unless the run was cancelled or ended meanwhile; the
+    timeout starts then."""
     if gate is not None:
         ready, cancelled, finished = gate
         while not ready.wait(0.02):
             if cancelled.is_set() or finished.is_set():
                 return
+    timer.start()
     try:
         raw.sendall(document)
         raw.shutdown(socket.SHUT_WR)

@@ -15,6 +15,7 @@ import itertools
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -29,6 +30,15 @@ from agent.runtime.networks import pick_subnet
 from agent.runtime.stats import Usage
 
 HOLD_LIMIT_S = 60.0  # a held plugin gives up after this, so a failing test cannot hang
+
+
+def _gate_opens(ready: threading.Event, cancelled: threading.Event) -> bool:
+    """True once `ready` is set; False when the run is cancelled (or held too long) first."""
+    deadline = time.monotonic() + HOLD_LIMIT_S
+    while not ready.wait(0.01):
+        if cancelled.is_set() or time.monotonic() > deadline:
+            return False
+    return True
 PluginBehaviour = Callable[[str, str, dict[str, Any]], tuple[int, dict[str, Any], str]]
 
 
@@ -100,6 +110,7 @@ class FakeEngine:
         self.plugin_behaviour: PluginBehaviour = succeed
         self.plugin_calls: list[PluginCall] = []
         self.plugin_gate_opened: list[tuple[str, str]] = []  # (step, action) when stdin came
+        self.plugin_started: list[tuple[str, str]] = []  # (step, action) as each run began
         self.plugin_mounts: dict[str, dict[str, str]] = {}  # step → its read-only files
         self.holding: set[str] = set()  # plugin steps whose apply runs until it is killed
         self._listeners: dict[str, asyncio.Server] = {}
@@ -308,8 +319,10 @@ class FakeEngine:
         mounts: dict[str, str] | None = None,
     ) -> AttachedRun:
         self._check()
+        self.plugin_started.append((step, action))
         if stdin_ready is not None:  # the plugin reads nothing before the gate opens
-            await asyncio.to_thread(stdin_ready.wait, HOLD_LIMIT_S)
+            if not await asyncio.to_thread(_gate_opens, stdin_ready, cancelled):
+                return AttachedRun(exit_code=137, killed=True)
             self.plugin_gate_opened.append((step, action))
         document = json.loads(stdin_document)
         self.plugin_calls.append(PluginCall(deployment_id, step, action, document, network))

@@ -1,14 +1,16 @@
 """Data actions' decisions on the agent: which services stop during a swap, the requests
 refused before any plugin runs, when `prepare_reset` follows (queued, never cancelling), and
-a reset's plugin getting its stdin only once the services using the database stopped."""
+a reset's plugin getting its stdin only once the services using the database stopped, and
+the next reset's plugin held started (used by that reset, discarded by other work)."""
 
 from __future__ import annotations
 
 import asyncio
 
 from agent import protocol as p
-from agent.data_actions import dependents, run_data_action, wants_prepare
+from agent.data_actions import dependents, run_data_action
 from agent.deployments import Deployments
+from agent.next_reset import wants_prepare
 from agent.work import Work
 
 from .specs import plugin, service, spec
@@ -68,6 +70,14 @@ async def test_a_prepare_in_flight_is_waited_for_and_never_cancels_a_deploy():
     assert order[-1] == "delete"
 
 
+async def _ended(deployments: Deployments) -> None:
+    """The discarded held runs are over (their containers killed)."""
+    ending = list(deployments.held.ending)
+    if ending:
+        await asyncio.wait(ending, timeout=10)
+    assert all(task.done() for task in ending)
+
+
 async def test_a_reset_feeds_the_plugin_only_once_its_services_stopped_then_prepares(parts, engine):
     deployments = Deployments(parts)
     graph = [service("db"), plugin("appdb"), service("api")]
@@ -96,6 +106,47 @@ async def test_a_reset_feeds_the_plugin_only_once_its_services_stopped_then_prep
         ("appdb", "prepare_reset", {"checkpoint": "x"}),
     ]
     assert engine.plugin_gate_opened[-1] == ("appdb", "prepare_reset")
+    deployments.held.discard(6)
+    await _ended(deployments)
+
+
+async def test_the_next_reset_is_held_started_and_used_and_other_work_discards_it(parts, engine):
+    deployments = Deployments(parts)
+    graph = [service("db"), plugin("appdb"), service("api")]
+    deployments.deploy(spec(8, graph, [("db", "appdb"), ("appdb", "api")]))
+    await asyncio.wait_for(deployments.work.tasks[8], 30)
+    engine.plugin_behaviour = lambda step, action, document: (0, {"outputs": {"prepare": True}}, "")
+
+    def act(action: str, checkpoint: str = "before") -> p.DataAction:
+        return p.DataAction(
+            id=1, deployment_id=8, step="appdb", action=action, checkpoint=checkpoint
+        )
+
+    assert (await deployments.data_action(act("checkpoint"))).ok
+    await asyncio.wait_for(deployments.work.tasks[8], 30)
+    held = deployments.held.held[(8, "appdb")]
+    await asyncio.sleep(0.05)
+    assert not held.task.done() and engine.plugin_started[-1] == ("appdb", "reset")
+
+    reset = await deployments.data_action(act("reset"))
+    assert reset.ok and reset.stopped == ["api"], reset
+    assert held.task.done() and held.task.result() == {"prepare": True}  # that run answered
+    await asyncio.wait_for(deployments.work.tasks[8], 30)
+    runs = [a for s, a in engine.plugin_started if s == "appdb" and a != "apply"]
+    assert runs == ["checkpoint", "prepare_reset", "reset", "prepare_reset", "reset"]
+
+    # A reset to another checkpoint discards the held one and starts its own plugin.
+    again = deployments.held.held[(8, "appdb")]
+    other = await deployments.data_action(act("reset", "other"))
+    assert other.ok and (again.task.cancelling() or again.task.cancelled())
+    await asyncio.wait_for(deployments.work.tasks[8], 30)
+    usage = await deployments.data_action(act("usage", ""))
+    assert usage.ok and (8, "appdb") in deployments.held.held  # reading sizes keeps it
+
+    deployments.sleep(8)  # other work on the deployment discards it: its container is killed
+    assert deployments.held.held == {}
+    await asyncio.wait_for(deployments.work.tasks[8], 30)
+    await _ended(deployments)
 
 
 async def test_the_stopped_services_start_again_a_layer_at_once(parts, engine):
