@@ -39,6 +39,8 @@ def _gate_opens(ready: threading.Event, cancelled: threading.Event) -> bool:
         if cancelled.is_set() or time.monotonic() > deadline:
             return False
     return True
+
+
 PluginBehaviour = Callable[[str, str, dict[str, Any]], tuple[int, dict[str, Any], str]]
 
 
