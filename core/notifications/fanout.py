@@ -6,6 +6,7 @@ every worker slot dispatching at once, the pool the web pages share must not run
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -21,6 +22,9 @@ log = logging.getLogger("shoal.notifications")
 
 BATCH = 20  # events fanned out, and their deliveries stored, together
 BUDGET_S = 20.0  # one job's share of a burst, well inside its 60 s timeout
+# Events of a batch whose facts are gathered at once: each waits mostly on the database, and
+# with outbox.SLOTS jobs side by side this keeps to a few of the pool's connections.
+SIDE_BY_SIDE = 2
 
 LEASE = "2 minutes"
 _CLAIM = (
@@ -82,9 +86,14 @@ async def _fan_out(events: list[dict[str, Any]]) -> list[int]:
     channels = [dict(row) for row in await db.fetch(_CHANNELS, kinds)]
     for channel in channels:
         channel["events"] = json.loads(channel["events"])
-    rows: list[tuple[int, str, str, str]] = []
-    for event in events:
-        rows += await _messages(event, channels)
+    gate = asyncio.Semaphore(SIDE_BY_SIDE)
+
+    async def messages(event: dict[str, Any]) -> list[tuple[int, str, str, str]]:
+        async with gate:
+            return await _messages(event, channels)
+
+    found = await asyncio.gather(*(messages(event) for event in events))
+    rows = [row for event_rows in found for row in event_rows]  # in the events' order
     columns = [[row[index] for row in rows] for index in range(4)]
     async with DB.pool.acquire() as connection, connection.transaction():
         created = await connection.fetch(_INSERT, *columns) if rows else []
