@@ -169,7 +169,10 @@ class DockerEngine(Docker):
         stdin_ready: threading.Event | None = None,
         mounts: dict[str, str] | None = None,
     ) -> AttachedRun:
-        return await asyncio.to_thread(
+        # A run held at its stdin may wait for hours (the next reset's plugin): its own thread,
+        # so held runs never take the shared pool's workers from every other Docker call.
+        runner = asyncio.to_thread if stdin_ready is None else _in_own_thread
+        return await runner(
             run_attached,
             self,
             name=f"shoal-{self.agent_id}-{deployment_id}-{step}-{action}",
@@ -185,3 +188,29 @@ class DockerEngine(Docker):
             stdin_ready=stdin_ready,
             mounts=mounts,
         )
+
+
+async def _in_own_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def settle(outcome: Any, failed: bool) -> None:
+        if future.done():  # the awaiting task was cancelled meanwhile
+            return
+        if failed:
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
+
+    def target() -> None:
+        try:
+            outcome, failed = function(*args, **kwargs), False
+        except BaseException as error:
+            outcome, failed = error, True
+        try:
+            loop.call_soon_threadsafe(settle, outcome, failed)
+        except RuntimeError:  # the loop closed (the agent stops): no one waits any more
+            pass
+
+    threading.Thread(target=target, name="held-plugin-run", daemon=True).start()
+    return await future

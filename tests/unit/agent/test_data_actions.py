@@ -1,11 +1,15 @@
 """Data actions' decisions on the agent: which services stop during a swap, the requests
 refused before any plugin runs, when `prepare_reset` follows (queued, never cancelling), and
 a reset's plugin getting its stdin only once the services using the database stopped, and
-the next reset's plugin held started (used by that reset, discarded by other work)."""
+the next reset's plugin held started (used by that reset, discarded by other work) in a thread
+of its own."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
+
+import pytest
 
 from agent import protocol as p
 from agent.data_actions import dependents, run_data_action
@@ -176,3 +180,21 @@ async def test_the_stopped_services_start_again_a_layer_at_once(parts, engine):
     assert seen[:2] == [{"api"}, {"api", "jobs"}]  # one layer at once
     assert seen[2] == {"web"}  # the next layer once the first one is up
     assert {c.step: c.state for c in engine.owned_by(7)}["web"] == "running"
+
+
+async def test_a_held_run_has_its_own_thread_not_one_of_the_shared_pool():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from agent.runtime.engine import _in_own_thread
+
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(ThreadPoolExecutor(1))
+    release = threading.Event()
+    busy = asyncio.ensure_future(asyncio.to_thread(release.wait, 10))  # the pool's one worker
+    try:
+        assert await asyncio.wait_for(_in_own_thread(lambda x: x + 1, 41), 5) == 42
+        with pytest.raises(ZeroDivisionError):
+            await asyncio.wait_for(_in_own_thread(lambda: 1 / 0), 5)
+    finally:
+        release.set()
+        await busy
