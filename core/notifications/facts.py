@@ -14,6 +14,7 @@ from core.actor import Actor
 from core.domain.notifications import KINDS
 from core.errors import ShoalError
 from core.services import deployments, secrets
+from core.services.deployments import DeploymentView
 from core.tables import AuditEvent, Deployment, Node, PipelineStep
 
 log = logging.getLogger("shoal.notifications")
@@ -39,8 +40,11 @@ class Facts(msgspec.Struct, kw_only=True):
     minutes_left: int | None = None
 
 
-async def gather(event: dict[str, Any]) -> tuple[Facts, dict[str, Any]]:
-    """(facts, routing) for an outbox row; routing says which channels may hear it."""
+async def gather(
+    event: dict[str, Any], preloaded: tuple[DeploymentView, Any] | None = None
+) -> tuple[Facts, dict[str, Any]]:
+    """(facts, routing) for an outbox row; routing says which channels may hear it.
+    `preloaded`: its deployment's view and creator, read with the rest of a batch."""
     facts = Facts(
         event_id=event["key"],
         kind=event["kind"],
@@ -50,16 +54,26 @@ async def gather(event: dict[str, Any]) -> tuple[Facts, dict[str, Any]]:
     data = event.get("data") or {}
     if event.get("node_id") is not None:
         return await _node(facts, event["node_id"], data)
-    return await _deployment(facts, event["deployment_id"], data)
+    return await _deployment(facts, event["deployment_id"], data, preloaded)
 
 
 async def _deployment(
-    facts: Facts, deployment_id: int, data: dict[str, Any]
+    facts: Facts,
+    deployment_id: int,
+    data: dict[str, Any],
+    preloaded: tuple[DeploymentView, Any] | None,
 ) -> tuple[Facts, dict[str, Any]]:
-    view = await deployments.get_deployment(Actor.system("notifications"), deployment_id)
-    row = await (
-        Deployment.select(Deployment.created_by).where(Deployment.id == deployment_id).first().run()
-    )
+    if preloaded is not None:
+        view, created_by = preloaded
+    else:
+        view = await deployments.get_deployment(Actor.system("notifications"), deployment_id)
+        row = await (
+            Deployment.select(Deployment.created_by)
+            .where(Deployment.id == deployment_id)
+            .first()
+            .run()
+        )
+        created_by = (row or {}).get("created_by")
     base = context.settings().effective_public_url
     facts.deployment = {
         "id": view.id,
@@ -84,7 +98,7 @@ async def _deployment(
     routing = {
         "environment": view.environment_id,
         "project": view.project_id,
-        "user": (row or {}).get("created_by"),
+        "user": created_by,
         "lead": data.get("lead"),
     }
     return facts, routing

@@ -15,7 +15,7 @@ from typing import Any
 from core import db
 from core.errors import ShoalError
 from core.notifications import facts as facts_module
-from core.notifications import outbox, wakeup
+from core.notifications import outbox, views, wakeup
 from core.notifications.render import render
 
 log = logging.getLogger("shoal.notifications")
@@ -87,10 +87,15 @@ async def _fan_out(events: list[dict[str, Any]]) -> list[int]:
     for channel in channels:
         channel["events"] = json.loads(channel["events"])
     gate = asyncio.Semaphore(SIDE_BY_SIDE)
+    try:
+        preloaded = await views.load(e["deployment_id"] for e in events if e["deployment_id"])
+    except Exception:  # each event is then read on its own, and one broken one skipped
+        log.exception("the deployments of %s events could not be read together", len(events))
+        preloaded = {}
 
     async def messages(event: dict[str, Any]) -> list[tuple[int, str, str, str]]:
         async with gate:
-            return await _messages(event, channels)
+            return await _messages(event, channels, preloaded.get(event["deployment_id"]))
 
     found = await asyncio.gather(*(messages(event) for event in events))
     rows = [row for event_rows in found for row in event_rows]  # in the events' order
@@ -105,12 +110,12 @@ async def _fan_out(events: list[dict[str, Any]]) -> list[int]:
 
 
 async def _messages(
-    event: dict[str, Any], channels: list[dict[str, Any]]
+    event: dict[str, Any], channels: list[dict[str, Any]], preloaded: Any
 ) -> list[tuple[int, str, str, str]]:
     """(channel, event key, kind, payload) for each channel that hears this event."""
     event["data"] = json.loads(event["data"]) if isinstance(event["data"], str) else event["data"]
     try:
-        facts, routing = await facts_module.gather(event)
+        facts, routing = await facts_module.gather(event, preloaded)
         return [
             (channel["id"], event["key"], event["kind"], json.dumps(render(channel["kind"], facts)))
             for channel in channels

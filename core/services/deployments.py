@@ -102,6 +102,17 @@ def to_view(
 async def service_urls(dep: DeploymentView, graph: graphs.Graph) -> dict[str, str]:
     env = await Environment.select().where(Environment.id == dep.environment_id).first().run()
     services = {r["id"]: r for r in await Service.select(Service.id, Service.port).run()}
+    return urls_from(dep, graph, env, services)
+
+
+def urls_from(
+    dep: DeploymentView,
+    graph: graphs.Graph,
+    env: Mapping[str, Any],
+    services: Mapping[int, Mapping[str, Any]],
+) -> dict[str, str]:
+    """A deployment's service URLs from rows already read (its environment, the catalog's
+    services by id): many deployments' URLs need those rows once."""
     urls = {}
     for node in graph.nodes:
         if node.kind != "service":

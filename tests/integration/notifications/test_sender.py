@@ -8,9 +8,11 @@ import asyncio
 import time
 from collections import Counter
 
-from core.notifications import channels, deliveries, delivery, fanout, outbox, sender
+from core.notifications import channels, deliveries, delivery, fanout, outbox, sender, views
+from core.notifications import facts as facts_module
 from core.notifications.channels import ChannelInput
-from core.tables import NotificationDelivery
+from core.services import lifecycle
+from core.tables import NotificationDelivery, NotificationEvent
 from shoaltest.hub import until
 from shoaltest.receivers import http_receiver
 
@@ -100,3 +102,14 @@ async def test_a_hanging_channel_holds_only_its_share_for_one_timeout(scene, mon
     assert timeout_s * 2 <= took < timeout_s * 2 + 8  # two waves of one timeout each
     assert await _statuses(fast.id) == {"delivered": quick_count}
     assert await _statuses(slow.id) == {"retrying": hanging_count}
+
+
+async def test_a_batch_read_together_says_what_each_event_read_alone_says(scene):
+    assert await lifecycle.move(scene.deployment_id, "running")
+    [event] = await NotificationEvent.select().output(load_json=True).run()
+    alone = await facts_module.gather(dict(event))
+    together = await facts_module.gather(
+        dict(event), (await views.load([scene.deployment_id]))[scene.deployment_id]
+    )
+    assert together == alone
+    assert alone[0].urls and alone[1]["user"] == scene.admin.id
