@@ -28,9 +28,9 @@ Reader = Callable[[Request], Awaitable[Form]]
 # Draws the page again with the refusal's context (errors, form, status_code) added.
 Redraw = Callable[..., Awaitable[Template]]
 Kept = Callable[[ShoalError, Form], dict[str, Any]]
-# Where to go after a save: a redirect, or (awaitable) a page that shows something once, such
-# as a new token, which must not travel in a redirect's flash cookie.
-Done = Callable[[T], Redirect | Awaitable[Template | Redirect]]
+# Where to go after a save: a redirect, or a page (awaitable or not) that shows something once,
+# such as a new token, which must not travel in a redirect's flash cookie.
+Done = Callable[[T], Template | Redirect | Awaitable[Template | Redirect]]
 
 
 def keep_input(exc: ShoalError, data: Form) -> dict[str, Any]:

@@ -11,12 +11,14 @@ from litestar.response import Redirect, Template
 
 from core.actor import Actor
 from core.domain.idle import parse_minutes
-from core.services import access, environments, teams
+from core.errors import ShoalError
+from core.services import access, environments, nodes, teams
 from web.forms import drop_input, remove, submit
 from web.guards import requires_login
 from web.pages.nodes import environment_section as node_section
+from web.pages.nodes import node_input, token_page
 from web.params import IdParam
-from web.rendering import as_int, page, redirect
+from web.rendering import as_int, field_errors, page, redirect
 
 # The sections other areas add to the detail page, each async (actor, environment id) ->
 # context with its `environment_sections` templates. Listed here, not registered on import.
@@ -124,9 +126,25 @@ async def add_grant(request: Request, actor: Actor, environment_id: IdParam) -> 
     )
 
 
+@post("/{environment_id:int}/nodes")
+async def add_node(request: Request, actor: Actor, environment_id: IdParam) -> Template | Redirect:
+    return await submit(
+        request,
+        lambda data: nodes.add_node(actor, environment_id, node_input(data)),
+        done=lambda made: token_page(request, made, created=True),
+        redraw=partial(_detail, request, actor, environment_id),
+        kept=_node_form,
+    )
+
+
+def _node_form(exc: ShoalError, data: dict[str, str]) -> dict[str, Any]:
+    """The Add a node form's own input and error: its `name` is not the environment's."""
+    return {"node_form": data, "node_errors": field_errors(exc), "status_code": exc.status_code}
+
+
 router = Router(
     path="/environments",
-    route_handlers=[index, create, detail, update, delete, add_grant],
+    route_handlers=[index, create, detail, update, delete, add_grant, add_node],
     guards=[requires_login],
     include_in_schema=False,
 )

@@ -119,30 +119,27 @@ async def node_stream(actor: Actor, node_id: IdParam, visible_node: NodeView) ->
     return ServerSentEvent(_stream(f"node:{node_id}", lambda item: f"node-{node_id}"))
 
 
-@post("/environments/{environment_id:int}/nodes")
-async def add(request: Request, actor: Actor, environment_id: IdParam) -> Template | Redirect:
-    data = await form_data(request)
-    node_input = nodes.NodeInput(
+def node_input(data: dict[str, str]) -> nodes.NodeInput:
+    """The environment page's "Add a node" form (its POST is the page's: web.pages.environments,
+    so that a refusal redraws that page with the input kept)."""
+    return nodes.NodeInput(
         name=data.get("name", ""),
         host=data.get("host", ""),
         port=as_int(data.get("port"), 0) or 0,
     )
-    return await act(
-        nodes.add_node(actor, environment_id, node_input),
-        back=f"/environments/{environment_id}",
-        # The token is shown once, on this answer.
-        done=lambda made: page(
-            request, "nodes/token.html", node=made, created=True, status_code=201
-        ),
-    )
+
+
+def token_page(request: Request, node: nodes.NodeView, created: bool) -> Template:
+    """The node's token, shown once: on this answer only, never through a redirect."""
+    status_code = 201 if created else 200
+    return page(request, "nodes/token.html", node=node, created=created, status_code=status_code)
 
 
 @post("/nodes/{node_id:int}/rotate-token")
 async def rotate(
     request: Request, actor: Actor, node_id: IdParam, visible_node: NodeView
 ) -> Template:
-    rotated = await nodes.rotate_token(actor, node_id)
-    return page(request, "nodes/token.html", node=rotated, created=False)
+    return token_page(request, await nodes.rotate_token(actor, node_id), created=False)
 
 
 @post("/nodes/{node_id:int}/revoke")
@@ -214,7 +211,6 @@ router = Router(
         health,
         environment_stream,
         node_stream,
-        add,
         rotate,
         revoke,
         approve,

@@ -154,7 +154,9 @@ async def test_pages_show_the_node_its_badge_chart_and_token_once(
     duplicate = await client.form(
         f"/environments/{env_id}/nodes", {"host": "127.0.0.1", "port": str(agent.port)}
     )
-    assert duplicate.status_code == 303  # back to the environment page with the error
+    # The environment page again, with the reason beside the host and the input kept.
+    assert duplicate.status_code == 409 and "already uses 127.0.0.1" in duplicate.text
+    assert f'value="{agent.port}"' in duplicate.text and 'id="ne-host"' in duplicate.text
 
 
 async def test_the_environment_stream_names_events_by_node():

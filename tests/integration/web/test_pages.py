@@ -144,3 +144,23 @@ async def test_a_refused_token_name_comes_back_beside_its_field_and_kept(client,
     assert 'id="new-token"' not in refused.text
     made = await client.form("/account/tokens", {"name": "ci"})
     assert made.status_code == 200 and 'id="new-token"' in made.text
+
+
+async def test_a_refused_node_comes_back_on_the_environment_page_with_its_input(client, admin):
+    """The Add a node form keeps what was typed beside the reason, and its `name` does not
+    fill the environment's own form."""
+    await signed_in(client)
+    await client.form(
+        "/environments/", {"name": "qa", "base_domain": "qa.example.com", "cleanup_hours": "24"}
+    )
+    env = await Environment.select(Environment.id).first().run()
+    typed = {"host": "not a host!", "port": "5123", "name": "typed-node"}
+    refused = await client.form(f"/environments/{env['id']}/nodes", typed)
+    assert refused.status_code == 422
+    assert (
+        'aria-describedby="ne-host"' in refused.text
+        and 'id="ne-host" class="error"' in refused.text
+    )
+    assert 'value="not a host!"' in refused.text and 'value="5123"' in refused.text
+    assert 'value="typed-node"' in refused.text and 'value="qa"' in refused.text
+    assert await Node.count().run() == 0
