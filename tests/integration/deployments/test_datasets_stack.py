@@ -3,7 +3,8 @@ hub, a real agent on dockerd, the shipped postgres-restore plugin and a PostgreS
 node's deployments share (on the host's network, reached through the deployment network's
 gateway). A dump of 100,000 rows is uploaded as a dataset; the first deployment gets it sent to
 its node and restored, the second is a template copy and nothing is sent again; a deployment
-naming a dataset the project lacks fails saying so; the dataset cannot be deleted meanwhile."""
+naming a dataset the project lacks fails saying so; the dataset cannot be deleted meanwhile;
+a reset puts the second deployment's database back to its seeded state."""
 
 from __future__ import annotations
 
@@ -19,9 +20,17 @@ import pytest
 
 from core import context
 from core.domain.images import DOCKER_HUB_URL
-from core.errors import Conflict
+from core.errors import Conflict, NotFound
 from core.jobs import make_worker
-from core.services import datasets, pipelines, plugins, projects, secrets, step_outputs
+from core.services import (
+    datasets,
+    pipelines,
+    plugins,
+    projects,
+    secrets,
+    seed_resets,
+    step_outputs,
+)
 from core.services.deployments import DeploymentInput, create_deployment, get_deployment
 from core.settings import Settings
 from core.tables import Registry
@@ -166,6 +175,16 @@ async def test_two_deployments_seeded_from_one_dataset_the_second_by_template(st
     for database in ("app_seed_a", "app_seed_b"):
         count = await asyncio.to_thread(_psql, pg, port, "SELECT count(*) FROM items", database)
         assert count == str(ROWS)
+
+    # Back to the seeded state (the service behind the API route and the page's button).
+    await asyncio.to_thread(_psql, pg, port, "DELETE FROM items WHERE id > 10", "app_seed_b")
+    assert await seed_resets.seeded_steps_of(second) == {"appdb": "shop"}
+    reset = await seed_resets.reset_to_seed(admin, second.id, "appdb")
+    assert "app_seed_b reset to its seeded state" in reset.log
+    with pytest.raises(NotFound):
+        await seed_resets.reset_to_seed(admin, second.id, "nope")
+    count = await asyncio.to_thread(_psql, pg, port, "SELECT count(*) FROM items", "app_seed_b")
+    assert count == str(ROWS)
 
     with pytest.raises(Conflict, match="used by deployments seed-a, seed-b"):
         await datasets.delete_dataset(admin, stack["project"].id, "shop", data_path)

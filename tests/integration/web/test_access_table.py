@@ -236,6 +236,18 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
     ),
     ("POST", "/deployments/1/checkpoints/1/reset", {"anonymous": 302, "user": 404, "admin": 404}),
     ("POST", "/deployments/1/checkpoints/1/delete", {"anonymous": 302, "user": 404, "admin": 404}),
+    # Reset to the seeded state (issue 24): full access (a real deployment's call is in
+    # deployments/test_datasets_stack.py). No deployment 1 here.
+    (
+        "POST",
+        "/api/v1/deployments/1/databases/appdb/reset-seed",
+        {"anonymous": 401, "user": 404, "admin_token": 404},
+    ),
+    (
+        "POST",
+        "/deployments/1/databases/appdb/reset-seed",
+        {"anonymous": 302, "user": 404, "admin": 404},
+    ),
     # The terminal page: full access (no deployment 1 here). Its WebSocket refuses callers in
     # its own frames (4401/4403/4404), tested with a real deployment in
     # deployments/test_terminal.py.
