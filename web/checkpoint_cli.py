@@ -5,6 +5,7 @@ so a test suite can reset its data between runs (docs/data.md).
     shoal checkpoint save  --project shop --name pr-42 [--database appdb] CHECKPOINT
     shoal checkpoint reset --project shop --name pr-42 [--database appdb] CHECKPOINT
     shoal checkpoint delete --project shop --name pr-42 [--database appdb] CHECKPOINT
+    shoal checkpoint reset --seed --project shop --name pr-42 --database appdb
 
 `--database` is the plugin step's node id; it may be left out when the deployment has one
 database. Exit 0 when done, 2 for bad input or a refused request (the reason on stderr).
@@ -32,6 +33,9 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--env", help="environment name (needed if the name is live in two)")
     parser.add_argument("--name", required=True, help="deployment name, e.g. pr-42")
     parser.add_argument("--database", help="the database's pipeline step, e.g. appdb")
+    parser.add_argument(
+        "--seed", action="store_true", help="reset: back to the dataset's seeded state"
+    )
 
 
 def _deployment(client: ShoalClient, args: argparse.Namespace) -> int:
@@ -60,6 +64,8 @@ def _database(databases: list[dict], wanted: str | None) -> dict:
 
 
 def run(client: ShoalClient, args: argparse.Namespace, out: TextIO) -> int:
+    if args.seed:
+        return _reset_to_seed(client, args, out)
     if args.action != "list" and not args.checkpoint:
         raise ClientError(f"name the checkpoint: shoal checkpoint {args.action} … NAME")
     deployment_id = _deployment(client, args)
@@ -88,6 +94,16 @@ def run(client: ShoalClient, args: argparse.Namespace, out: TextIO) -> int:
         return 0
     done = client.request("POST", f"{path}/reset", timeout=WAIT_S)
     out.write(f"reset {database['step']} to {args.checkpoint} in {done['duration_s']:.1f} s\n")
+    return 0
+
+
+def _reset_to_seed(client: ShoalClient, args: argparse.Namespace, out: TextIO) -> int:
+    if args.action != "reset" or args.checkpoint or not args.database:
+        raise ClientError("--seed goes with reset, --database STEP and no checkpoint name")
+    deployment_id = _deployment(client, args)
+    path = f"/deployments/{deployment_id}/databases/{args.database}/reset-seed"
+    done = client.request("POST", path, timeout=WAIT_S)
+    out.write(f"reset {args.database} to its seeded state in {done['duration_s']:.1f} s\n")
     return 0
 
 

@@ -51,7 +51,7 @@ def fake(seen: list[tuple[str, str, object]], databases=DATABASES) -> ShoalClien
             )
         if path == "/api/v1/deployments/9/databases":
             return httpx.Response(200, json=databases)
-        if path.endswith("/reset"):
+        if path.endswith(("/reset", "/reset-seed")):
             return httpx.Response(200, json={"duration_s": 0.42, "checkpoint": "before"})
         if request.method == "POST":
             return httpx.Response(201, json={"name": body["name"]})
@@ -92,3 +92,19 @@ def test_an_unknown_checkpoint_or_an_unnamed_database_is_a_clear_error():
         run(fake([], two), args_of("save", "x"), io.StringIO())
     with pytest.raises(ClientError, match="name the checkpoint"):
         run(fake([]), args_of("save"), io.StringIO())
+
+
+def test_reset_to_the_seeded_state():
+    seen: list = []
+    out = io.StringIO()
+    args = args_of("reset", "--seed", "--database", "appdb")
+    assert run(fake(seen), args, out) == 0
+    assert seen[-1][:2] == ("POST", "/api/v1/deployments/9/databases/appdb/reset-seed")
+    assert out.getvalue() == "reset appdb to its seeded state in 0.4 s\n"
+    for argv in (
+        ("reset", "--seed"),
+        ("save", "--seed", "--database", "appdb"),
+        ("reset", "x", "--seed", "--database", "appdb"),
+    ):
+        with pytest.raises(ClientError, match="--seed goes with reset"):
+            run(fake([]), args_of(*argv), io.StringIO())
