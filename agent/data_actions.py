@@ -122,19 +122,34 @@ async def run_data_action(
     stop = dependents(spec, node.id) if request.action in SWAPPING else []
     stopped: list[str] = []
     error, result = "", {}
+    marks: list[float] = []
     try:
         try:
             stopped = await _stop(parts, spec.id, stop)
+            marks.append(time.monotonic())
         except BaseException:
             await _abandon(plugin)
             raise
         ready.set()
         result = await plugin
+        marks.append(time.monotonic())
     except (PluginFailed, UnresolvedReference, APIError, DockerUnavailable, OSError) as failure:
         error = str(failure)
         log.warning("deployment %s: %s %s failed: %s", spec.id, request.action, node.id, error)
     finally:
         restart_error = await _start(parts, record.ports, stop, stopped, spec)
+    if len(marks) == 2:  # where a swap's time went, for whoever tunes it
+        log.info(
+            "deployment %s: %s of %s took %.2f s: services stopped %.2f s, plugin %.2f s,"
+            " services started %.2f s",
+            spec.id,
+            request.action,
+            node.id,
+            time.monotonic() - started,
+            marks[0] - started,
+            marks[1] - marks[0],
+            time.monotonic() - marks[1],
+        )
     if restart_error:
         error = f"{error}; {restart_error}" if error else restart_error
     return DataResult(

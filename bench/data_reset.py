@@ -17,8 +17,9 @@ agent/next_reset.py); "cold", the container started then (the agent's way when n
 is ready). Between resets 10 % of the rows are deleted and ~3 s pass ("the test suite"). The
 agent's stop and start of the services downstream (their own start and health-check time) are
 not included: through the real agent (tests/integration/plugins/test_data_actions.py, a
-busybox web service, 100,000 rows) a whole reset answered in 1.4 s with the held plugin ready,
-2.2-2.8 s without.
+busybox web service, 100,000 rows) a whole reset answered in 1.4-1.9 s with the held plugin
+ready (the agent's log: services stopped 0.38 s, plugin 0.46 s, services started and healthy
+1.08 s), 2.2-2.8 s without.
 
 Figures on this machine (2 cores shared with four other engineers' test runs, load average
 about 7, so noisy), `.venv/bin/python bench/data_reset.py 10000000 7` (998 MB):
