@@ -120,7 +120,7 @@ async def run_data_action(
         return run
     step_log, ready, plugin = run.step_log, run.ready, run.task
     stop = dependents(spec, node.id) if request.action in SWAPPING else []
-    stopped: list[str] = []
+    stopped: dict[str, str] = {}  # step → container id
     error, result = "", {}
     marks: list[float] = []
     try:
@@ -159,7 +159,7 @@ async def run_data_action(
         error=error,
         log=step_log.text(),
         duration_s=round(time.monotonic() - started, 3),
-        stopped=stopped,
+        stopped=list(stopped),
     )
 
 
@@ -207,9 +207,10 @@ async def _abandon(plugin: asyncio.Future) -> None:
         plugin.exception()  # retrieved: it failed before the cancel, and the stop's error wins
 
 
-async def _stop(parts: Parts, deployment_id: int, services: list[ServiceNode]) -> list[str]:
+async def _stop(parts: Parts, deployment_id: int, services: list[ServiceNode]) -> dict[str, str]:
+    """The services stopped: step → container id (kept, so starting them asks Docker less)."""
     if not services:
-        return []
+        return {}
     names = {n.id for n in services}
     running = [
         c
@@ -219,14 +220,14 @@ async def _stop(parts: Parts, deployment_id: int, services: list[ServiceNode]) -
     if running:
         log.info("deployment %s: stopping %s", deployment_id, ", ".join(c.step for c in running))
         await parts.engine.stop_containers([c.id for c in running])
-    return [c.step for c in running]
+    return {c.step: c.id for c in running}
 
 
 async def _start(
     parts: Parts,
     ports: dict[str, int],
     services: list[ServiceNode],
-    stopped: list[str],
+    stopped: dict[str, str],
     spec: DeploymentSpec,
 ) -> str:
     """Start again what was stopped, as a wake does: a layer's services at once, each layer
@@ -248,13 +249,12 @@ async def _start(
             )
 
     try:
-        containers = {c.step: c.id for c in await engine.list_own(spec.id)}
         for layer in layers(spec):
             await asyncio.gather(
                 *(
-                    up(node, containers[node.id])
+                    up(node, stopped[node.id])
                     for node in layer
-                    if isinstance(node, ServiceNode) and node.id in wanted and node.id in containers
+                    if isinstance(node, ServiceNode) and node.id in wanted
                 )
             )
     except Exception as failure:  # reconcile's repair starts them once it can

@@ -172,6 +172,14 @@ async def test_the_stopped_services_start_again_a_layer_at_once(parts, engine):
         starting.discard(steps[container_id])
 
     engine.start_existing = start_slowly
+    listed = engine.list_own
+    listings: list[int | None] = []
+
+    async def list_counted(deployment_id: int | None = None) -> list:
+        listings.append(deployment_id)
+        return await listed(deployment_id)
+
+    engine.list_own = list_counted
     request = p.DataAction(id=4, deployment_id=7, step="appdb", action="checkpoint", checkpoint="c")
     result = await deployments.data_action(request)
 
@@ -180,6 +188,7 @@ async def test_the_stopped_services_start_again_a_layer_at_once(parts, engine):
     assert seen[:2] == [{"api"}, {"api", "jobs"}]  # one layer at once
     assert seen[2] == {"web"}  # the next layer once the first one is up
     assert {c.step: c.state for c in engine.owned_by(7)}["web"] == "running"
+    assert listings == [7]  # once, to stop them: their ids serve to start them again
 
 
 async def test_a_held_run_has_its_own_thread_not_one_of_the_shared_pool():
