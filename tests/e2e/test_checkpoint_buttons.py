@@ -13,8 +13,6 @@ import httpx
 import pytest
 
 from shoal_plugin._target import target_schema
-from shoaltest.agent import remove_labelled
-from shoaltest.browser import free_port, running_shoal_up
 from shoaltest.browser import sign_in as browser_sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
@@ -30,91 +28,73 @@ def ok(response: httpx.Response) -> dict:
 
 
 @pytest.fixture(scope="module")
-def running(registry, shipped_plugins, sdk_base_images):
+def running(shoal_with_agent, registry, shipped_plugins, sdk_base_images):
     pg_ref = registry.push(sdk_base_images["postgres"], "shop/postgres", "15")
     plugin_ref = registry.push(shipped_plugins["postgres-database"], "plugins/pgdb", "dev")
     script_ref = registry.push(shipped_plugins["sql-script"], "plugins/sql", "dev")
     assert pg_ref and plugin_ref and script_ref
-    agent_listen = f"127.0.0.1:{free_port()}"
-    with running_shoal_up(SHOAL_LOCAL_AGENT="true", SHOAL_LOCAL_AGENT_LISTEN=agent_listen) as up:
-        token = up.create_admin("ops", "ops-password-1")
-        api = httpx.Client(
-            base_url=f"{up.url}/api/v1", timeout=60, headers={"Authorization": f"Bearer {token}"}
+    api, env = shoal_with_agent.api, shoal_with_agent.env
+    svc = ok(
+        api.post(
+            "/services",
+            json={
+                "name": "postgres",
+                "registry_id": shoal_with_agent.registry_id,
+                "image": "shop/postgres",
+                "tag_mode": "pinned",
+                "tag": "15",
+                "port": 5432,
+                "health_check": {"kind": "tcp"},
+                "command": "-c fsync=off",
+                "cpu": 0.5,
+                "memory_mb": 384,
+            },
         )
-        reg = ok(
+    )
+    plugins = {}
+    for name, image in (("postgres-database", "plugins/pgdb"), ("sql-script", "plugins/sql")):
+        plugins[name] = ok(
             api.post(
-                "/registries",
+                "/plugins",
                 json={
-                    "name": "local",
-                    "url": registry.url,
-                    "username": registry.username,
-                    "password": registry.password,
+                    "name": name,
+                    "registry_id": shoal_with_agent.registry_id,
+                    "image": image,
+                    "tag": "dev",
+                    "param_schema": target_schema(str(SDK_PLUGINS / name)),
+                    "timeout_s": 120,
+                    "join_network": True,
                 },
             )
-        )
-        env = next(e for e in ok(api.get("/environments")) if e["name"] == "local")
-        svc = ok(
-            api.post(
-                "/services",
-                json={
-                    "name": "postgres",
-                    "registry_id": reg["id"],
-                    "image": "shop/postgres",
-                    "tag_mode": "pinned",
-                    "tag": "15",
-                    "port": 5432,
-                    "health_check": {"kind": "tcp"},
-                    "command": "-c fsync=off",
-                    "cpu": 0.5,
-                    "memory_mb": 384,
-                },
-            )
-        )
-        plugins = {}
-        for name, image in (("postgres-database", "plugins/pgdb"), ("sql-script", "plugins/sql")):
-            plugins[name] = ok(
-                api.post(
-                    "/plugins",
-                    json={
-                        "name": name,
-                        "registry_id": reg["id"],
-                        "image": image,
-                        "tag": "dev",
-                        "param_schema": target_schema(str(SDK_PLUGINS / name)),
-                        "timeout_s": 120,
-                        "join_network": True,
-                    },
-                )
-            )["id"]
-        project = ok(api.post("/projects", json={"name": "shop", "cpu": 1.5, "memory_mb": 1024}))
-        graph = {
-            "nodes": [
-                {"id": "db", "kind": "service", "config": {
-                    "service_id": svc["id"], "env": {"POSTGRES_PASSWORD": ADMIN_PW}}},
-                {"id": "appdb", "kind": "plugin", "config": {
-                    "plugin_id": plugins["postgres-database"],
-                    "params": {"host": "db", "admin_password": ADMIN_PW}}},
-                {"id": "seed", "kind": "plugin", "config": {
-                    "plugin_id": plugins["sql-script"],
-                    "params": {"url": "${{ nodes.appdb.outputs.url }}", "sql": SEED_SQL}}},
-            ],
-            "edges": [{"from": "db", "to": "appdb"}, {"from": "appdb", "to": "seed"}],
-            "layout": {},
-        }  # fmt: skip
-        ok(api.put(f"/projects/{project['id']}/pipeline", json=graph))
-        body = {"project_id": project["id"], "environment_id": env["id"], "name": "pr-5"}
-        dep = ok(api.post("/deployments", json=body))
-        deadline = time.monotonic() + 300
-        while (found := ok(api.get(f"/deployments/{dep['id']}")))["status"] not in (
-            "running",
-            "failed",
-        ):
-            assert time.monotonic() < deadline, found["status"]
-            time.sleep(0.5)
-        assert found["status"] == "running", found["error"]
-        agent_id = (up.data_dir / "agent" / "agent-id").read_text().strip()
-        yield up, dep, agent_id
-        remove_labelled(agent_id)
+        )["id"]
+    project = ok(api.post("/projects", json={"name": "checkpoints", "cpu": 1.5, "memory_mb": 1024}))
+    graph = {
+        "nodes": [
+            {"id": "db", "kind": "service", "config": {
+                "service_id": svc["id"], "env": {"POSTGRES_PASSWORD": ADMIN_PW}}},
+            {"id": "appdb", "kind": "plugin", "config": {
+                "plugin_id": plugins["postgres-database"],
+                "params": {"host": "db", "admin_password": ADMIN_PW}}},
+            {"id": "seed", "kind": "plugin", "config": {
+                "plugin_id": plugins["sql-script"],
+                "params": {"url": "${{ nodes.appdb.outputs.url }}", "sql": SEED_SQL}}},
+        ],
+        "edges": [{"from": "db", "to": "appdb"}, {"from": "appdb", "to": "seed"}],
+        "layout": {},
+    }  # fmt: skip
+    ok(api.put(f"/projects/{project['id']}/pipeline", json=graph))
+    body = {"project_id": project["id"], "environment_id": env["id"], "name": "pr-5"}
+    dep = ok(api.post("/deployments", json=body))
+    deadline = time.monotonic() + 300
+    while (found := ok(api.get(f"/deployments/{dep['id']}")))["status"] not in (
+        "running",
+        "failed",
+    ):
+        assert time.monotonic() < deadline, found["status"]
+        time.sleep(0.5)
+    assert found["status"] == "running", found["error"]
+    yield shoal_with_agent.up, dep, shoal_with_agent.agent_id
+    shoal_with_agent.delete_deployments()
 
 
 def query(agent_id: str, deployment_id: int, sql: str = "SELECT count(*) FROM items") -> str:

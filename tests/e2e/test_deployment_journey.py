@@ -11,8 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shoaltest.agent import remove_labelled
-from shoaltest.browser import free_port, running_shoal_up
+from shoaltest.browser import AgentShoal
 from shoaltest.browser import sign_in as browser_sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
@@ -33,16 +32,9 @@ def web_images(registry, docker_client, busybox_image):
 
 
 @pytest.fixture(scope="module")
-def shoal_with_agent(web_images):
-    agent_listen = f"127.0.0.1:{free_port()}"
-    with running_shoal_up(SHOAL_LOCAL_AGENT="true", SHOAL_LOCAL_AGENT_LISTEN=agent_listen) as shoal:
-        token = shoal.create_admin("ops", "ops-password-1")
-        api = httpx.Client(
-            base_url=f"{shoal.url}/api/v1", timeout=30, headers={"Authorization": f"Bearer {token}"}
-        )
-        yield shoal, api, web_images
-        agent_id = (shoal.data_dir / "agent" / "agent-id").read_text().strip()
-        remove_labelled(agent_id)
+def journey(shoal_with_agent, web_images):
+    yield shoal_with_agent
+    shoal_with_agent.delete_deployments()
 
 
 def ok(response: httpx.Response) -> dict:
@@ -50,25 +42,14 @@ def ok(response: httpx.Response) -> dict:
     return response.json()
 
 
-def set_up_catalog(api: httpx.Client, registry) -> dict:
-    env = next(e for e in ok(api.get("/environments")) if e["name"] == "local")
-    reg = ok(
-        api.post(
-            "/registries",
-            json={
-                "name": "local",
-                "url": registry.url,
-                "username": registry.username,
-                "password": registry.password,
-            },
-        )
-    )
+def set_up_catalog(shoal: AgentShoal) -> dict:
+    api, env = shoal.api, shoal.env
     svc = ok(
         api.post(
             "/services",
             json={
-                "name": "web",
-                "registry_id": reg["id"],
+                "name": "journey-web",
+                "registry_id": shoal.registry_id,
                 "image": "shop/journey",
                 "tag_mode": "selectable",
                 "tag_pattern": "v*",
@@ -79,7 +60,7 @@ def set_up_catalog(api: httpx.Client, registry) -> dict:
             },
         )
     )
-    project = ok(api.post("/projects", json={"name": "shop", "cpu": 0.5, "memory_mb": 256}))
+    project = ok(api.post("/projects", json={"name": "journey", "cpu": 0.5, "memory_mb": 256}))
     ok(
         api.put(
             f"/projects/{project['id']}/pipeline",
@@ -111,9 +92,9 @@ async def sign_in(browser, url: str, username: str):
     return context, page
 
 
-async def test_full_user_deploys_reaches_extends_and_deletes(shoal_with_agent, browser):
-    shoal, api, registry = shoal_with_agent
-    world = set_up_catalog(api, registry)
+async def test_full_user_deploys_reaches_extends_and_deletes(journey, browser):
+    shoal, api = journey.up, journey.api
+    world = set_up_catalog(journey)
     context, page = await sign_in(browser, shoal.url, "dana")
     await page.goto("/deployments/new")
     await page.wait_for_selector("select[name=tag_web]")
@@ -142,7 +123,8 @@ async def test_full_user_deploys_reaches_extends_and_deletes(shoal_with_agent, b
     await page.wait_for_selector(".deployment-status .badge.deleted", timeout=60_000)
 
     reader, reader_page = await sign_in(browser, shoal.url, "rita")
-    dep_id = ok(api.get("/deployments", params={"status": "deleted"}))[0]["id"]
+    deleted = {"project_id": world["project"]["id"], "status": "deleted"}
+    dep_id = ok(api.get("/deployments", params=deleted))[0]["id"]
     await reader_page.goto(f"/deployments/{dep_id}")
     await reader_page.wait_for_selector("text=pr-42")
     assert await reader_page.locator("button:has-text('Extend')").count() == 0
@@ -151,10 +133,9 @@ async def test_full_user_deploys_reaches_extends_and_deletes(shoal_with_agent, b
     assert world["env"]["base_domain"] == "localhost"
 
 
-async def test_read_only_user_sees_a_running_deployment_without_actions(shoal_with_agent, browser):
-    shoal, api, _ = shoal_with_agent
-    project = next(p for p in ok(api.get("/projects")) if p["name"] == "shop")
-    env = next(e for e in ok(api.get("/environments")) if e["name"] == "local")
+async def test_read_only_user_sees_a_running_deployment_without_actions(journey, browser):
+    shoal, api, env = journey.up, journey.api, journey.env
+    project = next(p for p in ok(api.get("/projects")) if p["name"] == "journey")
     dep = ok(
         api.post(
             "/deployments",
@@ -181,10 +162,9 @@ CHATTY = (
 )
 
 
-async def test_log_viewer_follows_a_chatty_service_and_stays_bounded(shoal_with_agent, browser):
+async def test_log_viewer_follows_a_chatty_service_and_stays_bounded(journey, browser):
     """About 4,000 lines/s into one tab: the viewer keeps 5,000 lines and says what it dropped."""
-    shoal, api, _ = shoal_with_agent
-    registry_id = next(r for r in ok(api.get("/registries")) if r["name"] == "local")["id"]
+    shoal, api, env, registry_id = journey.up, journey.api, journey.env, journey.registry_id
     svc = ok(
         api.post(
             "/services",
@@ -209,7 +189,6 @@ async def test_log_viewer_follows_a_chatty_service_and_stays_bounded(shoal_with_
             f"/projects/{project['id']}/pipeline", json={"nodes": [node], "edges": [], "layout": {}}
         )
     )
-    env = next(e for e in ok(api.get("/environments")) if e["name"] == "local")
     dep = ok(
         api.post(
             "/deployments",

@@ -14,8 +14,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shoaltest.agent import remove_labelled
-from shoaltest.browser import free_port, running_shoal_up
 from shoaltest.browser import sign_in as browser_sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
@@ -31,7 +29,7 @@ SLOW_DB = "sh -c 'sleep 4; exec httpd -f -p 8080 -h /www'"
 
 
 @pytest.fixture(scope="module")
-def shoal(registry, docker_client, busybox_image):
+def shoal(shoal_with_agent, registry, docker_client, busybox_image):
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "Dockerfile").write_text(
             f"FROM {busybox_image}\n"
@@ -40,27 +38,9 @@ def shoal(registry, docker_client, busybox_image):
         )
         docker_client.images.build(path=tmp, tag="shoal-test/logs:v1", rm=True)
     registry.push("shoal-test/logs:v1", "shop/logs", "v1")
-    agent_listen = f"127.0.0.1:{free_port()}"
-    with running_shoal_up(SHOAL_LOCAL_AGENT="true", SHOAL_LOCAL_AGENT_LISTEN=agent_listen) as up:
-        token = up.create_admin("ops", "ops-password-1")
-        api = httpx.Client(
-            base_url=f"{up.url}/api/v1", timeout=30, headers={"Authorization": f"Bearer {token}"}
-        )
-        reg = ok(
-            api.post(
-                "/registries",
-                json={
-                    "name": "local",
-                    "url": registry.url,
-                    "username": registry.username,
-                    "password": registry.password,
-                },
-            )
-        )
-        env = next(e for e in ok(api.get("/environments")) if e["name"] == "local")
-        yield up, api, {"registry_id": reg["id"], "env_id": env["id"]}
-        agent_id = (up.data_dir / "agent" / "agent-id").read_text().strip()
-        remove_labelled(agent_id)
+    world = {"registry_id": shoal_with_agent.registry_id, "env_id": shoal_with_agent.env["id"]}
+    yield shoal_with_agent.up, shoal_with_agent.api, world
+    shoal_with_agent.delete_deployments()
 
 
 def ok(response: httpx.Response) -> dict:

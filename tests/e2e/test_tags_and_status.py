@@ -17,8 +17,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shoaltest.agent import remove_labelled
-from shoaltest.browser import free_port, running_shoal_up
 from shoaltest.browser import sign_in as browser_sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
@@ -45,45 +43,32 @@ def ok(response: httpx.Response) -> dict:
 
 
 @pytest.fixture(scope="module")
-def world(tagged_images):
-    """`shoal up` with its agent; a selectable service (v*) in a one-service project."""
-    registry = tagged_images
-    listen = f"127.0.0.1:{free_port()}"
-    with running_shoal_up(SHOAL_LOCAL_AGENT="true", SHOAL_LOCAL_AGENT_LISTEN=listen) as shoal:
-        token = shoal.create_admin("ops", "ops-password-1")
-        api = httpx.Client(
-            base_url=f"{shoal.url}/api/v1", timeout=30, headers={"Authorization": f"Bearer {token}"}
-        )
-        env = next(e for e in ok(api.get("/environments")) if e["name"] == "local")
-        reg = ok(
-            api.post(
-                "/registries",
-                json={
-                    "name": "local",
-                    "url": registry.url,
-                    "username": registry.username,
-                    "password": registry.password,
-                },
-            )
-        )
-        service = {
-            "name": "web",
-            "registry_id": reg["id"],
-            "image": "shop/tags",
-            "tag_mode": "selectable",
-            "tag_pattern": "v*",
-            "port": 8080,
-            "health_check": {"kind": "http", "path": "/"},
-            "cpu": 0.1,
-            "memory_mb": 32,
-        }
-        svc = ok(api.post("/services", json=service))
-        project = ok(api.post("/projects", json={"name": "tags", "cpu": 0.1, "memory_mb": 32}))
-        node = {"id": "web", "kind": "service", "config": {"service_id": svc["id"]}}
-        graph = {"nodes": [node], "edges": [], "layout": {}, "message": "one web service"}
-        ok(api.put(f"/projects/{project['id']}/pipeline", json=graph))
-        yield {"shoal": shoal, "api": api, "env": env, "project": project}
-        remove_labelled((shoal.data_dir / "agent" / "agent-id").read_text().strip())
+def world(tagged_images, shoal_with_agent):
+    """A selectable service (v*) in a one-service project, on the session's `shoal up`."""
+    api = shoal_with_agent.api
+    service = {
+        "name": "tags-web",
+        "registry_id": shoal_with_agent.registry_id,
+        "image": "shop/tags",
+        "tag_mode": "selectable",
+        "tag_pattern": "v*",
+        "port": 8080,
+        "health_check": {"kind": "http", "path": "/"},
+        "cpu": 0.1,
+        "memory_mb": 32,
+    }
+    svc = ok(api.post("/services", json=service))
+    project = ok(api.post("/projects", json={"name": "tags", "cpu": 0.1, "memory_mb": 32}))
+    node = {"id": "web", "kind": "service", "config": {"service_id": svc["id"]}}
+    graph = {"nodes": [node], "edges": [], "layout": {}, "message": "one web service"}
+    ok(api.put(f"/projects/{project['id']}/pipeline", json=graph))
+    yield {
+        "shoal": shoal_with_agent.up,
+        "api": api,
+        "env": shoal_with_agent.env,
+        "project": project,
+    }
+    shoal_with_agent.delete_deployments()
 
 
 async def signed_in(browser, shoal):

@@ -12,8 +12,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shoaltest.agent import remove_labelled
-from shoaltest.browser import free_port, running_shoal_up
 from shoaltest.browser import sign_in as browser_sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
@@ -25,7 +23,7 @@ def ok(response: httpx.Response) -> dict:
 
 
 @pytest.fixture(scope="module")
-def running(registry, docker_client, busybox_image):
+def running(shoal_with_agent, registry, docker_client, busybox_image):
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "Dockerfile").write_text(
             f"FROM {busybox_image}\nRUN mkdir -p /www && echo 'tty' > /www/index.html\n"
@@ -33,57 +31,43 @@ def running(registry, docker_client, busybox_image):
         )
         docker_client.images.build(path=tmp, tag="shoal-test/tty:v1", rm=True)
     registry.push("shoal-test/tty:v1", "shop/tty", "v1")
-    agent_listen = f"127.0.0.1:{free_port()}"
-    with running_shoal_up(SHOAL_LOCAL_AGENT="true", SHOAL_LOCAL_AGENT_LISTEN=agent_listen) as up:
-        token = up.create_admin("ops", "ops-password-1")
-        api = httpx.Client(
-            base_url=f"{up.url}/api/v1", timeout=30, headers={"Authorization": f"Bearer {token}"}
+    api = shoal_with_agent.api
+    svc = ok(
+        api.post(
+            "/services",
+            json={
+                "name": "tty-web",
+                "registry_id": shoal_with_agent.registry_id,
+                "image": "shop/tty",
+                "tag_mode": "pinned",
+                "tag": "v1",
+                "port": 8080,
+                "health_check": {"kind": "tcp"},
+                "cpu": 0.1,
+                "memory_mb": 32,
+            },
         )
-        reg = ok(
-            api.post(
-                "/registries",
-                json={
-                    "name": "local",
-                    "url": registry.url,
-                    "username": registry.username,
-                    "password": registry.password,
-                },
-            )
-        )
-        env = next(e for e in ok(api.get("/environments")) if e["name"] == "local")
-        svc = ok(
-            api.post(
-                "/services",
-                json={
-                    "name": "tty-web",
-                    "registry_id": reg["id"],
-                    "image": "shop/tty",
-                    "tag_mode": "pinned",
-                    "tag": "v1",
-                    "port": 8080,
-                    "health_check": {"kind": "tcp"},
-                    "cpu": 0.1,
-                    "memory_mb": 32,
-                },
-            )
-        )
-        project = ok(api.post("/projects", json={"name": "tty", "cpu": 0.5, "memory_mb": 128}))
-        graph = {
-            "nodes": [{"id": "web", "kind": "service", "config": {"service_id": svc["id"]}}],
-            "edges": [],
-            "layout": {},
-        }
-        ok(api.put(f"/projects/{project['id']}/pipeline", json=graph))
-        body = {"project_id": project["id"], "environment_id": env["id"], "name": "tty"}
-        dep = ok(api.post("/deployments", json=body))
-        for _ in range(300):
-            if ok(api.get(f"/deployments/{dep['id']}"))["status"] in ("running", "failed"):
-                break
-            time.sleep(0.2)
-        assert ok(api.get(f"/deployments/{dep['id']}"))["status"] == "running"
-        yield up, dep
-        agent_id = (up.data_dir / "agent" / "agent-id").read_text().strip()
-        remove_labelled(agent_id)
+    )
+    project = ok(api.post("/projects", json={"name": "tty", "cpu": 0.5, "memory_mb": 128}))
+    graph = {
+        "nodes": [{"id": "web", "kind": "service", "config": {"service_id": svc["id"]}}],
+        "edges": [],
+        "layout": {},
+    }
+    ok(api.put(f"/projects/{project['id']}/pipeline", json=graph))
+    body = {
+        "project_id": project["id"],
+        "environment_id": shoal_with_agent.env["id"],
+        "name": "tty",
+    }
+    dep = ok(api.post("/deployments", json=body))
+    for _ in range(300):
+        if ok(api.get(f"/deployments/{dep['id']}"))["status"] in ("running", "failed"):
+            break
+        time.sleep(0.2)
+    assert ok(api.get(f"/deployments/{dep['id']}"))["status"] == "running"
+    yield shoal_with_agent.up, dep
+    shoal_with_agent.delete_deployments()
 
 
 async def screen_rows(page) -> list[str]:

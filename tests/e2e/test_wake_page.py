@@ -11,14 +11,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shoaltest.agent import remove_labelled
-from shoaltest.browser import free_port, running_shoal_up
+from shoaltest.browser import AgentShoal
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 
 
 @pytest.fixture(scope="module")
-def shoal_with_app(registry, docker_client, busybox_image):
+def shoal_with_app(shoal_with_agent, registry, docker_client, busybox_image):
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "Dockerfile").write_text(
             f"FROM {busybox_image}\n"
@@ -27,15 +26,8 @@ def shoal_with_app(registry, docker_client, busybox_image):
         )
         docker_client.images.build(path=tmp, tag="shoal-test/wake:v1", rm=True)
     registry.push("shoal-test/wake:v1", "shop/wake", "v1")
-    agent_listen = f"127.0.0.1:{free_port()}"
-    with running_shoal_up(SHOAL_LOCAL_AGENT="true", SHOAL_LOCAL_AGENT_LISTEN=agent_listen) as shoal:
-        token = shoal.create_admin("ops", "ops-password-1")
-        api = httpx.Client(
-            base_url=f"{shoal.url}/api/v1", timeout=30, headers={"Authorization": f"Bearer {token}"}
-        )
-        yield shoal, api, registry
-        agent_id = (shoal.data_dir / "agent" / "agent-id").read_text().strip()
-        remove_labelled(agent_id)
+    yield shoal_with_agent
+    shoal_with_agent.delete_deployments()
 
 
 def ok(response: httpx.Response) -> dict:
@@ -43,25 +35,14 @@ def ok(response: httpx.Response) -> dict:
     return response.json()
 
 
-def running_deployment(api: httpx.Client, registry) -> dict:
-    env = next(e for e in ok(api.get("/environments")) if e["name"] == "local")
-    reg = ok(
-        api.post(
-            "/registries",
-            json={
-                "name": "local",
-                "url": registry.url,
-                "username": registry.username,
-                "password": registry.password,
-            },
-        )
-    )
+def running_deployment(shoal: AgentShoal) -> dict:
+    api = shoal.api
     svc = ok(
         api.post(
             "/services",
             json={
-                "name": "web",
-                "registry_id": reg["id"],
+                "name": "wake-web",
+                "registry_id": shoal.registry_id,
                 "image": "shop/wake",
                 "tag": "v1",
                 "port": 8080,
@@ -71,7 +52,7 @@ def running_deployment(api: httpx.Client, registry) -> dict:
             },
         )
     )
-    project = ok(api.post("/projects", json={"name": "shop", "cpu": 0.5, "memory_mb": 256}))
+    project = ok(api.post("/projects", json={"name": "wake-shop", "cpu": 0.5, "memory_mb": 256}))
     ok(
         api.put(
             f"/projects/{project['id']}/pipeline",
@@ -86,7 +67,7 @@ def running_deployment(api: httpx.Client, registry) -> dict:
     dep = ok(
         api.post(
             "/deployments",
-            json={"project_id": project["id"], "environment_id": env["id"], "name": "pr-7"},
+            json={"project_id": project["id"], "environment_id": shoal.env["id"], "name": "pr-7"},
         )
     )
     return wait_status(api, dep["id"], "running")
@@ -104,8 +85,8 @@ def wait_status(api: httpx.Client, deployment_id: int, wanted: str, within: floa
 
 
 async def test_the_waking_page_turns_into_the_app_without_a_manual_reload(shoal_with_app, browser):
-    _shoal, api, registry = shoal_with_app
-    dep = running_deployment(api, registry)
+    api = shoal_with_app.api
+    dep = running_deployment(shoal_with_app)
     url = dep["urls"]["web"]
     context = await browser.new_context()
     page = await context.new_page()

@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from shoaltest.agent import remove_labelled
 from shoaltest.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -164,6 +165,68 @@ def watch_widths(page) -> list[str]:
 def shoal_up() -> Iterator[RunningShoal]:
     with running_shoal_up() as shoal:
         yield shoal
+
+
+@dataclass
+class AgentShoal:
+    """The session's `shoal up` with its local agent, for the browser journeys that deploy.
+
+    One process for all of them: starting one took about 20 s a module. So each module names
+    its own catalog entries (services, projects and users are unique per installation) and
+    hands the node back empty when it is done (`delete_deployments`), since the next module's
+    deployments need the node's capacity."""
+
+    up: RunningShoal
+    api: httpx.Client
+    env: dict
+    """The `local` environment, the local agent's."""
+    registry_id: int
+    """The session's test registry, added to Shoal once as `local`."""
+    agent_id: str
+
+    def delete_deployments(self, within: float = 120) -> None:
+        """Delete every deployment that is not deleted yet and wait until all are gone."""
+        listed = self.api.get("/deployments", params={"limit": 1000})
+        listed.raise_for_status()
+        for dep in listed.json():
+            if dep["status"] not in ("deleted", "deleting"):
+                self.api.delete(f"/deployments/{dep['id']}")
+        deadline = time.monotonic() + within
+        while True:
+            left = [
+                d["name"]
+                for d in self.api.get("/deployments", params={"limit": 1000}).json()
+                if d["status"] != "deleted"
+            ]
+            if not left:
+                return
+            assert time.monotonic() < deadline, f"still not deleted after {within} s: {left}"
+            time.sleep(0.3)
+
+
+@pytest.fixture(scope="session")
+def shoal_with_agent(registry) -> Iterator[AgentShoal]:
+    listen = f"127.0.0.1:{free_port()}"
+    with running_shoal_up(SHOAL_LOCAL_AGENT="true", SHOAL_LOCAL_AGENT_LISTEN=listen) as up:
+        token = up.create_admin("ops", "ops-password-1")
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=f"{up.url}/api/v1", timeout=60, headers=headers) as api:
+            env = next(e for e in api.get("/environments").json() if e["name"] == "local")
+            made = api.post(
+                "/registries",
+                json={
+                    "name": "local",
+                    "url": registry.url,
+                    "username": registry.username,
+                    "password": registry.password,
+                },
+            )
+            assert made.status_code == 201, made.text
+            agent_id = (up.data_dir / "agent" / "agent-id").read_text().strip()
+            try:
+                yield AgentShoal(up, api, env, made.json()["id"], agent_id)
+            finally:
+                remove_labelled(agent_id)
 
 
 @pytest.fixture(scope="session")
