@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,9 @@ def dataset_for(
 class DatasetCache:
     def __init__(self, data_dir: Path) -> None:
         self.folder = data_dir / "datasets"
+        # Two deployments' transfers of one file may meet: one chunk at a time, and a chunk at
+        # an offset already passed is answered with where the file is, so both carry on there.
+        self._lock = threading.Lock()
 
     def path(self, sha256: str) -> Path | None:
         """The verified file, or None when this node does not hold it."""
@@ -58,7 +62,11 @@ class DatasetCache:
         return found if found.is_file() else None
 
     async def put(self, request: DatasetPut) -> DatasetHave | ErrorReply:
-        return await asyncio.to_thread(self._put, request)
+        return await asyncio.to_thread(self._locked_put, request)
+
+    def _locked_put(self, request: DatasetPut) -> DatasetHave | ErrorReply:
+        with self._lock:
+            return self._put(request)
 
     def _put(self, request: DatasetPut) -> DatasetHave | ErrorReply:
         sha = request.sha256
@@ -71,12 +79,15 @@ class DatasetCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         part = self.folder / f"{sha}.part"
         have = part.stat().st_size if part.exists() else 0
+        if request.data and request.offset != have:  # another transfer got there first
+            return DatasetHave(id=request.id, sha256=sha, have_bytes=have, complete=False)
         if request.data:
-            if request.offset != have or have + len(request.data) > request.size_bytes:
+            if have + len(request.data) > request.size_bytes:
+                part.unlink(missing_ok=True)
                 return ErrorReply(
                     id=request.id,
                     code="invalid",
-                    message=f"chunk at {request.offset}, expected {have} (of {request.size_bytes})",
+                    message=f"more than the {request.size_bytes} bytes announced: dropped",
                 )
             with part.open("ab") as out:
                 out.write(request.data)

@@ -98,19 +98,30 @@ async def _send(hub: Any, node_id: int, ref: p.DatasetRef, data_path: Path) -> i
             f"plane (sha256 {ref.sha256}): upload it again."
         )
     path, sent = dataset_files.path_of(data_path, ref.sha256), 0
+    # Each answer says where the node's file is: another deployment's transfer of the same
+    # file may have moved it on, and this one carries on from there.
+    rounds = 4 * (ref.size_bytes // p.DATASET_CHUNK_BYTES) + 16
     with path.open("rb") as source:
-        source.seek(have.have_bytes)
-        offset = have.have_bytes
         while not have.complete:
+            rounds -= 1
+            if rounds < 0:
+                raise DatasetRefused(
+                    f"Dataset {ref.name}'s transfer to the node makes no progress."
+                )
+            source.seek(have.have_bytes)
             chunk = await asyncio.to_thread(source.read, p.DATASET_CHUNK_BYTES)
-            if not chunk and offset < ref.size_bytes:
-                raise DatasetRefused(f"Dataset {ref.name}'s file ended at {offset} bytes.")
+            if not chunk and have.have_bytes < ref.size_bytes:
+                raise DatasetRefused(f"Dataset {ref.name}'s file ended at {have.have_bytes} bytes.")
             have = await hub.ask(
                 node_id,
                 p.DatasetPut(
-                    id=0, sha256=ref.sha256, size_bytes=ref.size_bytes, offset=offset, data=chunk
+                    id=0,
+                    sha256=ref.sha256,
+                    size_bytes=ref.size_bytes,
+                    offset=have.have_bytes,
+                    data=chunk,
                 ),
             )
-            offset, sent = offset + len(chunk), sent + len(chunk)
+            sent += len(chunk)
     log.info("dataset %s (%s) sent to node %s: %d bytes", ref.name, ref.sha256, node_id, sent)
     return sent
