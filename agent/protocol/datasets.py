@@ -3,8 +3,11 @@
 appends in order::
 
     CP → agent   DatasetPut{id, sha256, size_bytes, offset, data}   (no data: "what do you have?")
-    agent → CP   DatasetHave{id, sha256, have_bytes, complete}  |  ErrorReply (invalid: a chunk
-                 at the wrong offset, or a file whose hash is not `sha256`: the part is dropped)
+    agent → CP   DatasetHave{id, sha256, have_bytes, complete}  |  ErrorReply (invalid: more
+                 bytes than announced, or a file whose hash is not `sha256`: the part is dropped)
+
+A chunk at an offset other than the file's end (another deployment's transfer of the same file
+moved it on) is not written; the answer's `have_bytes` says where to carry on.
 
 The agent keeps each file once, under its data dir by sha256, verified when the last chunk
 lands; a node that has it already answers `complete` to the first question, so a second
