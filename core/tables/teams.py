@@ -1,8 +1,8 @@
 """Teams, who is in them, and what they may reach (grants on projects or environments)."""
 
 from piccolo.columns import ForeignKey, OnDelete, Text, Timestamptz, Varchar
-from piccolo.columns.reference import LazyTableReference
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
 from core.tables.accounts import User
