@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import logging
 import os
+import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,15 @@ class DatasetCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         part = self.folder / f"{sha}.part"
         have = part.stat().st_size if part.exists() else 0
+        if not request.data and have < request.size_bytes:  # the question before the chunks
+            free = shutil.disk_usage(self.folder).free
+            if free < request.size_bytes - have:
+                return ErrorReply(
+                    id=request.id,
+                    code="invalid",
+                    message=f"not enough disk on the node for the dataset: it needs "
+                    f"{(request.size_bytes - have) / 1e6:.1f} MB, {free / 1e6:.1f} MB are free",
+                )
         if request.data and request.offset != have:  # another transfer got there first
             return DatasetHave(id=request.id, sha256=sha, have_bytes=have, complete=False)
         if request.data:

@@ -38,3 +38,12 @@ async def test_a_file_with_another_hash_is_dropped(tmp_path: Path):
     assert list((tmp_path / "datasets").iterdir()) == []
     bad = await cache.put(put("../../etc/passwd"))
     assert isinstance(bad, ErrorReply) and bad.code == "invalid"
+
+
+async def test_a_disk_too_small_is_refused_before_any_chunk_with_both_figures(tmp_path: Path):
+    cache = DatasetCache(tmp_path)
+    huge = put("1" * 64, size=1 << 60)  # more than any disk here
+    refused = await cache.put(huge)
+    assert isinstance(refused, ErrorReply) and "not enough disk on the node" in refused.message
+    assert "MB are free" in refused.message
+    assert list((tmp_path / "datasets").glob("*.part")) == []
