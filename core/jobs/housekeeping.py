@@ -1,9 +1,10 @@
 """Periodic clean-up of short-lived rows (expired browser sessions, retired plugins no deployment
-runs any more) and the sealing of step outputs written before outputs were protected."""
+runs any more, webhook deliveries past their retention) and the sealing of step outputs written
+before outputs were protected."""
 
 from __future__ import annotations
 
-from core.services import plugins, sessions, step_outputs, url_access
+from core.services import plugins, sessions, step_outputs, url_access, webhook_retention
 
 
 async def purge_sessions(ctx: dict) -> dict:
@@ -20,3 +21,7 @@ async def purge_retired_plugins(ctx: dict) -> dict:
 
 async def protect_step_outputs(ctx: dict) -> dict:
     return {"protected": await step_outputs.protect_legacy()}
+
+
+async def purge_webhook_deliveries(ctx: dict) -> dict:
+    return {"purged": await webhook_retention.purge_old()}
