@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from core.domain.datasets import SNIFF_BYTES, dump_format
-from core.errors import InvalidInput
+from core.errors import InvalidInput, Unavailable
 
 FETCH_TIMEOUT_S = 30.0  # per read, connect included: a URL that stops answering is given up
 HEX = set("0123456789abcdef")
@@ -45,10 +45,22 @@ def path_of(data_path: Path, sha256: str) -> Path:
 async def receive(
     chunks: AsyncIterable[bytes], data_path: Path, limit_bytes: int, expected_sha256: str = ""
 ) -> StoredFile:
-    """Write `chunks` under their hash; InvalidInput (field `file`) when refused."""
+    """Write `chunks` under their hash; InvalidInput (field `file`) when refused, Unavailable
+    when the control plane's disk cannot take it (full, not writable)."""
     expected = expected_sha256.strip().lower()
     if expected:
         path_of(data_path, expected)  # a malformed hash is refused before the upload is read
+    try:
+        return await _receive(chunks, data_path, limit_bytes, expected)
+    except OSError as exc:
+        raise Unavailable(
+            f"The control plane could not store the file ({exc.strerror or exc}); nothing was kept."
+        ) from None
+
+
+async def _receive(
+    chunks: AsyncIterable[bytes], data_path: Path, limit_bytes: int, expected: str
+) -> StoredFile:
     incoming = folder(data_path) / "incoming"
     await asyncio.to_thread(incoming.mkdir, parents=True, exist_ok=True)
     part = incoming / f"{secrets.token_hex(8)}.part"
