@@ -8,6 +8,7 @@ image never came.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -58,24 +59,38 @@ async def missing(
 ) -> list[str]:
     """`image:tag` of each selectable service whose chosen tag the registry does not list.
     A registry that cannot be asked counts as having it: the deployment then goes ahead and
-    its pull says what failed."""
+    its pull says what failed. Each image is asked once, all at the same time (this is on the
+    path from a webhook to the preview's URL)."""
+    chosen = await _chosen(tags, project_id, version_id)
+    wanted: dict[tuple[int, str], set[str]] = {}
+    for _, service, tag in chosen:
+        wanted.setdefault((service["registry"], service["image"]), set()).add(tag)
+    found = await asyncio.gather(*(_absent(*key, want) for key, want in wanted.items()))
+    absent_of = dict(zip(wanted, found, strict=True))
     absent: list[str] = []
-    for _, service, tag in await _chosen(tags, project_id, version_id):
-        wanted = f"{service['image']}:{tag}"
-        if wanted in absent:
-            continue
-        try:
-            listing = await registries.list_tags(
-                service["registry"], service["image"], refresh=True
-            )
-        except RepositoryNotFound:  # nothing pushed to it yet: CI's first build
-            absent.append(wanted)
-            continue
-        except RegistryError as exc:
-            log.info("preview image check of %s skipped: %s", service["image"], exc.detail)
-            continue
-        if tag not in listing.tags:
-            absent.append(wanted)
+    for _, service, tag in chosen:
+        name = f"{service['image']}:{tag}"
+        if tag in absent_of[(service["registry"], service["image"])] and name not in absent:
+            absent.append(name)
+    return absent
+
+
+async def _absent(registry_id: int, image: str, wanted: set[str]) -> set[str]:
+    """The wanted tags the registry lacks. The cached listing answers when it has them all (a
+    tag seen is still there; if deleted since, the pull says so); only a tag it lacks asks the
+    registry again, as CI may have pushed it a moment ago."""
+    asked_at = datetime.now(UTC)
+    try:
+        listing = await registries.list_tags(registry_id, image)
+        absent = wanted - set(listing.tags)
+        if absent and listing.fetched_at < asked_at:  # from the cache: maybe stale
+            listing = await registries.list_tags(registry_id, image, refresh=True)
+            absent = wanted - set(listing.tags)
+    except RepositoryNotFound:  # nothing pushed to it yet: CI's first build
+        return set(wanted)
+    except RegistryError as exc:
+        log.info("preview image check of %s skipped: %s", image, exc.detail)
+        return set()
     return absent
 
 
