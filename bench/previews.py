@@ -16,6 +16,7 @@ import argparse
 import hashlib
 import hmac
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -117,14 +118,19 @@ def webhook(number: int) -> tuple[bytes, dict[str, str]]:
     }
 
 
-def running_preview(bench: Bench, name: str) -> dict | None:
+def preview_id(bench: Bench, name: str) -> int | None:
+    """The preview's deployment id, from the project's few newest deployments (each run
+    deletes its own, so it is among them): a small listing, not the whole list per poll."""
     listed = bench.ok(
-        bench.api.get("/deployments", params={"project_id": bench.project["id"], "limit": 1000})
+        bench.api.get("/deployments", params={"project_id": bench.project["id"], "limit": 5})
     )
-    dep = next((d for d in listed if d["name"] == name and d["status"] != "deleted"), None)
-    if dep is None or dep["status"] != "running":
-        return None
-    return bench.ok(bench.api.get(f"/deployments/{dep['id']}"))
+    return next((d["id"] for d in listed if d["name"] == name and d["status"] != "deleted"), None)
+
+
+def running(bench: Bench, deployment_id: int) -> dict | None:
+    """The one deployment, when running (polled as deploy_click_to_reachable.py does)."""
+    dep = bench.ok(bench.api.get(f"/deployments/{deployment_id}"))
+    return dep if dep["status"] == "running" else None
 
 
 def commented(forge: ForgeApi, number: int) -> bool:
@@ -147,7 +153,8 @@ def measure(bench: Bench, forge: ForgeApi, url: str, numbers: range) -> None:
         start, sent_at = time.monotonic(), time.time()
         answer = hook.post(f"{url}/api/v1/previews/webhooks/github", content=body, headers=headers)
         assert answer.status_code == 202, answer.text
-        dep = wait(lambda n=number: running_preview(bench, f"pr-{n}"), 120, 0.02)
+        found = wait(lambda n=number: preview_id(bench, f"pr-{n}"), 60, 0.05)
+        dep = wait(lambda i=found: running(bench, i), 120, 0.02)
         wait(lambda d=dep: bench.reachable(d), 30, 0.02)
         to_url.append(time.monotonic() - start)
         # Where the time goes: the deployment row is made by the preview job (same clock).
@@ -187,7 +194,7 @@ def main() -> None:
                 running_shoal_up(
                     SHOAL_LOCAL_AGENT="true",
                     SHOAL_LOCAL_AGENT_LISTEN=listen,
-                    SHOAL_LOG_LEVEL="warning",
+                    SHOAL_LOG_LEVEL=os.environ.get("SHOAL_LOG_LEVEL", "warning"),
                 ) as up,
             ):
                 token = up.create_admin("bench", "bench-password-1")
@@ -199,6 +206,8 @@ def main() -> None:
                     print("timed runs (pull requests 2 …):")
                     measure(bench, forge, up.url, range(2, args.runs + 2))
                 finally:
+                    if os.environ.get("BENCH_LOG"):  # where the time went: SHOAL_LOG_LEVEL=info
+                        Path(os.environ["BENCH_LOG"]).write_bytes(up.output.read_bytes())
                     remove_labelled((up.data_dir / "agent" / "agent-id").read_text().strip())
         finally:
             registry.terminate()
