@@ -11,7 +11,7 @@ from typing import Any
 
 from core.actor import Actor
 from core.domain import extension, status
-from core.services import access, checkpoints, idle, preview_images, schedules, seed_resets
+from core.services import access, checkpoints, idle, preview_images, schedule_next, seed_resets
 from core.services import deployment_actions as actions
 from core.services.deployments import DeploymentView
 from core.tables import Deployment, ServiceSample
@@ -32,8 +32,8 @@ async def extras(actor: Actor, dep: DeploymentView) -> dict[str, Any]:
         "preview": await preview_line(dep.id),  # "preview of PR #42 · branch · author · commit"
         "databases": await checkpoints.databases(actor, dep.id),  # the Data section
         "seeded": await seed_resets.seeded_steps_of(dep),  # step → dataset: "reset to seed"
-        # ("wakes" | "sleeps" | "is replaced", when) by its project's schedules, or None.
-        "scheduled": await schedules.next_for_deployment(
+        # ("wakes" | "sleeps" | "is replaced", when) by its schedules (project's, environment's).
+        "scheduled": await schedule_next.next_for_deployment(
             dep.project_id, dep.environment_id, dep.name, dep.status
         ),
         # Its idle period and last traffic while it runs (None when idle sleep is off).

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from core.services import schedules
+from core.services import schedule_next
 from core.services.deployments import DeploymentView
 
 
@@ -21,5 +21,5 @@ class ListedDeployment:
 
 
 async def with_schedules(listing: list[DeploymentView]) -> list[ListedDeployment]:
-    upcoming = await schedules.next_for_deployments(listing)
+    upcoming = await schedule_next.next_for_deployments(listing)
     return [ListedDeployment(view, upcoming.get(view.id)) for view in listing]

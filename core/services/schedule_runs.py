@@ -2,8 +2,11 @@
 
 Office hours act on their transitions only: when a day starts or ends after the schedule last
 acted, its project's deployments are woken or put to sleep (through core.services.naps, which
-owns those status moves). Between transitions nothing is forced, so a deployment someone wakes
-by a request in the evening stays up until it idles or the next day ends.
+owns those status moves). An environment's office hours act on the deployments in it whose
+project has no office hours of its own: the project's hours win.
+
+Between transitions nothing is forced, so a deployment someone wakes by a request in the
+evening stays up until it idles or the next day ends.
 
 A nightly schedule is due when its cron fires after `last_run_at`. The job claims the run with a
 compare-and-set on `last_run_at`, so two job runs (or two workers) make one deployment; then it
@@ -72,11 +75,7 @@ async def apply_office_hours(row: dict[str, Any], now: datetime) -> dict[str, in
         return {}
     awake = rules.is_awake(hours, now)
     wanted = status.SLEEPING if awake else status.RUNNING
-    found = await (
-        Deployment.select(Deployment.id)
-        .where(Deployment.project == row["project"], Deployment.status == wanted)
-        .run()
-    )
+    found = await Deployment.select(Deployment.id).where(*await _governed(row, wanted)).run()
     count = 0
     for dep in found:
         try:
@@ -88,6 +87,25 @@ async def apply_office_hours(row: dict[str, Any], now: datetime) -> dict[str, in
         except ShoalError as failed:
             log.warning("schedule %s, deployment %s: %s", row["id"], dep["id"], failed)
     return {"woke" if awake else "slept": count}
+
+
+async def _governed(row: dict[str, Any], wanted: str) -> list[Any]:
+    """The filter for the deployments these office hours govern, in status `wanted`."""
+    if row["project"] is not None:
+        return [Deployment.project == row["project"], Deployment.status == wanted]
+    own = await (
+        Schedule.select(Schedule.project)
+        .where(
+            Schedule.project.is_not_null(),
+            Schedule.kind == rules.OFFICE_HOURS,
+            Schedule.enabled.eq(True),
+        )
+        .run()
+    )
+    where = [Deployment.environment == row["environment"], Deployment.status == wanted]
+    if own:
+        where.append(Deployment.project.not_in(sorted({r["project"] for r in own})))
+    return where
 
 
 def nightly_due(row: dict[str, Any], now: datetime) -> bool:

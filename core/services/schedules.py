@@ -1,9 +1,12 @@
-"""Schedules of a project (issue 20): checked and stored here, run by core.services.schedule_runs.
-Admins manage them; every change is audited."""
+"""Schedules of a project or an environment (issue 20): checked and stored here, run by
+core.services.schedule_runs. Full access to the project (or to the environment, for its office
+hours) manages them; every change is audited.
+
+When a project and the environment a deployment runs in both have office hours, the project's
+win: an environment's hours apply to the deployments of projects without hours of their own."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -11,8 +14,10 @@ import msgspec
 
 from core.actor import Actor
 from core.domain import schedules as rules
+from core.domain.access import Level
 from core.domain.tags import compile_pattern
 from core.errors import Forbidden, InvalidInput, NotFound
+from core.services import access
 from core.services.audit import Target, audited
 from core.tables import Environment, Project, Schedule
 from core.validation import dns_label
@@ -32,10 +37,12 @@ class ScheduleInput(msgspec.Struct, kw_only=True):
 
 
 class ScheduleView(msgspec.Struct, kw_only=True):
-    """`next_at`: the next wake or sleep (office hours) or the next run (nightly)."""
+    """`next_at`: the next wake or sleep (office hours) or the next run (nightly). `scope`:
+    "project" (owned by `project_id`) or "environment" (office hours of `environment_id`)."""
 
     id: int
-    project_id: int
+    scope: str
+    project_id: int | None
     kind: str
     time_zone: str
     days: list[str]
@@ -62,6 +69,7 @@ def next_at(row: dict[str, Any], now: datetime) -> datetime | None:
 def to_view(row: dict[str, Any], now: datetime | None = None) -> ScheduleView:
     return ScheduleView(
         id=row["id"],
+        scope="environment" if row["project"] is None else "project",
         project_id=row["project"],
         kind=row["kind"],
         time_zone=row["time_zone"],
@@ -94,7 +102,7 @@ def office_hours_of(row: dict[str, Any]) -> rules.OfficeHours:
     )
 
 
-async def _clean(project_id: int, data: ScheduleInput) -> dict[str, Any]:
+async def _clean(project_id: int | None, data: ScheduleInput) -> dict[str, Any]:
     if data.kind not in rules.KINDS:
         raise InvalidInput("A schedule is office_hours or nightly.", "kind")
     rules.check_time_zone(data.time_zone)
@@ -129,15 +137,18 @@ async def _clean(project_id: int, data: ScheduleInput) -> dict[str, Any]:
     return values
 
 
-def _admin(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise Forbidden("Only admins can manage schedules.")
+async def _may_manage(actor: Actor, project_id: int | None, environment_id: int | None) -> None:
+    granted = await access.access_for(actor)
+    if project_id is not None and granted.project_level(project_id) < Level.FULL:
+        raise Forbidden("Only users with full access to the project can manage its schedules.")
+    if project_id is None and granted.environment_level(environment_id or 0) < Level.FULL:
+        raise Forbidden("Only environment admins can manage its office hours.")
 
 
 async def create_schedule(actor: Actor, project_id: int, data: ScheduleInput) -> int:
     target = Target("schedule", name=data.kind, project_id=project_id)
     async with audited(actor, "schedule.create", target) as audit:
-        _admin(actor)
+        await _may_manage(actor, project_id, None)
         if not await Project.exists().where(Project.id == project_id).run():
             raise NotFound("No such project.")
         values = await _clean(project_id, data)
@@ -146,12 +157,42 @@ async def create_schedule(actor: Actor, project_id: int, data: ScheduleInput) ->
         return row[0]["id"]
 
 
+async def create_environment_schedule(
+    actor: Actor, environment_id: int, data: ScheduleInput
+) -> int:
+    """Office hours for every deployment in the environment (of projects without their own)."""
+    target = Target("schedule", name=data.kind, environment_id=environment_id)
+    async with audited(actor, "schedule.create", target) as audit:
+        await _may_manage(actor, None, environment_id)
+        if not await Environment.exists().where(Environment.id == environment_id).run():
+            raise NotFound("No such environment.")
+        if data.kind != rules.OFFICE_HOURS:
+            raise InvalidInput("An environment's schedules are office hours.", "kind")
+        values = await _clean(None, data)
+        row = await Schedule.insert(
+            Schedule(project=None, environment=environment_id, **values)
+        ).returning(Schedule.id)
+        audit.target = Target("schedule", row[0]["id"], data.kind, environment_id=environment_id)
+        return row[0]["id"]
+
+
+def _target(row: dict[str, Any]) -> Target:
+    if row["project"] is None:
+        return Target("schedule", row["id"], row["kind"], environment_id=row["environment"])
+    return Target("schedule", row["id"], row["kind"], project_id=row["project"])
+
+
 async def update_schedule(actor: Actor, schedule_id: int, data: ScheduleInput) -> None:
     async with audited(actor, "schedule.update", Target("schedule", schedule_id)) as audit:
-        _admin(actor)
         old = await schedule_row(schedule_id)
-        audit.target = Target("schedule", schedule_id, old["kind"], project_id=old["project"])
+        await _may_manage(actor, old["project"], old["environment"])
+        audit.target = _target(old)
+        if old["project"] is None and data.kind != rules.OFFICE_HOURS:
+            raise InvalidInput("An environment's schedules are office hours.", "kind")
         values = await _clean(old["project"], data)
+        if data.kind == rules.OFFICE_HOURS:
+            # Office hours name one owner: the project, or else the environment they had.
+            values["environment"] = old["environment"] if old["project"] is None else None
         # A changed schedule starts afresh: its next wake, sleep or run counts from now.
         values["last_run_at"] = None
         await Schedule.update(values).where(Schedule.id == schedule_id).run()
@@ -159,9 +200,9 @@ async def update_schedule(actor: Actor, schedule_id: int, data: ScheduleInput) -
 
 async def delete_schedule(actor: Actor, schedule_id: int) -> None:
     async with audited(actor, "schedule.delete", Target("schedule", schedule_id)) as audit:
-        _admin(actor)
         old = await schedule_row(schedule_id)
-        audit.target = Target("schedule", schedule_id, old["kind"], project_id=old["project"])
+        await _may_manage(actor, old["project"], old["environment"])
+        audit.target = _target(old)
         await Schedule.delete().where(Schedule.id == schedule_id).run()
 
 
@@ -188,62 +229,12 @@ async def schedules_of_project(project_id: int) -> list[dict[str, Any]]:
     )
 
 
-async def next_for_deployment(
-    project_id: int, environment_id: int, name: str, state: str, now: datetime | None = None
-) -> tuple[str, datetime] | None:
-    """What a schedule does next to this deployment, and when: ("wakes", t) for a sleeping one
-    under office hours, ("sleeps", t) for a running one, ("is replaced", t) by a nightly run
-    of its name; the earliest of them, or None."""
-    now = now or datetime.now(UTC)
-    return _next_of(await schedules_of_project(project_id), environment_id, name, state, now)
-
-
-async def next_for_deployments(
-    deployments: Sequence[Any], now: datetime | None = None
-) -> dict[int, tuple[str, datetime]]:
-    """`next_for_deployment` for a page of deployments (with id, project_id, environment_id,
-    name, status): one query for all their projects' schedules."""
-    now = now or datetime.now(UTC)
-    projects = sorted({d.project_id for d in deployments})
-    if not projects:
-        return {}
-    rows = await (
-        Schedule.select()
-        .where(Schedule.project.is_in(projects), Schedule.enabled.eq(True))
+async def schedules_of_environment(environment_id: int) -> list[dict[str, Any]]:
+    """The environment's own office hours (not the nightly runs that deploy into it)."""
+    return (
+        await Schedule.select()
+        .where(Schedule.project.is_null(), Schedule.environment == environment_id)
         .order_by(Schedule.id)
         .output(load_json=True)
         .run()
     )
-    by_project: dict[int, list[dict[str, Any]]] = {}
-    for row in rows:
-        by_project.setdefault(row["project"], []).append(row)
-    found = {}
-    for dep in deployments:
-        if dep.status in ("deleting", "deleted"):
-            continue
-        schedules = by_project.get(dep.project_id)
-        upcoming = schedules and _next_of(schedules, dep.environment_id, dep.name, dep.status, now)
-        if upcoming:
-            found[dep.id] = upcoming
-    return found
-
-
-def _next_of(
-    rows: list[dict[str, Any]], environment_id: int, name: str, state: str, now: datetime
-) -> tuple[str, datetime] | None:
-    found: list[tuple[datetime, str]] = []
-    for row in rows:
-        if not row["enabled"]:
-            continue
-        if row["kind"] == rules.OFFICE_HOURS and state in ("sleeping", "running"):
-            hours = office_hours_of(row)
-            if state == "sleeping":
-                found.append((rules.next_wake(hours, now), "wakes"))
-            else:
-                found.append((rules.next_sleep(hours, now), "sleeps"))
-        elif row["environment"] == environment_id and row["deployment_name"] == name:
-            found.append((next_at(row, now) or now, "is replaced"))
-    if not found:
-        return None
-    when, what = min(found)
-    return what, when

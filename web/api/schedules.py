@@ -1,5 +1,5 @@
-"""/api/v1 schedules of a project (docs/sleep.md): whoever sees the project lists them; admins
-create, change and delete them."""
+"""/api/v1 schedules of a project or an environment (docs/sleep.md): whoever sees the project
+(environment) lists them; full access to it creates, changes and deletes them."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from litestar import Router, delete, get, post, put
 
 from core.actor import Actor
 from core.services import schedules
+from core.services.environments import EnvironmentView
 from core.services.projects import ProjectView
 from core.services.schedules import ScheduleInput, ScheduleView
 from web.guards import requires_login
@@ -28,8 +29,27 @@ async def create_schedule(
     return schedules.to_view(await schedules.schedule_row(schedule_id))
 
 
+@get("/environments/{environment_id:int}/schedules")
+async def list_environment_schedules(
+    environment_id: IdParam, visible_environment: EnvironmentView
+) -> list[ScheduleView]:
+    """The environment's office hours; they govern deployments whose project has none."""
+    rows = await schedules.schedules_of_environment(environment_id)
+    return [schedules.to_view(r) for r in rows]
+
+
+@post("/environments/{environment_id:int}/schedules")
+async def create_environment_schedule(
+    actor: Actor, environment_id: IdParam, data: ScheduleInput, visible_environment: EnvironmentView
+) -> ScheduleView:
+    """Office hours only (a nightly answers 422 on `kind`); environment admins only."""
+    schedule_id = await schedules.create_environment_schedule(actor, environment_id, data)
+    return schedules.to_view(await schedules.schedule_row(schedule_id))
+
+
 @put("/schedules/{schedule_id:int}")
 async def update_schedule(actor: Actor, schedule_id: IdParam, data: ScheduleInput) -> ScheduleView:
+    """A bad field answers 422 naming it; the schedule's next action counts from now."""
     await schedules.update_schedule(actor, schedule_id, data)
     return schedules.to_view(await schedules.schedule_row(schedule_id))
 
@@ -41,7 +61,14 @@ async def delete_schedule(actor: Actor, schedule_id: IdParam) -> None:
 
 router = Router(
     path="/",
-    route_handlers=[list_schedules, create_schedule, update_schedule, delete_schedule],
+    route_handlers=[
+        list_schedules,
+        create_schedule,
+        list_environment_schedules,
+        create_environment_schedule,
+        update_schedule,
+        delete_schedule,
+    ],
     guards=[requires_login],
     tags=["schedules"],
 )

@@ -1,6 +1,6 @@
 """A project's Schedules page (docs/sleep.md): the schedules with their next wake, sleep or
-run; admins add and delete them. A refused form comes back with the error beside its field and
-the input as typed."""
+run; users with full access to the project add, edit and delete them. A refused form comes back
+with the error beside its field and the input as typed."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 
 from core.actor import Actor
+from core.domain.access import Level
 from core.errors import InvalidInput, ShoalError
 from core.services import access, environments, projects, schedules
 from core.services.schedules import ScheduleInput
@@ -22,11 +23,13 @@ from web.rendering import as_int, page, redirect, refused
 
 
 async def _context(actor: Actor, project_id: int) -> dict[str, Any]:
-    if not (await access.access_for(actor)).can_see_project(project_id):
+    granted = await access.access_for(actor)
+    if not granted.can_see_project(project_id):
         raise NotFoundException("No such project.")
     rows = await schedules.schedules_of_project(project_id)
     return {
         "project": await projects.get_project(project_id),
+        "may_manage": granted.project_level(project_id) == Level.FULL,
         "schedules": [schedules.to_view(r) for r in rows],
         "environments": [(e.id, e.name) for e in await environments.list_environments()],
     }
@@ -61,6 +64,37 @@ def to_input(data: dict[str, str]) -> ScheduleInput:
 
 async def _drawn(request: Request, context: dict[str, Any], **extra: Any) -> Template:
     return page(request, "projects/schedules.html", **context, **extra)
+
+
+def form_of(row: dict[str, Any]) -> dict[str, str]:
+    """A stored schedule as the form's fields, to start an edit from."""
+    view = schedules.to_view(row)
+    patterns = "\n".join(f"{k}={v}" for k, v in view.tag_patterns.items())
+    return {
+        "kind": view.kind,
+        "time_zone": view.time_zone,
+        "days": " ".join(view.days),
+        "start_time": view.start_time,
+        "end_time": view.end_time,
+        "cron": view.cron,
+        "environment_id": "" if view.environment_id is None else str(view.environment_id),
+        "deployment_name": view.deployment_name,
+        "tag_patterns": patterns,
+    }
+
+
+async def owned(schedule_id: int, project_id: int | None, environment_id: int | None) -> dict:
+    """The schedule when it belongs to this project (or, project None, this environment)."""
+    try:
+        row = await schedules.schedule_row(schedule_id)
+    except ShoalError:
+        raise NotFoundException("No such schedule.") from None
+    mine = row["project"] == project_id
+    if project_id is None:
+        mine = mine and row["environment"] == environment_id
+    if not mine:
+        raise NotFoundException("No such schedule.")
+    return row
 
 
 def _kept(exc: ShoalError, data: dict[str, str]) -> dict[str, Any]:
@@ -107,9 +141,48 @@ async def delete(
     )
 
 
+async def _edit_page(request: Request, context: dict[str, Any], **extra: Any) -> Template:
+    return page(request, "schedules/edit.html", **context, **extra)
+
+
+async def _edit_context(actor: Actor, project_id: int, schedule_id: int) -> dict[str, Any]:
+    context = await _context(actor, project_id)
+    await owned(schedule_id, project_id, None)
+    return {
+        "owner_name": context["project"].name,
+        "base": f"/projects/{project_id}/schedules",
+        "schedule_id": schedule_id,
+        "environments": context["environments"],
+        "nightly": True,
+    }
+
+
+@get("/{schedule_id:int}/edit")
+async def edit(
+    request: Request, actor: Actor, project_id: IdParam, schedule_id: IdParam
+) -> Template:
+    context = await _edit_context(actor, project_id, schedule_id)
+    form = form_of(await schedules.schedule_row(schedule_id))
+    return await _edit_page(request, context, form=form)
+
+
+@post("/{schedule_id:int}/edit")
+async def update(
+    request: Request, actor: Actor, project_id: IdParam, schedule_id: IdParam
+) -> Template | Redirect:
+    context = await _edit_context(actor, project_id, schedule_id)
+    return await submit(
+        request,
+        lambda data: schedules.update_schedule(actor, schedule_id, to_input(data)),
+        done=lambda _: redirect(f"/projects/{project_id}/schedules", "Schedule saved."),
+        redraw=partial(_edit_page, request, context),
+        kept=_kept,
+    )
+
+
 router = Router(
     path="/projects/{project_id:int}/schedules",
-    route_handlers=[index, create, delete],
+    route_handlers=[index, create, edit, update, delete],
     guards=[requires_login],
     include_in_schema=False,
 )

@@ -69,3 +69,38 @@ async def test_the_day_ends_and_starts_with_a_sleep_and_a_wake(scene):
     assert (await schedule_runs.run_schedules(morning))["woke"] == 1
     awake = await deployment_reaches(dep_id, "running", "failed", within=90)
     assert awake["status"] == "running", awake["error"]
+
+
+async def test_environment_hours_sleep_any_project_and_a_project_own_hours_win(scene):
+    admin, env_id, project_id = scene
+    own_hours = await httpd_project(admin, "late", services=("web",))
+    governed = await deploy(admin, project_id, env_id, "pr-1")
+    exempt = await deploy(admin, own_hours, env_id, "pr-2")
+    for dep_id in (governed, exempt):
+        running = await deployment_reaches(dep_id, "running", "failed")
+        assert running["status"] == "running", running["error"]
+    weekdays = ["mon", "tue", "wed", "thu", "fri"]
+    await schedules.create_environment_schedule(
+        admin,
+        env_id,
+        ScheduleInput(
+            time_zone="Europe/Berlin", days=weekdays, start_time="08:00", end_time="19:00"
+        ),
+    )
+    await schedules.create_schedule(
+        admin,
+        own_hours,
+        ScheduleInput(
+            time_zone="Europe/Berlin", days=weekdays, start_time="08:00", end_time="23:00"
+        ),
+    )
+    evening = datetime(2026, 1, 12, 18, 0, 30, tzinfo=UTC)  # Monday 19:00:30 in Berlin
+    assert (await schedule_runs.run_schedules(evening))["slept"] == 1
+    asleep = await deployment_reaches(governed, "sleeping", "failed", within=60)
+    assert asleep["status"] == "sleeping", asleep["error"]
+    assert (await deployment_reaches(exempt, "running", "failed"))["status"] == "running"
+
+    morning = datetime(2026, 1, 13, 7, 0, 30, tzinfo=UTC)  # Tuesday 08:00:30 in Berlin
+    assert (await schedule_runs.run_schedules(morning))["woke"] == 1
+    awake = await deployment_reaches(governed, "running", "failed", within=90)
+    assert awake["status"] == "running", awake["error"]

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from core.errors import InvalidInput
-from core.services import accounts, registries, schedule_runs, schedules, teams
+from core.services import accounts, registries, schedule_next, schedule_runs, schedules, teams
 from core.services.schedules import ScheduleInput
 from core.tables import Deployment, Schedule, Service
 from shoaltest.registry import RegistryServer
@@ -169,13 +169,17 @@ async def test_the_deployment_page_says_when_the_nightly_run_replaces_it(
     made = await schedule_runs.run_nightly(await schedules.schedule_row(nightly), due)
     assert made is not None
     # The next run after the real now (the schedule's last run is in the past).
-    what = await schedules.next_for_deployment(world.project_id, world.env_id, "nightly", "pending")
+    what = await schedule_next.next_for_deployment(
+        world.project_id, world.env_id, "nightly", "pending"
+    )
     assert what is not None and what[0] == "is replaced"
     assert (await client.login("admin", "admin-password-1")).status_code == 303
     page = await client.get(f"/deployments/{made}")
     assert page.status_code == 200
     assert 'id="scheduled"' in page.text and "is replaced" in page.text
-    other = await schedules.next_for_deployment(world.project_id, world.env_id, "pr-1", "pending")
+    other = await schedule_next.next_for_deployment(
+        world.project_id, world.env_id, "pr-1", "pending"
+    )
     assert other is None
 
 

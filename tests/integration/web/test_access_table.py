@@ -130,6 +130,25 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/projects/1/schedules", {"anonymous": 302, "user": 404, "admin": 404}),
     ("POST", "/projects/1/schedules", {"anonymous": 302, "user": 404}),
     ("POST", "/projects/1/schedules/1/delete", {"anonymous": 302, "user": 404, "admin": 404}),
+    ("GET", "/projects/1/schedules/1/edit", {"anonymous": 302, "user": 404, "admin": 404}),
+    ("POST", "/projects/1/schedules/1/edit", {"anonymous": 302, "user": 404, "admin": 404}),
+    # An environment's office hours: whoever sees the environment lists them; environment
+    # admins change them (deployments/test_schedule_pages.py). No environment 1 here.
+    (
+        "GET",
+        "/api/v1/environments/1/schedules",
+        {"anonymous": 401, "user": 404, "admin_token": 404},
+    ),
+    ("POST", "/api/v1/environments/1/schedules", {"anonymous": 401, "admin_token": 400}),
+    ("GET", "/environments/1/schedules", {"anonymous": 302, "user": 404, "admin": 404}),
+    ("POST", "/environments/1/schedules", {"anonymous": 302, "user": 404, "admin": 404}),
+    ("GET", "/environments/1/schedules/1/edit", {"anonymous": 302, "user": 404, "admin": 404}),
+    ("POST", "/environments/1/schedules/1/edit", {"anonymous": 302, "user": 404, "admin": 404}),
+    (
+        "POST",
+        "/environments/1/schedules/1/delete",
+        {"anonymous": 302, "user": 404, "admin": 404},
+    ),
     # Datasets (issue 24): whoever sees the project lists them; admins add and delete (the
     # service refuses others with 403; web/test_datasets.py). No project 1 here.
     ("GET", "/api/v1/projects/1/datasets", {"anonymous": 401, "user": 404, "admin_token": 404}),
