@@ -208,6 +208,10 @@ def main() -> None:
                 finally:
                     if os.environ.get("BENCH_LOG"):  # where the time went: SHOAL_LOG_LEVEL=info
                         Path(os.environ["BENCH_LOG"]).write_bytes(up.output.read_bytes())
+                        agent_log = up.data_dir / "local-agent.log"
+                        if agent_log.exists():
+                            kept = Path(os.environ["BENCH_LOG"] + ".agent")
+                            kept.write_bytes(agent_log.read_bytes())
                     remove_labelled((up.data_dir / "agent" / "agent-id").read_text().strip())
         finally:
             registry.terminate()
