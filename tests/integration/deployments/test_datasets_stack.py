@@ -2,9 +2,9 @@
 hub, a real agent on dockerd, the shipped postgres-restore plugin and a PostgreSQL server the
 node's deployments share (on the host's network, reached through the deployment network's
 gateway). A dump of 100,000 rows is uploaded as a dataset; the first deployment gets it sent to
-its node and restored, the second is a template copy and nothing is sent again; a deployment
-naming a dataset the project lacks fails saying so; the dataset cannot be deleted meanwhile;
-a reset puts the second deployment's database back to its seeded state."""
+its node and restored, the second is a template copy and nothing is sent again; the dataset
+cannot be deleted meanwhile; a reset puts the second deployment's database back to its seeded
+state. (A name the project lacks: web/test_datasets.py.)"""
 
 from __future__ import annotations
 
@@ -131,6 +131,7 @@ async def stack(hub, hub_env, agent_factory, queue, shipped_plugins, shared_post
            "pg": (name, port), "pipeline": pipeline}  # fmt: skip
     await worker.stop()
     worker_task.cancel()
+    await asyncio.wait([worker_task], timeout=10)  # its connections back before the pool closes
 
 
 async def _deploy(stack, name: str):
@@ -188,8 +189,3 @@ async def test_two_deployments_seeded_from_one_dataset_the_second_by_template(st
 
     with pytest.raises(Conflict, match="used by deployments seed-a, seed-b"):
         await datasets.delete_dataset(admin, stack["project"].id, "shop", data_path)
-
-    await stack["pipeline"]("nothing-here")
-    missing = await _deploy(stack, "seed-c")
-    assert missing.status == "failed"
-    assert "seeds from dataset 'nothing-here', which the project did not have" in missing.error

@@ -159,3 +159,24 @@ async def test_page_fetches_and_keeps_a_refused_form(admin, project_id, data_dir
     gone = await client.form(f"/projects/{project_id}/datasets/seed/delete", {})
     assert gone.status_code == 303
     assert stored(data_dir) == []
+
+
+async def test_a_step_naming_a_dataset_the_project_lacks_cannot_be_built(
+    admin, project_id, data_dir
+):
+    from datetime import UTC, datetime
+
+    from agent import protocol as p
+    from core.domain import pipeline as graphs
+    from core.errors import Conflict
+    from core.services import dataset_nodes
+
+    schema = {"x-dataset-params": ["dataset"]}
+    node = {"id": "appdb", "kind": "plugin", "config": {"plugin_id": 5, "params": {"dataset": "x"}}}
+    graph = graphs.decode({"nodes": [node], "edges": []})
+    nodes = [p.PluginNode(id="appdb", image="p/restore:1")]
+    with pytest.raises(Conflict, match="seeds from dataset 'x', which the project did not have"):
+        await dataset_nodes.attach_datasets(
+            project_id, datetime.now(UTC), graph, {5: {"param_schema": schema}}, nodes
+        )
+    assert nodes[0].config.dataset is None
