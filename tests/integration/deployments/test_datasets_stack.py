@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import logging
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from core.domain.images import DOCKER_HUB_URL
 from core.errors import Conflict, NotFound
 from core.jobs import make_worker
 from core.services import (
+    dataset_nodes,
     datasets,
     pipelines,
     plugins,
@@ -148,8 +148,15 @@ async def _deploy(stack, name: str):
     return await until(done, 240, every=0.3)
 
 
-async def test_two_deployments_seeded_from_one_dataset_the_second_by_template(stack, caplog):
-    caplog.set_level(logging.INFO, logger="core.services.dataset_nodes")
+async def test_two_deployments_seeded_from_one_dataset_the_second_by_template(stack, monkeypatch):
+    sent: list[int] = []  # bytes each deployment's transfer sent to the node
+    real_send = dataset_nodes.send_to_node
+
+    async def counted(*args, **kwargs) -> int:
+        sent.append(await real_send(*args, **kwargs))
+        return sent[-1]
+
+    monkeypatch.setattr(dataset_nodes, "send_to_node", counted)
     admin, (pg, port), agent = stack["admin"], stack["pg"], stack["agent"]
     body = await asyncio.to_thread(_dump, pg, port)
     sha = hashlib.sha256(body).hexdigest()
@@ -166,13 +173,12 @@ async def test_two_deployments_seeded_from_one_dataset_the_second_by_template(st
     assert outputs["appdb"]["dataset"] == "shop@1"
     held = agent.data_dir / "datasets" / sha
     assert held.read_bytes() == body
-    sent = [r.getMessage() for r in caplog.records if "sent to node" in r.getMessage()]
-    assert len(sent) == 1 and f"{len(body)} bytes" in sent[0]
+    assert sent == [len(body)]
 
     second = await _deploy(stack, "seed-b")
     assert second.status == "running", second.error
     assert (await step_outputs.current_outputs(second.id))["appdb"]["seeded_by"] == "template"
-    assert len([r for r in caplog.records if "sent to node" in r.getMessage()]) == 1
+    assert sent == [len(body), 0]  # the node had it: nothing sent again
     for database in ("app_seed_a", "app_seed_b"):
         count = await asyncio.to_thread(_psql, pg, port, "SELECT count(*) FROM items", database)
         assert count == str(ROWS)
