@@ -28,6 +28,7 @@ from core.hub.config import HubConfig, backoff_delay
 from core.hub.handshake import Expected, Refused, describe, shake, version_of
 from core.hub.session import AgentRequestFailed, Session
 from core.hub.sink import Sink
+from core.hub.task_stop import cancel_and_wait
 
 log = logging.getLogger("shoal.hub")
 
@@ -112,15 +113,7 @@ class NodeConnection:
                     self.session.close(1001, "node disabled, removed or revoked"), STOP_WAIT_S
                 )
         if self.task is not None:
-            self.task.cancel()
-            done, _ = await asyncio.wait({self.task}, timeout=STOP_WAIT_S)
-            for finished in done:  # its end was expected; retrieve it so asyncio stays quiet
-                if not finished.cancelled():
-                    finished.exception()
-            if not done:
-                log.warning(
-                    "hub: node %s's connection did not stop in %s s", self.node_id, STOP_WAIT_S
-                )
+            await cancel_and_wait(self.task, STOP_WAIT_S, f"node {self.node_id}'s connection")
 
     async def run(self) -> None:
         failures = 0

@@ -29,12 +29,13 @@ from agent import protocol as p
 from core import crypto
 from core.errors import AgentUnavailable
 from core.hub.config import HubConfig
-from core.hub.connection import NodeConnection, Target
+from core.hub.connection import STOP_WAIT_S, NodeConnection, Target
 from core.hub.forward import Forwarder
 from core.hub.memory import release_free_memory
 from core.hub.recorder import DatabaseSink
 from core.hub.requests import ROUTES, Forward, NodeChanged, PluginsChanged
 from core.hub.sink import DesiredState, PluginList, Sink, no_deployments, no_plugins
+from core.hub.task_stop import cancel_and_wait
 from core.tables import Node
 
 log = logging.getLogger("shoal.hub")
@@ -81,9 +82,7 @@ class Hub:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+            await cancel_and_wait(self._task, STOP_WAIT_S * 3, "the hub's election loop")
             self._task = None
         await self._step_down()
 
