@@ -70,7 +70,7 @@ def make_project(api: httpx.Client, world: dict, name: str, services: dict[str, 
             )
         )
         nodes.append({"id": service, "kind": "service", "config": {"service_id": svc["id"]}})
-    project = ok(api.post("/projects", json={"name": name, "cpu": 0.5, "memory_mb": 128}))
+    project = ok(api.post("/projects", json={"name": name, "cpu": 0.25, "memory_mb": 128}))
     first, *others = services
     edges = [{"from": other, "to": first} for other in others]
     graph = {"nodes": nodes, "edges": edges, "layout": {}}
@@ -137,7 +137,9 @@ async def test_logs_opened_right_after_deploy_wait_for_the_service_and_show_its_
     lines = text_of(await page.locator(".logs-lines").text_content())
     assert lines[0].startswith(FIRST)  # from its very first line on
     assert page.js_errors == []
+    early = int(page.url.rsplit("/", 1)[1])
     await context.close()
+    ok(api.delete(f"/deployments/{early}"))  # the node's room is the next test's
 
 
 async def test_the_viewer_follows_a_restarted_container_without_repeating_lines(
