@@ -49,28 +49,12 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
-DOCKER = "/usr/bin/docker" if Path("/usr/bin/docker").exists() else "docker"
-POSTGRES = "shoal/debian-postgresql:bookworm"
+from pg_docker import DOCKER, PASSWORD, POSTGRES, docker, psql
+
 # As plugins-sdk/plugins/build.sh --prefix shoal-test/plugin- --tag dev builds it (the tests do).
 PLUGIN = "shoal-test/plugin-postgres-database:dev"
-PASSWORD = "bench-admin"
 LABEL = "org.shoal.bench=data_reset"
-
-
-def docker(*args: str, stdin: str | None = None) -> str:
-    done = subprocess.run([DOCKER, *args], input=stdin, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"docker {args[0]} failed: {done.stderr.strip()[-2000:]}")
-    return done.stdout
-
-
-def psql(db: str, sql: str, database: str = "postgres") -> str:
-    return docker(
-        "exec", "-u", "postgres", db, "psql", "-h", "/tmp", "-X", "-v", "ON_ERROR_STOP=1",
-        "-d", database, "-tAc", sql,
-    ).strip()  # fmt: skip
 
 
 def held(network: str) -> subprocess.Popen:
