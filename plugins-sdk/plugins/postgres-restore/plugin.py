@@ -10,8 +10,15 @@ copy instead of a restore. A dump that fails to restore leaves nothing: the half
 database is dropped and the step fails with pg_restore's own message. Restored objects belong
 to the role ``shoal_seed`` until the copy hands them to the deployment's user.
 
-rollback drops the deployment's database and role; the template stays for the next
-deployment (drop ``shoal_ds_*`` databases by hand to reclaim the room).
+Data actions (docs/data.md): ``reset`` with no checkpoint named puts the database back to its
+seeded state (a fresh copy of the template, swapped in by renames); ``checkpoint``, ``reset`` to
+a checkpoint, ``prepare_reset``, ``drop_checkpoint`` and ``usage`` are postgres-database's, from
+the SDK's ``shoal_plugin.pg_checkpoints`` (checkpoint databases are ``ck_<hash>_<hash>``, never
+a template's name). A copy keeps the database's comment, so a database reset to a checkpoint
+still knows its template.
+
+rollback drops the deployment's database, its checkpoints and its role; the template stays for
+the next deployment (drop ``shoal_ds_*`` databases by hand to reclaim the room).
 """
 
 from __future__ import annotations
@@ -24,15 +31,19 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-from shoal_plugin import Context, InvalidInput, PluginError, param, run, wait_for_tcp
+from shoal_plugin import Context, InvalidInput, PluginError, param, pg_checkpoints, run
+from shoal_plugin.pg_checkpoints import Target
+from shoal_plugin.postgres import Server, names
 
 NAME_PATTERN = r"^([A-Za-z_][A-Za-z0-9_]{0,62})?$"
 OUTPUTS = ["url", "host", "port", "database", "user", "password", "dataset", "seeded_by"]
 SECRET_OUTPUTS = ["url", "password"]
 DATASET_PARAMS = ["dataset"]  # names a dataset of the project; the agent brings its file
 MARKER = "shoal dataset template "
-DATA_ACTIONS = ["reset"]  # without a checkpoint: back to the seeded state (docs/data.md)
+# reset without a checkpoint: back to the seeded state (docs/data.md); with one: to it.
+DATA_ACTIONS = ["checkpoint", "reset", "drop_checkpoint", "usage", "prepare_reset"]
 SEED_ROLE = "shoal_seed"
+TEMPLATE_PREFIX = "shoal_ds_"
 
 ROLE_SQL = """\
 SELECT format('CREATE ROLE %I LOGIN', :'user')
@@ -41,7 +52,6 @@ ALTER ROLE :"user" WITH LOGIN PASSWORD :'password';
 SELECT format('CREATE ROLE %I NOLOGIN', :'seed')
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'seed') \\gexec
 """
-EXISTS_SQL = "SELECT count(*) FROM pg_database WHERE datname = :'d';"
 LOAD_SQL = """\
 DROP DATABASE IF EXISTS :"load" WITH (FORCE);
 CREATE DATABASE :"load" OWNER :"seed";
@@ -78,10 +88,6 @@ COMMIT;
 DROP DATABASE :"old" WITH (FORCE);
 """
 HAND_OVER_SQL = 'REASSIGN OWNED BY :"seed" TO :"user";'
-DROP_SQL = """\
-DROP DATABASE IF EXISTS :"database" WITH (FORCE);
-DROP ROLE IF EXISTS :"user";
-"""
 
 
 @dataclass
@@ -112,24 +118,6 @@ class Params:
     connect_timeout_s: float = param(60.0, description="Wait this long for the server", minimum=1)
 
 
-def names(ctx: Context[Params]) -> tuple[str, str]:
-    database = ctx.params.database
-    if not database:
-        derived = re.sub(r"[^a-z0-9_]", "_", ctx.deployment.name.lower()) or "deployment"
-        database = f"app_{derived}"[:63]
-    user = ctx.params.user or database
-    problems = {}
-    if database in {"postgres", "template0", "template1", ctx.params.admin_database}:
-        problems["params.database"] = f"{database!r} belongs to the server, not to a deployment"
-    if database.startswith("shoal_ds_"):
-        problems["params.database"] = f"{database!r} is a dataset template's name"
-    if user in {"postgres", ctx.params.admin_user, SEED_ROLE}:
-        problems["params.user"] = f"{user!r} is the server's own role, not a deployment's user"
-    if problems:
-        raise InvalidInput(problems)
-    return database, user
-
-
 def dataset(ctx: Context[Params]) -> dict[str, Any]:
     found = ctx.data.get("dataset")
     if not isinstance(found, dict) or not re.fullmatch(r"[0-9a-f]{64}", str(found.get("sha256"))):
@@ -140,7 +128,7 @@ def dataset(ctx: Context[Params]) -> dict[str, Any]:
 
 
 def template_of(sha256: str) -> str:
-    return f"shoal_ds_{sha256[:48]}"
+    return f"{TEMPLATE_PREFIX}{sha256[:48]}"
 
 
 def host_of(ctx: Context[Params]) -> str:
@@ -156,74 +144,43 @@ def host_of(ctx: Context[Params]) -> str:
     raise PluginError("host is `gateway`, but the step's container has no default route")
 
 
-def command(ctx: Context[Params], program: str, database: str, *args: str) -> list[str]:
-    p = ctx.params
-    host = host_of(ctx)
-    return [program, "-h", host, "-p", str(p.port), "-U", p.admin_user, "-d", database, *args]
+def target(ctx: Context[Params]) -> Target:
+    """The deployment's database and user on the shared server; never the server's own roles
+    and databases, nor a dataset's template."""
+    database, user = names(
+        ctx,
+        reserved_prefixes=[TEMPLATE_PREFIX],
+        reserved_users=[SEED_ROLE],
+        role_word="own role",
+    )
+    return Target(Server.of(ctx, host_of(ctx)), database, user)
 
 
-def env(ctx: Context[Params]) -> dict[str, str]:
-    return {
-        "PGPASSWORD": ctx.params.admin_password,
-        "PGCONNECT_TIMEOUT": "5",
-        "PATH": "/usr/bin:/bin",
-    }
-
-
-def psql(ctx: Context[Params], sql: str, variables: dict[str, str], database: str = "") -> str:
-    args = ["-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1"]
-    for name, value in variables.items():
-        args += ["-v", f"{name}={value}"]
-    argv = command(ctx, "psql", database or ctx.params.admin_database, *args)
-    done = subprocess.run(argv, input=sql, env=env(ctx), capture_output=True, text=True)
-    if done.returncode != 0:
-        raise PluginError(f"psql failed: {done.stderr.strip() or f'exit {done.returncode}'}")
-    return done.stdout.strip()
-
-
-def exists(ctx: Context[Params], database: str) -> bool:
-    return psql(ctx, EXISTS_SQL, {"d": database}) == "1"
-
-
-def wait_for_server(ctx: Context[Params]) -> None:
-    deadline = time.monotonic() + ctx.params.connect_timeout_s
-    wait_for_tcp(host_of(ctx), ctx.params.port, timeout_s=ctx.params.connect_timeout_s)
-    while True:
-        try:
-            psql(ctx, "SELECT 1;", {})
-            return
-        except PluginError as exc:
-            if time.monotonic() > deadline or "password authentication failed" in exc.message:
-                raise
-            ctx.log.info("server not ready yet: %s", exc.message)
-            time.sleep(0.5)
-
-
-def restore(ctx: Context[Params], found: dict[str, Any], template: str) -> None:
+def restore(ctx: Context[Params], server: Server, found: dict[str, Any], template: str) -> None:
     """Load the dump into a database of this deployment's own, then make it the template (or
     drop it, when another deployment's restore of the same version got there first)."""
-    load = f"shoal_ds_{found['sha256'][:40]}_{ctx.deployment.id}"[:63]
-    psql(ctx, LOAD_SQL, {"load": load, "seed": SEED_ROLE})
+    load = f"{TEMPLATE_PREFIX}{found['sha256'][:40]}_{ctx.deployment.id}"[:63]
+    server.psql(LOAD_SQL, {"load": load, "seed": SEED_ROLE})
     started = time.monotonic()
     if found.get("format") == "plain":
-        argv = command(
-            ctx, "psql", load, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction",
+        argv = server.command(
+            "psql", load, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction",
             "-c", f"SET ROLE {SEED_ROLE}", "-f", found["path"],
         )  # fmt: skip
     else:
-        argv = command(
-            ctx, "pg_restore", load, "--no-owner", "--no-privileges", f"--role={SEED_ROLE}",
+        argv = server.command(
+            "pg_restore", load, "--no-owner", "--no-privileges", f"--role={SEED_ROLE}",
             "--exit-on-error", "-j", str(ctx.params.jobs), found["path"],
         )  # fmt: skip
-    done = subprocess.run(argv, env=env(ctx), capture_output=True, text=True)
+    done = subprocess.run(argv, env=server.env(), capture_output=True, text=True)
     if done.returncode != 0:
-        psql(ctx, 'DROP DATABASE IF EXISTS :"load" WITH (FORCE);', {"load": load})
+        server.psql('DROP DATABASE IF EXISTS :"load" WITH (FORCE);', {"load": load})
         reason = done.stderr.strip().splitlines()[-3:] or [f"exit {done.returncode}"]
         raise PluginError(
             f"dataset {found.get('name')} v{found.get('version')} did not restore, nothing was "
             f"kept: {' / '.join(reason)}"
         )
-    psql(ctx, PROMOTE_SQL, {"load": load, "template": template})
+    server.psql(PROMOTE_SQL, {"load": load, "template": template})
     ctx.log.info(
         "restored dataset %s v%s in %.1f s; kept as template %s",
         found.get("name"), found.get("version"), time.monotonic() - started, template,
@@ -231,38 +188,37 @@ def restore(ctx: Context[Params], found: dict[str, Any], template: str) -> None:
 
 
 def apply(ctx: Context[Params]) -> dict[str, object]:
-    database, user = names(ctx)
+    t = target(ctx)
+    server, database, user = t.server, t.database, t.owner
     found = dataset(ctx)
     password = ctx.params.password or secrets.token_urlsafe(18)
     template = template_of(found["sha256"])
-    wait_for_server(ctx)
-    psql(ctx, ROLE_SQL, {"user": user, "password": password, "seed": SEED_ROLE})
-    if exists(ctx, database):  # a resent apply: the seeded database is there already
+    server.wait()
+    server.psql(ROLE_SQL, {"user": user, "password": password, "seed": SEED_ROLE})
+    if server.exists(database):  # a resent apply: the seeded database is there already
         seeded_by = "existing"
-        psql(
-            ctx,
-            'ALTER DATABASE :"database" OWNER TO :"user";',
-            {"database": database, "user": user},
+        server.psql(
+            'ALTER DATABASE :"database" OWNER TO :"user";', {"database": database, "user": user}
         )
         ctx.log.info("database %s exists already; left as it is", database)
     else:
         seeded_by = "template"
-        if not exists(ctx, template):
-            restore(ctx, found, template)
+        if not server.exists(template):
+            restore(ctx, server, found, template)
             seeded_by = "restore"
         started = time.monotonic()
         variables = {"database": database, "template": template, "user": user}
-        psql(ctx, COPY_SQL, {**variables, "marker": MARKER + template})
-        psql(ctx, HAND_OVER_SQL, {"seed": SEED_ROLE, "user": user}, database)
+        server.psql(COPY_SQL, {**variables, "marker": MARKER + template})
+        server.psql(HAND_OVER_SQL, {"seed": SEED_ROLE, "user": user}, database)
         how = "restored dump" if seeded_by == "restore" else "template copy"
         ctx.log.info(
             "database %s seeded from dataset %s v%s by %s (copy %.1f s)",
             database, found.get("name"), found.get("version"), how, time.monotonic() - started,
         )  # fmt: skip
-    quoted, host = urllib.parse.quote(password, safe=""), host_of(ctx)
+    quoted = urllib.parse.quote(password, safe="")
     return {
-        "url": f"postgresql://{user}:{quoted}@{host}:{ctx.params.port}/{database}",
-        "host": host,
+        "url": f"postgresql://{user}:{quoted}@{server.host}:{ctx.params.port}/{database}",
+        "host": server.host,
         "port": ctx.params.port,
         "database": database,
         "user": user,
@@ -273,26 +229,28 @@ def apply(ctx: Context[Params]) -> dict[str, object]:
 
 
 def reset(ctx: Context[Params]) -> dict[str, object]:
-    """Back to the seeded state (no checkpoint named): a fresh copy of the template the
-    database was made from; the database stays as it was when the copy fails."""
+    """To the checkpoint named, as postgres-database does; with none, back to the seeded
+    state: a fresh copy of the template the database was made from; the database stays as it
+    was when the copy fails."""
+    t = target(ctx)
     if ctx.data.get("checkpoint"):
-        raise InvalidInput({"data.checkpoint": "postgres-restore resets to its seeded state only"})
-    database, user = names(ctx)
-    wait_for_server(ctx)
-    marker = psql(ctx, MARKER_SQL, {"d": database})
+        return pg_checkpoints.reset(ctx, t)
+    server, database, user = t.server, t.database, t.owner
+    server.wait()
+    marker = server.psql(MARKER_SQL, {"d": database})
     if not marker.startswith(MARKER):
         raise PluginError(f"{database} was not seeded by postgres-restore (or does not exist)")
     template = marker.removeprefix(MARKER)
-    if not exists(ctx, template):
+    if not server.exists(template):
         raise PluginError(
             f"the template {template} is gone from the server: redeploy to seed again"
         )
     started, fresh = time.monotonic(), f"{database[:50]}_fresh"
     variables = {"database": database, "template": template, "user": user, "fresh": fresh}
     variables["old"] = f"{database[:50]}_old"
-    psql(ctx, FRESH_SQL, {**variables, "marker": marker})
-    psql(ctx, HAND_OVER_SQL, {"seed": SEED_ROLE, "user": user}, fresh)
-    for line in psql(ctx, SWAP_SQL, variables).splitlines():
+    server.psql(FRESH_SQL, {**variables, "marker": marker})
+    server.psql(HAND_OVER_SQL, {"seed": SEED_ROLE, "user": user}, fresh)
+    for line in server.psql(SWAP_SQL, variables).splitlines():
         if line.startswith("terminated "):
             ctx.log.warning("%s: a client of %s", line.split("|")[0], database)
     ctx.log.info(
@@ -303,12 +261,16 @@ def reset(ctx: Context[Params]) -> dict[str, object]:
 
 
 def rollback(ctx: Context[Params]) -> dict[str, object]:
-    database, user = names(ctx)
-    wait_for_server(ctx)
-    psql(ctx, DROP_SQL, {"database": database, "user": user})
-    ctx.log.info("dropped database %s and role %s (the dataset's template stays)", database, user)
-    return {"database": database, "user": user}
+    t = target(ctx)
+    t.server.wait()
+    pg_checkpoints.remove(t)
+    ctx.log.info(
+        "dropped database %s, its checkpoints and role %s (the dataset's template stays)",
+        t.database, t.owner,
+    )  # fmt: skip
+    return {"database": t.database, "user": t.owner}
 
 
 if __name__ == "__main__":
-    run(apply=apply, rollback=rollback, params=Params, actions={"reset": reset})
+    actions = {**pg_checkpoints.actions(target), "reset": reset}
+    run(apply=apply, rollback=rollback, params=Params, actions=actions)

@@ -131,3 +131,58 @@ def test_a_plain_dump_restores_and_a_broken_one_keeps_nothing(
     assert "did not restore, nothing was kept" in failed.stdout + failed.stderr
     listed = query(docker_client, postgres, "SELECT string_agg(datname, ',') FROM pg_database")
     assert "app_seed_bad" not in listed and bad_sha[:40] not in listed
+
+
+def act(docker_client, image, network, deployment, action: str, checkpoint: str = ""):
+    """A data action as the agent runs it: the apply's params, no dataset file."""
+    params = {"host": "db", "admin_password": PG_PASSWORD, "dataset": "shop"}
+    data = {"checkpoint": checkpoint} if checkpoint else None
+    document = invocation_document(action, params, deployment=deployment, data=data)
+    return run_plugin(docker_client, image, document, network=network)
+
+
+def test_checkpoints_of_a_seeded_database(
+    docker_client, shipped_plugins, pg_network, postgres, tmp_path
+):
+    image, deployment = shipped_plugins["postgres-restore"], Deployment(45, "ck")
+    database = "app_ck"
+    path, sha = dump(docker_client, postgres, tmp_path, "custom")
+    seeded = seed(docker_client, image, pg_network, deployment, path, sha, "custom")
+    assert seeded.exit_code == 0, seeded.stderr
+
+    def count() -> str:
+        return query(docker_client, postgres, "SELECT count(*) FROM items", database)
+
+    query(docker_client, postgres, "DELETE FROM items WHERE id > 1000", database)
+    saved = act(docker_client, image, pg_network, deployment, "checkpoint", "half")
+    assert saved.exit_code == 0, saved.stderr
+    assert saved.document["outputs"]["bytes"] > 0 and saved.document["outputs"]["prepare"]
+    prepared = act(docker_client, image, pg_network, deployment, "prepare_reset", "half")
+    assert prepared.exit_code == 0, prepared.stderr
+    used = act(docker_client, image, pg_network, deployment, "usage").document["outputs"]
+    assert used["checkpoint_bytes"] == saved.document["outputs"]["bytes"]  # copy + spare
+
+    # Reset to the checkpoint: the spare swapped in; a reset right after (no prepare_reset in
+    # between) copies the checkpoint and still gives its rows.
+    for how in ("(its spare copy swapped in)", "(copied)"):
+        query(docker_client, postgres, "DELETE FROM items WHERE id > 10", database)
+        reset = act(docker_client, image, pg_network, deployment, "reset", "half")
+        assert reset.exit_code == 0, reset.stderr
+        assert f"{database} reset to checkpoint 'half' {how}" in reset.stderr
+        assert count() == "1000"
+    owner = "SELECT tableowner FROM pg_tables WHERE tablename = 'items'"
+    assert query(docker_client, postgres, owner, database) == database
+
+    # The database reset to a checkpoint still knows its template: back to the seeded state.
+    seeded_again = act(docker_client, image, pg_network, deployment, "reset")
+    assert seeded_again.exit_code == 0, seeded_again.stderr
+    assert count() == str(ROWS)
+
+    template = f"shoal_ds_{sha[:48]}"
+    checkpoints = "SELECT count(*) FROM pg_database WHERE datname LIKE 'ck\\_%'"
+    assert query(docker_client, postgres, checkpoints) != "0"
+    gone = act(docker_client, image, pg_network, deployment, "rollback")
+    assert gone.exit_code == 0, gone.stderr
+    assert query(docker_client, postgres, checkpoints) == "0"
+    listed = query(docker_client, postgres, "SELECT string_agg(datname, ',') FROM pg_database")
+    assert database not in listed.split(",") and template in listed.split(",")
