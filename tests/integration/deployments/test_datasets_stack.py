@@ -4,7 +4,8 @@ node's deployments share (on the host's network, reached through the deployment 
 gateway). A dump of 100,000 rows is uploaded as a dataset; the first deployment gets it sent to
 its node and restored, the second is a template copy and nothing is sent again; the dataset
 cannot be deleted meanwhile; a reset puts the second deployment's database back to its seeded
-state. (A name the project lacks: web/test_datasets.py.)"""
+state; a checkpoint of it is saved, rows are deleted, and a reset to the checkpoint brings
+them back. (A name the project lacks: web/test_datasets.py.)"""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from core.domain.images import DOCKER_HUB_URL
 from core.errors import Conflict, NotFound
 from core.jobs import make_worker
 from core.services import (
+    checkpoints,
     dataset_nodes,
     datasets,
     pipelines,
@@ -192,6 +194,23 @@ async def test_two_deployments_seeded_from_one_dataset_the_second_by_template(st
         await seed_resets.reset_to_seed(admin, second.id, "nope")
     count = await asyncio.to_thread(_psql, pg, port, "SELECT count(*) FROM items", "app_seed_b")
     assert count == str(ROWS)
+
+    # A checkpoint of the seeded database (the service behind the page's button and the API):
+    # rows deleted, reset to it, counted again; its copies count in the deployment's disk use.
+    (found,) = await checkpoints.databases(admin, second.id)
+    assert (found.step, found.database, found.checkpoints) == ("appdb", "app_seed_b", [])
+    await asyncio.to_thread(_psql, pg, port, "DELETE FROM items WHERE id > 50000", "app_seed_b")
+    saved = await checkpoints.save(
+        admin, second.id, "appdb", checkpoints.CheckpointInput(name="half")
+    )
+    assert saved.size_bytes > 1_000_000
+    (found,) = await checkpoints.databases(admin, second.id)
+    assert found.used_bytes == saved.size_bytes
+    await asyncio.to_thread(_psql, pg, port, "DELETE FROM items WHERE id > 10", "app_seed_b")
+    back = await checkpoints.reset(admin, second.id, saved.id)
+    assert back.checkpoint == "half" and "app_seed_b reset to checkpoint 'half'" in back.log
+    count = await asyncio.to_thread(_psql, pg, port, "SELECT count(*) FROM items", "app_seed_b")
+    assert count == "50000"
 
     with pytest.raises(Conflict, match="used by deployments seed-a, seed-b"):
         await datasets.delete_dataset(admin, stack["project"].id, "shop", data_path)
