@@ -9,6 +9,7 @@ import msgspec
 
 from core import passwords, validation
 from core.actor import Actor
+from core.domain.login import PasswordLogin
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.services import sessions, throttle
 from core.services.audit import Target, audited
@@ -143,17 +144,6 @@ async def reset_password(actor: Actor, user_id: int, new_password: str | None = 
 
 GENERIC_LOGIN_ERROR = "Wrong username or password."
 PASSWORDS_OFF = "Password sign-in is turned off here: use your organisation's sign-in above."
-
-
-class PasswordLogin(msgspec.Struct, frozen=True, kw_only=True):
-    """`password_login` and `break_glass_admin` (settings); the web runtime carries them."""
-
-    enabled: bool = True
-    break_glass_admin: str = "admin"  # lower case, stripped
-
-    def allows(self, username: str) -> bool:
-        name = username.strip().lower()
-        return self.enabled or (bool(self.break_glass_admin) and name == self.break_glass_admin)
 
 
 async def authenticate(

@@ -8,21 +8,13 @@ whole window by typing wrong passwords under their name. Counted in PostgreSQL s
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-import msgspec
-
+from core.domain.login import LoginLimits
 from core.errors import Throttled
 from core.tables import LoginFailure
 
 ADDRESS_FACTOR = 4  # one office behind one NAT address: allow a few users' worth of typos
-
-
-class LoginLimits(msgspec.Struct, frozen=True, kw_only=True):
-    """`login_max_failures` and `login_window_minutes`; the web runtime carries them."""
-
-    max_failures: int = 5
-    window: timedelta = timedelta(minutes=15)
 
 
 async def check(username: str, address: str, limits: LoginLimits) -> None:
