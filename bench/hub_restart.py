@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from agent import protocol as p  # noqa: E402
-from core import crypto, db  # noqa: E402
+from core import crypto, db, runtime  # noqa: E402
 from core.actor import Actor  # noqa: E402
-from core.hub import Hub, HubConfig, install  # noqa: E402
+from core.hub import Hub, HubConfig  # noqa: E402
 from core.hub.recorder import DatabaseSink  # noqa: E402
 from core.services import deployment_actions, environments, nodes  # noqa: E402
 from core.tables import Node  # noqa: E402
@@ -87,7 +87,7 @@ async def storm(sessions: int, window: float) -> None:
         ]
         await Node.insert(*rows).run()
         for row in await Node.select(Node.id).where(Node.environment == env.id).run():
-            sealed = crypto.box().encrypt(key_hex, crypto.node_token_context(row["id"]))
+            sealed = runtime.box().encrypt(key_hex, crypto.node_token_context(row["id"]))
             await (
                 Node.update({Node.token_secret_ciphertext: sealed})
                 .where(Node.id == row["id"])
@@ -135,7 +135,7 @@ async def restarts(count: int) -> None:
     node = await nodes.add_node(ADMIN, env.id, nodes.NodeInput(host="127.0.0.1", port=agent.port))
     agent.token = node.token
     hub, sink = timed_hub()
-    install(hub)
+    runtime.install(hub=hub)
     await hub.start(db_dsn)
     try:
         await asyncio.to_thread(agent.start)
@@ -178,7 +178,7 @@ async def main() -> None:
     db.configure(db_dsn)
     await db.migrate()
     await db.start_pool(10)
-    crypto.configure(crypto.generate_key())
+    runtime.install(box=crypto.SecretBox(crypto.generate_key()))
     from core import events
 
     await events.start(db_dsn)

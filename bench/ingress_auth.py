@@ -35,7 +35,7 @@ import msgspec
 import uvicorn
 import uvloop
 
-from core import crypto
+from core import crypto, runtime
 from core import db as core_db
 from core.actor import Actor
 from core.domain.url_access import DECISION_CACHE_S
@@ -197,7 +197,7 @@ async def run(rate: float, seconds: float, visitors: int) -> None:
         core_db.configure(dsn)
         await core_db.migrate()
         await core_db.start_pool(max_size=8)
-        crypto.configure(crypto.generate_key())
+        runtime.install(box=crypto.SecretBox(crypto.generate_key()))
         public_host, guarded_host, deployment, admin_id = await _world(upstream_port)
         app_port = free_loopback_port()
         settings = Settings(bind=f"127.0.0.1:{app_port}", data_dir=str(root / "data"))

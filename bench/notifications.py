@@ -37,7 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.deployment_list_latency import free_port, seed, sign_in  # noqa: E402
-from core import context, crypto, db  # noqa: E402
+from core import crypto, db, runtime  # noqa: E402
 from core.jobs import make_queue  # noqa: E402
 from core.settings import Settings  # noqa: E402
 
@@ -81,8 +81,8 @@ async def prepare(dsn: str, receiver: Receiver, key: str, public_url: str) -> li
     from core.actor import Actor
     from core.notifications import channels
 
-    crypto.configure(crypto.key_from_settings(key))
-    context.set_settings(Settings(public_url=public_url))
+    runtime.install(box=crypto.SecretBox(crypto.key_from_settings(key)))
+    runtime.install(settings=Settings(public_url=public_url))
     await channels.create_channel(
         Actor.system("bench"),
         channels.ChannelInput(name="bench", kind="webhook", url=receiver.url, events=["ready"]),
@@ -184,7 +184,7 @@ async def run(args: argparse.Namespace, dsn: str, base: str, key: str, password:
     await db.start_pool(RECORDERS)
     queue = make_queue(dsn, RECORDERS)
     await queue.connect()
-    context.set_queue(queue)
+    runtime.install(queue=queue)
     try:
         ids = await prepare(dsn, receiver, key, base)
         latencies = sorted(await running_to_received(dsn, receiver, args.samples, ids))

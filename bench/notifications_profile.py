@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.deployment_list_latency import seed  # noqa: E402
 from bench.notifications import Receiver  # noqa: E402
-from core import context, crypto, db  # noqa: E402
+from core import crypto, db, runtime  # noqa: E402
 from core.jobs import make_queue  # noqa: E402
 from core.settings import Settings  # noqa: E402
 
@@ -69,8 +69,8 @@ async def profile(dsn: str, count: int) -> None:
     receiver = Receiver()
     db.configure(dsn)
     await db.start_pool(4)
-    crypto.configure(crypto.generate_key())
-    context.set_settings(Settings(public_url="http://shoal.bench"))
+    runtime.install(box=crypto.SecretBox(crypto.generate_key()))
+    runtime.install(settings=Settings(public_url="http://shoal.bench"))
     await channels.create_channel(
         Actor.system("bench"),
         channels.ChannelInput(name="bench", kind="webhook", url=receiver.url, events=["ready"]),

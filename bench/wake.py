@@ -34,10 +34,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 import httpx  # noqa: E402
 import uvicorn  # noqa: E402
 
-from core import context, crypto, events  # noqa: E402
+from core import crypto, events, runtime  # noqa: E402
 from core import db as core_db  # noqa: E402
 from core.actor import Actor  # noqa: E402
-from core.hub import install  # noqa: E402
 from core.ingress.caddy import CaddyAdmin  # noqa: E402
 from core.ingress.config import IngressOptions  # noqa: E402
 from core.ingress.hostnames import hostname  # noqa: E402
@@ -103,16 +102,16 @@ async def main() -> None:
         core_db.configure(dsn)
         await core_db.migrate()
         await core_db.start_pool(max_size=10)
-        crypto.configure(crypto.generate_key())
+        runtime.install(box=crypto.SecretBox(crypto.generate_key()))
         await events.start(dsn)
-        context.set_settings(Settings())
+        runtime.install(settings=Settings())
         queue = make_queue(dsn, 2)
         await queue.connect()
-        context.set_queue(queue)
+        runtime.install(queue=queue)
+        hub = await started_hub(dsn, fast_hub_config(heartbeat_timeout_s=30.0))
+        runtime.install(hub=hub)  # before the worker starts: its jobs' tasks inherit it
         worker = make_worker(queue, 2, handle_signals=False)
         worker_task = asyncio.create_task(worker.start())
-        hub = await started_hub(dsn, fast_hub_config(heartbeat_timeout_s=30.0))
-        install(hub)
         agent = AgentProcess(
             data_dir=root / "agent",
             token="",

@@ -5,8 +5,9 @@ id is derived from the key itself, so a value always names the key that can open
 database dump alone reveals nothing. Each value is bound to a `context` (associated data such
 as "registry.password:3") so a ciphertext copied onto another row or column fails to open.
 
-The process holds one box (`configure`, `box`): the primary key encrypts, every configured key
-may decrypt, which is what lets `shoal rotate-key` move values from old keys to a new one.
+A process's box is on its runtime (core/runtime.py `box()`): the primary key encrypts, every
+configured key may decrypt, which is what lets `shoal rotate-key` move values from old keys to
+a new one.
 """
 
 from __future__ import annotations
@@ -154,16 +155,6 @@ class SecretBox:
         return stored.startswith(f"{FORMAT}:{self.primary_id}:")
 
 
-_box: SecretBox | None = None
-
-
-def configure(primary: bytes, older: Iterable[bytes] = ()) -> SecretBox:
-    """Install the process's box (at startup, before any service touches a secret)."""
-    global _box
-    _box = SecretBox(primary, older)
-    return _box
-
-
 def registry_password_context(registry_id: int) -> str:
     return f"registry.password:{registry_id}"
 
@@ -182,9 +173,3 @@ def step_outputs_context(run_id: int, node_id: str) -> str:
 
 def oidc_client_secret_context(provider_id: int) -> str:
     return f"oidc.client_secret:{provider_id}"
-
-
-def box() -> SecretBox:
-    if _box is None:
-        raise KeyConfigError("The master key is not configured in this process.")
-    return _box

@@ -26,7 +26,6 @@ pytest_plugins = [
     "shoaltest.hub",
     "shoaltest.oidc",
     "shoaltest.plugins",
-    "shoaltest.process_state",
     "shoaltest.registry",
     "shoaltest.web",
 ]

@@ -32,6 +32,7 @@ from web.lifespan import Lifespan
 from web.metrics import MetricsController
 from web.openapi import ErrorResponses
 from web.rendering import ADMIN_LINKS
+from web.runtime_scope import RuntimeScope
 from web.security_headers import add_security_headers
 from web.templating import make_template_engine
 
@@ -60,9 +61,15 @@ def create_app(
     run_worker: bool = True,
     own_pool: bool = True,
     run_background: bool = True,
+    own_caddy: bool = False,
 ) -> Litestar:
     lifespan = Lifespan(
-        settings, dsn, run_worker=run_worker, own_pool=own_pool, run_background=run_background
+        settings,
+        dsn,
+        run_worker=run_worker,
+        own_pool=own_pool,
+        run_background=run_background,
+        own_caddy=own_caddy,
     )
     prometheus = PrometheusConfig(
         app_name="shoal",
@@ -78,7 +85,12 @@ def create_app(
             MetricsController,
             create_static_files_router(path="/static", directories=[WEB_DIR / "static"]),
         ],
-        middleware=[ProxyHeadersMiddleware(), AuthMiddleware(), prometheus.middleware],
+        middleware=[
+            RuntimeScope(),
+            ProxyHeadersMiddleware(),
+            AuthMiddleware(),
+            prometheus.middleware,
+        ],
         guards=[csrf_guard],
         dependencies=DEPENDENCIES,
         plugins=[HTMXPlugin(), ErrorResponses()],

@@ -9,7 +9,7 @@ import sys
 
 import msgspec
 
-from core import context, crypto, db, ingress
+from core import crypto, db, runtime
 from core.actor import Actor
 from core.jobs import make_queue, make_worker
 from core.services import accounts, api_tokens
@@ -18,8 +18,9 @@ from web import local_agent
 
 log = logging.getLogger("shoal")
 
-# What `up` runs beside the web server on a laptop: callables taking the settings.
-companions: list = [ingress.use_own_caddy, local_agent.start_local_agent]
+# What `up` runs beside the web server on a laptop, callables taking the settings (its Caddy
+# is the ingress's own: create_app(own_caddy=True)).
+companions: list = [local_agent.start_local_agent]
 
 
 def master_keys(settings: Settings) -> tuple[bytes, list[bytes]]:
@@ -97,12 +98,12 @@ async def run_worker(settings: Settings, dsn: str) -> None:
     """`shoal worker`: SAQ's own SIGINT/SIGTERM handling stops it gracefully."""
     # What `serve` sets up for its own worker: jobs open sealed values (secrets, channel
     # configs), link to the public URL and enqueue follow-up jobs.
-    crypto.configure(*master_keys(settings))
-    context.set_settings(settings)
+    made = runtime.Runtime.from_settings(settings)
+    runtime.enter(made)  # before the worker starts: its jobs' tasks inherit it
     await db.start_pool(settings.db_pool_size)
     queue = make_queue(dsn, settings.db_pool_size)
     await queue.connect()
-    context.set_queue(queue)
+    made.queue = queue
     print("Shoal worker running; Ctrl-C to stop.", flush=True)
     try:
         await make_worker(queue, settings.worker_concurrency).start()
@@ -120,7 +121,7 @@ async def rotate_key(
     primary, older = master_keys(settings)
     new_key = crypto.key_from_settings(new_key_text, "--new-key") if new_key_text else None
     new_key = new_key or crypto.generate_key()
-    crypto.configure(primary, older)
+    runtime.enter(runtime.Runtime(settings=settings, box=crypto.SecretBox(primary, older)))
     await db.start_pool(2)
     try:
         counts = await key_rotation.rotate_all([primary, *older], new_key)

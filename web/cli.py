@@ -70,7 +70,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace, *, laptop: bool = Fa
     if laptop:
         bootstrap.announce_first_admin(settings, dsn)
         bootstrap.start_companions(settings)
-    app = create_app(settings, dsn, run_worker=not args.no_worker)
+    app = create_app(settings, dsn, run_worker=not args.no_worker, own_caddy=laptop)
     print(f"Shoal is running at {settings.effective_public_url}/", flush=True)
     # Open SSE streams (live pages, log viewers) would hold a graceful shutdown forever.
     uvicorn.run(

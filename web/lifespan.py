@@ -16,21 +16,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from litestar import Litestar
 from saq import Queue, Worker
 
-from core import context, crypto, db, events, hub, ingress
+from core import db, events, hub, ingress, runtime
 from core.jobs import make_queue, make_worker
 from core.runtime import Runtime
-from core.services import (
-    deployment_actions,
-    registries,
-    sso_providers,
-)
+from core.services import deployment_actions, sso_providers
 from core.settings import Settings
 
 log = logging.getLogger("shoal")
 
 
-# (name, start) pairs; start(settings, queue) returns an async stop function.
-BackgroundStart = Callable[[Settings, Queue], Awaitable[Callable[[], Awaitable[None]]]]
+# (name, start) pairs; start(runtime) returns an async stop function.
+BackgroundStart = Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]]]]
 background: list[tuple[str, BackgroundStart]] = [
     ("ingress", ingress.start_in_app),
     # Each node's Sync carries the deployments and plugins the services say it should have.
@@ -43,16 +39,6 @@ background: list[tuple[str, BackgroundStart]] = [
         ),
     ),
 ]
-
-
-def configure_services(settings: Settings) -> None:
-    """Module-level knobs of core services, set once from the settings."""
-    context.set_settings(settings)
-    registries.TIMEOUT_S = settings.registry_timeout_s
-    if settings.secret_key:
-        primary = crypto.key_from_settings(settings.secret_key)
-        older = [crypto.key_from_settings(k) for k in settings.old_secret_keys.split(",") if k]
-        crypto.configure(primary, older)
 
 
 async def _stop_worker(worker: Worker, task: asyncio.Task) -> None:
@@ -88,8 +74,10 @@ class Lifespan:
         run_worker: bool,
         own_pool: bool = True,
         run_background: bool = True,
+        own_caddy: bool = False,
     ) -> None:
         self.run_background = run_background
+        self.own_caddy = own_caddy
         self.settings = settings
         self.dsn = dsn
         self.run_worker = run_worker
@@ -101,8 +89,11 @@ class Lifespan:
     async def __call__(self, app: Litestar) -> AsyncIterator[None]:
         settings = self.settings
         db.configure(self.dsn)
-        configure_services(settings)
-        app.state.runtime = Runtime.from_settings(settings)
+        # Entered before anything starts, so the worker's and the background loops' tasks
+        # inherit it; requests enter it in web/runtime_scope.py.
+        made = Runtime.from_settings(settings, own_caddy=self.own_caddy)
+        app.state.runtime = made
+        runtime.enter(made)
         if self.own_pool:
             await db.start_pool(settings.db_pool_size)
             # Before serving: a provider in litestar.toml that cannot be stored stops us. (A
@@ -113,7 +104,7 @@ class Lifespan:
         await queue.connect()
         self.queue = queue
         app.state.queue = queue
-        context.set_queue(queue)
+        made.queue = queue
         worker_task: asyncio.Task | None = None
         worker = make_worker(queue, settings.worker_concurrency, handle_signals=False)
         if self.run_worker:
@@ -121,7 +112,7 @@ class Lifespan:
         stops = []
         for name, start in background if self.run_background else []:
             try:
-                stops.append(await start(settings, queue))
+                stops.append(await start(made))
             except Exception:
                 log.exception("could not start %s; the web app runs without it", name)
         if self.own_pool:

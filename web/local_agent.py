@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 
-from core import crypto, db
+from core import db, runtime
 from core.actor import Actor
 from core.services import environments, nodes
 from core.settings import Settings
@@ -38,8 +38,9 @@ def docker_reachable() -> bool:
         return False
 
 
-async def _ensure_node(host: str, port: int, have_token: bool) -> str | None:
+async def _ensure_node(made: runtime.Runtime, host: str, port: int, have_token: bool) -> str | None:
     """The node's token when a new one had to be made (first run, or its file was lost)."""
+    runtime.enter(made)  # the node's token is sealed under the master key
     actor = Actor.system("shoal up")
     await db.start_pool(2)
     try:
@@ -92,8 +93,8 @@ def start_local_agent(settings: Settings) -> None:
         return
     host, _, port = settings.local_agent_listen.rpartition(":")
     token_file = settings.data_path / TOKEN_FILE
-    crypto.configure(crypto.key_from_settings(settings.secret_key))
-    token = asyncio.run(_ensure_node(host, int(port), token_file.exists()))
+    made = runtime.Runtime.from_settings(settings)
+    token = asyncio.run(_ensure_node(made, host, int(port), token_file.exists()))
     if token:
         token_file.touch(mode=0o600)
         token_file.write_text(token)

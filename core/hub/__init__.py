@@ -1,6 +1,6 @@
 """The agent hub: the control plane's side of the agent protocol (see agent.protocol).
 
-    hub = get_hub()                      # the process-wide Hub (leader or follower)
+    hub = get_hub()                      # this runtime's Hub (leader or follower)
     await hub.deploy(node_id, spec)      # Deploy; AgentUnavailable when not connected
     await hub.delete(node_id, deployment_id)
     async for line in hub.logs(node_id, deployment_id, service, tail, follow, since=…): ...
@@ -24,6 +24,7 @@ import logging
 import os
 from collections.abc import Awaitable, Callable
 
+from core import runtime
 from core.hub.config import HubConfig, backoff_delay, config_from
 from core.hub.connection import shrink_tls_read_buffers
 from core.hub.hub import Hub
@@ -37,44 +38,34 @@ __all__ = [
     "HubConfig",
     "backoff_delay",
     "get_hub",
-    "install",
     "start_in_app",
 ]
 
 log = logging.getLogger("shoal.hub")
 
 
-_hub: Hub | None = None
-
-
 def get_hub() -> Hub:
-    """The process's hub; one that is never started acts as a follower that cannot reach the
-    leader until `start_in_app` (or a test) starts it."""
-    global _hub
-    if _hub is None:
-        _hub = Hub()
-    return _hub
-
-
-def install(hub: Hub | None) -> Hub | None:
-    """Make `hub` the process's hub (tests); returns the previous one."""
-    global _hub
-    previous, _hub = _hub, hub
-    return previous
+    """This runtime's hub (core/runtime.py); one that is never started acts as a follower that
+    cannot reach the leader until `start_in_app` (or a test) starts one. Outside a runtime: a
+    new, unstarted one, so a call made there fails as "agent unavailable", never elsewhere."""
+    found = runtime.current()
+    if found is None:
+        return Hub()
+    if not isinstance(found.hub, Hub):
+        found.hub = Hub()
+    return found.hub
 
 
 async def start_in_app(
-    settings: object,
-    queue: object = None,
+    started: runtime.Runtime,
     *,
     desired_state: DesiredState = no_deployments,
     plugins: PluginList = no_plugins,
 ) -> Callable[[], Awaitable[None]]:
-    """web.lifespan background hook: start this process's hub; returns its stop function."""
+    """web.lifespan background hook: start the runtime's hub; returns its stop function."""
     shrink_tls_read_buffers()
-    hub = Hub(config_from(settings), desired_state=desired_state, plugins=plugins)
+    hub = Hub(config_from(started.settings), desired_state=desired_state, plugins=plugins)
     await hub.start(os.environ["SHOAL_RUNTIME_DSN"])
-    if _hub is None or not _hub.dsn:  # a hub already started here (a test's) stays in charge
-        install(hub)
+    started.hub = hub
     log.info("hub started (role %s)", hub.config.role)
     return hub.stop

@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-from core import crypto
+from core import crypto, runtime
 
 CHUNK = 7000
 CONTEXT = "hub.forward"
@@ -48,7 +48,7 @@ def seal(message: dict[str, Any]) -> str:
     envelope = {"at": time.time(), "n": secrets.token_hex(12), "m": message}
     text = msgspec.json.encode(envelope).decode()
     try:
-        return "e" + crypto.box().encrypt(text, CONTEXT)
+        return "e" + runtime.box().encrypt(text, CONTEXT)
     except crypto.KeyConfigError:  # no master key in this process (some tests): plain
         return "p" + text
 
@@ -56,7 +56,7 @@ def seal(message: dict[str, Any]) -> str:
 def unseal(sealed: str, guard: ReplayGuard | None = None) -> dict[str, Any]:
     """The message inside, or Refused. Plain text is taken only by a process with no key."""
     if sealed[:1] == "e":
-        text = crypto.box().decrypt(sealed[1:], CONTEXT)
+        text = runtime.box().decrypt(sealed[1:], CONTEXT)
     elif sealed[:1] == "p" and not _has_key():
         text = sealed[1:]
     else:
@@ -72,7 +72,7 @@ def unseal(sealed: str, guard: ReplayGuard | None = None) -> dict[str, Any]:
 
 def _has_key() -> bool:
     try:
-        crypto.box()
+        runtime.box()
     except crypto.KeyConfigError:
         return False
     return True

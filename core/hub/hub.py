@@ -26,7 +26,7 @@ from typing import Any
 import asyncpg
 
 from agent import protocol as p
-from core import crypto
+from core import crypto, runtime
 from core.errors import AgentUnavailable
 from core.hub.config import HubConfig
 from core.hub.connection import STOP_WAIT_S, NodeConnection, Target
@@ -163,7 +163,7 @@ class Hub:
         node_id = row["id"]
         try:
             key = bytes.fromhex(
-                crypto.box().decrypt(
+                runtime.box().decrypt(
                     row["token_secret_ciphertext"], crypto.node_token_context(node_id)
                 )
             )

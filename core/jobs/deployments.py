@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from core import context
+from core import runtime
 from core.domain import status
 from core.errors import AgentUnavailable, ShoalError
 from core.notifications import expiring
@@ -47,7 +47,7 @@ async def run_deployment(ctx: dict, *, deployment_id: int) -> dict:
     try:
         for ref in dataset_nodes.refs_of(spec):
             await dataset_nodes.send_to_node(
-                get_hub(), row["node"], ref, context.settings().data_path
+                get_hub(), row["node"], ref, runtime.settings().data_path
             )
         await get_hub().deploy(row["node"], spec)
     except AgentUnavailable as exc:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from core import context, ingress
+from core import ingress, runtime
 from core.services import idle
 
 
 async def sleep_idle(ctx: dict) -> dict:
-    return await idle.sleep_idle(datetime.now(UTC), ingress.admin_url(context.settings()))
+    return await idle.sleep_idle(datetime.now(UTC), ingress.admin_url(runtime.settings()))

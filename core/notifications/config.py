@@ -12,7 +12,7 @@ import secrets
 import urllib.parse
 from typing import Any
 
-from core import context, crypto
+from core import runtime
 from core.domain.notifications import BadTarget, check_webhook_url
 from core.errors import InvalidInput
 
@@ -25,12 +25,12 @@ def context_of(channel_id: int) -> str:
 
 
 def seal(channel_id: int, config: dict[str, Any]) -> str:
-    return crypto.box().encrypt(json.dumps(config), context_of(channel_id))
+    return runtime.box().encrypt(json.dumps(config), context_of(channel_id))
 
 
 def open_config(channel: dict[str, Any]) -> dict[str, Any]:
     config = json.loads(
-        crypto.box().decrypt(channel["config_ciphertext"], context_of(channel["id"]))
+        runtime.box().decrypt(channel["config_ciphertext"], context_of(channel["id"]))
     )
     if channel.get("user") is not None:  # personal: the installation's mail server
         config = {**smtp_from_settings(), "to": config["to"]}
@@ -39,7 +39,7 @@ def open_config(channel: dict[str, Any]) -> dict[str, Any]:
 
 def smtp_from_settings() -> dict[str, Any]:
     """`smtp_url` = smtp://, smtp+starttls:// or smtps:// [user:password@] host [:port]."""
-    settings = context.settings()
+    settings = runtime.settings()
     parts = urllib.parse.urlsplit(settings.smtp_url)
     security = {"smtp": "none", "smtp+starttls": "starttls", "smtps": "tls"}.get(parts.scheme)
     if security is None or not parts.hostname:
@@ -62,7 +62,7 @@ def build(kind: str, given: dict[str, Any], previous: dict[str, Any]) -> tuple[d
         if not url:
             raise InvalidInput("Give the webhook URL.", field="url")
         try:
-            url = check_webhook_url(url, context.settings().effective_public_url)
+            url = check_webhook_url(url, runtime.settings().effective_public_url)
         except BadTarget as exc:
             raise InvalidInput(str(exc), field="url") from None
         config: dict[str, Any] = {"url": url}

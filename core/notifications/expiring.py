@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from datetime import UTC
 
-from core import context, crypto, db
+from core import crypto, db, runtime
 from core.actor import Actor
 from core.domain import status
 from core.errors import Conflict
@@ -21,14 +21,14 @@ TOKEN_CONTEXT = "notification.extend"
 
 
 def extend_token(deployment_id: int, expires_at: datetime.datetime) -> str:
-    return crypto.box().encrypt(f"{deployment_id}:{expires_at.timestamp():.0f}", TOKEN_CONTEXT)
+    return runtime.box().encrypt(f"{deployment_id}:{expires_at.timestamp():.0f}", TOKEN_CONTEXT)
 
 
 def token_matches(token: str, deployment_id: int, expires_at: datetime.datetime | None) -> bool:
     if expires_at is None:
         return False
     try:
-        named = crypto.box().decrypt(token, TOKEN_CONTEXT)
+        named = runtime.box().decrypt(token, TOKEN_CONTEXT)
     except crypto.DecryptionError:
         return False
     return named == f"{deployment_id}:{expires_at.timestamp():.0f}"
@@ -41,7 +41,7 @@ async def warn(now: datetime.datetime | None = None) -> int:
         "SELECT DISTINCT expiring_minutes FROM notification_channels"
         " WHERE enabled AND events ? 'expiring'"
     )
-    base = context.settings().effective_public_url
+    base = runtime.settings().effective_public_url
     new = 0
     for (lead,) in leads:
         rows = await (

@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from core import context
+from core import runtime
 from core.actor import Actor
 from core.domain.notifications import KINDS
 from core.errors import ShoalError
@@ -74,7 +74,7 @@ async def _deployment(
             .run()
         )
         created_by = (row or {}).get("created_by")
-    base = context.settings().effective_public_url
+    base = runtime.settings().effective_public_url
     facts.deployment = {
         "id": view.id,
         "name": view.name,
@@ -113,7 +113,7 @@ async def _node(facts: Facts, node_id: int, data: dict[str, Any]) -> tuple[Facts
     )
     if node is None:
         raise ShoalError("the node no longer exists")
-    base = context.settings().effective_public_url
+    base = runtime.settings().effective_public_url
     facts.node = {
         "id": node_id,
         "name": node["name"],

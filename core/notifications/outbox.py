@@ -11,7 +11,7 @@ import logging
 from typing import Any
 from uuid import uuid4
 
-from core import context, db
+from core import db, runtime
 from core.tables import PipelineRun
 
 log = logging.getLogger("shoal.notifications")
@@ -84,7 +84,7 @@ async def kick(slot: int | None = None) -> None:
     is not enqueued twice); `slot=None` always enqueues one more. An event recorded in the
     moment its slot's job finishes waits for the minutely catch-up: later, never lost."""
     try:
-        queue = context.queue()
+        queue = runtime.queue()
     except RuntimeError:
         return
     key = f"{DISPATCH_JOB}:{slot % SLOTS}" if slot is not None else f"{DISPATCH_JOB}:{uuid4()}"

@@ -11,7 +11,7 @@ import logging
 import math
 from uuid import uuid4
 
-from core import context
+from core import runtime
 
 log = logging.getLogger("shoal.notifications")
 
@@ -55,7 +55,7 @@ async def at(when: datetime.datetime) -> None:
 
 async def _enqueue(key: str, scheduled: int) -> None:
     try:
-        queue = context.queue()
+        queue = runtime.queue()
     except RuntimeError:
         return  # no queue in this process: the minutely catch-up starts a drain
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from agent import protocol
-from core import context
+from core import runtime
 from core.actor import Actor
 from core.domain import extension, images, status
 from core.domain import pipeline as graphs
@@ -96,7 +96,7 @@ async def delete(actor: Actor, deployment_id: int, *, reason: str = "") -> Deplo
         if not await lifecycle.move(dep.id, status.DELETING):
             raise Conflict("The deployment changed meanwhile; reload and try again.")
         await PipelineRun.insert(PipelineRun(deployment=dep.id, action="delete")).run()
-    await context.queue().enqueue("delete_deployment", deployment_id=dep.id, timeout=0)
+    await runtime.queue().enqueue("delete_deployment", deployment_id=dep.id, timeout=0)
     return await get_deployment(actor, deployment_id)
 
 
@@ -133,7 +133,7 @@ async def retry(
         audit.detail = f"pipeline v{version['version']}" + (
             f"; {', '.join(moved)}" if moved else ""
         )
-    await context.queue().enqueue("run_deployment", deployment_id=dep.id, timeout=0)
+    await runtime.queue().enqueue("run_deployment", deployment_id=dep.id, timeout=0)
     return await get_deployment(actor, deployment_id)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 
-from core import context, db, ingress
+from core import db, ingress, runtime
 from core.actor import Actor
 from core.domain import status
 from core.domain.access import AccessMap
@@ -97,7 +97,7 @@ def _urls(row: Any, view: DeploymentView) -> dict[str, str]:
     """The URL of each service the node publishes, while the deployment may answer on it."""
     if view.status not in REACHABLE or not view.ports:
         return {}
-    settings = context.settings()
+    settings = runtime.settings()
     return {
         service: ingress.url_of(
             settings, service, view.name, view.environment_name, row["base_domain"], row["tls_mode"]

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from agent import protocol
-from core import context, ingress
+from core import ingress, runtime
 from core.domain import images, plugin_outputs
 from core.domain import pipeline as graphs
 from core.errors import Conflict, ShoalError
@@ -157,7 +157,7 @@ async def build_spec(deployment_id: int, *, with_secrets: bool = True) -> protoc
             spec_node = _service_node(node, service, registry_rows[service["registry"]], tag)
             if spec_node.config.port:
                 urls[node.id] = ingress.url_of(
-                    context.settings(),
+                    runtime.settings(),
                     node.id,
                     dep["name"],
                     env["name"],

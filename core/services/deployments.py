@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import asyncpg
 import msgspec
 
-from core import context, ingress, validation
+from core import ingress, runtime, validation
 from core.actor import Actor
 from core.domain import pipeline as graphs
 from core.domain import status
@@ -122,7 +122,7 @@ def urls_from(
         )
         if port:
             urls[node.id] = ingress.url_of(
-                context.settings(),
+                runtime.settings(),
                 node.id,
                 dep.name,
                 env["name"],
@@ -193,7 +193,7 @@ async def create_deployment(actor: Actor, data: DeploymentInput) -> DeploymentVi
             return await get_deployment(actor, earlier)  # type: ignore[arg-type]
         audit.target = Target("deployment", deployment_id, name, **scope)
         audit.detail = ", ".join(f"{k}={v}" for k, v in tags.items())
-    await context.queue().enqueue("run_deployment", deployment_id=deployment_id, timeout=0)
+    await runtime.queue().enqueue("run_deployment", deployment_id=deployment_id, timeout=0)
     return await get_deployment(actor, deployment_id)
 
 

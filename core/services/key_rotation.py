@@ -14,7 +14,7 @@ from pathlib import Path
 from piccolo.columns import Column
 from piccolo.table import Table
 
-from core import crypto
+from core import crypto, runtime
 from core.domain import previews
 from core.tables import Node, OidcProvider, PipelineStep, PreviewRule, Registry, Secret
 
@@ -68,7 +68,7 @@ ENCRYPTED_COLUMNS: list[tuple[str, type[Table], Column, Callable[[dict], str]]] 
 async def rotate_all(old_keys: Iterable[bytes], new_key: bytes) -> dict[str, int]:
     """Re-seal everything under `new_key`; returns how many values each table had rotated.
 
-    Afterwards the process's box encrypts under `new_key` (old keys still decrypt)."""
+    Afterwards the runtime's box encrypts under `new_key` (old keys still decrypt)."""
     old_keys = list(old_keys)
     rotating = crypto.SecretBox(new_key, old_keys)
     counts: dict[str, int] = {}
@@ -89,7 +89,9 @@ async def rotate_all(old_keys: Iterable[bytes], new_key: bytes) -> dict[str, int
                 sealed = rotating.encrypt(plaintext, context_of(row))
                 await table.update({column: sealed}).where(table.id == row["id"]).run()
                 counts[label] += 1
-    crypto.configure(new_key, old_keys)
+    found = runtime.current()
+    if found is not None:  # this process's runtime (the CLI's, a test's) seals under it now
+        found.box = rotating
     return counts
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import asyncpg
 import msgspec
 
-from core import crypto, validation
+from core import crypto, runtime, validation
 from core.actor import Actor
 from core.domain import nodes as rules
 from core.domain.capacity import check_scheduling
@@ -123,7 +123,7 @@ async def list_nodes(environment_id: int) -> list[NodeView]:
 def _sealed_token(node_id: int, token: str) -> dict[Any, str]:
     return {
         Node.token_hash: rules.token_fingerprint(token),
-        Node.token_secret_ciphertext: crypto.box().encrypt(
+        Node.token_secret_ciphertext: runtime.box().encrypt(
             rules.key_hex(token), crypto.node_token_context(node_id)
         ),
     }

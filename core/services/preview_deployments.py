@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from core import context
+from core import runtime
 from core.actor import Actor
 from core.domain import pipeline as graphs
 from core.domain import status
@@ -124,7 +124,7 @@ async def release(deployment_id: int) -> bool:
         ):
             return False
         await PipelineRun.insert(PipelineRun(deployment=deployment_id, action="deploy")).run()
-    await context.queue().enqueue("run_deployment", deployment_id=deployment_id, timeout=0)
+    await runtime.queue().enqueue("run_deployment", deployment_id=deployment_id, timeout=0)
     return True
 
 

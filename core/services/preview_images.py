@@ -12,7 +12,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
-from core import context
+from core import runtime
 from core.domain import pipeline as graphs
 from core.domain import status
 from core.errors import ShoalError
@@ -117,7 +117,7 @@ async def keep_running(row: dict, tags: dict[str, str], project_id: int) -> str:
     """For a running preview whose new tags are not all built yet: it keeps serving, and the
     new version waits (NOT_YET: not applied, so the check tries it again); past the wait
     limit the preview gets an error saying which image never came, and the old one stays."""
-    limit = timedelta(minutes=context.settings().preview_image_wait_minutes)
+    limit = timedelta(minutes=runtime.settings().preview_image_wait_minutes)
     if datetime.now(UTC) - row["updated_at"] <= limit:
         return NOT_YET
     absent = ", ".join(await missing(tags, project_id=project_id))
@@ -147,14 +147,14 @@ async def wake(pushed: list[tuple[str, str]]) -> None:
     if await waiting.run() or await _waiting_updates():
         log.info("pushed %s: checking the deployments waiting for an image", pushed[:5])
         # No job key: a check already running may have looked before this push landed.
-        await context.queue().enqueue(JOB, timeout=0)
+        await runtime.queue().enqueue(JOB, timeout=0)
 
 
 async def check_waiting(now: datetime | None = None) -> dict[str, list[int]]:
     """Releases the waiting deployments whose images are all there, fails those that waited
     too long; each under its preview's lock, so a new push meanwhile is not lost."""
     now = now or datetime.now(UTC)
-    limit = timedelta(minutes=context.settings().preview_image_wait_minutes)
+    limit = timedelta(minutes=runtime.settings().preview_image_wait_minutes)
     rows = (
         await Deployment.select(
             Deployment.id, Deployment.tags, Deployment.pipeline_version, Deployment.created_at
@@ -165,7 +165,7 @@ async def check_waiting(now: datetime | None = None) -> dict[str, list[int]]:
     )
     done: dict[str, list[int]] = {"released": [], "failed": [], "waiting": [], "updates": []}
     for preview_id in await _waiting_updates():  # their job checks the images again
-        await context.queue().enqueue("reconcile_preview", preview_id=preview_id, timeout=0)
+        await runtime.queue().enqueue("reconcile_preview", preview_id=preview_id, timeout=0)
         done["updates"].append(preview_id)
     for row in rows:
         preview = (

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from core import context
+from core import runtime
 from core.tables.previews import Preview
 
 log = logging.getLogger("shoal.previews")
@@ -19,6 +19,6 @@ async def on_move(deployment_id: int) -> None:
     if row is None:
         return
     try:
-        await context.queue().enqueue("report_preview", preview_id=row["id"], timeout=0, retries=5)
+        await runtime.queue().enqueue("report_preview", preview_id=row["id"], timeout=0, retries=5)
     except Exception:  # a report is never worth failing the move that asked for it
         log.exception("preview %s: the report could not be queued", row["id"])

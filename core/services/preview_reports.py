@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from core import context
+from core import runtime
 from core.actor import Actor
 from core.domain import status
 from core.errors import NotFound
@@ -37,7 +37,7 @@ COMMIT_STATE = {status.RUNNING: "success", status.FAILED: "failure"}
 
 
 def deployment_page(deployment_id: int) -> str:
-    return f"{context.settings().effective_public_url}/deployments/{deployment_id}"
+    return f"{runtime.settings().effective_public_url}/deployments/{deployment_id}"
 
 
 async def _deployment(deployment_id: int | None) -> Any:
@@ -115,7 +115,7 @@ async def _report(preview_id: int, transport: Any) -> str:
         description=f"Preview {description}",
         target_url=deployment_page(dep.id)
         if dep is not None
-        else context.settings().effective_public_url,
+        else runtime.settings().effective_public_url,
     )
     try:
         comment_id = await reporting.send(sent, preview["comment_id"], transport)

@@ -11,7 +11,7 @@ from typing import Annotated
 import asyncpg
 import msgspec
 
-from core import crypto, validation
+from core import runtime, validation
 from core.actor import Actor
 from core.domain import pipeline as graphs
 from core.domain import previews as rules
@@ -194,7 +194,7 @@ async def _clean(project_id: int, data: RuleInput) -> dict:
 
 
 async def _store_secrets(rule_id: int, data: RuleInput) -> None:
-    box, changes = crypto.box(), {}
+    box, changes = runtime.box(), {}
     if data.webhook_secret:
         sealed = box.encrypt(data.webhook_secret, webhook_secret_context(rule_id))
         changes[PreviewRule.webhook_secret_ciphertext] = sealed
@@ -261,12 +261,12 @@ async def delete_rule(actor: Actor, rule_id: int) -> None:
 
 def webhook_secret(row: dict) -> str:
     sealed = row["webhook_secret_ciphertext"]
-    return crypto.box().decrypt(sealed, webhook_secret_context(row["id"])) if sealed else ""
+    return runtime.box().decrypt(sealed, webhook_secret_context(row["id"])) if sealed else ""
 
 
 def api_token(row: dict) -> str:
     sealed = row["api_token_ciphertext"]
-    return crypto.box().decrypt(sealed, api_token_context(row["id"])) if sealed else ""
+    return runtime.box().decrypt(sealed, api_token_context(row["id"])) if sealed else ""
 
 
 async def rules_for_repository(forge: str, repository: str) -> list[dict]:

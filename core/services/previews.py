@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from core import context
+from core import runtime
 from core.actor import Actor
 from core.domain import previews as rules
 from core.domain import status
@@ -102,7 +102,7 @@ async def preview_row(preview_id: int) -> dict[str, Any]:
 
 
 async def _enqueue(preview_id: int) -> None:
-    await context.queue().enqueue("reconcile_preview", preview_id=preview_id, timeout=0, retries=2)
+    await runtime.queue().enqueue("reconcile_preview", preview_id=preview_id, timeout=0, retries=2)
 
 
 async def apply(rule_id: int, ref: PreviewRef) -> PreviewView:
@@ -210,7 +210,7 @@ async def reconcile(preview_id: int) -> str:
                 .where(Preview.id == preview_id)
                 .run()
             )
-    await context.queue().enqueue("report_preview", preview_id=preview_id, timeout=0, retries=5)
+    await runtime.queue().enqueue("report_preview", preview_id=preview_id, timeout=0, retries=5)
     return outcome
 
 

@@ -14,7 +14,7 @@ from typing import Annotated
 import asyncpg
 import msgspec
 
-from core import crypto, validation
+from core import crypto, runtime, validation
 from core.actor import Actor
 from core.domain import images
 from core.domain.tags import compile_pattern, sort_tags
@@ -27,8 +27,12 @@ from core.services.unique import name_must_be_free
 from core.tables import Plugin, Registry, Service
 
 DOCKER_HUB_NAME = "docker-hub"
-TIMEOUT_S = 10.0
-"""Per registry request; a registry slower than this gets a clear error, never a hung page."""
+
+
+def _timeout_s() -> float:
+    """Per registry request (`registry_timeout_s`): a registry slower than this gets a clear
+    error, never a hung page."""
+    return runtime.settings().registry_timeout_s
 
 
 class RegistryView(msgspec.Struct):
@@ -120,7 +124,7 @@ async def _store_password(registry_id: int, data: RegistryInput) -> None:
         if len(data.password) > 4096:
             raise InvalidInput("At most 4096 characters.", "password")
         context = crypto.registry_password_context(registry_id)
-        sealed = crypto.box().encrypt(data.password, context)
+        sealed = runtime.box().encrypt(data.password, context)
     else:
         return
     await (
@@ -149,7 +153,7 @@ async def create_registry(
     async with audited(actor, "registry.create", Target("registry", name=data.name[:64])) as audit:
         _admin(actor)
         values = _clean(data)
-        crypto.box()  # refuse before inserting anything if no key is configured
+        runtime.box()  # refuse before inserting anything if no key is configured
         if test_first:
             await _test_before_saving(None, data)
         async with Registry._meta.db.transaction():
@@ -212,7 +216,7 @@ async def credentials(registry_id: int) -> tuple[str, str, str]:
     password = ""
     if row["password_ciphertext"]:
         context = crypto.registry_password_context(registry_id)
-        password = crypto.box().decrypt(row["password_ciphertext"], context)
+        password = runtime.box().decrypt(row["password_ciphertext"], context)
     return row["url"], row["username"], password
 
 
@@ -229,7 +233,7 @@ async def check_connection(
         elif data.clear_password or typed_url != url:
             password = ""
         url, username = typed_url, data.username.strip()
-    async with RegistryClient(url, username, password, timeout_s=TIMEOUT_S) as client:
+    async with RegistryClient(url, username, password, timeout_s=_timeout_s()) as client:
         return await client.check()
 
 
@@ -242,7 +246,7 @@ async def list_tags(
     url, username, password = await credentials(registry_id)
 
     async def fetch() -> list[str]:
-        async with RegistryClient(url, username, password, timeout_s=TIMEOUT_S) as client:
+        async with RegistryClient(url, username, password, timeout_s=_timeout_s()) as client:
             return await client.list_tags(images.repository(url, image))
 
     access = tag_cache.fingerprint(url, username, password)

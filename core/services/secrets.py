@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from core import crypto
+from core import crypto, runtime
 from core.actor import Actor
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.services.audit import Target, audited
@@ -69,7 +69,7 @@ async def set_secret(actor: Actor, project_id: int, name: str, value: str) -> Se
             raise InvalidInput("Enter a value (to remove a secret, delete it).", "value")
         if len(value.encode()) > MAX_VALUE_BYTES:
             raise InvalidInput("A secret value is at most 64 KB.", "value")
-        sealed = crypto.box().encrypt(value, crypto.secret_context(project_id, name))
+        sealed = runtime.box().encrypt(value, crypto.secret_context(project_id, name))
         now = datetime.now(UTC)
         where = (Secret.project == project_id) & (Secret.name == name)
         existing = await Secret.select(Secret.id).where(where).first().run()
@@ -122,7 +122,7 @@ async def reveal_secrets(project_id: int) -> dict[str, str]:
         .where(Secret.project == project_id)
         .run()
     )
-    box = crypto.box()
+    box = runtime.box()
     return {
         r["name"]: box.decrypt(r["ciphertext"], crypto.secret_context(project_id, r["name"]))
         for r in rows

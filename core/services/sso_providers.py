@@ -9,7 +9,7 @@ from datetime import datetime
 
 import msgspec
 
-from core import crypto, validation
+from core import crypto, runtime, validation
 from core.actor import Actor
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.oidc.client import ProviderConfig
@@ -88,7 +88,7 @@ async def client_config(provider_id: int) -> ProviderConfig:
     secret = ""
     if row["client_secret_ciphertext"]:
         context = crypto.oidc_client_secret_context(row["id"])
-        secret = crypto.box().decrypt(row["client_secret_ciphertext"], context)
+        secret = runtime.box().decrypt(row["client_secret_ciphertext"], context)
     return ProviderConfig(
         issuer=row["issuer"], client_id=row["client_id"], client_secret=secret, scopes=row["scopes"]
     )
@@ -122,7 +122,7 @@ async def _store_secret(provider_id: int, secret: str | None) -> None:
         return
     if len(secret) > 4096:
         raise InvalidInput("At most 4096 characters.", "client_secret")
-    sealed = crypto.box().encrypt(secret, crypto.oidc_client_secret_context(provider_id))
+    sealed = runtime.box().encrypt(secret, crypto.oidc_client_secret_context(provider_id))
     await (
         OidcProvider.update({OidcProvider.client_secret_ciphertext: sealed})
         .where(OidcProvider.id == provider_id)
@@ -136,7 +136,7 @@ async def create_provider(
     async with audited(actor, "sso.create", Target("sso_provider", name=data.name[:64])) as a:
         _admin(actor)
         values = _clean(data)
-        crypto.box()  # refuse before inserting anything if no key is configured
+        runtime.box()  # refuse before inserting anything if no key is configured
         async with OidcProvider._meta.db.transaction():
             with name_must_be_free("A sign-in provider", values["name"]):
                 row = OidcProvider(**values, source=source)
@@ -204,7 +204,7 @@ async def _same_as_stored(row: dict, data: ProviderInput) -> bool:
     stored = ""
     if row["client_secret_ciphertext"]:
         context = crypto.oidc_client_secret_context(row["id"])
-        stored = crypto.box().decrypt(row["client_secret_ciphertext"], context)
+        stored = runtime.box().decrypt(row["client_secret_ciphertext"], context)
     return stored == (data.client_secret or stored)
 
 

@@ -15,7 +15,7 @@ import logging
 from typing import Any
 
 from agent.protocol.redaction import MASK, mask_outputs, secret_texts
-from core import crypto
+from core import crypto, runtime
 from core.domain import pipeline as graphs
 from core.domain import plugin_outputs
 from core.errors import ShoalError
@@ -63,7 +63,7 @@ def real_outputs(run_id: int, node_id: str, shown: dict[str, Any], sealed: str) 
     """A step row's real outputs: the sealed ones when something was masked."""
     if not sealed or sealed == LEGACY:
         return shown
-    return json.loads(crypto.box().decrypt(sealed, crypto.step_outputs_context(run_id, node_id)))
+    return json.loads(runtime.box().decrypt(sealed, crypto.step_outputs_context(run_id, node_id)))
 
 
 async def _earlier_secret_texts(run_id: int, node_id: str, keys: dict[str, list[str]]) -> list[str]:
@@ -102,7 +102,7 @@ async def protect(
         if not hidden:
             return outputs, ""
         text = json.dumps(outputs)
-        return shown, crypto.box().encrypt(text, crypto.step_outputs_context(run_id, node_id))
+        return shown, runtime.box().encrypt(text, crypto.step_outputs_context(run_id, node_id))
     except ShoalError as error:  # no or a wrong master key: keep nothing rather than cleartext
         log.warning("deployment %s step %s: outputs not kept (%s)", deployment_id, node_id, error)
         return {key: MASK for key in outputs}, ""

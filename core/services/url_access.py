@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from core import db
 from core.actor import Actor
-from core.crypto import DecryptionError, box
+from core.crypto import DecryptionError
 from core.domain.access import Level
 from core.domain.url_access import (
     CODE_LIFETIME,
@@ -24,6 +24,7 @@ from core.domain.url_access import (
     Decision,
     effective_policy,
 )
+from core.runtime import box
 from core.services import access
 from core.tables.url_access import IngressSession
 from core.tokens import hash_token, new_token, same

@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 import msgspec
 
 from core.actor import Actor
-from core.crypto import DecryptionError, box
+from core.crypto import DecryptionError
 from core.domain.access import Level
 from core.errors import InvalidInput, NotFound
+from core.runtime import box
 from core.services import access, url_access
 from core.services.audit import Target, audited
 from core.tables import Deployment

@@ -1,5 +1,5 @@
 """Fixtures for the agent hub: a real Hub (leader, own advisory-lock connection, fast timings)
-installed as the process's hub, an environment and an admin, a node backed by a real agent
+installed as the test's runtime's hub, an environment and an admin, a node backed by a real agent
 process, and rows for a deployment placed on a node.
 
     hub            a started leader Hub with test timings (heartbeat timeout 4 s, backoff ≤ 1 s)
@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 
-from core import crypto
+from core import crypto, runtime
 from core.actor import Actor
-from core.hub import Hub, HubConfig, install
+from core.hub import Hub, HubConfig
 from shoaltest.db import insert_row
+from shoaltest.keys import ensure_key
 
 TEST_HUB_CONFIG = HubConfig(
     heartbeat_timeout_s=4.0,  # agents in tests beat every 2 s
@@ -67,9 +68,10 @@ async def started_hub(dsn: str, config: HubConfig) -> Hub:
 
 @pytest.fixture
 async def hub(db: str) -> AsyncIterator[Hub]:
-    crypto.configure(crypto.generate_key())
+    # The key first: the hub's tasks inherit the runtime as it is when they start.
+    runtime.install(box=crypto.SecretBox(crypto.generate_key()))
     hub = await started_hub(db, fast_hub_config())
-    previous = install(hub)
+    runtime.install(hub=hub)
 
     async def leading() -> bool:
         return hub.is_leader
@@ -77,15 +79,13 @@ async def hub(db: str) -> AsyncIterator[Hub]:
     await until(leading, 10)
     yield hub
     await hub.stop()
-    install(previous)
 
 
 @pytest.fixture
 async def hub_env(db: str) -> tuple[Actor, int]:
     from core.services import environments
 
-    if crypto._box is None:
-        crypto.configure(crypto.generate_key())
+    ensure_key()
     admin = Actor(id=None, username="hub-admin", is_admin=True)
     env = await environments.create_environment(
         admin, environments.EnvironmentInput(name="qa", base_domain="qa.example.test")

@@ -15,6 +15,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from core import runtime
 from core.actor import Actor
 from core.services import accounts, api_tokens
 from core.settings import Settings
@@ -53,6 +54,10 @@ async def web_app(database: str) -> AsyncIterator[Litestar]:
     settings = Settings(login_max_failures=5)
     app = create_app(settings, database, run_worker=False, own_pool=False, run_background=False)
     async with AsyncTestClient(app):  # runs the lifespan once for the whole session
+        # Later tests start from the app's runtime (its queue; no key: tests add their own
+        # with `runtime.install`, which ends with the test). The lifespan entered it in a
+        # task of its own, which a test's context does not see.
+        runtime.enter(app.state.runtime)
         yield app
 
 

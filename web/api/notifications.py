@@ -8,7 +8,7 @@ from __future__ import annotations
 import msgspec
 from litestar import Router, delete, get, post, put
 
-from core import context
+from core import runtime
 from core.actor import Actor
 from core.notifications import channels, deliveries, personal
 from core.notifications.channels import ChannelInput, ChannelView
@@ -58,7 +58,7 @@ async def delete_channel(actor: Actor, channel_id: IdParam) -> None:
 @post("/{channel_id:int}/test", status_code=202)
 async def send_test(actor: Actor, channel_id: IdParam) -> DeliveryView:
     """Queue a test message; follow it in the delivery log."""
-    public_url = context.settings().effective_public_url
+    public_url = runtime.settings().effective_public_url
     return await deliveries.send_test(actor, channel_id, public_url)
 
 

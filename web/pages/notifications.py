@@ -12,7 +12,7 @@ from typing import Any
 from litestar import Request, Router, get, post
 from litestar.response import Redirect, Template
 
-from core import context
+from core import runtime
 from core.actor import Actor
 from core.domain.notifications import CHANNEL_KINDS, KINDS, SUBSCRIBABLE
 from core.notifications import channels, deliveries
@@ -128,7 +128,7 @@ async def remove(request: Request, actor: Actor, channel_id: IdParam) -> Templat
 
 @post("/{channel_id:int}/test")
 async def send_test(request: Request, actor: Actor, channel_id: IdParam) -> Redirect:
-    await deliveries.send_test(actor, channel_id, context.settings().effective_public_url)
+    await deliveries.send_test(actor, channel_id, runtime.settings().effective_public_url)
     return redirect(f"/notifications/{channel_id}", "Test message queued: see the log below.")
 
 

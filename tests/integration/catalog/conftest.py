@@ -117,12 +117,12 @@ def silent_server() -> Iterator[str]:
 
 
 @pytest.fixture
-def secret_key() -> bytes:
-    """A fresh master key installed as the process's box for this test."""
-    from core import crypto
+async def secret_key() -> bytes:
+    """A fresh master key in this test's runtime (async: what it enters ends with the test)."""
+    from core import crypto, runtime
 
     key = crypto.generate_key()
-    crypto.configure(key)
+    runtime.install(box=crypto.SecretBox(key))
     return key
 
 

@@ -2,8 +2,10 @@
 
 import re
 
+import msgspec
 import pytest
 
+from core import runtime
 from core.actor import Actor
 from core.services import accounts, registries
 from core.services.projects import ProjectInput, create_project
@@ -106,7 +108,7 @@ async def test_tag_browser_fragment(signed_in, registry, app_image):
 
 
 async def test_connection_test_explains_wrong_credentials_and_timeouts(
-    signed_in, registry, silent_server, monkeypatch
+    signed_in, registry, silent_server
 ):
     registry_id = await add_registry(signed_in, registry, password="wrong")
     base = {"registry_id": str(registry_id), "name": "local", "username": registry.username}
@@ -116,7 +118,7 @@ async def test_connection_test_explains_wrong_credentials_and_timeouts(
         "/registries/test", {**base, "url": registry.url, "password": registry.password}
     )
     assert "Connected to" in right.text
-    monkeypatch.setattr(registries, "TIMEOUT_S", 0.5)
+    runtime.install(settings=msgspec.structs.replace(runtime.settings(), registry_timeout_s=0.5))
     slow = await signed_in.form("/registries/test", {**base, "url": f"http://{silent_server}"})
     assert slow.status_code == 200 and "did not answer within 0.5 s" in slow.text
 

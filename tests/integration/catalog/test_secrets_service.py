@@ -2,7 +2,7 @@
 
 import pytest
 
-from core import crypto
+from core import crypto, runtime
 from core.actor import Actor
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.services import audit, key_rotation, registries, secrets, sso_providers
@@ -105,11 +105,11 @@ async def test_rotation_re_encrypts_everything_under_the_new_key(
         "preview forge tokens": 0,
     }
     # Only the new key is needed now; the old one alone opens nothing.
-    crypto.configure(new_key)
+    runtime.install(box=crypto.SecretBox(new_key))
     assert await secrets.reveal_secrets(project.id) == {"A": "alpha", "B": "beta"}
     assert (await registries.credentials(reg.id))[2] == "pw"
     assert (await sso_providers.client_config(sso.id)).client_secret == "cs"
-    crypto.configure(secret_key)
+    runtime.install(box=crypto.SecretBox(secret_key))
     with pytest.raises(crypto.DecryptionError, match="not configured"):
         await secrets.reveal_secrets(project.id)
     # A rerun is harmless: everything is already current.

@@ -2,7 +2,7 @@
 
 import pytest
 
-from core import crypto
+from core import crypto, runtime
 from core.actor import Actor
 from core.errors import Conflict
 from core.services import accounts, catalog, environments, plugins, projects, registries, teams
@@ -19,7 +19,7 @@ async def registry(name: str) -> int:
 
 async def each_kind() -> dict:
     """kind -> (create(name) -> id, rename(id, name))."""
-    crypto.configure(crypto.generate_key())
+    runtime.install(box=crypto.SecretBox(crypto.generate_key()))
     shared_registry = await registry("shared")
 
     def service(name: str) -> catalog.ServiceInput:

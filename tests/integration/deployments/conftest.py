@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from core import context, crypto
+from core import crypto, runtime
 from core.actor import Actor
 from core.jobs import make_queue
 from core.services import accounts, teams
@@ -56,7 +56,7 @@ GRAPH = {
 async def queue(database: str) -> AsyncIterator[object]:
     q = make_queue(database, 2)
     await q.connect()
-    context.set_queue(q)
+    runtime.install(queue=q)
     yield q
     await q.disconnect()
 
@@ -77,8 +77,8 @@ async def add_node(env_id: int, name: str, cpus: float = 4, memory_mb: int = 819
 
 @pytest.fixture
 async def world(db: str, queue: object) -> World:
-    crypto.configure(crypto.generate_key())
-    context.set_settings(Settings())  # URLs on the default ingress bind, whatever ran before
+    runtime.install(box=crypto.SecretBox(crypto.generate_key()))
+    runtime.install(settings=Settings())  # URLs on the default ingress bind, whatever ran before
     admin_view = await accounts.create_user(
         Actor.system("tests"), username="admin", password="admin-password-1", is_admin=True
     )

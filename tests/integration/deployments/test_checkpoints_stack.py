@@ -11,7 +11,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from core import context
+from core import runtime
 from core.actor import Actor
 from core.domain.images import DOCKER_HUB_URL
 from core.errors import Conflict, NotFound
@@ -61,7 +61,7 @@ async def stack(hub, hub_env, agent_factory, queue, shipped_plugins, sdk_base_im
     admin, env_id = hub_env
     node, agent = await add_node_with_agent(agent_factory, admin, env_id)
     await wait_status(node.id, "online")
-    context.set_settings(Settings())
+    runtime.install(settings=Settings())
     worker = make_worker(queue, 4, handle_signals=False)
     worker_task = asyncio.create_task(worker.start())
     registry = await insert_row(Registry(name="docker-hub", url=DOCKER_HUB_URL))

@@ -18,13 +18,12 @@ import docker
 import httpx
 import pytest
 
-from core import context, ingress
+from core import ingress, runtime
 from core.domain.compose.plan import Choices, ServiceChoice
 from core.jobs import make_worker
 from core.services import compose_import, projects, registries
 from core.services import deployment_actions as actions
 from core.services.deployments import DeploymentInput, create_deployment, get_deployment
-from core.settings import Settings
 from shoaltest.agent import labelled
 from shoaltest.hub import add_node_with_agent, until, wait_status
 
@@ -86,7 +85,7 @@ async def running(hub, hub_env, agent_factory, stand_ins, caddy, queue):
     node, agent = await add_node_with_agent(agent_factory, admin, env_id)
     await wait_status(node.id, "online")
     settings = caddy.settings()
-    context.set_settings(settings)
+    runtime.install(settings=settings)
     await ingress.start(settings)
     worker = make_worker(queue, 4, handle_signals=False)
     worker_task = asyncio.create_task(worker.start())
@@ -103,7 +102,6 @@ async def running(hub, hub_env, agent_factory, stand_ins, caddy, queue):
     await worker.stop()
     worker_task.cancel()
     await ingress.stop()
-    context.set_settings(Settings())
 
 
 async def through_caddy(caddy, url: str, path: str = "/") -> httpx.Response | None:

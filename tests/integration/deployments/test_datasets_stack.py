@@ -18,7 +18,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from core import context
+from core import runtime
 from core.domain.images import DOCKER_HUB_URL
 from core.errors import Conflict, NotFound
 from core.jobs import make_worker
@@ -103,7 +103,7 @@ async def stack(hub, hub_env, agent_factory, queue, shipped_plugins, shared_post
     admin, env_id = hub_env
     node, agent = await add_node_with_agent(agent_factory, admin, env_id)
     await wait_status(node.id, "online")
-    context.set_settings(Settings(data_dir=str(tmp_path / "cp")))
+    runtime.install(settings=Settings(data_dir=str(tmp_path / "cp")))
     worker = make_worker(queue, 4, handle_signals=False)
     worker_task = asyncio.create_task(worker.start())
     registry = await insert_row(Registry(name="docker-hub", url=DOCKER_HUB_URL))
@@ -162,7 +162,7 @@ async def test_two_deployments_seeded_from_one_dataset_the_second_by_template(st
     admin, (pg, port), agent = stack["admin"], stack["pg"], stack["agent"]
     body = await asyncio.to_thread(_dump, pg, port)
     sha = hashlib.sha256(body).hexdigest()
-    data_path = context.settings().data_path
+    data_path = runtime.settings().data_path
     added = await datasets.add_version(
         admin, stack["project"].id, "shop", data_path, 1 << 30, chunks=_chunks(body)
     )

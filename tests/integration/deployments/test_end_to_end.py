@@ -15,13 +15,12 @@ import docker
 import httpx
 import pytest
 
-from core import context, ingress
+from core import ingress, runtime
 from core.actor import Actor
 from core.jobs import make_worker
 from core.services import catalog, pipelines, plugins, projects, registries, teams
 from core.services import deployment_actions as actions
 from core.services.deployments import DeploymentInput, create_deployment, get_deployment
-from core.settings import Settings
 from core.tables import Deployment
 from shoaltest.agent import labelled
 from shoaltest.hub import add_node_with_agent, until, wait_status
@@ -55,7 +54,7 @@ async def stack(hub, hub_env, agent_factory, pushed, caddy, queue):
     node, agent = await add_node_with_agent(agent_factory, admin, env_id)
     await wait_status(node.id, "online")
     settings = caddy.settings()
-    context.set_settings(settings)
+    runtime.install(settings=settings)
     await ingress.start(settings)
     worker = make_worker(queue, 4, handle_signals=False)
     worker_task = asyncio.create_task(worker.start())
@@ -125,7 +124,6 @@ async def stack(hub, hub_env, agent_factory, pushed, caddy, queue):
     await worker.stop()
     worker_task.cancel()
     await ingress.stop()
-    context.set_settings(Settings())
 
 
 async def wait_for(actor, dep_id, wanted, within=60.0):

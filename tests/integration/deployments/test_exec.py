@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from core import context
+from core import runtime
 from core.actor import Actor
 from core.jobs import make_worker
 from core.services import accounts, api_tokens, teams
@@ -39,7 +39,7 @@ class Running:
 @pytest.fixture
 async def running(hub, hub_env, agent_factory, busybox_image, queue, web_app) -> AsyncIterator:
     admin_actor, env_id = hub_env
-    context.set_settings(Settings())
+    runtime.install(settings=Settings())
     node, _agent = await add_node_with_agent(agent_factory, admin_actor, env_id)
     await wait_status(node.id, "online")
     worker = make_worker(queue, 2, handle_signals=False)

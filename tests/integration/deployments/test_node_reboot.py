@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from core import context
+from core import runtime
 from core.ingress.source import load_route_table
 from core.jobs import make_worker
 from core.services import nodes
@@ -54,7 +54,7 @@ def own_dockerd(docker_client, busybox_image, plugin_image) -> Iterator[OwnDocke
 @pytest.fixture
 async def on_own_dockerd(hub, hub_env, agent_factory, own_dockerd, queue) -> AsyncIterator[Node]:
     admin, env_id = hub_env
-    context.set_settings(Settings())
+    runtime.install(settings=Settings())
     # The node's host is where it publishes (the hub insists), so the agent listens there too.
     agent = agent_factory(start=False, env={"DOCKER_HOST": own_dockerd.host})
     agent.extra_args = [
@@ -73,7 +73,6 @@ async def on_own_dockerd(hub, hub_env, agent_factory, own_dockerd, queue) -> Asy
     await worker.stop()
     worker_task.cancel()
     agent.kill()  # before its daemon goes
-    context.set_settings(Settings())
 
 
 async def upstreams(deployment_id: int) -> dict[str, str]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from core import context
+from core import runtime
 from core.jobs import make_worker
 from core.services import schedule_runs, schedules
 from core.services.schedules import ScheduleInput
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.docker
 @pytest.fixture
 async def scene(hub, hub_env, agent_factory, busybox_image, queue) -> AsyncIterator[Any]:
     admin, env_id = hub_env
-    context.set_settings(Settings())
+    runtime.install(settings=Settings())
     node, _agent = await add_node_with_agent(agent_factory, admin, env_id)
     await wait_status(node.id, "online")
     # Other work on this shared machine must not decide what fits: only allocations count.
@@ -38,7 +38,6 @@ async def scene(hub, hub_env, agent_factory, busybox_image, queue) -> AsyncItera
     yield admin, env_id, project_id
     await worker.stop()
     worker_task.cancel()
-    context.set_settings(Settings())
 
 
 async def test_the_day_ends_and_starts_with_a_sleep_and_a_wake(scene):

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core import context, crypto
+from core import crypto, runtime
 from core.jobs import make_worker
 from core.settings import Settings
 from core.tables import Secret
@@ -43,7 +43,7 @@ async def test_a_returning_node_recreates_what_it_lost_or_fails_it_with_the_reas
     hub, hub_env, agent_factory, busybox_image, queue
 ):
     admin, env_id = hub_env
-    context.set_settings(Settings())
+    runtime.install(settings=Settings())
     node, agent = await add_node_with_agent(agent_factory, admin, env_id)
     await wait_status(node.id, "online")
     worker = make_worker(queue, 2, handle_signals=False)
@@ -103,4 +103,3 @@ async def test_a_returning_node_recreates_what_it_lost_or_fails_it_with_the_reas
     finally:
         await worker.stop()
         worker_task.cancel()
-        context.set_settings(Settings())

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core import context
+from core import runtime
 from core.domain import status
 from core.services import (
     accounts,
@@ -169,10 +169,10 @@ async def test_a_preview_waits_for_its_image_then_deploys_or_fails_in_time(
     await preview_rules.create_rule(world.admin, world.project_id, preview_rules.RuleInput(
         environment_id=world.env_id, repository="acme/shop", webhook_secret="forge-secret",
         tag_templates={"web": "pr-{number}"}))  # fmt: skip
-    queued = await context.queue().count("queued")
+    queued = await runtime.queue().count("queued")
     woke = await post(client, "registry", envelope("shop/pv-web", "pr-11", "ev-11"), "forge-secret")
     assert woke.json()["received"][0]["outcome"] == "ignored: no rule follows shop/pv-web"
-    assert await context.queue().count("queued") == queued + 1
+    assert await runtime.queue().count("queued") == queued + 1
     done = await preview_images.check_waiting()
     assert done["released"] == [waiting[11]] and done["waiting"] == [waiting[12]]
     dep = (
@@ -283,9 +283,9 @@ async def test_an_update_whose_image_is_not_built_yet_keeps_the_running_preview(
     row = await Preview.select().where(Preview.id == made.id).first()
     assert (row["deployment"], row["generation"], row["applied_generation"]) == (dep_id, 2, 1)
 
-    queued = await context.queue().count("queued")
+    queued = await runtime.queue().count("queued")
     assert (await preview_images.check_waiting())["updates"] == [made.id]
-    assert await context.queue().count("queued") == queued + 1  # its reconcile, again
+    assert await runtime.queue().count("queued") == queued + 1  # its reconcile, again
 
     long_ago = datetime.now(UTC) - timedelta(minutes=31)
     await Preview.update({Preview.updated_at: long_ago}).where(Preview.id == made.id).run()

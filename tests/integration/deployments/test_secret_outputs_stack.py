@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from agent.protocol.redaction import secret_forms
-from core import context, db
+from core import db, runtime
 from core.domain.images import DOCKER_HUB_URL
 from core.jobs import make_worker
 from core.services import catalog, pipelines, plugins, projects, secrets
@@ -53,7 +53,7 @@ async def stack(hub, hub_env, agent_factory, queue, shipped_plugins, sdk_base_im
     admin, env_id = hub_env
     node, agent = await add_node_with_agent(agent_factory, admin, env_id)
     await wait_status(node.id, "online")
-    context.set_settings(Settings())
+    runtime.install(settings=Settings())
     worker = make_worker(queue, 4, handle_signals=False)
     worker_task = asyncio.create_task(worker.start())
     hub_registry = await insert_row(Registry(name="docker-hub", url=DOCKER_HUB_URL))

@@ -16,7 +16,7 @@ import docker
 import httpx
 import pytest
 
-from core import context
+from core import runtime
 from core.actor import Actor
 from core.errors import CapacityExceeded, Forbidden
 from core.jobs import make_worker
@@ -51,7 +51,7 @@ def states(agent_id: str, deployment_id: int) -> dict[str, str]:
 @pytest.fixture
 async def scene(hub, hub_env, agent_factory, busybox_image, queue) -> AsyncIterator[Any]:
     admin, env_id = hub_env
-    context.set_settings(Settings())
+    runtime.install(settings=Settings())
     node, agent = await add_node_with_agent(agent_factory, admin, env_id)
     online = await wait_status(node.id, "online")
     # Other work on this shared machine must not decide what fits: only allocations count.
@@ -66,7 +66,6 @@ async def scene(hub, hub_env, agent_factory, busybox_image, queue) -> AsyncItera
     yield admin, env_id, project_id, agent
     await worker.stop()
     worker_task.cancel()
-    context.set_settings(Settings())
 
 
 async def test_sleep_frees_the_room_and_a_wake_brings_it_back_at_its_ports(

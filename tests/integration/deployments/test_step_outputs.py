@@ -11,7 +11,7 @@ import pytest
 
 from agent import protocol as p
 from agent.protocol.redaction import MASK, secret_forms
-from core import crypto, db
+from core import crypto, db, runtime
 from core.errors import InvalidInput
 from core.hub import events
 from core.jobs import housekeeping
@@ -177,12 +177,12 @@ async def test_the_spec_and_the_delete_carry_the_real_outputs_and_secret_keys(wo
 
 async def test_key_rotation_reseals_step_outputs(world, queue):
     old = crypto.generate_key()
-    crypto.configure(old)  # before anything is sealed, so the test knows the key
+    runtime.install(box=crypto.SecretBox(old))  # before anything is sealed: the test knows it
     deployment_id = await _deployment(world)
     new = crypto.generate_key()
     counts = await key_rotation.rotate_all([old], new)
     assert counts["step outputs"] == 3
-    crypto.configure(new)
+    runtime.install(box=crypto.SecretBox(new))
     assert await step_outputs.current_outputs(deployment_id) == REPORTED
 
 

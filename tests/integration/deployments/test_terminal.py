@@ -18,9 +18,8 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from core import context
+from core import runtime
 from core.actor import Actor
-from core.hub import install
 from core.jobs import make_worker
 from core.services import accounts, api_tokens, teams, terminals
 from core.settings import Settings
@@ -55,7 +54,7 @@ async def terminal(
     hub, hub_env, agent_factory, busybox_image, queue, web_app
 ) -> AsyncIterator[Terminal]:
     admin_actor, env_id = hub_env
-    context.set_settings(Settings())
+    runtime.install(settings=Settings())
     node, agent = await add_node_with_agent(agent_factory, admin_actor, env_id)
     await wait_status(node.id, "online")
     worker = make_worker(queue, 2, handle_signals=False)
@@ -179,9 +178,12 @@ async def test_the_agent_dying_mid_session_ends_it_with_a_clear_message(terminal
 
 
 async def test_a_terminal_and_an_exec_work_through_a_follower_process(terminal, hub):
-    # This process's requests now go through a follower hub, as on a second `serve`.
+    # The served app's requests now go through a follower hub, as on a second `serve`: they
+    # run with the test's runtime (the server started under it), so that is where it goes.
     follower = await started_hub(hub.dsn, dataclasses.replace(hub.config, role="follower"))
-    previous = install(follower)
+    served_runtime = runtime.current()
+    assert served_runtime is not None and served_runtime.hub is hub
+    served_runtime.hub = follower
     try:
         async with terminal.open() as ws:
             await ws.send(b"echo fol''lower\r")
@@ -200,7 +202,7 @@ async def test_a_terminal_and_an_exec_work_through_a_follower_process(terminal, 
         assert (done.json()["exit_code"], done.json()["stdout"]) == (3, "via follower\n")
         assert not follower.is_leader
     finally:
-        install(previous)
+        served_runtime.hub = hub
         await follower.stop()
 
 

@@ -14,13 +14,12 @@ import httpx
 import msgspec
 import pytest
 
-from core import context
+from core import runtime
 from core.ingress import options_from
 from core.ingress.caddy import CaddyAdmin
 from core.ingress.syncer import IngressSyncer
 from core.jobs import make_worker
 from core.services import url_keys
-from core.settings import Settings
 from core.tables import Environment, Project
 from shoaltest.httpd_project import deploy, deployment_reaches, httpd_project
 from shoaltest.hub import add_node_with_agent, until, wait_status
@@ -33,7 +32,7 @@ HOST = "web.pr-1.qa.qa.example.test"
 @pytest.fixture
 async def deployed(hub, hub_env, agent_factory, queue, caddy, web_app) -> AsyncIterator[Any]:
     admin, env_id = hub_env
-    context.set_settings(caddy.settings())
+    runtime.install(settings=caddy.settings())
     node, _ = await add_node_with_agent(agent_factory, admin, env_id)
     await wait_status(node.id, "online")
     await Environment.update({Environment.url_access: "signed-in"}).where(Environment.id == env_id)
@@ -56,7 +55,6 @@ async def deployed(hub, hub_env, agent_factory, queue, caddy, web_app) -> AsyncI
     finally:
         await worker.stop()
         worker_task.cancel()
-        context.set_settings(Settings())
 
 
 async def _get(caddy, headers: dict | None = None) -> httpx.Response:

@@ -12,14 +12,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/ for shoaltest
 
-from core import crypto, db
+from core import crypto, db, runtime
 from core.hub import Hub
 from shoaltest.hub import TEST_HUB_CONFIG
 
 
 async def main(dsn: str, lock_key: int) -> None:
     db.configure(dsn)
-    crypto.configure(crypto.key_from_settings(os.environ["SHOAL_SECRET_KEY"]))
+    runtime.install(box=crypto.SecretBox(crypto.key_from_settings(os.environ["SHOAL_SECRET_KEY"])))
     await db.start_pool(2)
     hub = Hub(dataclasses.replace(TEST_HUB_CONFIG, lock_key=lock_key))
     await hub.start(dsn)

@@ -15,8 +15,7 @@ import time
 from pathlib import Path
 
 from agent import protocol as p
-from core import crypto
-from core import hub as hub_module
+from core import crypto, runtime
 from core.hub import Hub
 from shoaltest.agent import REPO
 from shoaltest.hub import (
@@ -36,7 +35,7 @@ async def test_only_the_leader_connects_and_a_follower_takes_over(db, hub_env, a
     config = fast_hub_config()
     first = await started_hub(db, config)
     second: Hub | None = None
-    previous = hub_module.install(first)
+    runtime.install(hub=first)
     try:
         await until(lambda: _true(first.is_leader), 5)
         second = await started_hub(db, config)
@@ -66,7 +65,6 @@ async def test_only_the_leader_connects_and_a_follower_takes_over(db, hub_env, a
         assert took_over < config.lock_poll_s * 4 + 1
         assert agent.process.poll() is None
     finally:
-        hub_module.install(previous)
         await first.stop()
         if second is not None:
             await second.stop()
@@ -77,7 +75,7 @@ async def test_a_killed_leader_process_is_replaced_within_seconds(db, hub_env, a
     admin, env_id = hub_env
     config = fast_hub_config()
     key = crypto.generate_key()
-    crypto.configure(key)
+    runtime.install(box=crypto.SecretBox(key))
     env = {"SHOAL_SECRET_KEY": crypto.encode_key(key), "PYTHONPATH": str(REPO)}
     leader = subprocess.Popen(  # noqa: ASYNC220  (starts at once; waited on in a thread)
         [sys.executable, str(HUB_PROCESS), db, str(config.lock_key)],
@@ -123,7 +121,7 @@ async def _true(value: bool) -> bool:
 async def _store_key(node_id: int, token: str) -> None:
     from core.tables import Node
 
-    sealed = crypto.box().encrypt(p.token_key(token).hex(), crypto.node_token_context(node_id))
+    sealed = runtime.box().encrypt(p.token_key(token).hex(), crypto.node_token_context(node_id))
     await Node.update({Node.token_secret_ciphertext: sealed}).where(Node.id == node_id).run()
 
 

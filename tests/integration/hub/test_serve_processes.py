@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from core import crypto
+from core import crypto, runtime
 from shoaltest.agent import REPO
 from shoaltest.hub import add_node_with_agent, node_row, until
 from shoaltest.ports import free_port
@@ -76,7 +76,7 @@ async def test_two_serve_processes_one_connection_and_takeover(
 ):
     admin, env_id = hub_env
     key = crypto.generate_key()
-    crypto.configure(key)
+    runtime.install(box=crypto.SecretBox(key))
     servers = [start_serve(db, key, tmp_path / f"serve{i}.log") for i in range(2)]
     pids = [process.pid for process, _ in servers]
     try:

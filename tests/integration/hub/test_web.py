@@ -5,17 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 
-from core import crypto, events
+from core import events
 from core.actor import Actor
 from core.services import environments
 from core.tables import AuditEvent, Deployment, Node
 from shoaltest.hub import deployment_on, wait_status
+from shoaltest.keys import ensure_key
 from shoaltest.web import ADMIN_PASSWORD, api_client
 
 
 async def _environment(admin) -> int:
-    if crypto._box is None:
-        crypto.configure(crypto.generate_key())
+    ensure_key()
     actor = Actor(id=admin.id, username=admin.username, is_admin=True)
     env = await environments.create_environment(
         actor, environments.EnvironmentInput(name="qa", base_domain="qa.example.test")

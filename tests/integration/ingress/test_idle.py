@@ -23,12 +23,12 @@ import httpx
 import msgspec
 import pytest
 
-from core import context
-from core import ingress as ingress_module
+from core import runtime
 from core.errors import CapacityExceeded
 from core.ingress import options_from
 from core.ingress.caddy import CaddyAdmin
 from core.ingress.hostnames import hostname
+from core.ingress.running import RunningIngress
 from core.ingress.syncer import IngressSyncer
 from core.jobs import idle as idle_job
 from core.jobs import make_queue, make_worker
@@ -82,17 +82,18 @@ async def queue(database: str) -> AsyncIterator[object]:
     """A real SAQ queue on the test database (as deployments/conftest.py makes one)."""
     made = make_queue(database, 2)
     await made.connect()
-    context.set_queue(made)
+    runtime.install(queue=made)
     yield made
     await made.disconnect()
 
 
 @pytest.fixture
-async def scene(
-    hub, hub_env, agent_factory, busybox_image, queue, caddy, monkeypatch
-) -> AsyncIterator[Scene]:
+async def scene(hub, hub_env, agent_factory, busybox_image, queue, caddy) -> AsyncIterator[Scene]:
     admin, env_id = hub_env
-    context.set_settings(Settings())
+    # The ingress goes into the runtime before the worker starts (its jobs' tasks inherit
+    # it); its syncer is set once the deployment runs: lifecycle moves resync it.
+    running = RunningIngress()
+    runtime.install(settings=Settings(), ingress=running)
     node, agent = await add_node_with_agent(agent_factory, admin, env_id)
     online = await wait_status(node.id, "online")
     await Node.update({Node.cpu_reserve: 4096.0}).where(Node.id == node.id).run()
@@ -109,7 +110,7 @@ async def scene(
     assert row["status"] == "running", row["error"]
     options = msgspec.structs.replace(options_from(caddy.settings()), host_metrics=True)
     syncer = IngressSyncer(CaddyAdmin(caddy.admin_url, timeout=5), options, owns_caddy=True)
-    monkeypatch.setattr(ingress_module, "_syncer", syncer)  # lifecycle moves resync it
+    running.syncer = syncer
     await syncer.start()
     await syncer.sync_now()
     try:
@@ -118,7 +119,6 @@ async def scene(
         await syncer.stop()
         await worker.stop()
         worker_task.cancel()
-        context.set_settings(Settings())
 
 
 async def test_requests_through_caddy_keep_it_awake_and_idle_puts_it_to_sleep(scene):

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core import ingress
+from core import ingress, runtime
 from core.errors import Unavailable
 from core.ingress.process import CaddyNotInstalled, CaddyProcess, free_loopback_port
 from core.ingress.requests import METRICS, read_host_requests
@@ -26,13 +26,12 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-async def test_up_starts_its_own_caddy_and_stops_it(db, tmp_path, monkeypatch):
-    monkeypatch.setattr(ingress, "_own_caddy_wanted", False)
+async def test_up_starts_its_own_caddy_and_stops_it(db, tmp_path):
     settings = Settings(data_dir=str(tmp_path), ingress_bind=f"127.0.0.1:{free_loopback_port()}")
-    ingress.use_own_caddy(settings)  # what `up` does before the app starts
-    stop = await ingress.start_in_app(settings)
+    # What `up` makes (create_app(own_caddy=True)) before the app starts.
+    stop = await ingress.start_in_app(runtime.install(settings=settings, own_caddy=True))
     try:
-        syncer = ingress._syncer
+        syncer = ingress._syncer()
         assert syncer is not None and syncer.owns_caddy
         assert syncer.admin.admin_url.startswith("http://127.0.0.1:")
         status = await ingress.sync_now()

@@ -17,13 +17,13 @@ import httpx
 import msgspec
 import pytest
 
-from core import crypto
 from core.actor import Actor
 from core.ingress import options_from
 from core.ingress.caddy import CaddyAdmin
 from core.ingress.syncer import IngressSyncer
 from core.services import accounts, share_links, teams, url_keys
 from core.tables import AuditEvent, Deployment, Environment
+from shoaltest.keys import ensure_key
 from shoaltest.served import served
 from shoaltest.web import WebClient
 
@@ -46,8 +46,7 @@ class Guarded:
 
 @pytest.fixture
 async def guarded(web_app, db, caddy) -> AsyncIterator[Guarded]:
-    if crypto._box is None:
-        crypto.configure(crypto.generate_key())
+    ensure_key()
     async with served(web_app) as base:
         options = msgspec.structs.replace(
             options_from(caddy.settings()), control_plane=base.removeprefix("http://")

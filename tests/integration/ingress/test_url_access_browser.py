@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator
 import msgspec
 import pytest
 
-from core import crypto
 from core.actor import Actor
 from core.ingress import options_from
 from core.ingress.caddy import CaddyAdmin
@@ -24,6 +23,7 @@ from core.ingress.syncer import IngressSyncer
 from core.services import accounts, share_links, teams
 from core.tables import Deployment, Environment
 from shoaltest.db import insert_row
+from shoaltest.keys import ensure_key
 from shoaltest.served import served
 
 pytestmark = pytest.mark.docker
@@ -34,8 +34,7 @@ PASSWORD = "qa-password-1"
 
 @pytest.fixture
 async def world(web_app, db, caddy, kit, httpd) -> AsyncIterator[dict]:
-    if crypto._box is None:
-        crypto.configure(crypto.generate_key())
+    ensure_key()
     env = await insert_row(Environment(name="qa", base_domain="localhost", url_access="signed-in"))
     node = await kit.add_node(env)
     deployment = await insert_row(

@@ -15,12 +15,12 @@ import httpx
 import msgspec
 import pytest
 
-from core import context, crypto
-from core import ingress as ingress_module
-from core.hub import Hub, install
+from core import crypto, runtime
+from core.hub import Hub
 from core.ingress import options_from
 from core.ingress.caddy import CaddyAdmin
 from core.ingress.hostnames import hostname
+from core.ingress.running import RunningIngress
 from core.ingress.syncer import IngressSyncer
 from core.jobs import make_queue, make_worker
 from core.services import naps
@@ -66,9 +66,9 @@ async def hub(db: str) -> AsyncIterator[Hub]:
     """The `hub` fixture's, with a patient heartbeat timeout: twenty requests through Caddy,
     the control plane and a busy shared machine may delay the agent's beats past 4 s, and this
     test is about wakes, not about dead connections."""
-    crypto.configure(crypto.generate_key())
+    runtime.install(box=crypto.SecretBox(crypto.generate_key()))
     made = await started_hub(db, fast_hub_config(heartbeat_timeout_s=20.0))
-    previous = install(made)
+    runtime.install(hub=made)
 
     async def leading() -> bool:
         return made.is_leader
@@ -76,7 +76,6 @@ async def hub(db: str) -> AsyncIterator[Hub]:
     await until(leading, 10)
     yield made
     await made.stop()
-    install(previous)
 
 
 @pytest.fixture
@@ -84,17 +83,20 @@ async def queue(database: str) -> AsyncIterator[object]:
     """A real SAQ queue on the test database (as deployments/conftest.py makes one)."""
     made = make_queue(database, 2)
     await made.connect()
-    context.set_queue(made)
+    runtime.install(queue=made)
     yield made
     await made.disconnect()
 
 
 @pytest.fixture
 async def scene(
-    hub, hub_env, agent_factory, busybox_image, queue, web_app, caddy, monkeypatch
+    hub, hub_env, agent_factory, busybox_image, queue, web_app, caddy
 ) -> AsyncIterator[Scene]:
     admin, env_id = hub_env
-    context.set_settings(Settings())
+    # The ingress goes into the runtime before the worker starts (its jobs' tasks inherit
+    # it); its syncer is set once the deployment runs: lifecycle moves resync it.
+    running = RunningIngress()
+    runtime.install(settings=Settings(), ingress=running)
     node, _agent = await add_node_with_agent(agent_factory, admin, env_id)
     await wait_status(node.id, "online")
     worker = make_worker(queue, 2, handle_signals=False)
@@ -108,7 +110,7 @@ async def scene(
             options_from(caddy.settings()), control_plane=base.removeprefix("http://")
         )
         syncer = IngressSyncer(CaddyAdmin(caddy.admin_url, timeout=5), options, owns_caddy=True)
-        monkeypatch.setattr(ingress_module, "_syncer", syncer)  # lifecycle moves resync it
+        running.syncer = syncer
         await syncer.start()
         await syncer.sync_now()
         host = hostname("web", "pr-42", "qa", "qa.example.test")
@@ -118,7 +120,6 @@ async def scene(
             await syncer.stop()
             await worker.stop()
             worker_task.cancel()
-            context.set_settings(Settings())
 
 
 async def test_one_request_wakes_it_the_browser_gets_a_page_that_reloads_then_the_app(scene):

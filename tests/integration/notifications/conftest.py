@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from core import context, crypto
+from core import crypto, runtime
 from core.actor import Actor
 from core.jobs import make_queue, make_worker
 from core.services import accounts, secrets
@@ -34,11 +34,11 @@ class Scene:
 
 @pytest.fixture
 async def scene(db: str, database: str) -> AsyncIterator[Scene]:
-    crypto.configure(crypto.generate_key())
-    context.set_settings(Settings(public_url="http://shoal.test:8000"))
+    runtime.install(box=crypto.SecretBox(crypto.generate_key()))
+    runtime.install(settings=Settings(public_url="http://shoal.test:8000"))
     queue = make_queue(database, 4)
     await queue.connect()
-    context.set_queue(queue)
+    runtime.install(queue=queue)
     admin_view = await accounts.create_user(
         Actor.system("tests"), username="admin", password="admin-password-1", is_admin=True
     )

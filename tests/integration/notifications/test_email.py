@@ -5,7 +5,7 @@ through the `smtp_url` setting."""
 
 from __future__ import annotations
 
-from core import context
+from core import runtime
 from core.notifications import channels, delivery, fanout
 from core.notifications.channels import ChannelInput
 from core.services import lifecycle
@@ -121,8 +121,8 @@ async def test_personal_mail_goes_through_the_smtp_url_setting(scene):
     from core.notifications import personal
 
     with smtp_receiver() as server:
-        context.set_settings(
-            Settings(
+        runtime.install(
+            settings=Settings(
                 public_url="http://shoal.test:8000",
                 smtp_url=f"smtp://127.0.0.1:{server.port}",
                 smtp_from="noreply@shoal.test",

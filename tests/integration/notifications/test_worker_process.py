@@ -11,7 +11,7 @@ import signal
 import sys
 from pathlib import Path
 
-from core import context, crypto
+from core import crypto, runtime
 from core.notifications import channels
 from core.notifications.channels import ChannelInput
 from core.services import lifecycle
@@ -23,8 +23,8 @@ REPO = Path(__file__).resolve().parents[3]
 
 async def test_a_separate_worker_process_delivers(scene, database_url, tmp_path):
     key = crypto.generate_key()
-    crypto.configure(key)
-    context.set_settings(Settings(public_url="https://shoal.example.com"))
+    runtime.install(box=crypto.SecretBox(key))
+    runtime.install(settings=Settings(public_url="https://shoal.example.com"))
     env = {
         **os.environ,
         "SHOAL_DATABASE_URL": database_url,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from core import crypto
+from core import crypto, runtime
 from core.actor import Actor
 from core.services import catalog, plugins, registries, secrets
 from core.services.catalog import ServiceInput
@@ -47,7 +47,7 @@ async def _user(name: str) -> Actor:
 
 @pytest.fixture
 async def shop(db: str) -> Shop:
-    crypto.configure(crypto.generate_key())
+    runtime.install(box=crypto.SecretBox(crypto.generate_key()))
     admin, other = await _user("root"), await _user("ops")
     await registries.ensure_default_registry()
     hub = (await Registry.select(Registry.id).first().run())["id"]

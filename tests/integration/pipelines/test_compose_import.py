@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from core import crypto
+from core import crypto, runtime
 from core.actor import Actor
 from core.domain.compose import ComposeInvalid
 from core.domain.compose.plan import Choices, ServiceChoice
@@ -77,7 +77,7 @@ services:
 
 
 async def test_only_admins_import(shop):
-    crypto.configure(crypto.generate_key())
+    runtime.install(box=crypto.SecretBox(crypto.generate_key()))
     user = Actor(id=shop.admin.id, username="someone", is_admin=False)
     with pytest.raises(Forbidden):
         await compose_import.preview(user, shop.project.id, "services: {}", Choices())

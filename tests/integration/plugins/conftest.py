@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from core import context
+from core import runtime
 from core.actor import Actor
 from core.domain.images import DOCKER_HUB_URL
 from core.jobs import make_queue, make_worker
@@ -70,10 +70,10 @@ async def plugin_stack(
     admin, env_id = hub_env
     node, agent = await add_node_with_agent(agent_factory, admin, env_id)
     await wait_status(node.id, "online")
-    context.set_settings(Settings())
+    runtime.install(settings=Settings())
     queue = make_queue(database, 2)
     await queue.connect()
-    context.set_queue(queue)
+    runtime.install(queue=queue)
     worker = make_worker(queue, 4, handle_signals=False)
     worker_task = asyncio.create_task(worker.start())
     local = await registries.create_registry(

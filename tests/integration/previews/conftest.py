@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from core import context, crypto
+from core import crypto, runtime
 from core.actor import Actor
 from core.jobs import make_queue
 from core.services import accounts, preview_rules, teams
@@ -34,7 +34,7 @@ class PreviewWorld:
 async def queue(database: str) -> AsyncIterator[object]:
     q = make_queue(database, 2)
     await q.connect()
-    context.set_queue(q)
+    runtime.install(queue=q)
     yield q
     await q.disconnect()
 
@@ -54,8 +54,8 @@ def rule_input(env_id: int, **changes: object) -> preview_rules.RuleInput:
 
 @pytest.fixture
 async def pworld(db: str, queue: object) -> PreviewWorld:
-    crypto.configure(crypto.generate_key())
-    context.set_settings(Settings())
+    runtime.install(box=crypto.SecretBox(crypto.generate_key()))
+    runtime.install(settings=Settings())
     admin_view = await accounts.create_user(
         Actor.system("tests"), username="admin", password="admin-password-1", is_admin=True
     )

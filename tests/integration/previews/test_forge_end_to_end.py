@@ -20,11 +20,10 @@ import docker
 import httpx
 import pytest
 
-from core import context, ingress
+from core import ingress, runtime
 from core.jobs import make_worker
 from core.services import catalog, pipelines, preview_rules, projects, registries, webhooks
 from core.services.deployments import get_deployment
-from core.settings import Settings
 from core.tables.previews import Preview
 from shoaltest.agent import labelled
 from shoaltest.forge_api import forge_api
@@ -63,7 +62,7 @@ async def stack(hub, hub_env, agent_factory, registry, docker_client, busybox_im
     node, agent = await add_node_with_agent(agent_factory, admin, env_id)
     await wait_status(node.id, "online")
     settings = caddy.settings()
-    context.set_settings(settings)
+    runtime.install(settings=settings)
     await ingress.start(settings)
     worker = make_worker(queue, 4, handle_signals=False)
     worker_task = asyncio.create_task(worker.start())
@@ -109,7 +108,6 @@ async def stack(hub, hub_env, agent_factory, registry, docker_client, busybox_im
     await worker.stop()
     worker_task.cancel()
     await ingress.stop()
-    context.set_settings(Settings())
 
 
 async def preview_running(admin, not_id: int | None = None):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core import crypto
+from core import crypto, runtime
 from core.services import key_rotation, preview_rules
 
 from .conftest import SECRET
@@ -13,7 +13,7 @@ from .conftest import SECRET
 
 async def test_rotation_reseals_a_rules_webhook_secret_and_token(pworld):
     old_key = crypto.generate_key()
-    crypto.configure(old_key)
+    runtime.install(box=crypto.SecretBox(old_key))
     await preview_rules.update_rule(
         pworld.admin,
         pworld.rule_id,
@@ -28,10 +28,10 @@ async def test_rotation_reseals_a_rules_webhook_secret_and_token(pworld):
     new_key = crypto.generate_key()
     counts = await key_rotation.rotate_all([old_key], new_key)
     assert counts["preview webhook secrets"] == 1 and counts["preview forge tokens"] == 1
-    crypto.configure(new_key)  # the new key alone
+    runtime.install(box=crypto.SecretBox(new_key))  # the new key alone
     row = await preview_rules.rule_row(pworld.rule_id)
     assert preview_rules.webhook_secret(row) == SECRET
     assert preview_rules.api_token(row) == "forge-token-2"
-    crypto.configure(old_key)
+    runtime.install(box=crypto.SecretBox(old_key))
     with pytest.raises(crypto.DecryptionError):
         preview_rules.webhook_secret(row)

@@ -13,7 +13,7 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
-from core import crypto
+from core import crypto, runtime
 from core.actor import Actor
 from core.services import catalog, plugins, registries, secrets
 from core.services.catalog import ServiceInput
@@ -101,7 +101,7 @@ def parse(html: str) -> FormMarkup:
 
 async def _world(admin_id: int) -> dict[str, Any]:
     """One of everything a form page is about, made through the services where it is cheap."""
-    crypto.configure(crypto.generate_key())
+    runtime.install(box=crypto.SecretBox(crypto.generate_key()))
     admin = Actor(admin_id, "admin", True)
     await registries.ensure_default_registry()
     hub = (await Registry.select(Registry.id).first().run())["id"]

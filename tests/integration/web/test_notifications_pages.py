@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from core import crypto
+from core import crypto, runtime
 from core.actor import Actor
 from core.notifications import delivery, expiring
 from core.services import accounts
@@ -26,7 +26,7 @@ from shoaltest.web import ADMIN_PASSWORD, api_client
 
 
 async def test_a_bad_url_is_refused_with_the_form_kept(client, admin):
-    crypto.configure(crypto.generate_key())
+    runtime.install(box=crypto.SecretBox(crypto.generate_key()))
     await client.login("admin", ADMIN_PASSWORD)
     for url, why in [
         ("ftp://hooks.example.com/x", "http:// or https://"),
@@ -46,7 +46,7 @@ async def test_a_bad_url_is_refused_with_the_form_kept(client, admin):
 
 
 async def test_add_a_webhook_send_a_test_and_see_it_in_the_log(client, admin):
-    crypto.configure(crypto.generate_key())
+    runtime.install(box=crypto.SecretBox(crypto.generate_key()))
     await client.login("admin", ADMIN_PASSWORD)
     with http_receiver() as receiver:
         response = await client.form(
@@ -72,7 +72,7 @@ async def test_add_a_webhook_send_a_test_and_see_it_in_the_log(client, admin):
 
 
 async def test_the_api_refuses_bad_urls_and_shows_the_secret_once(web_app, admin):
-    crypto.configure(crypto.generate_key())
+    runtime.install(box=crypto.SecretBox(crypto.generate_key()))
     async with await api_client(web_app, admin) as api:
         bad = await api.post(
             "/api/v1/notification-channels",
@@ -97,7 +97,7 @@ async def test_the_api_refuses_bad_urls_and_shows_the_secret_once(web_app, admin
 
 
 async def test_personal_notifications_on_the_account_page(client, admin):
-    crypto.configure(crypto.generate_key())
+    runtime.install(box=crypto.SecretBox(crypto.generate_key()))
     actor = Actor(admin.id, "admin", True)
     await accounts.create_user(actor, username="quinn", password="quinn-password-1")
     await client.login("quinn", "quinn-password-1")
@@ -126,7 +126,7 @@ async def test_personal_notifications_on_the_account_page(client, admin):
 
 
 async def test_the_extend_link_works_once_after_sign_in(client, admin):
-    crypto.configure(crypto.generate_key())
+    runtime.install(box=crypto.SecretBox(crypto.generate_key()))
     env = await insert_row(Environment(name="qa", base_domain="qa.test", cleanup_hours=2))
     project = await insert_row(Project(name="shop", cpu=1.0, memory_mb=256))
     version = await insert_row(PipelineVersion(project=project, version=1, graph={}))
@@ -159,7 +159,7 @@ async def test_the_extend_link_works_once_after_sign_in(client, admin):
 
 
 async def test_a_refused_channel_edit_keeps_the_input_but_never_a_secret(client, admin):
-    crypto.configure(crypto.generate_key())
+    runtime.install(box=crypto.SecretBox(crypto.generate_key()))
     await client.login("admin", ADMIN_PASSWORD)
     fields = {"name": "chat", "kind": "slack", "url": "https://hooks.example.com/a"}
     made = await client.form("/notifications/", {**fields, "events": ["ready"]})

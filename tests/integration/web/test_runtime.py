@@ -3,14 +3,13 @@ a test swaps it on `app.state` for itself and puts it back, with no global to re
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import msgspec
 
+from core.domain.login import LoginLimits, PasswordLogin
 from core.runtime import Runtime
-from core.services.accounts import PasswordLogin
-from core.services.throttle import LoginLimits
 from core.settings import Settings
 from core.tables import Session
 from shoaltest.web import ADMIN_PASSWORD, WebClient
@@ -25,7 +24,7 @@ def test_the_runtime_is_made_from_the_settings():
 
 async def test_a_sign_in_lasts_as_long_as_the_apps_runtime_says(web_app, admin):
     original = web_app.state.runtime
-    web_app.state.runtime = msgspec.structs.replace(original, session_lifetime=timedelta(hours=2))
+    web_app.state.runtime = dataclasses.replace(original, session_lifetime=timedelta(hours=2))
     try:
         transport = httpx.ASGITransport(app=web_app)  # type: ignore[arg-type]
         async with WebClient(transport=transport, base_url="http://testserver") as client:
@@ -49,7 +48,7 @@ async def test_a_sign_in_lasts_as_long_as_the_apps_runtime_says(web_app, admin):
 async def test_sign_in_throttling_follows_the_apps_runtime(web_app, admin):
     original = web_app.state.runtime
     strict = LoginLimits(max_failures=1, window=timedelta(minutes=3))
-    web_app.state.runtime = msgspec.structs.replace(original, login_limits=strict)
+    web_app.state.runtime = dataclasses.replace(original, login_limits=strict)
     try:
         transport = httpx.ASGITransport(app=web_app)  # type: ignore[arg-type]
         async with WebClient(transport=transport, base_url="http://testserver") as client:

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
-import msgspec
 import pytest
 from joserfc.jwk import KeySet, RSAKey
 
-from core import crypto
+from core import crypto, runtime
 from core.actor import Actor
 from core.oidc import client as oidc_client
 from core.services import accounts, sso_accounts, sso_groups, sso_providers, teams
@@ -29,7 +29,7 @@ SYSTEM = Actor.system("tests")
 
 @pytest.fixture
 async def mock_sso(db, oidc_provider):
-    crypto.configure(crypto.generate_key())
+    runtime.install(box=crypto.SecretBox(crypto.generate_key()))
     oidc_client.forget_caches()
     return await sso_providers.create_provider(SYSTEM, ProviderInput(**oidc_provider.setting()))
 
@@ -198,7 +198,7 @@ async def test_html_in_the_name_claim_stays_text(client, admin, oidc_provider, m
 async def test_a_provider_that_is_down_gets_a_clear_page_and_passwords_still_work(
     client, admin, db
 ):
-    crypto.configure(crypto.generate_key())
+    runtime.install(box=crypto.SecretBox(crypto.generate_key()))
     oidc_client.forget_caches()
     down = f"http://127.0.0.1:{free_port()}"
     await sso_providers.create_provider(
@@ -215,7 +215,7 @@ async def test_a_provider_that_is_down_gets_a_clear_page_and_passwords_still_wor
 async def test_password_sign_in_can_be_left_to_the_break_glass_admin(client, web_app, admin, db):
     await accounts.create_user(SYSTEM, username="local", password="local-password-1")
     original = web_app.state.runtime
-    web_app.state.runtime = msgspec.structs.replace(
+    web_app.state.runtime = dataclasses.replace(
         original, password_login=accounts.PasswordLogin(enabled=False, break_glass_admin="admin")
     )
     try:

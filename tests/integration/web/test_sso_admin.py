@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core import crypto
+from core import crypto, runtime
 from core.actor import Actor
 from core.oidc import client as oidc_client
 from core.services import sso_groups, sso_providers, teams
@@ -28,7 +28,7 @@ FORM = {
 
 @pytest.fixture
 async def signed_in_admin(client, admin):
-    crypto.configure(crypto.generate_key())
+    runtime.install(box=crypto.SecretBox(crypto.generate_key()))
     oidc_client.forget_caches()
     await client.login("admin", ADMIN_PASSWORD)
     return client

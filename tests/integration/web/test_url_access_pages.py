@@ -8,11 +8,11 @@ import re
 
 import pytest
 
-from core import crypto
 from core.actor import Actor
 from core.services import accounts, teams
 from core.tables import AuditEvent, Deployment, Environment, PipelineVersion, Project
 from shoaltest.db import insert_row
+from shoaltest.keys import ensure_key
 from shoaltest.web import ADMIN_PASSWORD, api_client
 
 SYSTEM = Actor.system("tests")
@@ -20,8 +20,7 @@ SYSTEM = Actor.system("tests")
 
 @pytest.fixture
 async def shop(db, admin):
-    if crypto._box is None:
-        crypto.configure(crypto.generate_key())
+    ensure_key()
     env = await insert_row(Environment(name="qa", base_domain="shoal.test", url_access="password"))
     project = await insert_row(Project(name="shop"))
     graph = {"nodes": [{"id": "web", "kind": "service", "config": {"port": 8080}}], "edges": []}

@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from core import crypto
+from core import crypto, runtime
 from core.crypto import DecryptionError, KeyConfigError, SecretBox
 
 
@@ -100,10 +100,5 @@ def test_load_or_create_key_refuses_a_corrupt_file(tmp_path):
 
 
 def test_box_must_be_configured():
-    saved = crypto._box
-    crypto._box = None
-    try:
-        with pytest.raises(KeyConfigError, match="not configured"):
-            crypto.box()
-    finally:
-        crypto._box = saved
+    with runtime.entered(runtime.Runtime()), pytest.raises(KeyConfigError, match="not configured"):
+        runtime.box()

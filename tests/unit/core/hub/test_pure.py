@@ -6,12 +6,13 @@ from __future__ import annotations
 import random
 import shlex
 import time
+from collections.abc import Iterator
 
 import msgspec
 import pytest
 
 from agent import protocol as p
-from core import crypto
+from core import crypto, runtime
 from core.domain import nodes as rules
 from core.errors import InvalidInput
 from core.hub import envelope, events
@@ -113,8 +114,14 @@ def test_the_stored_key_is_what_the_agent_derives_and_the_fingerprint_is_not_it(
     assert len(token) >= 40
 
 
-def test_forwarded_messages_are_sealed_chunked_and_reassembled_in_any_order():
-    crypto.configure(crypto.generate_key())
+@pytest.fixture
+def keyed() -> Iterator[None]:
+    """A runtime with a master key for the test (a sync one: it leaves it when done)."""
+    with runtime.entered(runtime.Runtime(box=crypto.SecretBox(crypto.generate_key()))):
+        yield
+
+
+def test_forwarded_messages_are_sealed_chunked_and_reassembled_in_any_order(keyed):
     message = {"op": "deploy", "args": {"secret": "s3cr3t", "blob": "x" * (CHUNK * 3)}}
     sealed = seal(message)
     assert sealed.startswith("e") and "s3cr3t" not in sealed
@@ -127,8 +134,7 @@ def test_forwarded_messages_are_sealed_chunked_and_reassembled_in_any_order():
     assert not joiner.partial
 
 
-def test_forwarded_messages_that_are_unsealed_stale_or_replayed_are_refused(monkeypatch):
-    crypto.configure(crypto.generate_key())
+def test_forwarded_messages_that_are_unsealed_stale_or_replayed_are_refused(keyed, monkeypatch):
     guard = ReplayGuard()
     sealed = seal({"op": "deploy", "args": {}})
     assert unseal(sealed, guard) == {"op": "deploy", "args": {}}

@@ -20,7 +20,6 @@ def test_public_names_are_pinned():
         "stop",
         "sync_now",
         "url_of",
-        "use_own_caddy",
     ]
 
 
