@@ -37,7 +37,17 @@ async def test_the_list_and_page_say_when_office_hours_wake_a_sleeping_deploymen
     env, project, deployment = shop
     asleep = await deployment("pr-1", "sleeping")
     awake = await deployment("pr-2", "running")
-    nightly = await deployment("nightly", "running")
+    # The nightly one in a project of its own, without office hours: in `shop` the earliest
+    # next event would be the 23:59 sleep whenever the test runs after 06:00 UTC.
+    nightly_project = await insert_row(Project(name="reports"))
+    empty = {"nodes": [], "edges": []}
+    version = await insert_row(PipelineVersion(project=nightly_project, version=1, graph=empty))
+    nightly = await insert_row(
+        Deployment(
+            project=nightly_project, environment=env, pipeline_version=version, name="nightly",
+            status="running", expires_at=datetime.now(UTC) + timedelta(days=1),
+        )
+    )  # fmt: skip
     # Office hours from midnight to 23:59 UTC every day: the next wake is the next midnight.
     midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     next_wake = midnight + timedelta(days=1)
@@ -49,7 +59,7 @@ async def test_the_list_and_page_say_when_office_hours_wake_a_sleeping_deploymen
     )  # fmt: skip
     await insert_row(
         Schedule(
-            project=project, kind="nightly", time_zone="UTC", cron="0 6 * * *",
+            project=nightly_project, kind="nightly", time_zone="UTC", cron="0 6 * * *",
             environment=env, deployment_name="nightly",
         )
     )  # fmt: skip
