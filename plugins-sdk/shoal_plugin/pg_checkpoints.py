@@ -38,14 +38,23 @@ SELECT format('COMMENT ON DATABASE %I IS %L', :'{0}', note)
   FROM (SELECT shobj_description(oid, 'pg_database') AS note FROM pg_database
          WHERE datname = :'{1}') found WHERE note IS NOT NULL \\gexec
 """
+
+
+def copy_sql(target: str, source: str, owner: str = "") -> str:
+    """psql lines making the database named by variable `target` a file copy of `source` (owned
+    by variable `owner`, when given), its comment kept."""
+    owned = f' OWNER :"{owner}"' if owner else ""
+    create = f'CREATE DATABASE :"{target}" TEMPLATE :"{source}"{owned} STRATEGY FILE_COPY;\n'
+    return create + KEEP_COMMENT.format(target, source)
+
+
 CHECKPOINT_SQL = (
     """\
 DROP DATABASE IF EXISTS :"spare" WITH (FORCE);
 DROP DATABASE IF EXISTS :"target" WITH (FORCE);
 """
     + TERMINATE.format("database")
-    + 'CREATE DATABASE :"target" TEMPLATE :"database" STRATEGY FILE_COPY;\n'
-    + KEEP_COMMENT.format("target", "database")
+    + copy_sql("target", "database")
     + "SELECT pg_database_size(:'target');\n"
 )
 RESET_SQL = (
@@ -54,8 +63,7 @@ DROP DATABASE IF EXISTS :"fresh" WITH (FORCE);
 DROP DATABASE IF EXISTS :"old" WITH (FORCE);
 """
     + TERMINATE.format("source")
-    + 'CREATE DATABASE :"fresh" TEMPLATE :"source" OWNER :"owner" STRATEGY FILE_COPY;\n'
-    + KEEP_COMMENT.format("fresh", "source")
+    + copy_sql("fresh", "source", "owner")
     + TERMINATE.format("database")
     + """\
 BEGIN;
@@ -91,9 +99,8 @@ PREPARE_SQL = (
     """\
 SELECT NOT EXISTS (SELECT FROM pg_database WHERE datname = :'spare') AS missing \\gset
 \\if :missing
-CREATE DATABASE :"spare" TEMPLATE :"source" OWNER :"owner" STRATEGY FILE_COPY;
 """
-    + KEEP_COMMENT.format("spare", "source")
+    + copy_sql("spare", "source", "owner")
     + """\
 \\endif
 SELECT pg_database_size(:'spare');
