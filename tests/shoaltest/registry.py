@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import docker
 import httpx
@@ -159,3 +160,23 @@ def registry(docker_client: docker.DockerClient) -> Iterator[RegistryServer]:
     """A running registry with one htpasswd user; `.push(image, repo, tag)` fills it."""
     with running_registry(docker_client) as server:
         yield server
+
+
+async def serve_from(actor: Any, registry: RegistryServer, service: str, image: str) -> int:
+    """Add `registry` to Shoal as "real" and point the service named `service` at `image` on
+    it, any tag selectable; the registry's id."""
+    from core.services import registries
+    from core.tables import Service
+
+    real = await registries.create_registry(
+        actor,
+        registries.RegistryInput(
+            name="real", url=registry.url, username=registry.username, password=registry.password
+        ),
+    )
+    await (
+        Service.update({Service.registry: real.id, Service.image: image, Service.tag_pattern: "*"})
+        .where(Service.name == service)
+        .run()
+    )
+    return real.id

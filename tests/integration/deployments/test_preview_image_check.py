@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 
 from core.registry_client import RegistryClient
-from core.services import preview_images, registries, tag_cache
+from core.services import preview_images, tag_cache
 from core.tables import PipelineVersion, Service
+from shoaltest.registry import serve_from
 
 pytestmark = [pytest.mark.docker]
 
@@ -17,19 +18,7 @@ pytestmark = [pytest.mark.docker]
 async def web_on_registry(world, registry, busybox_image, docker_client):
     """The world's selectable `web` on the session's real registry, under two nodes."""
     docker_client.images.get(busybox_image).tag("shoal-test/pv-check", "base")
-    real = await registries.create_registry(
-        world.admin,
-        registries.RegistryInput(
-            name="real", url=registry.url, username=registry.username, password=registry.password
-        ),
-    )
-    await (
-        Service.update(
-            {Service.registry: real.id, Service.image: "shop/pv-check", Service.tag_pattern: "*"}
-        )
-        .where(Service.name == "web")
-        .run()
-    )
+    await serve_from(world.admin, registry, "web", "shop/pv-check")
     web = await Service.select(Service.id).where(Service.name == "web").first()
     graph = {
         "nodes": [

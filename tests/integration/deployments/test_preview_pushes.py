@@ -28,10 +28,10 @@ from core.services import (
     preview_images,
     preview_rules,
     previews,
-    registries,
 )
-from core.tables import Deployment, Service
+from core.tables import Deployment
 from core.tables.previews import Preview, WebhookDelivery
+from shoaltest.registry import serve_from
 from shoaltest.web import api_client
 
 pytestmark = [pytest.mark.docker]
@@ -54,19 +54,7 @@ async def rule(world, registry, busybox_image, docker_client):
     """A registry rule following shop/pv-web (`pr-{number}` → service `web`) on a real
     registry; the world's `api` service is pinned and never checked."""
     docker_client.images.get(busybox_image).tag("shoal-test/pv-web", "base")
-    real = await registries.create_registry(
-        world.admin,
-        registries.RegistryInput(
-            name="real", url=registry.url, username=registry.username, password=registry.password
-        ),
-    )
-    await (
-        Service.update(
-            {Service.registry: real.id, Service.image: "shop/pv-web", Service.tag_pattern: "*"}
-        )
-        .where(Service.name == "web")
-        .run()
-    )
+    await serve_from(world.admin, registry, "web", "shop/pv-web")
     made = await preview_rules.create_rule(
         world.admin,
         world.project_id,
